@@ -1,0 +1,218 @@
+"""The ``jobfsm`` command line.
+
+Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a violating log);
+2 usage error or unreadable input. User mistakes print one clear line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+from jobfsm.errors import JobFSMError, UnknownStatus
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE
+from jobfsm.machine import Job
+from jobfsm.status import JobStatus
+
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+FORMAT = click.Choice(["table", "json"])
+
+
+class StatusParam(click.ParamType):
+    """A status as code or name, read with :meth:`JobStatus.parse`."""
+
+    name = "status"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return JobStatus.parse(value)
+        except UnknownStatus as exc:
+            self.fail(exc.message, param, ctx)
+
+
+STATUS = StatusParam()
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Plain aligned columns for people; ``--format json`` is for machines."""
+    cells = [[str(c) for c in headers], *([str(c) for c in row] for row in rows)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def emit_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jobfsm", prog_name="jobfsm")
+def cli() -> None:
+    """The lifecycle of a ModelArts training job: statuses, legal moves, validation, diagrams."""
+
+
+def _status_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "code": int(s),
+            "name": s.name,
+            "code_name": s.code_name,
+            "terminal": s.is_terminal,
+            "outcome": s.outcome.value if s.outcome else None,
+            "phase": s.phase.value,
+            "description": s.description,
+            "description_zh": s.description_zh,
+        }
+        for s in JobStatus
+    ]
+
+
+def status_table() -> str:
+    return table(
+        ["code", "name", "terminal", "outcome", "phase", "description", "说明"],
+        (
+            (
+                r["code"],
+                r["name"],
+                "yes" if r["terminal"] else "",
+                r["outcome"] or "",
+                r["phase"],
+                r["description"],
+                r["description_zh"],
+            )
+            for r in _status_rows()
+        ),
+    )
+
+
+@cli.command()
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+def statuses(fmt: str) -> int:
+    """List the 23 ModelArts job statuses with their classification."""
+    if fmt == "json":
+        emit_json(_status_rows())
+    else:
+        click.echo(status_table())
+    return EXIT_OK
+
+
+@cli.command()
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+@click.option("--from", "source", type=STATUS, help="Only the moves out of this status.")
+def transitions(fmt: str, source: JobStatus | None) -> int:
+    """List the declared legal moves with their events and reasons."""
+    edges = [e for e in DEFAULT_LIFECYCLE.edges if source is None or e.source == source]
+    if fmt == "json":
+        emit_json(
+            [
+                {
+                    "source": int(e.source),
+                    "source_name": e.source.name,
+                    "target": int(e.target),
+                    "target_name": e.target.name,
+                    "event": e.event,
+                    "reason": e.reason,
+                }
+                for e in edges
+            ]
+        )
+    else:
+        click.echo(
+            table(
+                ["source", "target", "event", "reason"],
+                ((e.source, e.target, e.event, e.reason) for e in edges),
+            )
+        )
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("source", type=STATUS)
+@click.argument("target", type=STATUS)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def explain(source: JobStatus, target: JobStatus, fmt: str) -> int:
+    """Say whether SOURCE → TARGET is a legal move, and why (exit 1 when it is not)."""
+    verdict = DEFAULT_LIFECYCLE.explain(source, target)
+    if fmt == "json":
+        emit_json(
+            {
+                "source": int(source),
+                "target": int(target),
+                "legal": verdict.legal,
+                "kind": verdict.kind.value,
+                "event": verdict.event,
+                "reason": verdict.reason,
+                "allowed": sorted(int(s) for s in verdict.allowed),
+            }
+        )
+    else:
+        click.echo(str(verdict))
+    return EXIT_OK if verdict.legal else EXIT_INVALID
+
+
+def walk(job: Job, path: Iterable[JobStatus]) -> None:
+    """Advance ``job`` along ``path``, printing each move; stop at the first rejected one."""
+    for target in path:
+        source = job.status
+        try:
+            job.advance_to(target, actor="demo")
+        except JobFSMError as exc:
+            click.echo(f"  ✗ {exc}")
+            return
+        click.echo(f"  ✓ {source} → {target}  by {job.history[-1].event!r}")
+
+
+@cli.command()
+def demo() -> int:
+    """Show the statuses, walk one job through its lifecycle, and reject an illegal move."""
+    S = JobStatus
+    click.echo("The 23 ModelArts job statuses\n")
+    click.echo(status_table())
+    click.echo(f"\n{DEFAULT_LIFECYCLE!r}\n")
+    click.echo("Job train-1, from INIT to COMPLETED:")
+    job = Job("train-1")
+    walk(job, [S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING, S.RUNNING, S.COMPLETED])
+    click.echo("\nJob train-2 is running; a poller then reports WAITING:")
+    job = Job("train-2", S.RUNNING)
+    walk(job, [S.WAITING])
+    click.echo(f"  train-2 is still {job.status}; history unchanged ({len(job.history)} moves)")
+    click.echo("\nJob train-1 completed; a late KILLING arrives:")
+    job = Job("train-1", S.COMPLETED)
+    walk(job, [S.KILLING])
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this)."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            standalone_mode=False,
+            prog_name="jobfsm",
+        )
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("jobfsm: aborted", err=True)
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except JobFSMError as exc:
+        click.echo(f"jobfsm: error: {exc}", err=True)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # `jobfsm statuses | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return EXIT_OK
+    return result if isinstance(result, int) else EXIT_OK

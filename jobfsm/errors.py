@@ -1,0 +1,266 @@
+"""Every error jobfsm raises: one base class, and subclasses that carry the facts as fields.
+
+Messages are built when they are read, not when the error is raised, so that rejecting a move
+stays cheap on the hot path of a scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobfsm.status import JobStatus
+
+__all__ = [
+    "CallbackError",
+    "CheckFailure",
+    "GuardRejected",
+    "IllegalTransition",
+    "InvalidLifecycle",
+    "JobFSMError",
+    "SnapshotError",
+    "TransitionRejected",
+    "UnknownEvent",
+    "UnknownStatus",
+]
+
+
+class JobFSMError(Exception):
+    """Base class of every error jobfsm raises on purpose."""
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def message(self) -> str:
+        return super().__str__()
+
+
+def _status(value: object) -> str:
+    return str(value)
+
+
+def _moves(allowed: Iterable[JobStatus]) -> str:
+    names = [str(s) for s in sorted(allowed)]
+    return ", ".join(names) if names else "none"
+
+
+class UnknownStatus(JobFSMError, ValueError):
+    """A value that is not one of the 23 ModelArts job statuses.
+
+    Attributes:
+        value: the input as given.
+        suggestions: the closest valid names, best first.
+    """
+
+    def __init__(self, value: object, suggestions: Sequence[str] = ()) -> None:
+        super().__init__(value, tuple(suggestions))
+        self.value = value
+        self.suggestions = tuple(suggestions)
+
+    @property
+    def message(self) -> str:
+        text = (
+            f"{self.value!r} is not a ModelArts job status; expected a code 0–22 or a status name "
+            "such as RUNNING or JOBSTAT_RUNNING"
+        )
+        if self.suggestions:
+            text += f" (did you mean {' or '.join(self.suggestions)}?)"
+        return text
+
+
+class UnknownEvent(JobFSMError, ValueError):
+    """An event name the lifecycle does not declare.
+
+    Attributes:
+        event: the name that was asked for.
+        known: every event the lifecycle declares.
+    """
+
+    def __init__(self, event: str, known: Iterable[str]) -> None:
+        super().__init__(event)
+        self.event = event
+        self.known = tuple(sorted(known))
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.event!r} is not an event of this lifecycle; events are: {', '.join(self.known)}"
+        )
+
+
+class TransitionRejected(JobFSMError):
+    """A move that was refused; the job was left exactly as it was.
+
+    Attributes:
+        job_id: the job that was asked to move (None for a pure query).
+        source: the status the job was in.
+        target: the status it was asked to move to (None when an event had no move from source).
+        event: the event that was fired or that declares the edge, if any.
+        allowed: the statuses the job may move to from ``source``.
+    """
+
+    def __init__(
+        self,
+        job_id: str | None,
+        source: JobStatus,
+        target: JobStatus | None,
+        event: str | None,
+        allowed: frozenset[JobStatus],
+    ) -> None:
+        super().__init__(job_id, source, target, event, allowed)
+        self.job_id = job_id
+        self.source = source
+        self.target = target
+        self.event = event
+        self.allowed = allowed
+
+    def _subject(self) -> str:
+        return f"job {self.job_id}: " if self.job_id is not None else ""
+
+    def _attempt(self) -> str:
+        if self.target is None:
+            return f"cannot fire {self.event!r} from {_status(self.source)}"
+        via = f" by {self.event!r}" if self.event else ""
+        return f"cannot move {_status(self.source)} → {_status(self.target)}{via}"
+
+
+class IllegalTransition(TransitionRejected):
+    """A move the lifecycle does not declare, or any move out of a terminal status."""
+
+    @property
+    def message(self) -> str:
+        if self.source.is_terminal:
+            return (
+                f"{self._subject()}{self._attempt()}; {_status(self.source)} is terminal and "
+                "nothing leaves it (a re-run is a new job)"
+            )
+        return (
+            f"{self._subject()}{self._attempt()}; from {self.source.name} the allowed moves are: "
+            f"{_moves(self.allowed)}"
+        )
+
+
+class GuardRejected(TransitionRejected):
+    """A declared move that a named guard refused.
+
+    Attributes:
+        guard: the guard's name.
+        reason: why the guard said no.
+    """
+
+    def __init__(
+        self,
+        job_id: str | None,
+        source: JobStatus,
+        target: JobStatus,
+        event: str | None,
+        allowed: frozenset[JobStatus],
+        guard: str,
+        reason: str,
+    ) -> None:
+        super().__init__(job_id, source, target, event, allowed)
+        self.args = (job_id, source, target, event, allowed, guard, reason)
+        self.guard = guard
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self._subject()}{self._attempt()}; rejected by guard {self.guard!r}: {self.reason}"
+        )
+
+
+class CheckFailure:
+    """One rule of a lifecycle declaration that does not hold, with the statuses that break it."""
+
+    __slots__ = ("check", "detail", "statuses")
+
+    def __init__(self, check: str, statuses: Iterable[JobStatus], detail: str) -> None:
+        self.check = check
+        self.statuses = tuple(sorted(set(statuses)))
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"CheckFailure({self.check!r}, {list(self.statuses)!r}, {self.detail!r})"
+
+    def __str__(self) -> str:
+        listed = ", ".join(str(s) for s in self.statuses)
+        return f"{self.check}: {self.detail}" + (f" [{listed}]" if listed else "")
+
+
+class InvalidLifecycle(JobFSMError):
+    """A lifecycle declaration that breaks one or more of the named checks.
+
+    Attributes:
+        failures: one entry per failed check, each naming the offending statuses.
+    """
+
+    def __init__(self, failures: Sequence[CheckFailure]) -> None:
+        super().__init__(tuple(failures))
+        self.failures = tuple(failures)
+
+    @property
+    def message(self) -> str:
+        lines = "\n".join(f"  - {f}" for f in self.failures)
+        return f"the lifecycle declaration fails {len(self.failures)} check(s):\n{lines}"
+
+
+class SnapshotError(JobFSMError, ValueError):
+    """A job snapshot (``Job.from_dict``) that is malformed or contradicts the lifecycle.
+
+    Attributes:
+        field: where in the snapshot the problem is, for example ``history[3].target``.
+        problem: what is wrong there.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(field, problem)
+        self.field = field
+        self.problem = problem
+
+    @property
+    def message(self) -> str:
+        return f"invalid job snapshot at {self.field}: {self.problem}"
+
+
+class CallbackError(JobFSMError):
+    """A hook or listener raised while a move was being applied or announced.
+
+    Attributes:
+        job_id: the job that moved.
+        source, target: the move.
+        committed: True when the move stands (enter hooks and listeners run after the change).
+        errors: the exceptions raised, in the order the callbacks ran.
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        source: JobStatus,
+        target: JobStatus,
+        committed: bool,
+        errors: Sequence[BaseException],
+    ) -> None:
+        super().__init__(job_id, source, target, committed, tuple(errors))
+        self.job_id = job_id
+        self.source = source
+        self.target = target
+        self.committed = committed
+        self.errors = tuple(errors)
+
+    @property
+    def message(self) -> str:
+        state = (
+            "the move stands"
+            if self.committed
+            else f"the move was abandoned and the job stays {_status(self.source)}"
+        )
+        first = self.errors[0] if self.errors else None
+        cause = f"{type(first).__name__}: {first}" if first is not None else "unknown error"
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        return (
+            f"job {self.job_id}: a callback raised during {_status(self.source)} → "
+            f"{_status(self.target)}; {state}: {cause}{more}"
+        )

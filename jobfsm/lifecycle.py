@@ -1,0 +1,573 @@
+"""The declared lifecycle: which moves between job statuses are legal, and why.
+
+ModelArts documents its statuses but not the moves between them. This module declares them once,
+as data (:data:`MODELARTS_EVENTS`), and checks the declaration when it is built. The machine, the
+validators, the diagrams and the CLI all read a :class:`Lifecycle`; none of them restates it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+from jobfsm.errors import (
+    CheckFailure,
+    GuardRejected,
+    IllegalTransition,
+    InvalidLifecycle,
+    TransitionRejected,
+    UnknownEvent,
+)
+from jobfsm.status import JobStatus
+
+__all__ = [
+    "DEFAULT_LIFECYCLE",
+    "MODELARTS_EVENTS",
+    "Edge",
+    "Event",
+    "Guard",
+    "Lifecycle",
+    "MoveRequest",
+    "Verdict",
+    "VerdictKind",
+]
+
+S = JobStatus
+
+
+@dataclass(frozen=True)
+class Event:
+    """One declaration of the table: an event moves a job from any of ``sources`` to ``target``.
+
+    The same event name may be declared more than once (``complete`` from RUNNING, and from KILLING
+    when the job finished before the stop landed), each with its own reason.
+
+    >>> Event("start", {JobStatus.WAITING}, JobStatus.RUNNING, "resources granted").edges()
+    (Edge(source=<JobStatus.WAITING: 7>, target=<JobStatus.RUNNING: 8>, event='start', ...),)
+    """
+
+    name: str
+    sources: frozenset[JobStatus]
+    target: JobStatus
+    reason: str
+
+    def __init__(
+        self, name: str, sources: Iterable[JobStatus | int], target: JobStatus | int, reason: str
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "sources", frozenset(JobStatus(s) for s in sources))
+        object.__setattr__(self, "target", JobStatus(target))
+        object.__setattr__(self, "reason", reason)
+
+    def edges(self) -> tuple[Edge, ...]:
+        """The edges this declaration adds, one per source, in code order."""
+        return tuple(Edge(s, self.target, self.name, self.reason) for s in sorted(self.sources))
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """A legal move from ``source`` to ``target``, by ``event``, for ``reason``."""
+
+    source: JobStatus
+    target: JobStatus
+    event: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MoveRequest:
+    """What a guard is shown: the job, the move and any context the caller passed."""
+
+    job_id: str | None
+    source: JobStatus
+    target: JobStatus
+    event: str
+    context: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A named condition on moves. When ``check`` returns False the move is refused with ``reason``.
+
+    A guard applies to moves fired by one of ``events`` or entering one of ``targets``; with
+    neither given it applies to every move.
+
+    >>> g = Guard("quota", lambda m: m.context.get("gpus", 0) <= 8, "at most 8 GPUs",
+    ...           targets={JobStatus.RUNNING})
+    >>> g.applies_to("start", JobStatus.RUNNING)
+    True
+    """
+
+    name: str
+    check: Callable[[MoveRequest], bool]
+    reason: str
+    events: frozenset[str] = frozenset()
+    targets: frozenset[JobStatus] = frozenset()
+
+    def __init__(
+        self,
+        name: str,
+        check: Callable[[MoveRequest], bool],
+        reason: str,
+        *,
+        events: Iterable[str] = (),
+        targets: Iterable[JobStatus | int] = (),
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "check", check)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "events", frozenset(events))
+        object.__setattr__(self, "targets", frozenset(JobStatus(t) for t in targets))
+
+    def applies_to(self, event: str, target: JobStatus) -> bool:
+        """True when this guard judges a move fired by ``event`` into ``target``."""
+        if not self.events and not self.targets:
+            return True
+        return event in self.events or target in self.targets
+
+
+class VerdictKind(enum.Enum):
+    """The answer to "may a job move from A to B?"."""
+
+    LEGAL = "legal"
+    SAME_STATUS = "same status"
+    UNDECLARED = "undeclared"
+    FROM_TERMINAL = "from a terminal status"
+    GUARD_REJECTED = "rejected by guard"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A structured, side-effect-free judgment of one move (see :meth:`Lifecycle.explain`)."""
+
+    source: JobStatus
+    target: JobStatus
+    kind: VerdictKind
+    allowed: frozenset[JobStatus]
+    event: str | None = None
+    reason: str | None = None
+    guard: str | None = None
+
+    @property
+    def legal(self) -> bool:
+        """True when the move would be applied (or is a repeat of the current status)."""
+        return self.kind in (VerdictKind.LEGAL, VerdictKind.SAME_STATUS)
+
+    def error(self, job_id: str | None = None) -> TransitionRejected | None:
+        """The exception a job raises for this verdict, or None when the move is legal."""
+        if self.kind is VerdictKind.GUARD_REJECTED:
+            assert self.guard is not None
+            assert self.reason is not None
+            return GuardRejected(
+                job_id, self.source, self.target, self.event, self.allowed, self.guard, self.reason
+            )
+        if self.legal:
+            return None
+        return IllegalTransition(job_id, self.source, self.target, self.event, self.allowed)
+
+    def __str__(self) -> str:
+        err = self.error()
+        if err is not None:
+            return err.message
+        move = f"{self.source} → {self.target}"
+        if self.kind is VerdictKind.SAME_STATUS:
+            return f"{move}: same status, not a move"
+        return f"{move}: legal by {self.event!r} ({self.reason})"
+
+
+# Each check takes the declaration and returns the statuses that break its rule, with a detail.
+Check = Callable[["Lifecycle"], tuple[set[JobStatus], str]]
+
+
+def _reachable(
+    nexts: Mapping[JobStatus, frozenset[JobStatus]],
+    start: JobStatus,
+    avoid: frozenset[JobStatus] = frozenset(),
+) -> set[JobStatus]:
+    seen = {start}
+    todo = deque([start])
+    while todo:
+        for nxt in nexts.get(todo.popleft(), frozenset()):
+            if nxt not in seen and nxt not in avoid:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def check_every_status_present(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """Every one of the 23 statuses appears in some declared edge."""
+    used = {e.source for e in lc.edges} | {e.target for e in lc.edges}
+    return set(JobStatus) - used, "statuses missing from every declared edge"
+
+
+def check_initial_is_init(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """A new job starts in INIT."""
+    bad: set[JobStatus] = {lc.initial} if lc.initial is not JobStatus.INIT else set()
+    return bad, "the initial status must be INIT"
+
+
+def check_all_reachable(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """Every status can be reached from the initial status by real moves.
+
+    UNKNOWN may lead anywhere (it is an observation gap, not a step of the job), so a status that
+    is reachable only through UNKNOWN counts as unreachable.
+    """
+    reached = _reachable(lc.next_map, lc.initial, frozenset({JobStatus.UNKNOWN}))
+    missing: set[JobStatus] = set(JobStatus) - reached - {JobStatus.UNKNOWN}
+    if JobStatus.UNKNOWN not in _reachable(lc.next_map, lc.initial):
+        missing.add(JobStatus.UNKNOWN)
+    return missing, "unreachable from INIT without passing through UNKNOWN"
+
+
+def check_active_can_terminate(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """Every active status reaches a terminal status without passing through UNKNOWN."""
+    avoid = frozenset({JobStatus.UNKNOWN})
+    stuck = {
+        s
+        for s in JobStatus
+        if s.is_active and not any(r.is_terminal for r in _reachable(lc.next_map, s, avoid))
+    }
+    return stuck, "active statuses that cannot reach a terminal status without UNKNOWN"
+
+
+def check_terminal_has_no_exit(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """Nothing leaves a terminal status: a re-run is a new job."""
+    return {e.source for e in lc.edges if e.source.is_terminal}, "edges leave terminal statuses"
+
+
+def check_one_event_per_pair(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """At most one event (and one declaration) per (source, target) pair."""
+    seen: set[tuple[JobStatus, JobStatus]] = set()
+    dup: set[JobStatus] = set()
+    for e in lc.declared_edges:
+        key = (e.source, e.target)
+        if key in seen:
+            dup |= {e.source, e.target}
+        seen.add(key)
+    return dup, "(source, target) pairs declared more than once"
+
+
+def check_events_deterministic(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """From one status, firing one event leads to one target."""
+    seen: dict[tuple[str, JobStatus], JobStatus] = {}
+    bad: set[JobStatus] = set()
+    for e in lc.declared_edges:
+        first = seen.setdefault((e.event, e.source), e.target)
+        if first != e.target:
+            bad.add(e.source)
+    return bad, "an event leads to two different targets from these statuses"
+
+
+def check_no_self_loops(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """A repeated status is not a move, so no edge returns to its source."""
+    return {e.source for e in lc.edges if e.source == e.target}, "edges return to their source"
+
+
+def check_event_names(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+    """Event names are Python identifiers, so that ``job.<event>()`` can fire them."""
+    bad = {e.source for e in lc.declared_edges if not e.event.isidentifier() or e.event[0] == "_"}
+    return bad, "events leaving these statuses have names that are not public identifiers"
+
+
+CHECKS: Final[tuple[Check, ...]] = (
+    check_every_status_present,
+    check_initial_is_init,
+    check_all_reachable,
+    check_active_can_terminate,
+    check_terminal_has_no_exit,
+    check_one_event_per_pair,
+    check_events_deterministic,
+    check_no_self_loops,
+    check_event_names,
+)
+
+
+class Lifecycle:
+    """A checked, immutable lifecycle declaration and the pure queries on it.
+
+    Build a variant with :meth:`with_events`, :meth:`without_edges` or :meth:`with_guards`; each
+    returns a new lifecycle that passes the same checks or raises :class:`InvalidLifecycle`.
+
+    >>> lc = DEFAULT_LIFECYCLE
+    >>> lc.can_transition(JobStatus.WAITING, JobStatus.RUNNING)
+    True
+    >>> lc.event_for(JobStatus.RUNNING, JobStatus.COMPLETED)
+    'complete'
+    >>> lc.explain(JobStatus.COMPLETED, JobStatus.RUNNING).kind
+    <VerdictKind.FROM_TERMINAL: 'from a terminal status'>
+    """
+
+    def __init__(
+        self,
+        events: Iterable[Event],
+        *,
+        guards: Iterable[Guard] = (),
+        initial: JobStatus = JobStatus.INIT,
+        name: str = "custom",
+    ) -> None:
+        self.name = name
+        self.events: tuple[Event, ...] = tuple(events)
+        self.guards: tuple[Guard, ...] = tuple(guards)
+        self.initial = JobStatus(initial)
+        self.declared_edges: tuple[Edge, ...] = tuple(e for ev in self.events for e in ev.edges())
+        by_pair = {(e.source, e.target): e for e in self.declared_edges}
+        self.edges: tuple[Edge, ...] = tuple(sorted(by_pair.values()))
+        self._edge: dict[tuple[JobStatus, JobStatus], Edge] = by_pair
+        self._pairs: frozenset[tuple[JobStatus, JobStatus]] = frozenset(by_pair)
+        nexts: dict[JobStatus, set[JobStatus]] = {s: set() for s in JobStatus}
+        fires: dict[str, dict[JobStatus, JobStatus]] = {}
+        for e in self.edges:
+            nexts[e.source].add(e.target)
+            fires.setdefault(e.event, {})[e.source] = e.target
+        self.next_map: Mapping[JobStatus, frozenset[JobStatus]] = MappingProxyType(
+            {s: frozenset(t) for s, t in nexts.items()}
+        )
+        self._fires = fires
+        self.event_names: tuple[str, ...] = tuple(sorted(fires))
+        # Guards are resolved per edge once, so a move looks up its guards instead of filtering.
+        self._guards: dict[tuple[JobStatus, JobStatus], tuple[Guard, ...]] = {}
+        for e in self.edges:
+            applicable = tuple(g for g in self.guards if g.applies_to(e.event, e.target))
+            if applicable:
+                self._guards[(e.source, e.target)] = applicable
+        self._check()
+
+    def _check(self) -> None:
+        failures = []
+        for check in CHECKS:
+            bad, detail = check(self)
+            if bad:
+                failures.append(CheckFailure(check.__name__.removeprefix("check_"), bad, detail))
+        unknown_guard_events = {ev for g in self.guards for ev in g.events} - set(self._fires)
+        if unknown_guard_events:
+            failures.append(
+                CheckFailure(
+                    "guards_name_declared_events",
+                    (),
+                    f"guards name undeclared events {sorted(unknown_guard_events)}",
+                )
+            )
+        if failures:
+            raise InvalidLifecycle(failures)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Lifecycle {self.name!r}: {len(self.edges)} edges, {len(self.event_names)} events, "
+            f"{len(self.guards)} guards>"
+        )
+
+    # -- pure queries ---------------------------------------------------------------------------
+
+    def can_transition(self, source: JobStatus, target: JobStatus) -> bool:
+        """True when ``source → target`` is a declared edge (guards are not consulted)."""
+        return (source, target) in self._pairs
+
+    def allowed_next(self, source: JobStatus) -> frozenset[JobStatus]:
+        """The statuses a job in ``source`` may move to."""
+        return self.next_map[source]
+
+    def edge(self, source: JobStatus, target: JobStatus) -> Edge | None:
+        """The declared edge ``source → target``, or None."""
+        return self._edge.get((source, target))
+
+    def event_for(self, source: JobStatus, target: JobStatus) -> str | None:
+        """The event that declares ``source → target``, or None when the move is undeclared."""
+        edge = self._edge.get((source, target))
+        return edge.event if edge is not None else None
+
+    def target_of(self, event: str, source: JobStatus) -> JobStatus | None:
+        """Where ``event`` leads from ``source``; None when it has no move from there.
+
+        Raises:
+            UnknownEvent: when the lifecycle declares no event of that name.
+        """
+        targets = self._fires.get(event)
+        if targets is None:
+            raise UnknownEvent(event, self._fires)
+        return targets.get(source)
+
+    def guards_for(self, source: JobStatus, target: JobStatus) -> tuple[Guard, ...]:
+        """The guards that judge ``source → target``, in declaration order."""
+        return self._guards.get((source, target), ())
+
+    def explain(
+        self,
+        source: JobStatus,
+        target: JobStatus,
+        *,
+        job_id: str | None = None,
+        context: Mapping[str, object] | None = None,
+    ) -> Verdict:
+        """Judge ``source → target`` without side effects, guards included.
+
+        >>> print(DEFAULT_LIFECYCLE.explain(JobStatus.RUNNING, JobStatus.WAITING))
+        cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: UNKNOWN(0), ...
+        """
+        source, target = JobStatus(source), JobStatus(target)
+        allowed = self.next_map[source]
+        if source == target:
+            return Verdict(source, target, VerdictKind.SAME_STATUS, allowed)
+        edge = self._edge.get((source, target))
+        if edge is None:
+            kind = VerdictKind.FROM_TERMINAL if source.is_terminal else VerdictKind.UNDECLARED
+            return Verdict(source, target, kind, allowed)
+        guards = self._guards.get((source, target))
+        if guards:
+            request = MoveRequest(job_id, source, target, edge.event, context or {})
+            for guard in guards:
+                if not guard.check(request):
+                    return Verdict(
+                        source,
+                        target,
+                        VerdictKind.GUARD_REJECTED,
+                        allowed,
+                        edge.event,
+                        guard.reason,
+                        guard.name,
+                    )
+        return Verdict(source, target, VerdictKind.LEGAL, allowed, edge.event, edge.reason)
+
+    def shortest_path(
+        self,
+        source: JobStatus,
+        target: JobStatus,
+        *,
+        avoid: Iterable[JobStatus] = (JobStatus.UNKNOWN,),
+    ) -> tuple[JobStatus, ...] | None:
+        """A shortest chain of declared moves from ``source`` to ``target``, both included.
+
+        Intermediate statuses never include ``avoid`` and never a terminal status. Returns None when
+        no such chain exists; ``(source,)`` when they are equal.
+
+        >>> DEFAULT_LIFECYCLE.shortest_path(JobStatus.WAITING, JobStatus.COMPLETED)
+        (<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>, <JobStatus.COMPLETED: 10>)
+        """
+        if source == target:
+            return (source,)
+        banned = frozenset(avoid)
+        parent: dict[JobStatus, JobStatus] = {source: source}
+        todo = deque([source])
+        while todo:
+            here = todo.popleft()
+            for nxt in sorted(self.next_map[here]):
+                if nxt in parent:
+                    continue
+                if nxt == target:
+                    path = [target, here]
+                    while path[-1] != source:
+                        path.append(parent[path[-1]])
+                    return tuple(reversed(path))
+                if nxt in banned or nxt.is_terminal:
+                    continue
+                parent[nxt] = here
+                todo.append(nxt)
+        return None
+
+    # -- variants -------------------------------------------------------------------------------
+
+    def with_events(self, *events: Event, name: str | None = None) -> Lifecycle:
+        """A new lifecycle with ``events`` declared in addition."""
+        return Lifecycle(
+            self.events + events, guards=self.guards, initial=self.initial, name=name or self.name
+        )
+
+    def without_edges(
+        self, *pairs: tuple[JobStatus | int, JobStatus | int], name: str | None = None
+    ) -> Lifecycle:
+        """A new lifecycle with the given ``(source, target)`` edges removed."""
+        drop = {(JobStatus(a), JobStatus(b)) for a, b in pairs}
+        missing = drop - set(self._pairs)
+        if missing:
+            raise InvalidLifecycle(
+                [
+                    CheckFailure(
+                        "removed_edges_declared",
+                        {s for pair in missing for s in pair},
+                        f"cannot remove undeclared edges {sorted(missing)}",
+                    )
+                ]
+            )
+        kept: list[Event] = []
+        for ev in self.events:
+            sources = {s for s in ev.sources if (s, ev.target) not in drop}
+            if sources:
+                kept.append(Event(ev.name, sources, ev.target, ev.reason))
+        return Lifecycle(kept, guards=self.guards, initial=self.initial, name=name or self.name)
+
+    def with_guards(self, *guards: Guard, name: str | None = None) -> Lifecycle:
+        """A new lifecycle with ``guards`` added after the existing ones."""
+        return Lifecycle(
+            self.events, guards=self.guards + guards, initial=self.initial, name=name or self.name
+        )
+
+
+_ACTIVE_BUT_UNKNOWN = tuple(s for s in JobStatus if s.is_active and s is not S.UNKNOWN)
+_STOPPABLE = (S.INIT, S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING, S.RUNNING, S.SCALING)
+_REVIEW_ACTIVE = (S.CHECK_INIT, S.CHECK_RUNNING, S.CHECK_RUNNING_COMPLETED)
+_NOT_YET_RUN = (S.INIT, S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING)
+
+#: The ModelArts v1 training-job lifecycle. Every legal move, with the reason it is legal.
+MODELARTS_EVENTS: Final[tuple[Event, ...]] = (
+    # creation
+    Event("create_image", {S.INIT}, S.IMAGE_CREATING, "the job needs its image built first"),
+    Event("submit", {S.INIT}, S.SUBMIT_TRYING, "no image to build; submission starts at once"),
+    Event("image_failed", {S.IMAGE_CREATING}, S.IMAGE_FAILED, "the image build failed"),
+    Event(
+        "submit", {S.IMAGE_CREATING}, S.SUBMIT_TRYING, "the image is ready; the job is submitted"
+    ),
+    Event("submit_failed", {S.SUBMIT_TRYING}, S.SUBMIT_FAILED, "the platform refused the job"),
+    Event("queue", {S.SUBMIT_TRYING}, S.WAITING, "submission accepted; waiting for resources"),
+    # review: an optional gate before creation
+    Event("start_review", {S.INIT}, S.CHECK_INIT, "the job must pass a review before creation"),
+    Event("review", {S.CHECK_INIT}, S.CHECK_RUNNING, "the review started"),
+    Event("pass_review", {S.CHECK_RUNNING}, S.CHECK_RUNNING_COMPLETED, "the review passed"),
+    Event("fail_review", {S.CHECK_INIT}, S.CHECK_FAILED, "the review could not start"),
+    Event("fail_review", {S.CHECK_RUNNING}, S.CHECK_FAILED, "the review rejected the job"),
+    Event(
+        "create_image", {S.CHECK_RUNNING_COMPLETED}, S.IMAGE_CREATING, "reviewed; image built next"
+    ),
+    Event("submit", {S.CHECK_RUNNING_COMPLETED}, S.SUBMIT_TRYING, "reviewed; no image to build"),
+    # run
+    Event("start", {S.WAITING}, S.RUNNING, "resources granted; the job runs"),
+    Event("complete", {S.RUNNING}, S.COMPLETED, "training finished successfully"),
+    Event("fail", {S.RUNNING}, S.FAILED, "the training process exited with an error"),
+    Event("fail", {S.SCALING}, S.FAILED, "the job failed while it was being resized"),
+    Event("scale", {S.RUNNING}, S.SCALING, "the running job is being resized"),
+    Event("resume", {S.SCALING}, S.RUNNING, "resizing finished; the job runs on"),
+    Event(
+        "mount_failed",
+        {S.WAITING, S.RUNNING, S.SCALING},
+        S.MOUNT_FAILED,
+        "storage could not be mounted on a node the job starts or grows onto",
+    ),
+    Event(
+        "lose",
+        {S.WAITING, S.RUNNING, S.SCALING},
+        S.LOST,
+        "the platform lost the job's resources (node failure, eviction)",
+    ),
+    Event("model_failed", {S.RUNNING}, S.SUBMIT_MODEL_FAILED, "the trained model was not accepted"),
+    Event("deploy_failed", {S.RUNNING}, S.DEPLOY_SERVICE_FAILED, "the model could not be deployed"),
+    # stop
+    Event("kill", _STOPPABLE + _REVIEW_ACTIVE, S.KILLING, "a stop was requested"),
+    Event("killed", {S.KILLING}, S.KILLED, "the platform confirmed the kill"),
+    Event("cancel", _NOT_YET_RUN + _REVIEW_ACTIVE, S.CANCELED, "canceled before it ran"),
+    Event("cancel", {S.KILLING}, S.CANCELED, "the stop was recorded as a cancellation"),
+    Event("delete_failed", {S.KILLING}, S.DELETE_FAILED, "the stop could not delete the job"),
+    Event("complete", {S.KILLING}, S.COMPLETED, "the job finished before the stop landed"),
+    Event("fail", {S.KILLING}, S.FAILED, "the job failed before the stop landed"),
+    # unknown: the platform could not report a status, then reports a real one again
+    Event("lose_contact", _ACTIVE_BUT_UNKNOWN, S.UNKNOWN, "the platform could not report a status"),
+    *(
+        Event(f"report_{s.name.lower()}", {S.UNKNOWN}, s, "the next real observation after UNKNOWN")
+        for s in JobStatus
+        if s is not S.UNKNOWN
+    ),
+)
+
+#: The checked ModelArts v1 lifecycle every :class:`~jobfsm.Job` uses unless told otherwise.
+DEFAULT_LIFECYCLE: Final = Lifecycle(MODELARTS_EVENTS, name="modelarts-v1")

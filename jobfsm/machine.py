@@ -1,0 +1,547 @@
+"""Jobs driven by one shared ``transitions`` machine per lifecycle.
+
+A ``transitions.Machine`` per job costs milliseconds and tens of KiB, and schedulers track hundreds
+of thousands of jobs. So each :class:`Lifecycle` is compiled once into a :class:`JobMachine`
+(the statuses are its states, the declared edges its transitions) and every :class:`Job` is a small
+object that the shared machine moves. Every move is judged against the lifecycle, guards included,
+before any state changes, so the machine only ever executes legal moves.
+
+What happens when a callback raises:
+
+- an exit hook of the source status runs before the status changes: the move is abandoned, the job
+  stays where it was, and :class:`CallbackError` (``committed=False``) is raised;
+- an enter hook of the target status runs after the status changed: the move stands and is in the
+  history, the listeners still run, and :class:`CallbackError` (``committed=True``) is raised;
+- listeners run after the move is committed; each one runs even when an earlier one raised, and
+  then :class:`CallbackError` (``committed=True``) carries every error in order.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar, NamedTuple, cast
+
+import transitions
+from transitions.core import EventData
+
+from jobfsm.errors import (
+    CallbackError,
+    IllegalTransition,
+    SnapshotError,
+    UnknownStatus,
+)
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, MoveRequest, Verdict
+from jobfsm.status import JobStatus
+
+__all__ = ["Job", "JobMachine", "Listener", "Move"]
+
+_UTC = timezone.utc
+
+
+class Move(NamedTuple):
+    """One committed move in a job's audit trail."""
+
+    source: JobStatus
+    target: JobStatus
+    event: str
+    at: datetime
+    reason: str | None = None
+    actor: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form (codes as ints, time as ISO 8601)."""
+        return {
+            "source": int(self.source),
+            "target": int(self.target),
+            "event": self.event,
+            "at": self.at.isoformat(),
+            "reason": self.reason,
+            "actor": self.actor,
+        }
+
+
+#: A callback told of a move: the job that moved and the move.
+Listener = Callable[["Job", Move], None]
+
+
+class JobMachine:
+    """One lifecycle compiled into a shared ``transitions.Machine``, with hooks for all its jobs.
+
+    Most code never builds one: ``Job`` uses :meth:`for_lifecycle`, which keeps one machine per
+    lifecycle. Build your own when one group of jobs needs hooks of its own.
+
+    >>> m = JobMachine(DEFAULT_LIFECYCLE)
+    >>> seen = []
+    >>> m.on_enter(JobStatus.RUNNING, lambda job, move: seen.append(job.job_id))
+    >>> job = Job("j-1", JobStatus.WAITING, machine=m)
+    >>> job.start().target
+    <JobStatus.RUNNING: 8>
+    >>> seen
+    ['j-1']
+    """
+
+    _shared: ClassVar[weakref.WeakKeyDictionary[Lifecycle, JobMachine]] = (
+        weakref.WeakKeyDictionary()
+    )
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> None:
+        self.lifecycle = lifecycle
+        self.engine = transitions.Machine(
+            model=None,
+            states=JobStatus,
+            initial=lifecycle.initial,
+            transitions=[
+                {"trigger": e.event, "source": e.source, "dest": e.target} for e in lifecycle.edges
+            ],
+            # Moving to any status by name would bypass the table.
+            auto_transitions=False,
+            send_event=True,
+            model_attribute="_status",
+        )
+        self._steps: dict[tuple[JobStatus, JobStatus], tuple[Any, Any, Any]] = {}
+        for e in lifecycle.edges:
+            event = self.engine.events[e.event]
+            (step,) = [t for t in event.transitions[e.source.name] if t.dest == e.target.name]
+            self._steps[(e.source, e.target)] = (event, step, self.engine.get_state(e.source.name))
+        self._listeners: list[Listener] = []
+
+    @classmethod
+    def for_lifecycle(cls, lifecycle: Lifecycle) -> JobMachine:
+        """The machine shared by every job of ``lifecycle`` (built on first use)."""
+        machine = cls._shared.get(lifecycle)
+        if machine is None:
+            with cls._shared_lock:
+                machine = cls._shared.get(lifecycle)
+                if machine is None:
+                    machine = cls._shared[lifecycle] = cls(lifecycle)
+        return machine
+
+    def on_enter(self, status: JobStatus, hook: Listener) -> None:
+        """Call ``hook(job, move)`` whenever a job of this machine enters ``status``."""
+        self.engine.get_state(JobStatus(status).name).add_callback("enter", _hook(hook))
+
+    def on_exit(self, status: JobStatus, hook: Listener) -> None:
+        """Call ``hook(job, move)`` whenever a job of this machine is about to leave ``status``.
+
+        A hook that raises abandons the move.
+        """
+        self.engine.get_state(JobStatus(status).name).add_callback("exit", _hook(hook))
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(job, move)`` after every committed move of every job of this machine."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        self._listeners.remove(listener)
+
+
+def _hook(hook: Listener) -> Callable[[EventData], None]:
+    def call(event_data: EventData) -> None:
+        hook(cast(Job, event_data.model), event_data.kwargs["move"])
+
+    return call
+
+
+def _now() -> datetime:
+    return datetime.now(_UTC)
+
+
+class Job:
+    """One training job: its status, its audit trail and the moves it may make.
+
+    Args:
+        job_id: the job's identifier.
+        status: the status it is in now (INIT for a new job; any status for a job you start
+            tracking late).
+        lifecycle: the rules to apply; the ModelArts lifecycle by default.
+        machine: a machine of your own (with its own hooks) instead of the lifecycle's shared one.
+        created_at: when the job entered ``status``; now by default.
+
+    >>> job = Job("j-1")
+    >>> job.submit().target
+    <JobStatus.SUBMIT_TRYING: 4>
+    >>> job.advance_to(JobStatus.WAITING)
+    True
+    >>> job.advance_to(JobStatus.WAITING)  # a repeated observation is not a move
+    False
+    >>> job.advance_to(JobStatus.COMPLETED)
+    Traceback (most recent call last):
+    ...
+    jobfsm.errors.IllegalTransition: job j-1: cannot move WAITING(7) → COMPLETED(10); ...
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_created",
+        "_history",
+        "_listeners",
+        "_lock",
+        "_machine",
+        "_status",
+        "job_id",
+    )
+
+    def __init__(
+        self,
+        job_id: str,
+        status: JobStatus | int | str = JobStatus.INIT,
+        *,
+        lifecycle: Lifecycle | None = None,
+        machine: JobMachine | None = None,
+        created_at: datetime | None = None,
+    ) -> None:
+        if machine is None:
+            machine = JobMachine.for_lifecycle(lifecycle or DEFAULT_LIFECYCLE)
+        elif lifecycle is not None and lifecycle is not machine.lifecycle:
+            raise ValueError("pass either a lifecycle or a machine, not two that disagree")
+        self.job_id = job_id
+        self._status = status if type(status) is JobStatus else JobStatus.parse(status)
+        self._machine = machine
+        self._created = created_at or _now()
+        self._history: list[Move] | None = None
+        self._listeners: list[Listener] | None = None
+        # Re-entrant, so that a hook or listener may move the same job again.
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"<Job {self.job_id!r} {self._status}>"
+
+    def __getattr__(self, name: str) -> Callable[..., Move]:
+        # One method per declared event: job.submit(), job.kill(), ...
+        if not name.startswith("_"):
+            machine = object.__getattribute__(self, "_machine")
+            if name in machine.lifecycle.event_names:
+
+                def fire(
+                    *,
+                    reason: str | None = None,
+                    actor: str | None = None,
+                    context: Mapping[str, object] | None = None,
+                ) -> Move:
+                    return self.fire(name, reason=reason, actor=actor, context=context)
+
+                fire.__name__ = name
+                return fire
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._machine.lifecycle.event_names))
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> JobStatus:
+        """The status the job is in."""
+        return self._status
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """The rules this job follows."""
+        return self._machine.lifecycle
+
+    @property
+    def machine(self) -> JobMachine:
+        """The shared machine that moves this job."""
+        return self._machine
+
+    @property
+    def created_at(self) -> datetime:
+        """When the job entered its first status."""
+        return self._created
+
+    @property
+    def history(self) -> tuple[Move, ...]:
+        """Every committed move, oldest first."""
+        return tuple(self._history) if self._history else ()
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the job has reached a status nothing leaves."""
+        return self._status.is_terminal
+
+    def allowed_next(self) -> frozenset[JobStatus]:
+        """The statuses the job may move to now."""
+        return self._machine.lifecycle.next_map[self._status]
+
+    def time_in_status(self, now: datetime | None = None) -> dict[JobStatus, timedelta]:
+        """How long the job has spent in each status it visited, up to ``now``."""
+        spent: dict[JobStatus, timedelta] = {}
+        with self._lock:
+            history = self._history or ()
+            status = history[0].source if history else self._status
+            since = self._created
+            for move in history:
+                spent[move.source] = spent.get(move.source, timedelta()) + (move.at - since)
+                status, since = move.target, move.at
+        end = now or _now()
+        spent[status] = spent.get(status, timedelta()) + max(end - since, timedelta())
+        return spent
+
+    # -- questions without side effects ---------------------------------------------------------
+
+    def can_advance_to(
+        self, target: JobStatus | int | str, *, context: Mapping[str, object] | None = None
+    ) -> bool:
+        """True when :meth:`advance_to` would move the job (guards included); nothing changes."""
+        verdict = self.explain(target, context=context)
+        return verdict.legal and verdict.source != verdict.target
+
+    def explain(
+        self, target: JobStatus | int | str, *, context: Mapping[str, object] | None = None
+    ) -> Verdict:
+        """The lifecycle's verdict on moving this job to ``target`` now; nothing changes."""
+        return self._machine.lifecycle.explain(
+            self._status, JobStatus.parse(target), job_id=self.job_id, context=context
+        )
+
+    # -- moves ----------------------------------------------------------------------------------
+
+    def advance_to(
+        self,
+        target: JobStatus | int | str,
+        *,
+        reason: str | None = None,
+        actor: str | None = None,
+        context: Mapping[str, object] | None = None,
+    ) -> bool:
+        """Move to an observed status along its declared edge.
+
+        Returns False, changing nothing, when the job is already in ``target`` (polling repeats
+        statuses); True when it moved.
+
+        Raises:
+            UnknownStatus: ``target`` is not a status.
+            IllegalTransition: the move is not declared, or leaves a terminal status.
+            GuardRejected: a guard refused the move.
+            CallbackError: a hook or listener raised (see the module docs for what stands).
+        """
+        if type(target) is not JobStatus:
+            target = JobStatus.parse(target)
+        with self._lock:
+            if target == self._status:
+                return False
+            self._apply(target, None, reason, actor, context)
+            return True
+
+    def fire(
+        self,
+        event: str,
+        *,
+        reason: str | None = None,
+        actor: str | None = None,
+        context: Mapping[str, object] | None = None,
+    ) -> Move:
+        """Fire a declared event (``job.fire("start")`` is ``job.start()``) and return the move.
+
+        Raises:
+            UnknownEvent: the lifecycle declares no such event.
+            IllegalTransition: the event has no move from the current status.
+            GuardRejected: a guard refused the move.
+            CallbackError: a hook or listener raised.
+        """
+        lifecycle = self._machine.lifecycle
+        with self._lock:
+            source = self._status
+            target = lifecycle.target_of(event, source)
+            if target is None:
+                raise IllegalTransition(
+                    self.job_id, source, None, event, lifecycle.next_map[source]
+                )
+            return self._apply(target, event, reason, actor, context)
+
+    def _apply(
+        self,
+        target: JobStatus,
+        event: str | None,
+        reason: str | None,
+        actor: str | None,
+        context: Mapping[str, object] | None,
+    ) -> Move:
+        # Called with the lock held. Judge first: a rejected move must change nothing.
+        machine = self._machine
+        lifecycle = machine.lifecycle
+        source = self._status
+        key = (source, target)
+        step = machine._steps.get(key)
+        if step is None:
+            raise IllegalTransition(self.job_id, source, target, event, lifecycle.next_map[source])
+        edge_event = step[0].name
+        guards = lifecycle._guards.get(key)
+        if guards:
+            request = MoveRequest(self.job_id, source, target, edge_event, context or {})
+            for guard in guards:
+                if not guard.check(request):
+                    verdict = lifecycle.explain(source, target, job_id=self.job_id, context=context)
+                    error = verdict.error(self.job_id)
+                    assert error is not None
+                    raise error
+        move = Move(source, target, edge_event, _now(), reason, actor)
+        t_event, t_step, t_state = step
+        try:
+            t_step.execute(EventData(t_state, t_event, machine.engine, self, (), {"move": move}))
+        except Exception as exc:
+            if self._status is source:
+                raise CallbackError(self.job_id, source, target, False, [exc]) from exc
+            self._record(move)
+            errors = [exc, *self._notify(move)]
+            raise CallbackError(self.job_id, source, target, True, errors) from exc
+        self._record(move)
+        if machine._listeners or self._listeners:
+            errors = self._notify(move)
+            if errors:
+                raise CallbackError(self.job_id, source, target, True, errors) from errors[0]
+        return move
+
+    def _record(self, move: Move) -> None:
+        if self._history is None:
+            self._history = [move]
+        else:
+            self._history.append(move)
+
+    def _notify(self, move: Move) -> list[Exception]:
+        errors: list[Exception] = []
+        for listener in (*self._machine._listeners, *(self._listeners or ())):
+            try:
+                listener(self, move)
+            except Exception as exc:
+                errors.append(exc)
+        return errors
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(job, move)`` after every committed move of this job."""
+        with self._lock:
+            if self._listeners is None:
+                self._listeners = []
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        with self._lock:
+            if self._listeners is None or listener not in self._listeners:
+                raise ValueError(f"{listener!r} is not a listener of job {self.job_id}")
+            self._listeners.remove(listener)
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe snapshot that :meth:`from_dict` restores.
+
+        >>> snap = Job("j-1").to_dict()
+        >>> snap["status"], snap["status_name"], snap["history"]
+        (1, 'INIT', [])
+        """
+        with self._lock:
+            return {
+                "job_id": self.job_id,
+                "status": int(self._status),
+                "status_name": self._status.name,
+                "lifecycle": self._machine.lifecycle.name,
+                "created_at": self._created.isoformat(),
+                "history": [m.to_dict() for m in self._history or ()],
+            }
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        lifecycle: Lifecycle | None = None,
+        machine: JobMachine | None = None,
+    ) -> Job:
+        """Restore a snapshot, checking that its history is a chain of declared moves.
+
+        Raises:
+            SnapshotError: a field is missing or malformed, or the history breaks the lifecycle.
+        """
+        if not isinstance(data, Mapping):
+            raise SnapshotError("<root>", f"expected a mapping, got {type(data).__name__}")
+        job_id = _field(data, "job_id", str)
+        status = _status_field(data, "status")
+        created = _time_field(data, "created_at")
+        raw_history = _field(data, "history", list)
+        job = cls(job_id, status, lifecycle=lifecycle, machine=machine, created_at=created)
+        rules = job.lifecycle
+        moves: list[Move] = []
+        previous_target: JobStatus | None = None
+        previous_at = created
+        for i, raw in enumerate(raw_history):
+            where = f"history[{i}]"
+            if not isinstance(raw, Mapping):
+                raise SnapshotError(where, f"expected a mapping, got {type(raw).__name__}")
+            source = _status_field(raw, "source", where)
+            target = _status_field(raw, "target", where)
+            event = _field(raw, "event", str, where)
+            at = _time_field(raw, "at", where)
+            reason = _optional_str(raw, "reason", where)
+            actor = _optional_str(raw, "actor", where)
+            if previous_target is not None and source != previous_target:
+                raise SnapshotError(
+                    f"{where}.source",
+                    f"{source} does not follow the previous target {previous_target}",
+                )
+            declared = rules.event_for(source, target)
+            if declared is None:
+                raise SnapshotError(where, f"{source} → {target} is not a declared move")
+            if declared != event:
+                raise SnapshotError(
+                    f"{where}.event",
+                    f"{source} → {target} is declared as {declared!r}, not {event!r}",
+                )
+            if at < previous_at:
+                raise SnapshotError(
+                    f"{where}.at", f"{at.isoformat()} is earlier than the move before"
+                )
+            moves.append(Move(source, target, event, at, reason, actor))
+            previous_target, previous_at = target, at
+        if previous_target is not None and previous_target != status:
+            raise SnapshotError(
+                "status", f"{status} is not where the history ends ({previous_target})"
+            )
+        job._history = moves or None
+        return job
+
+
+def _field(data: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:
+    path = f"{where}.{key}" if where else key
+    if key not in data:
+        raise SnapshotError(path, "missing")
+    value = data[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise SnapshotError(path, f"expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _optional_str(data: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SnapshotError(f"{where}.{key}", f"expected a string or null, got {value!r}")
+    return value
+
+
+def _status_field(data: Mapping[str, Any], key: str, where: str = "") -> JobStatus:
+    path = f"{where}.{key}" if where else key
+    if key not in data:
+        raise SnapshotError(path, "missing")
+    try:
+        return JobStatus.parse(data[key])
+    except UnknownStatus as exc:
+        raise SnapshotError(path, exc.message) from None
+
+
+def _time_field(data: Mapping[str, Any], key: str, where: str = "") -> datetime:
+    text = _field(data, key, str, where)
+    path = f"{where}.{key}" if where else key
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise SnapshotError(path, f"{text!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        raise SnapshotError(path, f"{text!r} has no time zone; snapshots are in UTC")
+    return value
