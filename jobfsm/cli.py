@@ -27,7 +27,7 @@ EXIT_USAGE = 2
 FORMAT = click.Choice(["table", "json"])
 
 
-class StatusParam(click.ParamType):
+class StatusParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
     """A status as code or name, read with :meth:`JobStatus.parse`."""
 
     name = "status"
@@ -175,20 +175,20 @@ def walk(job: Job, path: Iterable[JobStatus]) -> None:
 @cli.command()
 def demo() -> int:
     """Show the statuses, walk one job through its lifecycle, and reject an illegal move."""
-    S = JobStatus
+    s = JobStatus
     click.echo("The 23 ModelArts job statuses\n")
     click.echo(status_table())
     click.echo(f"\n{DEFAULT_LIFECYCLE!r}\n")
     click.echo("Job train-1, from INIT to COMPLETED:")
     job = Job("train-1")
-    walk(job, [S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING, S.RUNNING, S.COMPLETED])
+    walk(job, [s.IMAGE_CREATING, s.SUBMIT_TRYING, s.WAITING, s.RUNNING, s.COMPLETED])
     click.echo("\nJob train-2 is running; a poller then reports WAITING:")
-    job = Job("train-2", S.RUNNING)
-    walk(job, [S.WAITING])
+    job = Job("train-2", s.RUNNING)
+    walk(job, [s.WAITING])
     click.echo(f"  train-2 is still {job.status}; history unchanged ({len(job.history)} moves)")
     click.echo("\nJob train-1 completed; a late KILLING arrives:")
-    job = Job("train-1", S.COMPLETED)
-    walk(job, [S.KILLING])
+    job = Job("train-1", s.COMPLETED)
+    walk(job, [s.KILLING])
     return EXIT_OK
 
 

@@ -29,6 +29,7 @@ from transitions.core import EventData
 
 from jobfsm.errors import (
     CallbackError,
+    GuardRejected,
     IllegalTransition,
     SnapshotError,
     UnknownStatus,
@@ -107,6 +108,7 @@ class JobMachine:
             event = self.engine.events[e.event]
             (step,) = [t for t in event.transitions[e.source.name] if t.dest == e.target.name]
             self._steps[(e.source, e.target)] = (event, step, self.engine.get_state(e.source.name))
+        self._next: dict[JobStatus, frozenset[JobStatus]] = dict(lifecycle.next_map)
         self._listeners: list[Listener] = []
 
     @classmethod
@@ -322,10 +324,26 @@ class Job:
         """
         if type(target) is not JobStatus:
             target = JobStatus.parse(target)
-        with self._lock:
-            if target == self._status:
+        steps = self._machine._steps
+        # Reading the one status field is atomic, so a repeat or an illegal move can be judged
+        # without the lock: the answer is true of the status at that instant.
+        source = self._status
+        step = steps.get((source, target))
+        if step is None:
+            if target is source:
                 return False
-            self._apply(target, None, reason, actor, context)
+            raise IllegalTransition(self.job_id, source, target, None, self._machine._next[source])
+        with self._lock:
+            if self._status is not source:  # another thread moved it first: judge again
+                source = self._status
+                if target is source:
+                    return False
+                step = steps.get((source, target))
+                if step is None:
+                    raise IllegalTransition(
+                        self.job_id, source, target, None, self._machine._next[source]
+                    )
+            self._apply(source, target, step, reason, actor, context)
             return True
 
     def fire(
@@ -352,36 +370,39 @@ class Job:
                 raise IllegalTransition(
                     self.job_id, source, None, event, lifecycle.next_map[source]
                 )
-            return self._apply(target, event, reason, actor, context)
+            return self._apply(
+                source, target, self._machine._steps[(source, target)], reason, actor, context
+            )
 
     def _apply(
         self,
+        source: JobStatus,
         target: JobStatus,
-        event: str | None,
+        step: tuple[Any, Any, Any],
         reason: str | None,
         actor: str | None,
         context: Mapping[str, object] | None,
     ) -> Move:
-        # Called with the lock held. Judge first: a rejected move must change nothing.
+        # Called with the lock held, for a declared edge. Guards are judged before anything
+        # changes, so a rejected move leaves the job exactly as it was.
         machine = self._machine
-        lifecycle = machine.lifecycle
-        source = self._status
-        key = (source, target)
-        step = machine._steps.get(key)
-        if step is None:
-            raise IllegalTransition(self.job_id, source, target, event, lifecycle.next_map[source])
-        edge_event = step[0].name
-        guards = lifecycle._guards.get(key)
+        t_event, t_step, t_state = step
+        edge_event: str = t_event.name
+        guards = machine.lifecycle._guards.get((source, target))
         if guards:
             request = MoveRequest(self.job_id, source, target, edge_event, context or {})
             for guard in guards:
                 if not guard.check(request):
-                    verdict = lifecycle.explain(source, target, job_id=self.job_id, context=context)
-                    error = verdict.error(self.job_id)
-                    assert error is not None
-                    raise error
+                    raise GuardRejected(
+                        self.job_id,
+                        source,
+                        target,
+                        edge_event,
+                        machine._next[source],
+                        guard.name,
+                        guard.reason,
+                    )
         move = Move(source, target, edge_event, _now(), reason, actor)
-        t_event, t_step, t_state = step
         try:
             t_step.execute(EventData(t_state, t_event, machine.engine, self, (), {"move": move}))
         except Exception as exc:
