@@ -36,9 +36,10 @@ TABLE = [
 
 
 class Model:
-    """A plain model object for raw transitions."""
+    """A plain model object for raw transitions (which adds ``trigger`` to it)."""
 
     state: Any
+    trigger: Callable[..., bool]
 
 
 def raw_machine(model: object) -> transitions.Machine:
@@ -134,7 +135,7 @@ def bench_illegal(scale: int) -> dict[str, Any]:
 
     def ours() -> None:
         for _ in range(n):
-            try:
+            try:  # noqa: SIM105 - the cheapest way to catch; both sides pay the same
                 job.advance_to(S.WAITING)
             except IllegalTransition:
                 pass
@@ -147,7 +148,7 @@ def bench_illegal(scale: int) -> dict[str, Any]:
 
     def raw() -> None:
         for _ in range(n):
-            try:
+            try:  # noqa: SIM105 - the cheapest way to catch; both sides pay the same
                 model.trigger("queue")
             except transitions.MachineError:
                 pass
@@ -213,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         label = f"{ratio:.2f}{'x faster' if 'speedup' in r else 'x'}"
         mark = "ok" if r["met"] else "MISSED"
         print(
-            f"{r['name']:<68} {ours:>8.2f}{unit} {base:>8.2f}{unit} {label:>9}  {r['target']} {mark}"
+            f"{r['name']:<68} {ours:>8.2f}{unit} {base:>8.2f}{unit} {label:>9}  "
+            + f"{r['target']} {mark}"
         )
         if "memory_ratio" in r:
             print(

@@ -317,7 +317,7 @@ class Lifecycle:
         self.declared_edges: tuple[Edge, ...] = tuple(e for ev in self.events for e in ev.edges())
         by_pair = {(e.source, e.target): e for e in self.declared_edges}
         self.edges: tuple[Edge, ...] = tuple(sorted(by_pair.values()))
-        self._edge: dict[tuple[JobStatus, JobStatus], Edge] = by_pair
+        self._edge: dict[tuple[int, int], Edge] = dict(by_pair)
         self._pairs: frozenset[tuple[JobStatus, JobStatus]] = frozenset(by_pair)
         nexts: dict[JobStatus, set[JobStatus]] = {s: set() for s in JobStatus}
         fires: dict[str, dict[JobStatus, JobStatus]] = {}
@@ -363,19 +363,19 @@ class Lifecycle:
 
     # -- pure queries ---------------------------------------------------------------------------
 
-    def can_transition(self, source: JobStatus, target: JobStatus) -> bool:
+    def can_transition(self, source: JobStatus | int, target: JobStatus | int) -> bool:
         """True when ``source → target`` is a declared edge (guards are not consulted)."""
         return (source, target) in self._pairs
 
-    def allowed_next(self, source: JobStatus) -> frozenset[JobStatus]:
+    def allowed_next(self, source: JobStatus | int) -> frozenset[JobStatus]:
         """The statuses a job in ``source`` may move to."""
-        return self.next_map[source]
+        return self.next_map[JobStatus(source)]
 
-    def edge(self, source: JobStatus, target: JobStatus) -> Edge | None:
+    def edge(self, source: JobStatus | int, target: JobStatus | int) -> Edge | None:
         """The declared edge ``source → target``, or None."""
         return self._edge.get((source, target))
 
-    def event_for(self, source: JobStatus, target: JobStatus) -> str | None:
+    def event_for(self, source: JobStatus | int, target: JobStatus | int) -> str | None:
         """The event that declares ``source → target``, or None when the move is undeclared."""
         edge = self._edge.get((source, target))
         return edge.event if edge is not None else None

@@ -1,0 +1,150 @@
+"""The core CLI commands, in-process through main() and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from jobfsm import DEFAULT_LIFECYCLE, JobStatus
+from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_statuses_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """`statuses` prints one row per status with its classification."""
+    code, out, _ = run(capsys, "statuses")
+    assert code == EXIT_OK
+    lines = out.splitlines()
+    assert len(lines) == 2 + 23
+    assert "MOUNT_FAILED" in lines[-1]
+    assert "挂载失败" in lines[-1]
+
+
+def test_statuses_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """`statuses --format json` is machine-readable and complete."""
+    code, out, _ = run(capsys, "statuses", "--format", "json")
+    rows = json.loads(out)
+    assert code == EXIT_OK
+    assert [r["code"] for r in rows] == list(range(23))
+    running = rows[8]
+    assert running == {
+        "code": 8,
+        "name": "RUNNING",
+        "code_name": "JOBSTAT_RUNNING",
+        "terminal": False,
+        "outcome": None,
+        "phase": "run",
+        "description": "The job is running",
+        "description_zh": "作业正在运行中",
+    }
+
+
+def test_transitions_json_lists_every_edge(capsys: pytest.CaptureFixture[str]) -> None:
+    """`transitions --format json` lists each declared edge with its event and reason."""
+    code, out, _ = run(capsys, "transitions", "--format", "json")
+    rows = json.loads(out)
+    assert code == EXIT_OK
+    assert len(rows) == len(DEFAULT_LIFECYCLE.edges)
+    assert {"source": 7, "source_name": "WAITING", "target": 8, "target_name": "RUNNING",
+            "event": "start", "reason": "resources granted; the job runs"} in rows  # fmt: skip
+
+
+def test_transitions_from_one_status(capsys: pytest.CaptureFixture[str]) -> None:
+    """`transitions --from KILLING` shows only the moves out of KILLING."""
+    code, out, _ = run(capsys, "transitions", "--from", "killing")
+    assert code == EXIT_OK
+    body = out.splitlines()[2:]
+    assert len(body) == len(DEFAULT_LIFECYCLE.allowed_next(JobStatus.KILLING))
+    assert all(line.startswith("KILLING(9)") for line in body)
+
+
+def test_explain_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    """`explain` exits 0 for a legal move and 1 for an illegal one, saying why."""
+    code, out, _ = run(capsys, "explain", "WAITING", "RUNNING")
+    assert code == EXIT_OK
+    assert "legal by 'start'" in out
+    code, out, _ = run(capsys, "explain", "8", "7")
+    assert code == EXIT_INVALID
+    assert "allowed moves are" in out
+
+
+def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """`explain --format json` gives the structured verdict."""
+    code, out, _ = run(capsys, "explain", "10", "8", "--format", "json")
+    verdict = json.loads(out)
+    assert code == EXIT_INVALID
+    assert verdict["kind"] == "from a terminal status"
+    assert verdict["allowed"] == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["explain", "RUNNING", "23"],
+        ["explain", "RUNNING"],
+        ["statuses", "--format", "xml"],
+        ["no-such-command"],
+        ["transitions", "--from", "FOO"],
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Bad arguments give a one-line reason on stderr and exit code 2."""
+    code, _out, err = run(capsys, *argv)
+    assert code == EXIT_USAGE
+    assert "Traceback" not in err
+    assert "Error" in err
+
+
+def test_an_unknown_status_names_the_input_and_suggests(capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt status is named and the closest one suggested."""
+    code, _, err = run(capsys, "explain", "RUNING", "COMPLETED")
+    assert code == EXIT_USAGE
+    assert "'RUNING' is not a ModelArts job status" in err
+    assert "did you mean JOBSTAT_RUNNING" in err
+
+
+def test_demo_walks_a_job_and_rejects_a_move(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo shows the table, each move of a job to COMPLETED, and a rejection."""
+    code, out, _ = run(capsys, "demo")
+    assert code == EXIT_OK
+    assert "RUNNING(8) → COMPLETED(10)  by 'complete'" in out
+    assert "cannot move RUNNING(8) → WAITING(7)" in out
+    assert "COMPLETED(10) is terminal" in out
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help and --version exit 0."""
+    assert run(capsys, "--help")[0] == EXIT_OK
+    code, out, _ = run(capsys, "--version")
+    assert code == EXIT_OK
+    assert "jobfsm" in out
+
+
+def test_the_installed_command_runs_as_a_subprocess() -> None:
+    """`python -m jobfsm` works as a real process, with the documented exit codes."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "explain", "WAITING", "RUNNING"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == EXIT_OK, ok.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "explain", "WAITING", "99"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == EXIT_USAGE
+    assert "Traceback" not in bad.stderr
+    assert "99" in bad.stderr

@@ -1,0 +1,366 @@
+"""Jobs on the shared machine: moves, guards, callbacks, history, snapshots, threads."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import threading
+from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+from typing import Any
+
+import pytest
+
+from jobfsm import (
+    DEFAULT_LIFECYCLE,
+    CallbackError,
+    Guard,
+    GuardRejected,
+    IllegalTransition,
+    Job,
+    JobMachine,
+    JobStatus,
+    Move,
+    SnapshotError,
+    UnknownEvent,
+    UnknownStatus,
+)
+
+S = JobStatus
+HAPPY = [S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING, S.RUNNING, S.COMPLETED]
+
+
+def test_a_new_job_starts_in_init() -> None:
+    """Job() defaults to INIT with an empty history."""
+    job = Job("j-1")
+    assert job.status is S.INIT
+    assert job.history == ()
+    assert not job.is_terminal
+
+
+def test_one_shared_engine_per_lifecycle() -> None:
+    """Every job of a lifecycle is moved by the same transitions machine."""
+    a, b = Job("a"), Job("b")
+    assert a.machine is b.machine
+    assert a.machine is JobMachine.for_lifecycle(DEFAULT_LIFECYCLE)
+    assert a.machine.engine.models == []  # jobs are not bound to the engine one by one
+
+
+def test_the_engine_has_no_auto_transitions() -> None:
+    """No to_<state>() shortcut exists that could bypass the table."""
+    engine = Job("a").machine.engine
+    assert not any(name.startswith("to_") for name in engine.events)
+    assert set(engine.events) == set(DEFAULT_LIFECYCLE.event_names)
+
+
+def test_advance_along_the_main_path() -> None:
+    """INIT → IMAGE_CREATING → SUBMIT_TRYING → WAITING → RUNNING → COMPLETED is legal."""
+    job = Job("j-1")
+    for status in HAPPY:
+        assert job.advance_to(status) is True
+        assert job.status is status
+    assert job.is_terminal
+    assert [m.event for m in job.history] == [
+        "create_image",
+        "submit",
+        "queue",
+        "start",
+        "complete",
+    ]
+
+
+def test_advance_accepts_codes_and_names() -> None:
+    """advance_to parses its argument like JobStatus.parse."""
+    job = Job("j-1")
+    assert job.advance_to(4)
+    assert job.advance_to("jobstat_waiting")
+    assert job.status is S.WAITING
+    with pytest.raises(UnknownStatus):
+        job.advance_to("NOPE")
+
+
+def test_a_repeated_observation_is_not_a_move() -> None:
+    """advance_to(current status) returns False and records nothing."""
+    job = Job("j-1", S.RUNNING)
+    assert job.advance_to(S.RUNNING) is False
+    assert job.history == ()
+
+
+def test_an_undeclared_move_raises_with_the_facts() -> None:
+    """IllegalTransition carries job, source, target and the allowed moves."""
+    job = Job("j-1", S.RUNNING)
+    with pytest.raises(IllegalTransition) as info:
+        job.advance_to(S.WAITING)
+    err = info.value
+    assert (err.job_id, err.source, err.target) == ("j-1", S.RUNNING, S.WAITING)
+    assert err.allowed == DEFAULT_LIFECYCLE.allowed_next(S.RUNNING)
+    assert str(err).startswith(
+        "job j-1: cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: "
+    )
+    assert "COMPLETED(10)" in str(err)
+    assert job.status is S.RUNNING
+    assert job.history == ()
+
+
+def test_a_move_out_of_a_terminal_status_says_so() -> None:
+    """Leaving COMPLETED is refused with a message naming it terminal."""
+    job = Job("j-1", S.COMPLETED)
+    with pytest.raises(IllegalTransition, match="COMPLETED\\(10\\) is terminal"):
+        job.advance_to(S.RUNNING)
+
+
+def test_event_methods_and_fire() -> None:
+    """job.<event>() and job.fire(event) apply the declared move and return it."""
+    job = Job("j-1", S.WAITING)
+    move = job.start(reason="gpus free", actor="scheduler")
+    assert isinstance(move, Move)
+    assert (move.source, move.target, move.event) == (S.WAITING, S.RUNNING, "start")
+    assert (move.reason, move.actor) == ("gpus free", "scheduler")
+    assert job.fire("scale").target is S.SCALING
+    assert "start" in dir(job)
+
+
+def test_firing_an_event_with_no_move_from_here() -> None:
+    """An event declared elsewhere but not from the current status is illegal."""
+    job = Job("j-1", S.WAITING)
+    with pytest.raises(IllegalTransition, match="cannot fire 'complete' from WAITING"):
+        job.complete()
+
+
+def test_firing_an_unknown_event() -> None:
+    """An event name the lifecycle does not declare raises UnknownEvent, and attributes fail."""
+    job = Job("j-1")
+    with pytest.raises(UnknownEvent, match="'launch' is not an event"):
+        job.fire("launch")
+    with pytest.raises(AttributeError):
+        job.launch()
+
+
+def always_no(_: Any) -> bool:
+    return False
+
+
+def test_a_guard_that_says_no_raises_and_changes_nothing() -> None:
+    """GuardRejected names the guard and reason; status and history stay as they were."""
+    lc = DEFAULT_LIFECYCLE.with_guards(
+        Guard("freeze", always_no, "deploys are frozen", targets={8})
+    )
+    job = Job("j-1", S.SUBMIT_TRYING, lifecycle=lc)
+    job.queue()
+    before = job.history
+    with pytest.raises(GuardRejected) as info:
+        job.advance_to(S.RUNNING)
+    assert (info.value.guard, info.value.reason) == ("freeze", "deploys are frozen")
+    assert "rejected by guard 'freeze': deploys are frozen" in str(info.value)
+    assert job.status is S.WAITING
+    assert job.history == before
+    assert not job.can_advance_to(S.RUNNING)
+    with pytest.raises(GuardRejected):
+        job.start()
+
+
+def test_guards_see_the_context() -> None:
+    """The caller's context reaches the guard, so one move can pass and another fail."""
+    lc = DEFAULT_LIFECYCLE.with_guards(
+        Guard("quota", lambda m: m.context.get("gpus") in (None, 1, 2, 4, 8), "at most 8 GPUs",
+              events={"start"})
+    )  # fmt: skip
+    job = Job("j-1", S.WAITING, lifecycle=lc)
+    with pytest.raises(GuardRejected):
+        job.advance_to(S.RUNNING, context={"gpus": 16})
+    assert job.can_advance_to(S.RUNNING, context={"gpus": 2})
+    assert job.advance_to(S.RUNNING, context={"gpus": 2})
+
+
+def test_explain_and_can_advance_have_no_side_effects() -> None:
+    """Questions about a move never move the job."""
+    job = Job("j-1", S.WAITING)
+    assert job.can_advance_to(S.RUNNING)
+    assert not job.can_advance_to(S.COMPLETED)
+    assert not job.can_advance_to(S.WAITING)
+    assert job.explain(S.RUNNING).event == "start"
+    assert job.status is S.WAITING
+    assert job.history == ()
+
+
+def test_listeners_hear_committed_moves_only() -> None:
+    """Job and machine listeners are told after each committed move, not of rejections."""
+    machine = JobMachine(DEFAULT_LIFECYCLE)
+    heard: list[tuple[str, str, JobStatus, JobStatus]] = []
+    machine.add_listener(lambda job, m: heard.append(("machine", job.job_id, m.source, m.target)))
+    job = Job("j-1", S.WAITING, machine=machine)
+    job.add_listener(lambda job, m: heard.append(("job", job.job_id, m.source, m.target)))
+    job.advance_to(S.RUNNING)
+    with pytest.raises(IllegalTransition):
+        job.advance_to(S.WAITING)
+    assert heard == [
+        ("machine", "j-1", S.WAITING, S.RUNNING),
+        ("job", "j-1", S.WAITING, S.RUNNING),
+    ]
+
+
+def test_enter_and_exit_hooks_run_around_the_change() -> None:
+    """Exit hooks see the old status, enter hooks the new one."""
+    machine = JobMachine(DEFAULT_LIFECYCLE)
+    seen: list[tuple[str, JobStatus]] = []
+    machine.on_exit(S.WAITING, lambda job, m: seen.append(("exit", job.status)))
+    machine.on_enter(S.RUNNING, lambda job, m: seen.append(("enter", job.status)))
+    Job("j-1", S.WAITING, machine=machine).start()
+    assert seen == [("exit", S.WAITING), ("enter", S.RUNNING)]
+
+
+def boom(*_: object) -> None:
+    raise RuntimeError("hook failed")
+
+
+def test_an_exit_hook_that_raises_abandons_the_move() -> None:
+    """The job stays where it was and CallbackError says the move was abandoned."""
+    machine = JobMachine(DEFAULT_LIFECYCLE)
+    machine.on_exit(S.WAITING, boom)
+    job = Job("j-1", S.WAITING, machine=machine)
+    with pytest.raises(CallbackError) as info:
+        job.start()
+    assert not info.value.committed
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert job.status is S.WAITING
+    assert job.history == ()
+
+
+def test_an_enter_hook_that_raises_leaves_the_move_standing() -> None:
+    """The move is committed and in history; listeners still run; CallbackError says so."""
+    machine = JobMachine(DEFAULT_LIFECYCLE)
+    machine.on_enter(S.RUNNING, boom)
+    heard: list[Move] = []
+    machine.add_listener(lambda job, m: heard.append(m))
+    job = Job("j-1", S.WAITING, machine=machine)
+    with pytest.raises(CallbackError, match="the move stands") as info:
+        job.start()
+    assert info.value.committed
+    assert job.status is S.RUNNING
+    assert len(job.history) == 1
+    assert len(heard) == 1
+
+
+def test_every_listener_runs_even_when_one_raises() -> None:
+    """A failing listener does not silence the others; all errors are reported in order."""
+    job = Job("j-1", S.WAITING)
+    heard: list[str] = []
+    job.add_listener(boom)
+    job.add_listener(lambda j, m: heard.append("second"))
+    with pytest.raises(CallbackError) as info:
+        job.start()
+    assert heard == ["second"]
+    assert info.value.committed
+    assert [type(e) for e in info.value.errors] == [RuntimeError]
+    job.remove_listener(boom)
+    job.scale()
+
+
+def test_history_and_time_in_status() -> None:
+    """History records UTC times; time_in_status sums the time spent in each status."""
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    job = Job("j-1", created_at=t0)
+    job.advance_to(S.SUBMIT_TRYING)
+    job.advance_to(S.WAITING)
+    assert all(m.at.tzinfo is not None for m in job.history)
+    snap = job.to_dict()
+    snap["history"][0]["at"] = (t0 + timedelta(seconds=10)).isoformat()
+    snap["history"][1]["at"] = (t0 + timedelta(seconds=25)).isoformat()
+    restored = Job.from_dict(snap)
+    spent = restored.time_in_status(now=t0 + timedelta(seconds=100))
+    assert spent == {
+        S.INIT: timedelta(seconds=10),
+        S.SUBMIT_TRYING: timedelta(seconds=15),
+        S.WAITING: timedelta(seconds=75),
+    }
+
+
+def test_snapshot_round_trip_is_json_safe() -> None:
+    """to_dict survives JSON and from_dict restores status and history exactly."""
+    job = Job("j-1")
+    for status in HAPPY:
+        job.advance_to(status, actor="poller")
+    snap = json.loads(json.dumps(job.to_dict()))
+    restored = Job.from_dict(snap)
+    assert restored.status is S.COMPLETED
+    assert restored.history == job.history
+    assert restored.created_at == job.created_at
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "where"),
+    [
+        (lambda d: d.pop("status"), "status"),
+        (lambda d: d.update(status=99), "status"),
+        (lambda d: d.update(job_id=7), "job_id"),
+        (lambda d: d.update(created_at="yesterday"), "created_at"),
+        (lambda d: d.update(history="none"), "history"),
+        (lambda d: d["history"][1].update(source=8), "history[1].source"),
+        (lambda d: d["history"][0].update(target=10), "history[0]"),
+        (lambda d: d["history"][0].update(event="launch"), "history[0].event"),
+        (lambda d: d["history"][0].pop("at"), "history[0].at"),
+        (lambda d: d.update(status=8), "status"),
+        (lambda d: d["history"].__setitem__(0, [1, 2]), "history[0]"),
+    ],
+)
+def test_a_corrupt_snapshot_raises_snapshot_error(corrupt: Any, where: str) -> None:
+    """Every corruption is a SnapshotError naming where it is, never a KeyError."""
+    job = Job("j-1")
+    job.advance_to(S.SUBMIT_TRYING)
+    job.advance_to(S.WAITING)
+    snap = job.to_dict()
+    corrupt(snap)
+    with pytest.raises(SnapshotError) as info:
+        Job.from_dict(snap)
+    assert info.value.field == where
+    assert where in str(info.value)
+
+
+def test_snapshot_of_a_non_mapping() -> None:
+    """A list or string instead of a snapshot is a SnapshotError too."""
+    with pytest.raises(SnapshotError):
+        Job.from_dict([])  # type: ignore[arg-type]
+
+
+def test_threads_moving_one_job_are_serialized() -> None:
+    """Many threads race one job; each gets its own answer and history stays a legal chain."""
+
+    def worker(job: Job, target: JobStatus, barrier: threading.Barrier, out: list[object]) -> None:
+        barrier.wait()
+        for _ in range(50):
+            try:
+                outcome: object = job.advance_to(target)
+            except IllegalTransition as exc:
+                outcome = exc
+            out.append(outcome)  # list.append is atomic
+
+    for _ in range(20):
+        job = Job("j-1", S.RUNNING)
+        barrier = threading.Barrier(8)
+        results: list[object] = []
+        targets = [S.SCALING, S.RUNNING] * 3 + [S.COMPLETED, S.KILLING]
+        threads = [
+            threading.Thread(target=worker, args=(job, t, barrier, results)) for t in targets
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(results) == 8 * 50
+        moved = sum(1 for r in results if r is True)
+        assert moved == len(job.history)
+        chain = [job.history[0].source] + [m.target for m in job.history]
+        assert chain[0] is S.RUNNING
+        assert chain[-1] is job.status
+        assert all(DEFAULT_LIFECYCLE.can_transition(a, b) for a, b in pairwise(chain))
+        assert job.status.is_terminal  # someone always finishes it
+
+
+def test_errors_pickle_with_their_fields() -> None:
+    """Rejections cross process boundaries (worker pools) with their fields intact."""
+    job = Job("j-1", S.RUNNING)
+    with pytest.raises(IllegalTransition) as info:
+        job.advance_to(S.WAITING)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (copy.job_id, copy.source, copy.target) == ("j-1", S.RUNNING, S.WAITING)
+    assert str(copy) == str(info.value)
