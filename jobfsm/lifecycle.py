@@ -315,10 +315,12 @@ class Lifecycle:
         self.guards: tuple[Guard, ...] = tuple(guards)
         self.initial = JobStatus(initial)
         self.declared_edges: tuple[Edge, ...] = tuple(e for ev in self.events for e in ev.edges())
-        by_pair = {(e.source, e.target): e for e in self.declared_edges}
+        by_pair: dict[tuple[int, int], Edge] = {
+            (e.source, e.target): e for e in self.declared_edges
+        }
         self.edges: tuple[Edge, ...] = tuple(sorted(by_pair.values()))
-        self._edge: dict[tuple[int, int], Edge] = dict(by_pair)
-        self._pairs: frozenset[tuple[JobStatus, JobStatus]] = frozenset(by_pair)
+        self._edge = by_pair
+        self._pairs: frozenset[tuple[int, int]] = frozenset(by_pair)
         nexts: dict[JobStatus, set[JobStatus]] = {s: set() for s in JobStatus}
         fires: dict[str, dict[JobStatus, JobStatus]] = {}
         for e in self.edges:
