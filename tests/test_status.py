@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from jobfsm import JobFSMError, JobStatus, Outcome, Phase, UnknownStatus
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "modelarts-job-statuses.md"
+# A copy of the ModelArts "job status reference" table, the source of the 23 statuses.
+SEED = Path(__file__).parent / "data" / "modelarts-job-statuses.md"
 
 TERMINAL = {3, 5, 6, 10, 11, 12, 13, 14, 16, 17, 21, 22}
 
@@ -37,7 +38,6 @@ def test_english_descriptions_follow_the_api_reference() -> None:
     assert JobStatus.MOUNT_FAILED.description == "Failed to mount"
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="the seed document lives beside the repository")
 def test_chinese_descriptions_match_the_seed_table() -> None:
     """Each description_zh is the text of the seed table, trailing punctuation aside."""
     text = re.sub(r"<[^>]+>", "", SEED.read_text(encoding="utf-8"))
