@@ -48,6 +48,16 @@ def raw_machine(model: object) -> transitions.Machine:
     )
 
 
+def raw_model_on_a_shared_machine(initial: JobStatus) -> Model:
+    """The baseline for moves: one machine, the model added to it, triggers by name."""
+    shared = transitions.Machine(
+        model=None, states=S, initial=initial, transitions=TABLE, auto_transitions=False
+    )
+    model = Model()
+    shared.add_model(model)
+    return model
+
+
 def best_per_op(fn: Callable[[], object], number: int, repeat: int) -> float:
     """Seconds per call of ``fn``, best of ``repeat`` rounds of ``number`` calls."""
     times = []
@@ -106,11 +116,7 @@ def bench_legal(scale: int) -> dict[str, Any]:
         # Keep the audit trail from growing without bound across rounds.
         job._history = None
 
-    shared = transitions.Machine(
-        model=None, states=S, initial=S.RUNNING, transitions=TABLE, auto_transitions=False
-    )
-    model = Model()
-    shared.add_model(model)
+    model = raw_model_on_a_shared_machine(S.RUNNING)
 
     def raw() -> None:
         for _ in range(n):
@@ -140,11 +146,7 @@ def bench_illegal(scale: int) -> dict[str, Any]:
             except IllegalTransition:
                 pass
 
-    shared = transitions.Machine(
-        model=None, states=S, initial=S.RUNNING, transitions=TABLE, auto_transitions=False
-    )
-    model = Model()
-    shared.add_model(model)
+    model = raw_model_on_a_shared_machine(S.RUNNING)
 
     def raw() -> None:
         for _ in range(n):
