@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from jobfsm.errors import JobFSMError, UnknownStatus
+from jobfsm import diagram as diagrams
+from jobfsm.errors import DiagramInputError, JobFSMError, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE
 from jobfsm.machine import Job
 from jobfsm.status import JobStatus
@@ -189,6 +192,133 @@ def demo() -> int:
     click.echo("\nJob train-1 completed; a late KILLING arrives:")
     job = Job("train-1", s.COMPLETED)
     walk(job, [s.KILLING])
+    return EXIT_OK
+
+
+class StatusListParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """Comma-separated statuses (names or codes), each read with :meth:`JobStatus.parse`."""
+
+    name = "statuses"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        items = [item.strip() for item in str(value).split(",")]
+        if not all(items):
+            self.fail(f"{value!r} has an empty item; expected statuses such as 1,2,4,7", param, ctx)
+        try:
+            return tuple(JobStatus.parse(item) for item in items)
+        except UnknownStatus as exc:
+            self.fail(exc.message, param, ctx)
+
+
+class ViewParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A diagram view: ``full``, ``from:STATUS`` or ``phase:NAME``."""
+
+    name = "view"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, diagrams.View):
+            return value
+        try:
+            return diagrams.View.parse(str(value))
+        except DiagramInputError as exc:
+            self.fail(exc.message, param, ctx)
+
+
+def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
+    """Render ``drawing`` as ``fmt`` to ``out`` (atomically) or, for a text format, to stdout.
+
+    Raises:
+        click.UsageError: a binary format without ``out``.
+        GraphvizNotFound: SVG, PNG or PDF without the ``dot`` executable.
+    """
+    if out is None and fmt in diagrams.BINARY_FORMATS:
+        raise click.UsageError(f"--format {fmt} is binary; give --out FILE to write it to")
+    data = diagrams.render(drawing, fmt)
+    if out is None:
+        click.echo(data.decode(), nl=False)
+        return
+    try:
+        diagrams.write_atomic(out, data)
+    except OSError as exc:
+        raise click.FileError(str(out), exc.strerror or str(exc)) from None
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(diagrams.FORMATS),
+    default="svg",
+    show_default=True,
+    help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (atomically) instead of stdout; required for png and pdf.",
+)
+@click.option(
+    "--path",
+    "path",
+    type=StatusListParam(),
+    default=(),
+    metavar="STATUSES",
+    help="A job's statuses, oldest first (names or codes, e.g. 1,2,4,7,8,10): its moves and "
+    "current status are emphasised, undeclared moves drawn red and dashed.",
+)
+@click.option(
+    "--view",
+    type=ViewParam(),
+    default="full",
+    show_default=True,
+    help="full, from:STATUS (what is reachable from it) or phase:NAME "
+    "(review, creation, run, stop, unknown).",
+)
+@click.option(
+    "--all-edges",
+    is_flag=True,
+    help="Draw every declared move literally instead of abbreviating the UNKNOWN, kill and "
+    "cancel fans into notes.",
+)
+@click.option(
+    "--all-formats",
+    "all_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write the committed set (lifecycle.svg/.png/.dot/.mmd, lifecycle-all-edges, "
+    "path-example) into DIR.",
+)
+@click.pass_context
+def render(
+    ctx: click.Context,
+    fmt: str,
+    out: Path | None,
+    path: tuple[JobStatus, ...],
+    view: diagrams.View,
+    all_edges: bool,
+    all_dir: Path | None,
+) -> int:
+    """Draw the lifecycle (or a job's path on it) as SVG, PNG, PDF, DOT or Mermaid."""
+    if all_dir is not None:
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ("fmt", "out", "path", "view", "all_edges")
+            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        ]
+        if given:
+            names = ", ".join(g.replace("--fmt", "--format") for g in given)
+            raise click.UsageError(f"--all-formats writes a fixed set; it takes no {names}")
+        try:
+            written = diagrams.write_gallery(all_dir)
+        except OSError as exc:
+            raise click.FileError(str(all_dir), exc.strerror or str(exc)) from None
+        for file in written:
+            click.echo(f"wrote {file}")
+        return EXIT_OK
+    drawing = diagrams.extract(DEFAULT_LIFECYCLE, view=view, all_edges=all_edges, path=path)
+    emit_diagram(drawing, fmt, out)
     return EXIT_OK
 
 

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CallbackError",
     "CheckFailure",
+    "DiagramInputError",
+    "GraphvizNotFound",
     "GuardRejected",
     "IllegalTransition",
     "InvalidLifecycle",
@@ -289,4 +291,56 @@ class CallbackError(JobFSMError):
         return (
             f"job {self.job_id}: a callback raised during {_status(self.source)} → "
             f"{_status(self.target)}; {state}: {cause}{more}"
+        )
+
+
+class DiagramInputError(JobFSMError, ValueError):
+    """An input to the diagram builder that it cannot draw (a view, a path, a traffic count).
+
+    Attributes:
+        field: which input is wrong, for example ``view`` or ``traffic[(8, 9)]``.
+        value: the input as given.
+        expected: what would be accepted instead.
+    """
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        super().__init__(field, value, expected)
+        self.field = field
+        self.value = value
+        self.expected = expected
+
+    @property
+    def message(self) -> str:
+        return f"{self.field} {self.value!r} cannot be drawn; expected {self.expected}"
+
+
+class GraphvizNotFound(JobFSMError):
+    """The Graphviz executable that renders SVG, PNG and PDF is not installed (or not on PATH).
+
+    Attributes:
+        executable: the program that was looked for (``dot``).
+        format: the output format that needed it.
+        install: how to install the package that provides it.
+        without: the formats that work without it.
+    """
+
+    def __init__(
+        self,
+        executable: str,
+        format: str,
+        install: Sequence[str] = ("apt-get install graphviz", "brew install graphviz"),
+        without: Sequence[str] = ("dot", "mermaid"),
+    ) -> None:
+        super().__init__(executable, format, tuple(install), tuple(without))
+        self.executable = executable
+        self.format = format
+        self.install = tuple(install)
+        self.without = tuple(without)
+
+    @property
+    def message(self) -> str:
+        return (
+            f"cannot render {self.format}: the Graphviz executable {self.executable!r} is not on "
+            f"PATH; install the graphviz package ({' or '.join(self.install)}), or choose "
+            f"{' or '.join(f'--format {f}' for f in self.without)}, which need no executable"
         )

@@ -1,0 +1,1003 @@
+"""Diagrams of a lifecycle: extract it into a plain model, then render DOT, Mermaid, SVG, PNG, PDF.
+
+Step one, :func:`extract`, reads a :class:`~jobfsm.Lifecycle` (never a restatement of it) and
+returns a frozen :class:`Diagram`: nodes with a label, class and phase; edges with a label, style
+and the declared moves each one stands for; clusters by phase; legend entries. Step two renders
+that model: :func:`to_dot` (Graphviz source), :func:`to_mermaid` (``stateDiagram-v2``) and
+:func:`render`, which pipes the DOT source through the ``dot`` executable for SVG, PNG and PDF.
+
+Unless ``all_edges`` is set, two kinds of fan are abbreviated so that they do not swamp the
+picture, both derived from the table: every move into or out of UNKNOWN becomes one note beside
+UNKNOWN, and a declaration (an :class:`~jobfsm.Event`) with many sources becomes one grouped edge
+from a note that lists those sources. Every declared move is still drawn exactly once, literally or
+as part of one grouped edge (see :attr:`DiagramEdge.covers`).
+
+>>> d = extract()
+>>> len(d.status_nodes()), d.node("RUNNING").label
+(23, 'RUNNING (8)')
+>>> sum(len(e.covers) for e in d.edges) == len(DEFAULT_LIFECYCLE.edges)
+True
+>>> print(to_mermaid(d).splitlines()[0])
+stateDiagram-v2
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import html
+import itertools
+import math
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import graphviz
+
+from jobfsm.errors import DiagramInputError, GraphvizNotFound, UnknownStatus
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Edge, Lifecycle
+from jobfsm.machine import Job
+from jobfsm.status import JobStatus, Outcome, Phase
+
+__all__ = [
+    "BINARY_FORMATS",
+    "EXAMPLE_PATH",
+    "EXTENSIONS",
+    "FORMATS",
+    "MAIN_PATH",
+    "TEXT_FORMATS",
+    "Cluster",
+    "Diagram",
+    "DiagramEdge",
+    "EdgeStyle",
+    "Emphasis",
+    "LegendEntry",
+    "Node",
+    "NodeKind",
+    "View",
+    "extract",
+    "gallery",
+    "kind_of",
+    "path_of",
+    "render",
+    "to_dot",
+    "to_mermaid",
+    "write_atomic",
+    "write_gallery",
+]
+
+S = JobStatus
+Pair = tuple[JobStatus, JobStatus]
+
+#: The main path, drawn as the straight spine of the picture (undeclared steps are not drawn).
+MAIN_PATH: Final[tuple[JobStatus, ...]] = (
+    S.INIT,
+    S.IMAGE_CREATING,
+    S.SUBMIT_TRYING,
+    S.WAITING,
+    S.RUNNING,
+    S.COMPLETED,
+)
+
+#: Output formats that are text and need no executable.
+TEXT_FORMATS: Final = ("dot", "mermaid")
+#: Output formats rendered by the Graphviz ``dot`` executable (SVG is text, PNG and PDF are not).
+BINARY_FORMATS: Final = ("png", "pdf")
+FORMATS: Final = ("svg", "png", "pdf", "dot", "mermaid")
+
+#: A declaration with at least this many drawn sources becomes one grouped edge.
+GROUP_MIN: Final = 4
+#: The status whose fan-in and fan-out become a note.
+HUB: Final = JobStatus.UNKNOWN
+
+_PHASE_ORDER: Final = (Phase.REVIEW, Phase.CREATION, Phase.RUN, Phase.STOP, Phase.UNKNOWN)
+
+
+class NodeKind(enum.Enum):
+    """What a node is, which decides its colour and shape."""
+
+    IN_PROGRESS = "in progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+    NOTE = "note"
+
+
+class Emphasis(enum.Enum):
+    """How strongly a node or edge is drawn: a highlighted path dims everything off it."""
+
+    NORMAL = "normal"
+    STRONG = "strong"
+    CURRENT = "current"
+    DIM = "dim"
+
+
+class EdgeStyle(enum.Enum):
+    """How an edge is drawn."""
+
+    NORMAL = "normal"
+    SPINE = "spine"
+    GROUPED = "grouped"
+    UNDECLARED = "undeclared"
+
+
+def kind_of(status: JobStatus) -> NodeKind:
+    """The node class of a status.
+
+    >>> kind_of(JobStatus.KILLED), kind_of(JobStatus.LOST), kind_of(JobStatus.WAITING)
+    (<NodeKind.CANCELED: 'canceled'>, <NodeKind.FAILED: 'failed'>, <NodeKind.IN_PROGRESS: ...>)
+    """
+    if status is HUB:
+        return NodeKind.UNKNOWN
+    return {
+        None: NodeKind.IN_PROGRESS,
+        Outcome.SUCCEEDED: NodeKind.SUCCEEDED,
+        Outcome.FAILED: NodeKind.FAILED,
+        Outcome.CANCELED: NodeKind.CANCELED,
+    }[status.outcome]
+
+
+@dataclass(frozen=True)
+class Node:
+    """A box in the picture: a status, or a note that stands for several statuses."""
+
+    id: str
+    label: str
+    kind: NodeKind
+    phase: Phase
+    status: JobStatus | None = None
+    emphasis: Emphasis = Emphasis.NORMAL
+
+
+@dataclass(frozen=True)
+class DiagramEdge:
+    """An arrow between two nodes.
+
+    ``covers`` lists the declared moves the arrow stands for: one for a literal edge, several for a
+    grouped edge, none for an observed move the lifecycle does not declare.
+    """
+
+    source: str
+    target: str
+    label: str
+    style: EdgeStyle
+    covers: tuple[Pair, ...]
+    emphasis: Emphasis = Emphasis.NORMAL
+    count: int | None = None
+    width: float = 1.2
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The nodes of one phase, drawn inside one frame."""
+
+    phase: Phase
+    label: str
+    node_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of the legend: a node class or an edge style, with its caption."""
+
+    label: str
+    kind: NodeKind | None = None
+    style: EdgeStyle | None = None
+    emphasis: Emphasis = Emphasis.NORMAL
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """The extracted picture: everything a renderer needs, and nothing about how it is drawn."""
+
+    title: str
+    nodes: tuple[Node, ...]
+    edges: tuple[DiagramEdge, ...]
+    clusters: tuple[Cluster, ...]
+    legend: tuple[LegendEntry, ...]
+    spine: tuple[str, ...]
+    abbreviations: tuple[str, ...] = field(default=())
+    caption: tuple[str, ...] = field(default=())
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id.
+
+        Raises:
+            KeyError: when the diagram has no such node.
+        """
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    def status_nodes(self) -> tuple[Node, ...]:
+        """The nodes that are statuses (not notes), in drawing order."""
+        return tuple(n for n in self.nodes if n.status is not None)
+
+    def covered(self) -> list[Pair]:
+        """Every declared move the edges stand for, once per time it is drawn."""
+        return [pair for e in self.edges for pair in e.covers]
+
+
+@dataclass(frozen=True)
+class View:
+    """Which statuses a diagram shows: ``full``, ``from:STATUS`` or ``phase:NAME``.
+
+    ``from:STATUS`` shows STATUS and every status reachable from it without passing through
+    UNKNOWN (UNKNOWN leads back to every status, so through it everything is reachable).
+    ``phase:NAME`` shows the statuses of one phase and, as context, their direct neighbours.
+
+    >>> View.parse("from:killing").name
+    'from-killing'
+    >>> sorted(s.value for s in View.parse("phase:stop").statuses(DEFAULT_LIFECYCLE))
+    [6, 9, 12, 13]
+    """
+
+    kind: str = "full"
+    status: JobStatus | None = None
+    phase: Phase | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> View:
+        """Read a view as the CLI's ``--view`` takes it.
+
+        Raises:
+            DiagramInputError: naming the view and the accepted forms.
+        """
+        expected = "full, from:STATUS (a name or code) or phase:NAME with NAME one of " + ", ".join(
+            p.value for p in Phase
+        )
+        kind, _, arg = text.strip().partition(":")
+        kind = kind.lower()
+        if kind == "full" and not arg:
+            return cls()
+        if kind == "from" and arg:
+            try:
+                return cls("from", status=JobStatus.parse(arg))
+            except UnknownStatus as exc:
+                raise DiagramInputError("view", text, f"{expected} ({exc.message})") from None
+        if kind == "phase" and arg:
+            try:
+                return cls("phase", phase=Phase(arg.strip().lower()))
+            except ValueError:
+                pass
+        raise DiagramInputError("view", text, expected)
+
+    @property
+    def name(self) -> str:
+        """A short name for titles and file names."""
+        if self.status is not None:
+            return f"from-{self.status.name.lower()}"
+        if self.phase is not None:
+            return f"phase-{self.phase.value}"
+        return "full"
+
+    def statuses(self, lifecycle: Lifecycle) -> frozenset[JobStatus]:
+        """The statuses this view is about (its focus, without context neighbours)."""
+        if self.status is not None:
+            seen = {self.status}
+            todo = [self.status]
+            while todo:
+                for nxt in lifecycle.allowed_next(todo.pop()):
+                    if nxt not in seen and nxt is not HUB:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            return frozenset(seen)
+        if self.phase is not None:
+            return frozenset(s for s in JobStatus if s.phase is self.phase)
+        return frozenset(JobStatus)
+
+    def context(self, lifecycle: Lifecycle, focus: frozenset[JobStatus]) -> frozenset[JobStatus]:
+        """Statuses outside the focus drawn for context (the direct neighbours of a phase)."""
+        if self.phase is None:
+            return frozenset()
+        near = {e.target for e in lifecycle.edges if e.source in focus} | {
+            e.source for e in lifecycle.edges if e.target in focus
+        }
+        return frozenset(near - focus)
+
+
+def path_of(job: Job) -> tuple[JobStatus, ...]:
+    """The statuses a job has been in, oldest first (for :func:`extract`'s ``path``).
+
+    >>> job = Job("j", JobStatus.WAITING)
+    >>> _ = job.advance_to(JobStatus.RUNNING)
+    >>> path_of(job)
+    (<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>)
+    """
+    history = job.history
+    if not history:
+        return (job.status,)
+    return (history[0].source, *(m.target for m in history))
+
+
+def extract(
+    lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+    *,
+    view: View | str = "full",
+    all_edges: bool = False,
+    path: Sequence[JobStatus | int | str] = (),
+    traffic: Mapping[tuple[JobStatus, JobStatus], int] | None = None,
+    spine: Sequence[JobStatus] = MAIN_PATH,
+) -> Diagram:
+    """Extract ``lifecycle`` into a :class:`Diagram`.
+
+    Args:
+        lifecycle: the declaration to draw.
+        view: ``full``, ``from:STATUS`` or ``phase:NAME`` (a :class:`View` or its text).
+        all_edges: draw every declared move literally instead of abbreviating the fans.
+        path: statuses a job went through, oldest first; its moves and its current (last) status
+            are emphasised, the rest dimmed, and any move the lifecycle does not declare is drawn
+            red and dashed. Repeated statuses are not moves. Items are read with
+            :meth:`JobStatus.parse`.
+        traffic: observed move counts by ``(source, target)``; each observed move is drawn with a
+            width by its count and the count in its label, unobserved moves are dimmed and observed
+            moves the lifecycle does not declare are drawn red and dashed. Zero counts and repeats
+            (``source == target``) are not moves and are ignored.
+        spine: the main path, laid out as a straight line.
+
+    Raises:
+        DiagramInputError: an unknown view, or a negative or non-integer traffic count.
+        UnknownStatus: a path item that is not a status.
+
+    >>> d = extract(path=[1, 2, 4, 7, 8, 7])
+    >>> d.node("WAITING").emphasis
+    <Emphasis.CURRENT: 'current'>
+    >>> [e.label for e in d.edges if e.style is EdgeStyle.UNDECLARED]
+    ['undeclared']
+    """
+    chosen = View.parse(view) if isinstance(view, str) else view
+    statuses = tuple(JobStatus.parse(s) for s in path)
+    steps = _moves(itertools.pairwise(statuses))
+    observed = _observed(traffic or {})
+
+    focus = chosen.statuses(lifecycle)
+    shown = set(focus | chosen.context(lifecycle, focus))
+    extra = set(statuses) | {s for pair in observed for s in pair}
+    shown |= extra
+    drawn = [
+        e
+        for e in lifecycle.edges
+        if e.source in shown and e.target in shown and (e.source in focus or e.target in focus)
+    ]
+    forced = set(steps) | set(observed)
+    groups = [] if all_edges else _groups(lifecycle, drawn, forced, shown)
+    grouped = {pair for _, _, pairs in groups for pair in pairs}
+    spine_pairs = set(itertools.pairwise(spine))
+    emphasise = bool(steps) or bool(statuses)
+    on_path = set(statuses)
+    busy = {s for pair in observed for s in pair}
+
+    def edge_emphasis(pair: Pair) -> Emphasis:
+        if emphasise:
+            return Emphasis.STRONG if pair in steps else Emphasis.DIM
+        if traffic is not None:
+            return Emphasis.NORMAL if pair in observed else Emphasis.DIM
+        return Emphasis.NORMAL
+
+    edges: list[DiagramEdge] = []
+    for e in drawn:
+        pair = (e.source, e.target)
+        if pair in grouped:
+            continue
+        count = observed.get(pair)
+        style = EdgeStyle.SPINE if pair in spine_pairs else EdgeStyle.NORMAL
+        edges.append(
+            DiagramEdge(
+                e.source.name,
+                e.target.name,
+                e.event if count is None else f"{e.event} ×{count}",
+                style,
+                (pair,),
+                edge_emphasis(pair),
+                count,
+                _width(count, observed, style, pair in steps),
+            )
+        )
+    notes: list[Node] = []
+    for note, to_hub, pairs in groups:
+        notes.append(note)
+        hub_end = pairs[0][1] if to_hub else pairs[0][0]
+        source, target = (note.id, hub_end.name) if to_hub else (hub_end.name, note.id)
+        label = _event_pattern(lifecycle, pairs)
+        dim = Emphasis.DIM if emphasise or traffic is not None else Emphasis.NORMAL
+        edges.append(DiagramEdge(source, target, label, EdgeStyle.GROUPED, pairs, dim))
+    for pair in sorted(set(steps) | set(observed)):
+        if lifecycle.can_transition(*pair):
+            continue
+        count = observed.get(pair)
+        edges.append(
+            DiagramEdge(
+                pair[0].name,
+                pair[1].name,
+                "undeclared" if count is None else f"undeclared ×{count}",
+                EdgeStyle.UNDECLARED,
+                (),
+                Emphasis.STRONG,
+                count,
+                _width(count, observed, EdgeStyle.UNDECLARED, pair in steps),
+            )
+        )
+
+    def node_emphasis(status: JobStatus) -> Emphasis:
+        if emphasise:
+            if status == statuses[-1]:
+                return Emphasis.CURRENT
+            return Emphasis.STRONG if status in on_path else Emphasis.DIM
+        if traffic is not None and status not in busy:
+            return Emphasis.DIM
+        return Emphasis.NORMAL
+
+    status_nodes = [
+        Node(s.name, f"{s.name} ({s.value})", kind_of(s), s.phase, s, node_emphasis(s))
+        for s in sorted(shown)
+    ]
+    if emphasise or traffic is not None:
+        notes = [Node(n.id, n.label, n.kind, n.phase, None, Emphasis.DIM) for n in notes]
+    nodes = (*status_nodes, *notes)
+    clusters = tuple(
+        Cluster(phase, phase.value, ids)
+        for phase in _PHASE_ORDER
+        if (ids := tuple(n.id for n in nodes if n.phase is phase))
+    )
+    kinds = {n.kind for n in nodes}
+    styles = {e.style for e in edges}
+    legend = [
+        LegendEntry(k.value, kind=k) for k in NodeKind if k in kinds and k is not NodeKind.NOTE
+    ]
+    if EdgeStyle.SPINE in styles:
+        legend.append(LegendEntry("main path", style=EdgeStyle.SPINE))
+    if EdgeStyle.GROUPED in styles:
+        legend.append(LegendEntry("grouped moves (see note)", style=EdgeStyle.GROUPED))
+    if emphasise:
+        legend.append(
+            LegendEntry("the job's path", style=EdgeStyle.NORMAL, emphasis=Emphasis.STRONG)
+        )
+        legend.append(
+            LegendEntry("current status", kind=NodeKind.IN_PROGRESS, emphasis=Emphasis.CURRENT)
+        )
+    if traffic is not None:
+        legend.append(
+            LegendEntry(
+                "observed moves (width by count)", style=EdgeStyle.NORMAL, emphasis=Emphasis.STRONG
+            )
+        )
+    if EdgeStyle.UNDECLARED in styles:
+        legend.append(
+            LegendEntry("move the lifecycle does not declare", style=EdgeStyle.UNDECLARED)
+        )
+
+    title = f"{lifecycle.name} lifecycle"
+    if chosen.kind != "full":
+        title += f" · {chosen.name}"
+    abbreviations = tuple(
+        f"{_event_pattern(lifecycle, pairs)}: {note.label.replace(chr(10), ' ')}"
+        for note, _, pairs in groups
+    )
+    caption = _caption_lines(lifecycle, groups, len(drawn), statuses, steps, observed)
+    if all_edges:
+        caption = (f"All {len(drawn)} declared moves, each drawn literally.", *caption)
+    return Diagram(
+        title=title,
+        nodes=nodes,
+        edges=tuple(edges),
+        clusters=clusters,
+        legend=tuple(legend),
+        spine=tuple(s.name for s in spine if s in shown),
+        abbreviations=abbreviations,
+        caption=caption,
+    )
+
+
+def _caption_lines(
+    lifecycle: Lifecycle,
+    groups: Sequence[tuple[Node, bool, tuple[Pair, ...]]],
+    drawn: int,
+    statuses: Sequence[JobStatus],
+    steps: Sequence[Pair],
+    observed: Mapping[Pair, int],
+) -> tuple[str, ...]:
+    """What the picture shows beyond its boxes: what it abbreviates, which path, which traffic."""
+    lines: list[str] = []
+    if groups:
+        grouped = sum(len(pairs) for _, _, pairs in groups)
+        fans = sorted({_event_pattern(lifecycle, pairs) for _, _, pairs in groups})
+        lines.append(
+            f"{grouped} of these {drawn} declared moves are drawn as one dashed arrow per note "
+            f"({', '.join(fans)}); render with --all-edges to draw each one."
+        )
+    if statuses:
+        bad = [p for p in steps if not lifecycle.can_transition(*p)]
+        lines.append(
+            "Path: "
+            + " → ".join(s.name for s in _dedupe(statuses))
+            + (f"; {len(bad)} move(s) the lifecycle does not declare, in red." if bad else ".")
+        )
+    if observed:
+        bad_count = sum(n for p, n in observed.items() if not lifecycle.can_transition(*p))
+        lines.append(
+            f"Observed: {sum(observed.values())} moves over {len(observed)} edges, width by count"
+            + (f"; {bad_count} undeclared, in red." if bad_count else ".")
+        )
+    return tuple(lines)
+
+
+def _dedupe(statuses: Sequence[JobStatus]) -> list[JobStatus]:
+    """The path without repeats (polling reports a status many times; only changes are moves)."""
+    out: list[JobStatus] = []
+    for s in statuses:
+        if not out or out[-1] != s:
+            out.append(s)
+    return out
+
+
+def _moves(pairs: Iterable[Pair]) -> tuple[Pair, ...]:
+    """Distinct moves in order of first appearance; a repeated status is not a move."""
+    seen: dict[Pair, None] = {}
+    for a, b in pairs:
+        if a != b:
+            seen.setdefault((a, b), None)
+    return tuple(seen)
+
+
+def _observed(traffic: Mapping[tuple[JobStatus, JobStatus], int]) -> dict[Pair, int]:
+    counts: dict[Pair, int] = {}
+    for key, count in traffic.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise DiagramInputError(
+                f"traffic[{key!r}]", count, "a count of observed moves (an int ≥ 0)"
+            )
+        a, b = (JobStatus.parse(key[0]), JobStatus.parse(key[1]))
+        if a != b and count > 0:
+            counts[(a, b)] = counts.get((a, b), 0) + count
+    return counts
+
+
+def _width(count: int | None, observed: Mapping[Pair, int], style: EdgeStyle, step: bool) -> float:
+    if count is not None:
+        top = max(observed.values())
+        # Logarithmic, so that one busy move does not make every other one a hairline.
+        return round(1.0 + 5.0 * math.log1p(count) / math.log1p(top), 2)
+    if step:
+        return 3.0
+    if style is EdgeStyle.SPINE:
+        return 2.5
+    return 1.2
+
+
+def _groups(
+    lifecycle: Lifecycle, drawn: Sequence[Edge], forced: set[Pair], shown: set[JobStatus]
+) -> list[tuple[Node, bool, tuple[Pair, ...]]]:
+    """The abbreviations: (note node, True when the note points at the status, moves it covers)."""
+    pairs = {(e.source, e.target) for e in drawn} - forced
+    groups: list[tuple[Node, bool, tuple[Pair, ...]]] = []
+    if HUB in shown:
+        into = tuple(sorted(p for p in pairs if p[1] is HUB))
+        out = tuple(sorted(p for p in pairs if p[0] is HUB))
+        if into:
+            text = f"{_describe([p[0] for p in into], shown)}\n→ UNKNOWN"
+            groups.append((Node("into_UNKNOWN", text, NodeKind.NOTE, HUB.phase), True, into))
+        if out:
+            text = f"UNKNOWN →\n{_describe([p[1] for p in out], shown)}"
+            groups.append((Node("out_of_UNKNOWN", text, NodeKind.NOTE, HUB.phase), False, out))
+    taken = {p for _, _, ps in groups for p in ps}
+    for event in lifecycle.events:
+        mine = tuple(
+            (s, event.target)
+            for s in sorted(event.sources)
+            if (s, event.target) in pairs and (s, event.target) not in taken
+        )
+        if len(mine) < GROUP_MIN:
+            continue
+        taken.update(mine)
+        names = [s.name for s in sorted(p[0] for p in mine)]
+        text = f"any of {len(names)}:\n" + _wrap(names)
+        node_id = f"{event.name}_to_{event.target.name}"
+        groups.append((Node(node_id, text, NodeKind.NOTE, event.target.phase), True, mine))
+    return groups
+
+
+def _describe(statuses: Sequence[JobStatus], shown: set[JobStatus]) -> str:
+    """Name a set of statuses by its rule when it has one, else list them."""
+    got = set(statuses)
+    if got == shown - {HUB}:
+        return f"every other status ({len(got)})"
+    if got == {s for s in shown if s.is_active and s is not HUB}:
+        return f"every active status ({len(got)})"
+    return f"any of {len(got)}:\n" + _wrap([s.name for s in sorted(got)])
+
+
+def _wrap(names: Sequence[str], width: int = 34) -> str:
+    lines: list[str] = []
+    for name in names:
+        if lines and len(lines[-1]) + len(name) + 2 <= width:
+            lines[-1] += f" {name}"
+        else:
+            lines.append(name)
+        lines[-1] += ","
+    return "\n".join(lines).removesuffix(",")
+
+
+def _event_pattern(lifecycle: Lifecycle, pairs: Sequence[Pair]) -> str:
+    """One label for the events of a group: the name, or a pattern such as ``report_‹status›``."""
+    events = [lifecycle.event_for(a, b) or "" for a, b in pairs]
+    if len(set(events)) == 1:
+        return events[0]
+    prefix = events[0]
+    while prefix and not all(ev.startswith(prefix) for ev in events):
+        prefix = prefix[:-1]
+    if prefix and all(
+        ev == prefix + b.name.lower() for ev, (_, b) in zip(events, pairs, strict=True)
+    ):
+        return prefix + "‹status›"
+    if prefix and all(
+        ev == prefix + a.name.lower() for ev, (a, _) in zip(events, pairs, strict=True)
+    ):
+        return prefix + "‹status›"
+    return " / ".join(sorted(set(events)))
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+_FONT: Final = "Helvetica,Arial,sans-serif"
+_INK: Final = "#1F2937"
+_DIM: Final = "#CBD5E1"
+_DIM_TEXT: Final = "#94A3B8"
+_RED: Final = "#DC2626"
+_SPINE: Final = "#1D4ED8"
+
+# Colour and shape per class; terminal classes get a double border.
+_KIND: Final[dict[NodeKind, dict[str, str]]] = {
+    NodeKind.IN_PROGRESS: {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#DBEAFE",
+        "color": "#1D4ED8",
+    },
+    NodeKind.SUCCEEDED: {
+        "shape": "box",
+        "style": "rounded,filled,bold",
+        "fillcolor": "#BBF7D0",
+        "color": "#15803D",
+        "peripheries": "2",
+    },
+    NodeKind.FAILED: {
+        "shape": "box",
+        "style": "filled,diagonals",
+        "fillcolor": "#FEE2E2",
+        "color": "#B91C1C",
+        "peripheries": "2",
+    },
+    NodeKind.CANCELED: {
+        "shape": "box",
+        "style": "filled",
+        "fillcolor": "#E5E7EB",
+        "color": "#4B5563",
+        "peripheries": "2",
+    },
+    NodeKind.UNKNOWN: {
+        "shape": "hexagon",
+        "style": "filled,dashed",
+        "fillcolor": "#FEF3C7",
+        "color": "#B45309",
+    },
+    NodeKind.NOTE: {
+        "shape": "note",
+        "style": "filled",
+        "fillcolor": "#FFFFFF",
+        "color": "#6B7280",
+        "fontsize": "10",
+        "fontcolor": "#374151",
+    },
+}
+
+_CLUSTER_FILL: Final[dict[Phase, str]] = {
+    Phase.REVIEW: "#FAF5FF",
+    Phase.CREATION: "#F0F9FF",
+    Phase.RUN: "#F0FDF4",
+    Phase.STOP: "#F9FAFB",
+    Phase.UNKNOWN: "#FFFBEB",
+}
+
+
+def _node_attrs(node: Node) -> dict[str, str]:
+    attrs = dict(_KIND[node.kind])
+    if node.emphasis is Emphasis.DIM:
+        attrs.update(fillcolor="#F8FAFC", color=_DIM, fontcolor=_DIM_TEXT)
+    elif node.emphasis is Emphasis.STRONG:
+        attrs.update(penwidth="2.5")
+    elif node.emphasis is Emphasis.CURRENT:
+        attrs.update(penwidth="4", color=_INK, fontname=f"{_FONT} bold")
+        attrs["style"] += ",bold"
+    return attrs
+
+
+def _edge_attrs(edge: DiagramEdge, spine: bool) -> dict[str, str]:
+    attrs = {"penwidth": f"{edge.width:g}"}
+    if edge.style is EdgeStyle.SPINE:
+        attrs.update(color=_SPINE, fontcolor=_SPINE, weight="10")
+    elif edge.style is EdgeStyle.GROUPED:
+        attrs.update(style="dashed", color="#6B7280", fontcolor="#374151")
+    elif edge.style is EdgeStyle.UNDECLARED:
+        attrs.update(style="dashed", color=_RED, fontcolor=_RED, constraint="false")
+    else:
+        attrs.update(color="#475569", fontcolor="#334155", weight="1" if not spine else "2")
+    if edge.emphasis is Emphasis.DIM:
+        attrs.update(color=_DIM, fontcolor=_DIM_TEXT)
+    elif edge.emphasis is Emphasis.STRONG and edge.style is not EdgeStyle.UNDECLARED:
+        attrs.update(color=_INK, fontcolor=_INK)
+    return attrs
+
+
+def to_dot(diagram: Diagram) -> str:
+    """Graphviz DOT source for ``diagram``: deterministic, no timestamps, no version numbers.
+
+    >>> print(to_dot(extract(view="phase:stop")).splitlines()[0])
+    digraph lifecycle {
+    """
+    g = graphviz.Digraph(
+        "lifecycle",
+        graph_attr={
+            "rankdir": "TB",
+            "newrank": "true",
+            "fontname": _FONT,
+            "fontsize": "18",
+            "label": _caption(diagram),
+            "labelloc": "t",
+            "labeljust": "l",
+            "nodesep": "0.3",
+            "ranksep": "0.55",
+            "pad": "0.3",
+            "bgcolor": "white",
+        },
+        node_attr={"fontname": _FONT, "fontsize": "12", "margin": "0.12,0.06", "height": "0.4"},
+        edge_attr={"fontname": _FONT, "fontsize": "10", "arrowsize": "0.7"},
+    )
+    spine = set(diagram.spine)
+    by_id = {n.id: n for n in diagram.nodes}
+    # Declared first, the legend and the UNKNOWN frame take the free corner beside the spine.
+    _dot_legend(g, diagram)
+    for cluster in sorted(diagram.clusters, key=lambda c: c.phase is not Phase.UNKNOWN):
+        with g.subgraph(name=f"cluster_{cluster.phase.value}") as c:
+            c.attr(
+                label=cluster.label,
+                style="rounded,filled",
+                fillcolor=_CLUSTER_FILL[cluster.phase],
+                color="#CBD5E1",
+                fontcolor="#475569",
+                fontsize="13",
+                labeljust="l",
+            )
+            for node_id in cluster.node_ids:
+                node = by_id[node_id]
+                extra = {"group": "spine"} if node_id in spine else {}
+                c.node(node_id, node.label, **_node_attrs(node), **extra)
+    for edge in diagram.edges:
+        on_spine = edge.source in spine and edge.target in spine
+        attrs = _edge_attrs(edge, on_spine)
+        if edge.target in spine and edge.source not in spine:
+            # Detours that rejoin the spine (the review) must not stretch it.
+            attrs["constraint"] = "false"
+        if on_spine and by_id[edge.source].phase is not by_id[edge.target].phase:
+            # A free rank between phases lets their frames sit side by side along the spine.
+            attrs["minlen"] = "2"
+        g.edge(edge.source, edge.target, f" {edge.label} ", **attrs)
+    source: str = g.source
+    return source
+
+
+def _caption(diagram: Diagram) -> str:
+    lines = [f'<font point-size="20"><b>{html.escape(diagram.title)}</b></font>']
+    lines += [html.escape(line) for line in diagram.caption]
+    return "<" + '<br align="left"/>'.join(lines) + '<br align="left"/>>'
+
+
+def _dot_legend(g: graphviz.Digraph, diagram: Diagram) -> None:
+    """Node classes as sample nodes in one column, edge styles as lines in a table beneath."""
+    with g.subgraph(name="cluster_legend") as c:
+        c.attr(label="legend", style="rounded", color="#CBD5E1", fontcolor="#475569", fontsize="13")
+        ids: list[str] = []
+        rows: list[str] = []
+        for i, entry in enumerate(diagram.legend):
+            if entry.kind is not None:
+                node = Node(
+                    f"legend_{i}", entry.label, entry.kind, Phase.UNKNOWN, None, entry.emphasis
+                )
+                c.node(node.id, entry.label, **_node_attrs(node), fontsize="10", width="1.3")
+                ids.append(node.id)
+            else:
+                assert entry.style is not None
+                edge = DiagramEdge("", "", "", entry.style, (), entry.emphasis)
+                attrs = _edge_attrs(edge, False)
+                line = "╍╍╍╍" if attrs.get("style") == "dashed" else "━━━━"
+                bold = entry.style is EdgeStyle.SPINE or entry.emphasis is Emphasis.STRONG
+                rows.append(
+                    f'<tr><td align="left"><font color="{attrs["color"]}">'
+                    f"{'<b>' + line + '</b>' if bold else line}</font></td>"
+                    f'<td align="left">{html.escape(entry.label)}</td></tr>'
+                )
+        if rows:
+            c.node(
+                "legend_edges",
+                f'<<table border="0" cellspacing="2">{"".join(rows)}</table>>',
+                shape="plaintext",
+                fontsize="10",
+            )
+            ids.append("legend_edges")
+        # Two entries a row keeps the legend compact beside the picture.
+        rows_of_ids = [ids[i : i + 2] for i in range(0, len(ids), 2)]
+        for row_ids in rows_of_ids:
+            with c.subgraph() as row:
+                row.attr(rank="same")
+                for node_id in row_ids:
+                    row.node(node_id)
+            if len(row_ids) == 2:
+                c.edge(row_ids[0], row_ids[1], style="invis")
+        for upper, lower in itertools.pairwise(rows_of_ids):
+            c.edge(upper[0], lower[0], style="invis")
+
+
+def _mermaid_text(text: str) -> str:
+    # Mermaid labels cannot hold quotes or raw newlines.
+    return text.replace('"', "'").replace("\n", "<br/>")
+
+
+def _mermaid_class(kind: NodeKind) -> str:
+    # "note" is a Mermaid keyword, so the notes' class is named for what they do.
+    return "grouped" if kind is NodeKind.NOTE else kind.name.lower()
+
+
+def to_mermaid(diagram: Diagram) -> str:
+    """Mermaid ``stateDiagram-v2`` source for ``diagram`` (renders on GitHub and GitLab).
+
+    Mermaid cannot draw an arrow between states of two different composite states, so phases are
+    not framed; classes, notes, labels, the path and the undeclared moves are all kept.
+
+    >>> print("\\n".join(to_mermaid(extract(view="phase:review")).splitlines()[:3]))
+    stateDiagram-v2
+        direction TB
+        %% modelarts-v1 lifecycle · phase-review
+    """
+    lines = ["stateDiagram-v2", "    direction TB", f"    %% {diagram.title}"]
+    lines += [f"    %% {line}" for line in diagram.caption]
+    for kind in NodeKind:
+        attrs = _KIND[kind]
+        dash = ",stroke-dasharray:4" if "dashed" in attrs["style"] else ""
+        lines.append(
+            f"    classDef {_mermaid_class(kind)} fill:{attrs['fillcolor']},stroke:{attrs['color']}"
+            + dash
+        )
+    lines += [
+        f"    classDef dim fill:#F8FAFC,stroke:{_DIM},color:{_DIM_TEXT}",
+        "    classDef strong stroke-width:3px",
+        f"    classDef current stroke:{_INK},stroke-width:4px,font-weight:bold",
+    ]
+    for node in diagram.nodes:
+        lines.append(f'    state "{_mermaid_text(node.label)}" as {node.id}')
+    if diagram.spine and diagram.spine[0] == JobStatus.INIT.name:
+        lines.append(f"    [*] --> {diagram.spine[0]}")
+    for edge in diagram.edges:
+        label = edge.label if edge.style is not EdgeStyle.UNDECLARED else f"✗ {edge.label}"
+        lines.append(f"    {edge.source} --> {edge.target}: {_mermaid_text(label)}")
+    by_class: dict[str, list[str]] = {}
+    for node in diagram.nodes:
+        by_class.setdefault(_mermaid_class(node.kind), []).append(node.id)
+        if node.emphasis is not Emphasis.NORMAL:
+            by_class.setdefault(node.emphasis.value, []).append(node.id)
+    for name, ids in by_class.items():
+        lines.append(f"    class {','.join(ids)} {name}")
+    return "\n".join(lines) + "\n"
+
+
+def render(diagram: Diagram, fmt: str) -> bytes:
+    """``diagram`` in one of :data:`FORMATS`; SVG, PNG and PDF run the Graphviz ``dot`` executable.
+
+    Raises:
+        GraphvizNotFound: ``dot`` is not on PATH (``dot`` and ``mermaid`` never need it).
+        DiagramInputError: an unknown format.
+
+    >>> render(extract(view="phase:stop"), "dot")[:17]
+    b'digraph lifecycle'
+    """
+    if fmt == "dot":
+        return to_dot(diagram).encode()
+    if fmt == "mermaid":
+        return to_mermaid(diagram).encode()
+    if fmt not in FORMATS:
+        raise DiagramInputError("format", fmt, "one of " + ", ".join(FORMATS))
+    executable = shutil.which("dot")
+    if executable is None:
+        raise GraphvizNotFound("dot", fmt, without=TEXT_FORMATS)
+    # 144 dpi: PNG text stays sharp on high-density screens; SVG and PDF are vector anyway.
+    extra = ["-Gdpi=144"] if fmt == "png" else []
+    done = subprocess.run(
+        [executable, f"-T{fmt}", *extra],
+        input=to_dot(diagram).encode(),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise DiagramInputError("the DOT source", diagram.title, done.stderr.decode().strip())
+    return done.stdout
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` all at once: a temporary file beside it, then a rename.
+
+    A reader never sees a half-written file, and nothing is left behind when writing fails.
+    """
+    path = Path(path)
+    # Not mkstemp: its files are private (0600); open(..., "xb") honours the umask like any file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+#: File extension per format.
+EXTENSIONS: Final[Mapping[str, str]] = {
+    "svg": ".svg",
+    "png": ".png",
+    "pdf": ".pdf",
+    "dot": ".dot",
+    "mermaid": ".mmd",
+}
+
+#: The path drawn in ``diagrams/path-example``: a poller's observations of one job, repeats
+#: included, ending in a move the lifecycle does not declare (RUNNING → WAITING).
+EXAMPLE_PATH: Final[tuple[JobStatus, ...]] = (
+    S.INIT,
+    S.IMAGE_CREATING,
+    S.SUBMIT_TRYING,
+    S.WAITING,
+    S.RUNNING,
+    S.RUNNING,
+    S.SCALING,
+    S.RUNNING,
+    S.WAITING,
+)
+
+
+def gallery(lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> dict[str, tuple[Diagram, str]]:
+    """The diagrams committed in ``diagrams/``: file name → (diagram, format).
+
+    >>> sorted(gallery())[:4]
+    ['lifecycle-all-edges.dot', 'lifecycle-all-edges.svg', 'lifecycle.dot', 'lifecycle.mmd']
+    """
+    sets = (
+        ("lifecycle", extract(lifecycle), ("svg", "png", "dot", "mermaid")),
+        ("lifecycle-all-edges", extract(lifecycle, all_edges=True), ("svg", "dot")),
+        ("path-example", extract(lifecycle, path=EXAMPLE_PATH), ("svg", "dot")),
+    )
+    return {
+        stem + EXTENSIONS[fmt]: (diagram, fmt) for stem, diagram, formats in sets for fmt in formats
+    }
+
+
+def write_gallery(directory: Path, lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> list[Path]:
+    """Render every diagram of :func:`gallery` into ``directory``; return the files written.
+
+    Everything is rendered before the first file is written, so a missing ``dot`` leaves the
+    directory untouched.
+
+    Raises:
+        GraphvizNotFound: the ``dot`` executable is not on PATH.
+    """
+    rendered = {name: render(diagram, fmt) for name, (diagram, fmt) in gallery(lifecycle).items()}
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in rendered.items():
+        write_atomic(directory / name, data)
+        written.append(directory / name)
+    return written
