@@ -35,14 +35,15 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
-
-import graphviz
+from typing import TYPE_CHECKING, Final
 
 from jobfsm.errors import DiagramInputError, GraphvizNotFound, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Edge, Lifecycle
 from jobfsm.machine import Job
 from jobfsm.status import JobStatus, Outcome, Phase
+
+if TYPE_CHECKING:
+    import graphviz
 
 __all__ = [
     "BINARY_FORMATS",
@@ -741,6 +742,9 @@ def to_dot(diagram: Diagram) -> str:
     >>> print(to_dot(extract(view="phase:stop")).splitlines()[0])
     digraph lifecycle {
     """
+    # Imported here: it costs more than the rest of jobfsm, and only drawing needs it.
+    import graphviz
+
     g = graphviz.Digraph(
         "lifecycle",
         graph_attr={
