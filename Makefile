@@ -10,10 +10,11 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: demo test lint typecheck unit system-deps bench clean
+.PHONY: demo test lint typecheck unit system-deps bench clean diagrams
 
 demo: $(STAMP) system-deps
 	$(BIN)/jobfsm demo
+	$(BIN)/jobfsm render --all-formats diagrams
 
 test: $(STAMP) system-deps lint typecheck unit
 
@@ -40,6 +41,10 @@ system-deps:
 	@command -v dot >/dev/null 2>&1 || { \
 		echo "installing graphviz (the dot binary)"; \
 		$(APT) update -qq && $(APT) install -y -qq graphviz >/dev/null; }
+
+# The committed pictures of the lifecycle (a test fails when the DOT or Mermaid goes stale).
+diagrams: $(STAMP) system-deps
+	$(BIN)/jobfsm render --all-formats diagrams
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
