@@ -93,6 +93,8 @@ FORMATS: Final = ("svg", "png", "pdf", "dot", "mermaid")
 
 #: A declaration with at least this many drawn sources becomes one grouped edge.
 GROUP_MIN: Final = 4
+# A rule with at most this many exceptions is still named as a rule ("every active status but X").
+_FEW: Final = 3
 #: The status whose fan-in and fan-out become a note.
 HUB: Final = JobStatus.UNKNOWN
 
@@ -368,7 +370,10 @@ def extract(
         if e.source in shown and e.target in shown and (e.source in focus or e.target in focus)
     ]
     forced = set(steps) | set(observed)
-    groups = [] if all_edges else _groups(lifecycle, drawn, forced, shown)
+    # The statuses whose moves to and from UNKNOWN this view draws (a phase view draws only its
+    # own statuses' moves, unless UNKNOWN is the phase).
+    scope = shown if HUB in focus else shown & focus
+    groups = [] if all_edges else _groups(lifecycle, drawn, forced, shown, scope)
     grouped = {pair for _, _, pairs in groups for pair in pairs}
     spine_pairs = set(itertools.pairwise(spine))
     emphasise = bool(steps) or bool(statuses)
@@ -524,7 +529,7 @@ def _caption_lines(
         bad_count = sum(n for p, n in observed.items() if not lifecycle.can_transition(*p))
         lines.append(
             f"Observed: {sum(observed.values())} moves over {len(observed)} edges, width by count"
-            + (f"; {bad_count} undeclared, in red." if bad_count else ".")
+            + (f"; {bad_count} of them undeclared, in red." if bad_count else ".")
         )
     return tuple(lines)
 
@@ -573,7 +578,11 @@ def _width(count: int | None, observed: Mapping[Pair, int], style: EdgeStyle, st
 
 
 def _groups(
-    lifecycle: Lifecycle, drawn: Sequence[Edge], forced: set[Pair], shown: set[JobStatus]
+    lifecycle: Lifecycle,
+    drawn: Sequence[Edge],
+    forced: set[Pair],
+    shown: set[JobStatus],
+    scope: set[JobStatus],
 ) -> list[tuple[Node, bool, tuple[Pair, ...]]]:
     """The abbreviations: (note node, True when the note points at the status, moves it covers)."""
     pairs = {(e.source, e.target) for e in drawn} - forced
@@ -581,11 +590,11 @@ def _groups(
     if HUB in shown:
         into = tuple(sorted(p for p in pairs if p[1] is HUB))
         out = tuple(sorted(p for p in pairs if p[0] is HUB))
-        if into:
-            text = f"{_describe([p[0] for p in into], shown)}\n→ UNKNOWN"
+        if len(into) >= GROUP_MIN:
+            text = f"{_describe([p[0] for p in into], scope)}\n→ UNKNOWN"
             groups.append((Node("into_UNKNOWN", text, NodeKind.NOTE, HUB.phase), True, into))
-        if out:
-            text = f"UNKNOWN →\n{_describe([p[1] for p in out], shown)}"
+        if len(out) >= GROUP_MIN:
+            text = f"UNKNOWN →\n{_describe([p[1] for p in out], scope)}"
             groups.append((Node("out_of_UNKNOWN", text, NodeKind.NOTE, HUB.phase), False, out))
     taken = {p for _, _, ps in groups for p in ps}
     for event in lifecycle.events:
@@ -604,13 +613,20 @@ def _groups(
     return groups
 
 
-def _describe(statuses: Sequence[JobStatus], shown: set[JobStatus]) -> str:
-    """Name a set of statuses by its rule when it has one, else list them."""
+def _describe(statuses: Sequence[JobStatus], scope: set[JobStatus]) -> str:
+    """Name a set of statuses by its rule when it has one (allowing a few exceptions), else list."""
     got = set(statuses)
-    if got == shown - {HUB}:
-        return f"every other status ({len(got)})"
-    if got == {s for s in shown if s.is_active and s is not HUB}:
-        return f"every active status ({len(got)})"
+    rules = (
+        ("every active status", {s for s in scope if s.is_active and s is not HUB}),
+        ("every other status", scope - {HUB}),
+    )
+    for name, rule in rules:
+        if got == rule:
+            return f"{name} ({len(got)})"
+    for name, rule in rules:
+        missing = rule - got
+        if got <= rule and len(missing) <= _FEW and len(missing) < len(got):
+            return f"{name} but {', '.join(s.name for s in sorted(missing))} ({len(got)})"
     return f"any of {len(got)}:\n" + _wrap([s.name for s in sorted(got)])
 
 
@@ -630,17 +646,17 @@ def _event_pattern(lifecycle: Lifecycle, pairs: Sequence[Pair]) -> str:
     events = [lifecycle.event_for(a, b) or "" for a, b in pairs]
     if len(set(events)) == 1:
         return events[0]
-    prefix = events[0]
-    while prefix and not all(ev.startswith(prefix) for ev in events):
-        prefix = prefix[:-1]
-    if prefix and all(
-        ev == prefix + b.name.lower() for ev, (_, b) in zip(events, pairs, strict=True)
-    ):
-        return prefix + "‹status›"
-    if prefix and all(
-        ev == prefix + a.name.lower() for ev, (a, _) in zip(events, pairs, strict=True)
-    ):
-        return prefix + "‹status›"
+    for end in (1, 0):
+        # report_running from UNKNOWN to RUNNING: one prefix, then the name of the other end.
+        prefixes = {
+            ev.removesuffix(pair[end].name.lower())
+            for ev, pair in zip(events, pairs, strict=True)
+            if ev.endswith(pair[end].name.lower())
+        }
+        if len(prefixes) == 1 and all(
+            ev.endswith(p[end].name.lower()) for ev, p in zip(events, pairs, strict=True)
+        ):
+            return prefixes.pop() + "‹status›"
     return " / ".join(sorted(set(events)))
 
 

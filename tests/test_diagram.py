@@ -145,6 +145,31 @@ def test_wide_declarations_become_one_grouped_edge_listing_their_sources() -> No
         assert all(s.name in note.label for s in ev.sources)
 
 
+def test_a_fan_with_a_move_drawn_apart_is_still_named_by_its_rule() -> None:
+    """When a path draws RUNNING ⇄ UNKNOWN literally, the notes say "every ... but RUNNING"."""
+    d = extract(path=["RUNNING", "UNKNOWN", "RUNNING"])
+    labels = {
+        d.node(e.source if e.target == "UNKNOWN" else e.target).label
+        for e in d.edges
+        if e.style is EdgeStyle.GROUPED and "UNKNOWN" in (e.source, e.target)
+    }
+    assert labels == {
+        "every active status but RUNNING (9)\n→ UNKNOWN",
+        "UNKNOWN →\nevery other status but RUNNING (21)",
+    }
+
+
+def test_small_fans_in_a_phase_view_stay_literal() -> None:
+    """In phase:run only three statuses fall into UNKNOWN: drawn literally, not as a note."""
+    d = extract(view="phase:run")
+    assert {a for (a, b), label in literal(d).items() if b == "UNKNOWN"} == {
+        "WAITING",
+        "RUNNING",
+        "SCALING",
+    }
+    assert d.abbreviations == ("report_‹status›: UNKNOWN → every other status (9)",)
+
+
 def test_narrow_declarations_stay_literal() -> None:
     """Declarations with fewer sources than GROUP_MIN (lose, mount_failed) are drawn literally."""
     d = extract()
@@ -362,7 +387,7 @@ def test_traffic_draws_counts_and_width_and_undeclared_moves() -> None:
     assert by_pair[("INIT", "SUBMIT_TRYING")].count is None
     assert Counter(d.covered()) == Counter(DECLARED)
     assert "Observed: 225 moves over 4 edges" in d.caption[-1]
-    assert "2 undeclared" in d.caption[-1]
+    assert "2 of them undeclared" in d.caption[-1]
 
 
 def test_traffic_renders_widths_in_dot() -> None:
