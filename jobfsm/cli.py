@@ -279,8 +279,8 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
 @click.option(
     "--all-edges",
     is_flag=True,
-    help="Draw every declared move literally instead of abbreviating the UNKNOWN, kill and "
-    "cancel fans into notes.",
+    help="Draw every declared move literally instead of abbreviating the fans (the moves into "
+    "and out of UNKNOWN, and declarations with many sources such as kill) into notes.",
 )
 @click.option(
     "--all-formats",

@@ -356,44 +356,126 @@ def extract(
     ['undeclared']
     """
     chosen = View.parse(view) if isinstance(view, str) else view
-    statuses = tuple(JobStatus.parse(s) for s in path)
-    steps = _moves(itertools.pairwise(statuses))
-    observed = _observed(traffic or {})
-
+    marks = _Marks.of(path, traffic)
     focus = chosen.statuses(lifecycle)
-    shown = set(focus | chosen.context(lifecycle, focus))
-    extra = set(statuses) | {s for pair in observed for s in pair}
-    shown |= extra
+    shown = set(focus | chosen.context(lifecycle, focus)) | marks.statuses()
     drawn = [
         e
         for e in lifecycle.edges
         if e.source in shown and e.target in shown and (e.source in focus or e.target in focus)
     ]
-    forced = set(steps) | set(observed)
     # The statuses whose moves to and from UNKNOWN this view draws (a phase view draws only its
     # own statuses' moves, unless UNKNOWN is the phase).
     scope = shown if HUB in focus else shown & focus
-    groups = [] if all_edges else _groups(lifecycle, drawn, forced, shown, scope)
-    grouped = {pair for _, _, pairs in groups for pair in pairs}
-    spine_pairs = set(itertools.pairwise(spine))
-    emphasise = bool(steps) or bool(statuses)
-    on_path = set(statuses)
-    busy = {s for pair in observed for s in pair}
+    groups = [] if all_edges else _groups(lifecycle, drawn, marks.forced(), shown, scope)
+    edges = _edges(lifecycle, drawn, groups, marks, set(itertools.pairwise(spine)))
+    notes = [
+        Node(n.id, n.label, n.kind, n.phase, None, Emphasis.DIM if marks.any else n.emphasis)
+        for n, _, _ in groups
+    ]
+    status_nodes = [
+        Node(s.name, f"{s.name} ({s.value})", kind_of(s), s.phase, s, marks.node(s))
+        for s in sorted(shown)
+    ]
+    nodes = (*status_nodes, *notes)
+    clusters = tuple(
+        Cluster(phase, phase.value, ids)
+        for phase in _PHASE_ORDER
+        if (ids := tuple(n.id for n in nodes if n.phase is phase))
+    )
+    title = f"{lifecycle.name} lifecycle"
+    if chosen.kind != "full":
+        title += f" · {chosen.name}"
+    caption = _caption_lines(lifecycle, groups, len(drawn), marks)
+    if all_edges:
+        caption = (f"All {len(drawn)} declared moves, each drawn literally.", *caption)
+    return Diagram(
+        title=title,
+        nodes=nodes,
+        edges=edges,
+        clusters=clusters,
+        legend=_legend(nodes, edges, marks),
+        spine=tuple(s.name for s in spine if s in shown),
+        abbreviations=tuple(
+            f"{_event_pattern(lifecycle, pairs)}: {note.label.replace(chr(10), ' ')}"
+            for note, _, pairs in groups
+        ),
+        caption=caption,
+    )
 
-    def edge_emphasis(pair: Pair) -> Emphasis:
-        if emphasise:
-            return Emphasis.STRONG if pair in steps else Emphasis.DIM
-        if traffic is not None:
-            return Emphasis.NORMAL if pair in observed else Emphasis.DIM
+
+#: An abbreviation: its note, True when the note points at the status, the moves it stands for.
+_Group = tuple[Node, bool, tuple[Pair, ...]]
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What is laid over the lifecycle: a job's path, observed traffic, or neither."""
+
+    path: tuple[JobStatus, ...]
+    steps: tuple[Pair, ...]
+    observed: Mapping[Pair, int]
+    traffic: bool
+
+    @classmethod
+    def of(
+        cls,
+        path: Sequence[JobStatus | int | str],
+        traffic: Mapping[tuple[JobStatus, JobStatus], int] | None,
+    ) -> _Marks:
+        statuses = tuple(JobStatus.parse(s) for s in path)
+        return cls(
+            statuses,
+            _moves(itertools.pairwise(statuses)),
+            _observed(traffic or {}),
+            traffic is not None,
+        )
+
+    @property
+    def any(self) -> bool:
+        return bool(self.path) or self.traffic
+
+    def statuses(self) -> set[JobStatus]:
+        return set(self.path) | {s for pair in self.observed for s in pair}
+
+    def forced(self) -> set[Pair]:
+        """Moves that must be drawn literally, never folded into a note."""
+        return set(self.steps) | set(self.observed)
+
+    def edge(self, pair: Pair) -> Emphasis:
+        if self.path:
+            return Emphasis.STRONG if pair in self.steps else Emphasis.DIM
+        if self.traffic:
+            return Emphasis.NORMAL if pair in self.observed else Emphasis.DIM
         return Emphasis.NORMAL
 
+    def node(self, status: JobStatus) -> Emphasis:
+        if self.path:
+            if status == self.path[-1]:
+                return Emphasis.CURRENT
+            return Emphasis.STRONG if status in self.path else Emphasis.DIM
+        if self.traffic and not any(status in pair for pair in self.observed):
+            return Emphasis.DIM
+        return Emphasis.NORMAL
+
+
+def _edges(
+    lifecycle: Lifecycle,
+    drawn: Sequence[Edge],
+    groups: Sequence[_Group],
+    marks: _Marks,
+    spine: set[Pair],
+) -> tuple[DiagramEdge, ...]:
+    """Literal edges, then one grouped edge per note, then the undeclared moves."""
+    grouped = {pair for _, _, pairs in groups for pair in pairs}
+    observed = marks.observed
     edges: list[DiagramEdge] = []
     for e in drawn:
         pair = (e.source, e.target)
         if pair in grouped:
             continue
         count = observed.get(pair)
-        style = EdgeStyle.SPINE if pair in spine_pairs else EdgeStyle.NORMAL
+        style = EdgeStyle.SPINE if pair in spine else EdgeStyle.NORMAL
         edges.append(
             DiagramEdge(
                 e.source.name,
@@ -401,20 +483,18 @@ def extract(
                 e.event if count is None else f"{e.event} ×{count}",
                 style,
                 (pair,),
-                edge_emphasis(pair),
+                marks.edge(pair),
                 count,
-                _width(count, observed, style, pair in steps),
+                _width(count, observed, style, pair in marks.steps),
             )
         )
-    notes: list[Node] = []
     for note, to_hub, pairs in groups:
-        notes.append(note)
-        hub_end = pairs[0][1] if to_hub else pairs[0][0]
-        source, target = (note.id, hub_end.name) if to_hub else (hub_end.name, note.id)
+        end = pairs[0][1].name if to_hub else pairs[0][0].name
+        source, target = (note.id, end) if to_hub else (end, note.id)
         label = _event_pattern(lifecycle, pairs)
-        dim = Emphasis.DIM if emphasise or traffic is not None else Emphasis.NORMAL
+        dim = Emphasis.DIM if marks.any else Emphasis.NORMAL
         edges.append(DiagramEdge(source, target, label, EdgeStyle.GROUPED, pairs, dim))
-    for pair in sorted(set(steps) | set(observed)):
+    for pair in sorted(marks.forced()):
         if lifecycle.can_transition(*pair):
             continue
         count = observed.get(pair)
@@ -427,31 +507,16 @@ def extract(
                 (),
                 Emphasis.STRONG,
                 count,
-                _width(count, observed, EdgeStyle.UNDECLARED, pair in steps),
+                _width(count, observed, EdgeStyle.UNDECLARED, pair in marks.steps),
             )
         )
+    return tuple(edges)
 
-    def node_emphasis(status: JobStatus) -> Emphasis:
-        if emphasise:
-            if status == statuses[-1]:
-                return Emphasis.CURRENT
-            return Emphasis.STRONG if status in on_path else Emphasis.DIM
-        if traffic is not None and status not in busy:
-            return Emphasis.DIM
-        return Emphasis.NORMAL
 
-    status_nodes = [
-        Node(s.name, f"{s.name} ({s.value})", kind_of(s), s.phase, s, node_emphasis(s))
-        for s in sorted(shown)
-    ]
-    if emphasise or traffic is not None:
-        notes = [Node(n.id, n.label, n.kind, n.phase, None, Emphasis.DIM) for n in notes]
-    nodes = (*status_nodes, *notes)
-    clusters = tuple(
-        Cluster(phase, phase.value, ids)
-        for phase in _PHASE_ORDER
-        if (ids := tuple(n.id for n in nodes if n.phase is phase))
-    )
+def _legend(
+    nodes: Sequence[Node], edges: Sequence[DiagramEdge], marks: _Marks
+) -> tuple[LegendEntry, ...]:
+    """One entry per node class drawn, then the edge styles and marks in use."""
     kinds = {n.kind for n in nodes}
     styles = {e.style for e in edges}
     legend = [
@@ -461,53 +526,22 @@ def extract(
         legend.append(LegendEntry("main path", style=EdgeStyle.SPINE))
     if EdgeStyle.GROUPED in styles:
         legend.append(LegendEntry("grouped moves (see note)", style=EdgeStyle.GROUPED))
-    if emphasise:
+    if marks.path:
+        legend.append(LegendEntry("the job's path", None, EdgeStyle.NORMAL, Emphasis.STRONG))
+        legend.append(LegendEntry("current status", NodeKind.IN_PROGRESS, None, Emphasis.CURRENT))
+    if marks.traffic:
         legend.append(
-            LegendEntry("the job's path", style=EdgeStyle.NORMAL, emphasis=Emphasis.STRONG)
-        )
-        legend.append(
-            LegendEntry("current status", kind=NodeKind.IN_PROGRESS, emphasis=Emphasis.CURRENT)
-        )
-    if traffic is not None:
-        legend.append(
-            LegendEntry(
-                "observed moves (width by count)", style=EdgeStyle.NORMAL, emphasis=Emphasis.STRONG
-            )
+            LegendEntry("observed moves (width by count)", None, EdgeStyle.NORMAL, Emphasis.STRONG)
         )
     if EdgeStyle.UNDECLARED in styles:
         legend.append(
             LegendEntry("move the lifecycle does not declare", style=EdgeStyle.UNDECLARED)
         )
-
-    title = f"{lifecycle.name} lifecycle"
-    if chosen.kind != "full":
-        title += f" · {chosen.name}"
-    abbreviations = tuple(
-        f"{_event_pattern(lifecycle, pairs)}: {note.label.replace(chr(10), ' ')}"
-        for note, _, pairs in groups
-    )
-    caption = _caption_lines(lifecycle, groups, len(drawn), statuses, steps, observed)
-    if all_edges:
-        caption = (f"All {len(drawn)} declared moves, each drawn literally.", *caption)
-    return Diagram(
-        title=title,
-        nodes=nodes,
-        edges=tuple(edges),
-        clusters=clusters,
-        legend=tuple(legend),
-        spine=tuple(s.name for s in spine if s in shown),
-        abbreviations=abbreviations,
-        caption=caption,
-    )
+    return tuple(legend)
 
 
 def _caption_lines(
-    lifecycle: Lifecycle,
-    groups: Sequence[tuple[Node, bool, tuple[Pair, ...]]],
-    drawn: int,
-    statuses: Sequence[JobStatus],
-    steps: Sequence[Pair],
-    observed: Mapping[Pair, int],
+    lifecycle: Lifecycle, groups: Sequence[_Group], drawn: int, marks: _Marks
 ) -> tuple[str, ...]:
     """What the picture shows beyond its boxes: what it abbreviates, which path, which traffic."""
     lines: list[str] = []
@@ -518,13 +552,14 @@ def _caption_lines(
             f"{grouped} of these {drawn} declared moves are drawn as one dashed arrow per note "
             f"({', '.join(fans)}); render with --all-edges to draw each one."
         )
-    if statuses:
-        bad = [p for p in steps if not lifecycle.can_transition(*p)]
+    if marks.path:
+        bad = [p for p in marks.steps if not lifecycle.can_transition(*p)]
         lines.append(
             "Path: "
-            + " → ".join(s.name for s in _dedupe(statuses))
+            + " → ".join(s.name for s in _dedupe(marks.path))
             + (f"; {len(bad)} move(s) the lifecycle does not declare, in red." if bad else ".")
         )
+    observed = marks.observed
     if observed:
         bad_count = sum(n for p, n in observed.items() if not lifecycle.can_transition(*p))
         lines.append(
@@ -583,10 +618,10 @@ def _groups(
     forced: set[Pair],
     shown: set[JobStatus],
     scope: set[JobStatus],
-) -> list[tuple[Node, bool, tuple[Pair, ...]]]:
+) -> list[_Group]:
     """The abbreviations: (note node, True when the note points at the status, moves it covers)."""
     pairs = {(e.source, e.target) for e in drawn} - forced
-    groups: list[tuple[Node, bool, tuple[Pair, ...]]] = []
+    groups: list[_Group] = []
     if HUB in shown:
         into = tuple(sorted(p for p in pairs if p[1] is HUB))
         out = tuple(sorted(p for p in pairs if p[0] is HUB))
