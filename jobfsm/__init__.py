@@ -33,6 +33,16 @@ from jobfsm.lifecycle import (
 )
 from jobfsm.machine import Job, JobMachine, Listener, Move
 from jobfsm.status import JobStatus, Outcome, Phase
+from jobfsm.validate import (
+    HistoryReport,
+    Inference,
+    Mode,
+    Rules,
+    Step,
+    StepKind,
+    Violation,
+    validate_history,
+)
 
 __version__ = "0.1.0"
 
@@ -45,7 +55,9 @@ __all__ = [
     "Event",
     "Guard",
     "GuardRejected",
+    "HistoryReport",
     "IllegalTransition",
+    "Inference",
     "InvalidLifecycle",
     "Job",
     "JobFSMError",
@@ -53,15 +65,21 @@ __all__ = [
     "JobStatus",
     "Lifecycle",
     "Listener",
+    "Mode",
     "Move",
     "MoveRequest",
     "Outcome",
     "Phase",
+    "Rules",
     "SnapshotError",
+    "Step",
+    "StepKind",
     "TransitionRejected",
     "UnknownEvent",
     "UnknownStatus",
     "Verdict",
     "VerdictKind",
+    "Violation",
     "__version__",
+    "validate_history",
 ]
