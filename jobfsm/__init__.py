@@ -9,6 +9,7 @@ True
 """
 
 from jobfsm.errors import (
+    BadLogLine,
     CallbackError,
     CheckFailure,
     GuardRejected,
@@ -19,6 +20,7 @@ from jobfsm.errors import (
     TransitionRejected,
     UnknownEvent,
     UnknownStatus,
+    UnreadableLog,
 )
 from jobfsm.lifecycle import (
     DEFAULT_LIFECYCLE,
@@ -31,7 +33,18 @@ from jobfsm.lifecycle import (
     Verdict,
     VerdictKind,
 )
+from jobfsm.logs import (
+    LogFormat,
+    LogReport,
+    LogViolation,
+    Observation,
+    ObservationLog,
+    check_log,
+    count_moves,
+    read_log,
+)
 from jobfsm.machine import Job, JobMachine, Listener, Move
+from jobfsm.simulate import Simulation
 from jobfsm.status import JobStatus, Outcome, Phase
 from jobfsm.validate import (
     HistoryReport,
@@ -49,6 +62,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_LIFECYCLE",
     "MODELARTS_EVENTS",
+    "BadLogLine",
     "CallbackError",
     "CheckFailure",
     "Edge",
@@ -65,21 +79,31 @@ __all__ = [
     "JobStatus",
     "Lifecycle",
     "Listener",
+    "LogFormat",
+    "LogReport",
+    "LogViolation",
     "Mode",
     "Move",
     "MoveRequest",
+    "Observation",
+    "ObservationLog",
     "Outcome",
     "Phase",
     "Rules",
+    "Simulation",
     "SnapshotError",
     "Step",
     "StepKind",
     "TransitionRejected",
     "UnknownEvent",
     "UnknownStatus",
+    "UnreadableLog",
     "Verdict",
     "VerdictKind",
     "Violation",
     "__version__",
+    "check_log",
+    "count_moves",
+    "read_log",
     "validate_history",
 ]

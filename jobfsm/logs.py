@@ -516,7 +516,7 @@ def read_log(
     >>> import io
     >>> log = read_log(io.BytesIO(b'{"job_id": "a", "status": 8, "time": 0}\\n{"job_id": 1}\\n'))
     >>> len(log), log.rejected, log.errors[0].problem
-    (1, 1, "missing field 'status'; expected an object with job_id, status and time ...")
+    (1, 1, "missing field 'time'; expected an object with job_id, status and time ...")
     """
     fmt = LogFormat(fmt)
     if isinstance(source, (str, os.PathLike)):

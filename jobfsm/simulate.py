@@ -90,7 +90,7 @@ class Simulation:
     >>> sim = Simulation(2, seed=7)
     >>> lines = list(sim.lines())
     >>> lines[0]
-    '{"job_id": "job-00000", "status": 1, "time": "2026-03-01T...Z"}'
+    '{"job_id": "job-0000...", "status": 1, "time": "2026-03-01T...Z"}'
     >>> sim.faults_injected["illegal"]
     0
     """
