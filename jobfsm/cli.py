@@ -280,7 +280,7 @@ def check_text(report: LogReport, max_errors: int) -> str:
     type=click.Choice([f.value for f in LogFormat]),
     default="auto",
     show_default=True,
-    help="How LOG is written; auto looks at the file name, then the first line.",
+    help="How LOG is written; auto looks at the file name, then the first lines.",
 )
 @click.option(
     "--max-errors",

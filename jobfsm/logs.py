@@ -465,12 +465,15 @@ def _json_problem(raw: bytes, exc: Exception, number: int) -> str:
 
 
 def _sniff(head: bytes, name: str) -> LogFormat:
-    """The format of a log from its name, else from its first non-blank bytes."""
+    """The format of a log from its file name, else from its first lines."""
     lower = name.lower()
-    if lower.endswith((".csv", ".csv.txt")):
+    if lower.endswith(".csv"):
         return LogFormat.CSV
-    start = head.removeprefix(_BOM).lstrip()
-    if not start or start.startswith(b"{"):
+    if lower.endswith((".jsonl", ".ndjson", ".json")):
+        return LogFormat.JSONL
+    rows = [row.removeprefix(_BOM).strip() for row in head.split(b"\n", 100)[:100]]
+    rows = [row for row in rows if row]
+    if not rows or any(row.startswith(b"{") for row in rows):
         return LogFormat.JSONL
     return LogFormat.CSV
 
@@ -504,7 +507,8 @@ def read_log(
 
     Args:
         source: a path, or a binary stream (``sys.stdin.buffer``).
-        fmt: ``auto`` (from the file name, else the first line), ``jsonl``, ``csv`` or
+        fmt: ``auto`` (``.csv``, ``.jsonl``, ``.ndjson`` or ``.json`` by the name, else JSON
+            when one of the first 100 lines opens an object), ``jsonl``, ``csv`` or
             ``modelarts``. In ``auto`` and ``jsonl`` a JSON line without ``time`` but with
             ``create_time`` is read as a ModelArts record.
         name: how to name the log in messages (defaults to the path, or ``<stream>``).
