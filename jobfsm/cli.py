@@ -344,7 +344,7 @@ def simulate(
             raise click.FileError(out, hint=exc.strerror or str(exc)) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
     click.echo(
-        f"wrote {count} lines ({jobs} jobs, {simulation.observations} observations; "
+        f"wrote {count} lines ({jobs} jobs, {simulation.observations} polls; "
         f"faults: {injected}) to {out}",
         err=True,
     )

@@ -311,7 +311,8 @@ class _Reader:
                 else:
                     found = names.get(status) if type(status) is str else None
                     code = found if found is not None else _status_code(status, names)
-                job = job_index.get(job_id) if type(job_id) is str else None
+                kind = type(job_id)
+                job = job_index.get(job_id) if kind is str or kind is int else None
                 if job is None:
                     job = self.intern(job_id)
             except KeyError as exc:

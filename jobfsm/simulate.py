@@ -85,7 +85,8 @@ class Simulation:
         lifecycle: the declared moves the walks follow.
         arrivals: seconds over which job submissions are spread.
 
-    After :meth:`lines` is exhausted, :attr:`faults_injected` counts the faults by kind.
+    After :meth:`lines` is exhausted, :attr:`faults_injected` counts the faults by kind and
+    :attr:`observations` the genuine polls (an injected illegal move is an extra line).
 
     >>> sim = Simulation(2, seed=7)
     >>> lines = list(sim.lines())
