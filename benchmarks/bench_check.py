@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--lines", type=int, default=1_000_000, help="log lines (1,000,000)")
     parser.add_argument("--jobs", type=int, default=10_000, help="jobs in the fleet (10,000)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; the best counts (3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds; the best counts (5)")
     args = parser.parse_args(argv)
     path = make_log(args.lines, args.jobs)
     r = bench_check(path, args.rounds)

@@ -214,21 +214,32 @@ class ObservationLog:
         """How many lines were rejected."""
         return len(self.errors)
 
-    def job_indices(self) -> list[list[int]]:
-        """For each interned job, the indices of its observations by time (then file order)."""
-        groups: list[list[int]] = [[] for _ in self.job_ids]
-        for i, j in enumerate(self.jobs):
-            groups[j].append(i)
+    def job_indices(self, only: set[int] | None = None) -> dict[int, list[int]]:
+        """For each interned job (or each of ``only``), its observation indices by time.
+
+        Equal times keep file order.
+        """
+        groups: dict[int, list[int]] = {
+            j: [] for j in (range(len(self.job_ids)) if only is None else sorted(only))
+        }
+        if only is None:
+            for i, j in enumerate(self.jobs):
+                groups[j].append(i)
+        else:
+            for i, j in enumerate(self.jobs):
+                if j in only:
+                    groups[j].append(i)
         times = self.times
         for j in self.unsorted_jobs:
-            # sort is stable and indices are in file order, so equal times keep file order.
-            groups[j].sort(key=times.__getitem__)
+            if j in groups:
+                # sort is stable and indices are in file order, so equal times keep file order.
+                groups[j].sort(key=times.__getitem__)
         return groups
 
     def by_job(self) -> Iterator[tuple[str, list[Observation]]]:
         """Each job with its observations in time order, jobs in order of first appearance."""
         ids, statuses, times, lines = self.job_ids, self.statuses, self.times, self.lines
-        for j, indices in enumerate(self.job_indices()):
+        for j, indices in self.job_indices().items():
             job = ids[j]
             yield (
                 job,
@@ -740,9 +751,8 @@ def check_log(
         if kind == _INFERRED:
             inferred += 1
     if late:
-        groups = log.job_indices()
-        for j in sorted(late):
-            for i in groups[j]:
+        for j, indices in log.job_indices(late).items():
+            for i in indices:
                 s = statuses[i]
                 current = state[j]
                 if current == s:
