@@ -33,6 +33,14 @@ from jobfsm.lifecycle import (
 )
 from jobfsm.machine import Job, JobMachine, Listener, Move
 from jobfsm.status import JobStatus, Outcome, Phase
+from jobfsm.tracker import (
+    JobFinished,
+    LateObservation,
+    TrackedMove,
+    TrackedViolation,
+    Tracker,
+    TrackerCounts,
+)
 from jobfsm.validate import (
     HistoryReport,
     Inference,
@@ -61,8 +69,10 @@ __all__ = [
     "InvalidLifecycle",
     "Job",
     "JobFSMError",
+    "JobFinished",
     "JobMachine",
     "JobStatus",
+    "LateObservation",
     "Lifecycle",
     "Listener",
     "Mode",
@@ -74,6 +84,10 @@ __all__ = [
     "SnapshotError",
     "Step",
     "StepKind",
+    "TrackedMove",
+    "TrackedViolation",
+    "Tracker",
+    "TrackerCounts",
     "TransitionRejected",
     "UnknownEvent",
     "UnknownStatus",
