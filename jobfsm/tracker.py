@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 from jobfsm.errors import CallbackError
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus, Outcome
-from jobfsm.validate import Mode, Rules, Step, StepKind
+from jobfsm.validate import REPEAT, VIOLATION, Mode, Rules, Step, StepKind
 
 __all__ = [
     "FIRST",
@@ -43,16 +43,17 @@ __all__ = [
 ]
 
 _UTC = timezone.utc
-# Epoch seconds outside this range (about 1970 to 5138) are mistakes such as milliseconds.
+# Epoch seconds beyond ±1e11 (about 3,000 years from 1970) are mistakes such as milliseconds.
 _MAX_SECONDS = 1e11
+_MIN_SECONDS = -1e11
+# Plain int codes (what JSON and the API give) become statuses by one tuple index.
+_BY_CODE: tuple[JobStatus, ...] = tuple(sorted(JobStatus))
 
 #: The step :meth:`Tracker.observe` returns for a job's first observation.
 FIRST: Step = Step(StepKind.FIRST, (), None)
 #: The step :meth:`Tracker.observe` returns for an observation older than the job's last one.
 LATE: Step = Step(StepKind.LATE, (), None)
 
-_REPEAT = StepKind.REPEAT
-_VIOLATION = StepKind.VIOLATION
 _INFERRED = StepKind.INFERRED
 
 
@@ -147,7 +148,7 @@ def _seconds(at: datetime | float | None) -> float:
         return at.timestamp()
     if isinstance(at, (int, float)) and not isinstance(at, bool):
         seconds = float(at)
-        if -_MAX_SECONDS < seconds < _MAX_SECONDS:
+        if _MIN_SECONDS < seconds < _MAX_SECONDS:
             return seconds
         raise ValueError(
             f"{at!r} is not a usable time; expected epoch seconds (milliseconds divided by 1000)"
@@ -167,6 +168,8 @@ class Tracker:
     Args:
         lifecycle: the rules to judge by; the ModelArts lifecycle by default.
         mode: ``"polled"`` (default: missed statuses are inferred) or ``"strict"``.
+        thread_safe: lock around every observation (default). Pass False when one thread (an
+            event loop, a log reader) feeds the tracker: observe is then about a third cheaper.
 
     A job's first observation starts tracking it, in any status. Later observations are judged
     from its last accepted status exactly as :func:`~jobfsm.validate.validate_history` judges a
@@ -175,10 +178,10 @@ class Tracker:
     inferred as skipped are recorded in the move but get no time, since when they happened is
     unknown.
 
-    Thread safety: :meth:`observe` and every query may be called from any thread. State changes
-    happen under one lock; listeners run after it is released (so they may call the tracker,
-    ``observe`` included), in the observing thread, and notifications from different threads
-    may interleave.
+    Thread safety: by default :meth:`observe` and every query may be called from any thread.
+    State changes happen under one lock; listeners run after it is released (so they may call the
+    tracker, ``observe`` included), in the observing thread, and notifications from different
+    threads may interleave. With ``thread_safe=False``, use the tracker from one thread only.
 
     >>> tracker = Tracker()
     >>> tracker.observe("j-1", "WAITING", at=100.0).kind
@@ -192,12 +195,19 @@ class Tracker:
     """
 
     def __init__(
-        self, lifecycle: Lifecycle = DEFAULT_LIFECYCLE, mode: Mode | str = Mode.POLLED
+        self,
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        mode: Mode | str = Mode.POLLED,
+        *,
+        thread_safe: bool = True,
     ) -> None:
         self.rules = Rules.for_lifecycle(lifecycle, mode)
+        self.thread_safe = thread_safe
         self._table = self.rules.table
         self._jobs: dict[str, _JobState] = {}
+        # Queries always lock (they are rare); observe locks only when asked to be thread-safe.
         self._lock = threading.Lock()
+        self._observe_lock: threading.Lock | None = self._lock if thread_safe else None
         self._started = self._repeats = self._moves = self._inferred = 0
         self._violations = self._late = 0
         self._move_listeners: list[Callable[[TrackedMove], None]] = []
@@ -242,13 +252,17 @@ class Tracker:
             CallbackError: a listener raised; the observation was still judged and recorded.
         """
         if type(status) is not JobStatus:
-            status = JobStatus.parse(status)
+            if type(status) is int and 0 <= status < len(_BY_CODE):
+                status = _BY_CODE[status]
+            else:
+                status = JobStatus.parse(status)
         # The common case (float seconds) costs one type check and one range check.
-        if type(at) is not float or not -_MAX_SECONDS < at < _MAX_SECONDS:
+        if type(at) is not float or not _MIN_SECONDS < at < _MAX_SECONDS:
             at = _seconds(at)
         # acquire/release costs half of a with-statement on this path.
-        lock = self._lock
-        lock.acquire()
+        lock = self._observe_lock
+        if lock is not None:
+            lock.acquire()
         try:
             job = self._jobs.get(job_id)
             if job is None:
@@ -268,12 +282,12 @@ class Tracker:
                     step = LATE
                 else:
                     step = self._table[source][status]
-                    kind = step.kind
-                    if kind is _REPEAT:
+                    # Repeats and violations are shared singletons: identity is the cheapest test.
+                    if step is REPEAT:
                         job.last = at
                         self._repeats += 1
                         return step
-                    if kind is _VIOLATION:
+                    if step is VIOLATION:
                         self._violations += 1
                     else:
                         spent = job.spent
@@ -283,12 +297,13 @@ class Tracker:
                             spent[source] = spent.get(source, 0.0) + (at - job.since)
                         job.status = status
                         job.since = job.last = at
-                        if kind is _INFERRED:
+                        if step.kind is _INFERRED:
                             self._inferred += 1
                         else:
                             self._moves += 1
         finally:
-            lock.release()
+            if lock is not None:
+                lock.release()
         if self._listening:
             self._announce(job_id, index, source, status, at, step, last)
         return step

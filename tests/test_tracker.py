@@ -374,6 +374,17 @@ def test_concurrent_observers_lose_nothing() -> None:
     assert all(tracker.status(j) is S.RUNNING for j in tracker.jobs())
 
 
+def test_an_unlocked_tracker_judges_the_same() -> None:
+    """thread_safe=False changes only the locking, never a judgment."""
+    sequence = (S.WAITING, S.WAITING, S.COMPLETED, S.RUNNING)
+    results = []
+    for thread_safe in (True, False):
+        tracker = Tracker(thread_safe=thread_safe)
+        results.append([tracker.observe("j", s, float(t)) for t, s in enumerate(sequence)])
+        assert tracker.thread_safe is thread_safe
+    assert results[0] == results[1]
+
+
 # -- agreement with validate_history --------------------------------------------------------------
 
 
