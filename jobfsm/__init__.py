@@ -46,6 +46,14 @@ from jobfsm.logs import (
 from jobfsm.machine import Job, JobMachine, Listener, Move
 from jobfsm.simulate import Simulation
 from jobfsm.status import JobStatus, Outcome, Phase
+from jobfsm.tracker import (
+    JobFinished,
+    LateObservation,
+    TrackedMove,
+    TrackedViolation,
+    Tracker,
+    TrackerCounts,
+)
 from jobfsm.validate import (
     HistoryReport,
     Inference,
@@ -75,8 +83,10 @@ __all__ = [
     "InvalidLifecycle",
     "Job",
     "JobFSMError",
+    "JobFinished",
     "JobMachine",
     "JobStatus",
+    "LateObservation",
     "Lifecycle",
     "Listener",
     "LogFormat",
@@ -94,6 +104,10 @@ __all__ = [
     "SnapshotError",
     "Step",
     "StepKind",
+    "TrackedMove",
+    "TrackedViolation",
+    "Tracker",
+    "TrackerCounts",
     "TransitionRejected",
     "UnknownEvent",
     "UnknownStatus",

@@ -39,6 +39,8 @@ from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus
 
 __all__ = [
+    "REPEAT",
+    "VIOLATION",
     "HistoryReport",
     "Inference",
     "Mode",
@@ -119,7 +121,9 @@ class Step(NamedTuple):
     event: str | None
 
 
+#: The one REPEAT step: every table holds this object, so hot loops may test ``step is REPEAT``.
 REPEAT: Step = Step(StepKind.REPEAT, (), None)
+#: The one VIOLATION step, shared the same way.
 VIOLATION: Step = Step(StepKind.VIOLATION, (), None)
 
 

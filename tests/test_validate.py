@@ -20,6 +20,7 @@ from jobfsm import (
     VerdictKind,
     validate_history,
 )
+from jobfsm.validate import REPEAT, VIOLATION
 
 S = JobStatus
 LC = DEFAULT_LIFECYCLE
@@ -254,3 +255,14 @@ def test_the_table_is_indexed_by_code() -> None:
     assert len(rules.table) == 23
     assert all(len(row) == 23 for row in rules.table)
     assert all(rules.table[a][b] is rules.step(a, b) for a in S for b in S)
+
+
+def test_repeat_and_violation_steps_are_shared_singletons() -> None:
+    """Every REPEAT and VIOLATION entry is the module constant, so `step is REPEAT` is valid."""
+    for mode in Mode:
+        for row in Rules.for_lifecycle(LC, mode).table:
+            for step in row:
+                if step.kind is StepKind.REPEAT:
+                    assert step is REPEAT
+                elif step.kind is StepKind.VIOLATION:
+                    assert step is VIOLATION
