@@ -309,7 +309,7 @@ class _Reader:
             try:
                 record = loads(raw)
             except decode_error as exc:
-                self.reject(number, _json_problem(raw, exc, number))
+                self.reject(number, _json_problem(raw, exc))
                 continue
             if type(record) is not dict:
                 self.reject(number, _not_an_object(record, modelarts))
@@ -409,7 +409,9 @@ class _Reader:
         width = max(job_col, status_col, time_col, duration_col) + 1
         if len(cells) < width:
             self.reject(
-                number, f"{len(cells)} field(s), expected at least {width} (job_id, status, time)"
+                number,
+                f"{len(cells)} field(s) in {','.join(cells)!r}, expected at least {width} "
+                "(job_id, status, time)",
             )
             return
         try:
@@ -468,13 +470,18 @@ def _not_an_object(record: object, modelarts: bool) -> str:
     return f"a JSON {type(record).__name__}, not an object; expected an object with {shape}"
 
 
+def _excerpt(raw: bytes, limit: int = 40) -> str:
+    """The start of a bad line, quoted, so a person can find it."""
+    text = repr(raw[:limit])
+    return text + "..." if len(raw) > limit else text
+
+
 def _binary_problem(raw: bytes) -> str:
-    if b"\x00" in raw:
-        return "binary data (NUL bytes); expected a line of UTF-8 text"
-    return "not UTF-8 text; expected a line of UTF-8 text"
+    what = "binary data (NUL bytes)" if b"\x00" in raw else "not UTF-8 text"
+    return f"{what} {_excerpt(raw)}; expected a line of UTF-8 text"
 
 
-def _json_problem(raw: bytes, exc: Exception, number: int) -> str:
+def _json_problem(raw: bytes, exc: Exception) -> str:
     if not raw.strip():
         return "empty line; expected a JSON object with job_id, status and time"
     if b"\x00" in raw:
@@ -484,7 +491,10 @@ def _json_problem(raw: bytes, exc: Exception, number: int) -> str:
     except UnicodeDecodeError:
         return _binary_problem(raw)
     detail = str(exc).split(": line ")[0]
-    return f"malformed JSON ({detail}); expected a JSON object with job_id, status and time"
+    return (
+        f"malformed JSON ({detail}) {_excerpt(raw.rstrip())}; "
+        "expected a JSON object with job_id, status and time"
+    )
 
 
 def _sniff(head: bytes, name: str) -> LogFormat:

@@ -220,7 +220,7 @@ def test_csv_bad_lines_are_reported() -> None:
     data = b"job_id,status,time\na,7\n\xff\xfe,1,2\n\na,FOO,5\nb,\x00,5\na,8,5\n"
     log = read(data, name="x.csv")
     assert [e.line for e in log.errors] == [2, 3, 4, 5, 6]
-    assert "field(s), expected at least 3" in log.errors[0].problem
+    assert "2 field(s) in 'a,7', expected at least 3" in log.errors[0].problem
     assert "not UTF-8" in log.errors[1].problem
     assert "empty line" in log.errors[2].problem
     assert "unknown status" in log.errors[3].problem
