@@ -80,6 +80,13 @@ def test_rejections_say_what_would_be_accepted() -> None:
     assert "expected a JSON object with job_id, status and time" in empty
 
 
+def test_rejections_quote_the_start_of_the_line() -> None:
+    """Malformed and binary lines are quoted (cut at 40 bytes) so they can be found."""
+    log = read(b'{"job_id": "a", "status": 8, "time": 12345678, "extra": [1, 2\n\x00\x01zz\n')
+    assert """b'{"job_id": "a", "status": 8, "time": 123'...""" in log.errors[0].problem
+    assert "b'\\x00\\x01zz'" in log.errors[1].problem
+
+
 def test_bom_on_the_first_line_is_accepted() -> None:
     """A UTF-8 byte order mark before the first line is skipped."""
     log = read(b"\xef\xbb\xbf" + line() + b"\n")
