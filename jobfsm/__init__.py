@@ -9,6 +9,7 @@ True
 """
 
 from jobfsm.errors import (
+    BadLogLine,
     CallbackError,
     CheckFailure,
     DiagramInputError,
@@ -21,6 +22,7 @@ from jobfsm.errors import (
     TransitionRejected,
     UnknownEvent,
     UnknownStatus,
+    UnreadableLog,
 )
 from jobfsm.lifecycle import (
     DEFAULT_LIFECYCLE,
@@ -33,14 +35,44 @@ from jobfsm.lifecycle import (
     Verdict,
     VerdictKind,
 )
+from jobfsm.logs import (
+    LogFormat,
+    LogReport,
+    LogViolation,
+    Observation,
+    ObservationLog,
+    check_log,
+    count_moves,
+    read_log,
+)
 from jobfsm.machine import Job, JobMachine, Listener, Move
+from jobfsm.simulate import Simulation
 from jobfsm.status import JobStatus, Outcome, Phase
+from jobfsm.tracker import (
+    JobFinished,
+    LateObservation,
+    TrackedMove,
+    TrackedViolation,
+    Tracker,
+    TrackerCounts,
+)
+from jobfsm.validate import (
+    HistoryReport,
+    Inference,
+    Mode,
+    Rules,
+    Step,
+    StepKind,
+    Violation,
+    validate_history,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_LIFECYCLE",
     "MODELARTS_EVENTS",
+    "BadLogLine",
     "CallbackError",
     "CheckFailure",
     "DiagramInputError",
@@ -49,23 +81,47 @@ __all__ = [
     "GraphvizNotFound",
     "Guard",
     "GuardRejected",
+    "HistoryReport",
     "IllegalTransition",
+    "Inference",
     "InvalidLifecycle",
     "Job",
     "JobFSMError",
+    "JobFinished",
     "JobMachine",
     "JobStatus",
+    "LateObservation",
     "Lifecycle",
     "Listener",
+    "LogFormat",
+    "LogReport",
+    "LogViolation",
+    "Mode",
     "Move",
     "MoveRequest",
+    "Observation",
+    "ObservationLog",
     "Outcome",
     "Phase",
+    "Rules",
+    "Simulation",
     "SnapshotError",
+    "Step",
+    "StepKind",
+    "TrackedMove",
+    "TrackedViolation",
+    "Tracker",
+    "TrackerCounts",
     "TransitionRejected",
     "UnknownEvent",
     "UnknownStatus",
+    "UnreadableLog",
     "Verdict",
     "VerdictKind",
+    "Violation",
     "__version__",
+    "check_log",
+    "count_moves",
+    "read_log",
+    "validate_history",
 ]

@@ -7,8 +7,10 @@ Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a v
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,11 @@ from click.core import ParameterSource
 from jobfsm import diagram as diagrams
 from jobfsm.errors import DiagramInputError, JobFSMError, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE
+from jobfsm.logs import LogFormat, LogReport, ObservationLog, check_log, read_log
 from jobfsm.machine import Job
+from jobfsm.simulate import Simulation, write_log
 from jobfsm.status import JobStatus
+from jobfsm.validate import validate_history
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
 
@@ -175,6 +180,180 @@ def walk(job: Job, path: Iterable[JobStatus]) -> None:
         click.echo(f"  ✓ {source} → {target}  by {job.history[-1].event!r}")
 
 
+MODE = click.Choice(["strict", "polled"], case_sensitive=False)
+TEXT_OR_JSON = click.Choice(["text", "json"])
+
+
+@cli.command("validate")
+@click.argument("statuses", nargs=-1, required=True, type=STATUS)
+@click.option(
+    "--mode",
+    type=MODE,
+    default="strict",
+    show_default=True,
+    help="strict: every change a declared edge; polled: jumps along a legal chain are accepted.",
+)
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+def validate_command(statuses: tuple[JobStatus, ...], mode: str, fmt: str) -> int:
+    """Judge one observed sequence of STATUSES (codes or names), oldest first.
+
+    Exit 0 when it conforms, 1 when an observation is rejected, 2 for a usage error.
+    """
+    report = validate_history(statuses, mode)
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        click.echo(str(report))
+    return EXIT_OK if report.ok else EXIT_INVALID
+
+
+#: Logs larger than this show a progress bar (when stderr is a terminal).
+PROGRESS_BYTES = 8 << 20
+
+
+def load_log(path: str, input_format: str) -> ObservationLog:
+    """Read ``path`` (``-`` for stdin), with a progress bar on long files at a terminal."""
+    if path == "-":
+        return read_log(sys.stdin.buffer, input_format, name="<stdin>")
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0  # read_log reports why the file cannot be read
+    if size < PROGRESS_BYTES or not sys.stderr.isatty():
+        return read_log(path, input_format)
+    with click.progressbar(length=size, label=f"reading {path}", file=sys.stderr) as bar:
+        update: Callable[[int], None] = bar.update
+        return read_log(path, input_format, progress=update)
+
+
+def check_text(report: LogReport, max_errors: int) -> str:
+    """The human form of a log's judgment: summary, outcomes, violations, bad lines, verdict."""
+    out = [f"{report.source} ({report.format.value}), {report.mode.value} mode", ""]
+    out.append(
+        table(
+            ["lines", "observations", "rejected", "jobs", "conforming", "violating", "unfinished"],
+            [
+                (
+                    report.lines,
+                    report.observations,
+                    report.rejected,
+                    report.jobs,
+                    report.conforming,
+                    report.violating,
+                    report.unfinished,
+                )
+            ],
+        )
+    )
+    out += ["", table(["final outcome", "jobs"], report.outcomes.items())]
+    extra = f"inferred jumps: {report.inferred}; late lines (reordered by time): {report.late}"
+    out += ["", extra]
+    if report.violations:
+        out += ["", f"violations ({len(report.violations)}):"]
+        out += [f"  {v}" for v in report.violations[:max_errors]]
+        more = len(report.violations) - max_errors
+        if more > 0:
+            out.append(f"  ... and {more} more (raise --max-errors, or use --format json)")
+    if report.errors:
+        out += ["", f"bad lines ({report.rejected}):"]
+        out += [f"  {e}" for e in report.errors[:max_errors]]
+        more = report.rejected - max_errors
+        if more > 0:
+            out.append(f"  ... and {more} more (raise --max-errors)")
+    if report.ok:
+        verdict = f"every one of {report.jobs} job(s) conforms"
+    else:
+        verdict = f"{report.violating} job(s) with violations, {report.rejected} bad line(s)"
+    out += ["", f"verdict: {verdict}"]
+    return "\n".join(out)
+
+
+@cli.command()
+@click.argument("log")
+@click.option(
+    "--mode",
+    type=MODE,
+    default="strict",
+    show_default=True,
+    help="strict: every change a declared edge; polled: jumps along a legal chain are accepted.",
+)
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+@click.option(
+    "--input-format",
+    type=click.Choice([f.value for f in LogFormat]),
+    default="auto",
+    show_default=True,
+    help="How LOG is written; auto looks at the file name, then the first lines.",
+)
+@click.option(
+    "--max-errors",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="How many violations and bad lines to list (JSON: bad lines only).",
+)
+def check(log: str, mode: str, fmt: str, input_format: str, max_errors: int) -> int:
+    """Judge every job of a status LOG (a path, or - for stdin).
+
+    Exit 0 when every job conforms and every line was read, 1 when a job has a violation or a
+    line was rejected, 2 for a usage error or a log that cannot be read.
+    """
+    report = check_log(load_log(log, input_format), mode)
+    if fmt == "json":
+        emit_json(report.to_dict(max_errors))
+    else:
+        click.echo(check_text(report, max_errors))
+    return EXIT_OK if report.ok else EXIT_INVALID
+
+
+@cli.command()
+@click.option("--jobs", type=click.IntRange(min=1), required=True, help="How many jobs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same log.")
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds between two polls of a job (jittered by ±20 %).",
+)
+@click.option(
+    "--faults",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Probability per observation of a fault (illegal move, bad line, late line).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    help="Line format; by default csv for a .csv file, else jsonl.",
+)
+@click.option("--out", required=True, help="The log file to write (- for stdout).")
+def simulate(
+    jobs: int, seed: int, poll_interval: float, faults: float, fmt: str | None, out: str
+) -> int:
+    """Write a realistic poll log of a fleet of jobs, optionally with injected faults."""
+    fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
+    simulation = Simulation(jobs, seed, poll_interval=poll_interval, faults=faults, fmt=fmt)
+    if out == "-":
+        count = 0
+        for count, line in enumerate(simulation.lines(), 1):  # noqa: B007 - count is the total
+            sys.stdout.write(line + "\n")
+    else:
+        try:
+            count = write_log(out, simulation)
+        except OSError as exc:
+            raise click.FileError(out, hint=exc.strerror or str(exc)) from None
+    injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
+    click.echo(
+        f"wrote {count} lines ({jobs} jobs, {simulation.observations} polls; "
+        f"faults: {injected}) to {out}",
+        err=True,
+    )
+    return EXIT_OK
+
+
 @cli.command()
 def demo() -> int:
     """Show the statuses, walk one job through its lifecycle, and reject an illegal move."""
@@ -192,6 +371,15 @@ def demo() -> int:
     click.echo("\nJob train-1 completed; a late KILLING arrives:")
     job = Job("train-1", s.COMPLETED)
     walk(job, [s.KILLING])
+    click.echo("\nA simulated fleet: 12 jobs polled every 30 s, 1 % of observations faulty:\n")
+    with tempfile.TemporaryDirectory(prefix="jobfsm-demo-") as folder:
+        path = os.path.join(folder, "fleet.jsonl")
+        simulation = Simulation(12, seed=4, faults=0.01)
+        write_log(path, simulation)
+        report = check_log(read_log(path, name="fleet.jsonl"), "polled")
+    click.echo("$ jobfsm simulate --jobs 12 --seed 4 --faults 0.01 --out fleet.jsonl")
+    click.echo("$ jobfsm check fleet.jsonl --mode polled --max-errors 3\n")
+    click.echo(check_text(report, max_errors=3))
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from jobfsm.status import JobStatus
 
 __all__ = [
+    "BadLogLine",
     "CallbackError",
     "CheckFailure",
     "DiagramInputError",
@@ -25,6 +26,7 @@ __all__ = [
     "TransitionRejected",
     "UnknownEvent",
     "UnknownStatus",
+    "UnreadableLog",
 ]
 
 
@@ -344,3 +346,52 @@ class GraphvizNotFound(JobFSMError):
             f"PATH; install the graphviz package ({' or '.join(self.install)}), or choose "
             f"{' or '.join(f'--format {f}' for f in self.without)}, which need no executable"
         )
+
+
+class BadLogLine(JobFSMError, ValueError):
+    """One line of a status log that could not be read as an observation; the rest is still judged.
+
+    Attributes:
+        source: the log's name (a path, or ``<stdin>``).
+        line: the 1-based line number in the log.
+        problem: what is wrong with the line and what would be accepted.
+    """
+
+    # One per rejected line, possibly many: fields in ``args``, no Python ``__init__``.
+    if TYPE_CHECKING:
+
+        def __init__(self, source: str, line: int, problem: str, /) -> None: ...
+
+    @property
+    def source(self) -> str:
+        return self.args[0]  # type: ignore[no-any-return]
+
+    @property
+    def line(self) -> int:
+        return self.args[1]  # type: ignore[no-any-return]
+
+    @property
+    def problem(self) -> str:
+        return self.args[2]  # type: ignore[no-any-return]
+
+    @property
+    def message(self) -> str:
+        return f"{self.source}:{self.line}: {self.problem}"
+
+
+class UnreadableLog(JobFSMError):
+    """A status log that cannot be read at all (missing, a directory, no permission, no columns).
+
+    Attributes:
+        source: the log's name as given.
+        reason: why it cannot be read.
+    """
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(source, reason)
+        self.source = source
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        return f"cannot read status log {self.source}: {self.reason}"

@@ -1,0 +1,858 @@
+"""Status logs: poll observations read from JSON Lines, CSV or ModelArts records, and judged.
+
+A status log is what a poller writes: one observation per line, ``job_id``, ``status`` and
+``time``. This module reads such logs without ever stopping on bad input, stores the accepted
+observations compactly in columns, and judges every job against the lifecycle with the same
+rules as :func:`jobfsm.validate.validate_history`.
+
+What is read:
+
+- **JSON Lines**: one object per line with ``job_id`` (string or integer), ``status`` (a code
+  0–22 or any name :meth:`JobStatus.parse` accepts) and ``time``.
+- **CSV**: a header naming the columns ``job_id``, ``status`` and ``time`` (any order, other
+  columns ignored); without a header the columns are taken as ``job_id,status,time``. Fields do
+  not span lines.
+- **ModelArts v1 records** (``get_job_info()`` responses, one per line): ``job_id``, ``status``,
+  ``create_time`` (epoch milliseconds) and ``duration`` (milliseconds); the observation time is
+  ``create_time + duration``. When a record carries ``version_id`` the job is
+  ``"<job_id>/<version_id>"``, because a re-run is a new job version with a lifecycle of its own.
+
+Times: ISO 8601 (anything :meth:`datetime.fromisoformat` reads, plus a trailing ``Z``); a time
+without a zone is read as UTC. Or epoch numbers (also as strings): a magnitude of 10**11 or more
+is milliseconds, anything smaller is seconds (10**11 seconds is the year 5138, 10**11
+milliseconds is March 1973).
+
+Accounting: every line of the file is either an accepted observation or a rejected line, so
+``lines == observations + rejected``. Blank lines are rejected lines (``"empty line"``); a CSV
+header is not a line of data and is not counted. A UTF-8 byte order mark on the first line and
+CRLF line endings are accepted.
+
+Order: observations are judged per job in time order; equal times keep file order.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import itertools
+import math
+import os
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, BinaryIO, Final, NamedTuple
+
+import orjson
+
+from jobfsm.errors import BadLogLine, UnknownStatus, UnreadableLog
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
+from jobfsm.status import JobStatus, Outcome
+from jobfsm.validate import Mode, Rules, StepKind
+
+__all__ = [
+    "LogFormat",
+    "LogReport",
+    "LogViolation",
+    "Observation",
+    "ObservationLog",
+    "check_log",
+    "count_moves",
+    "parse_time",
+    "read_log",
+]
+
+_UTC = timezone.utc
+_fromisoformat = datetime.fromisoformat
+_BOM: Final = b"\xef\xbb\xbf"
+_CHUNK: Final = 1 << 20
+#: Epoch numbers of this magnitude or more are milliseconds.
+MS_THRESHOLD: Final = 1e11
+_STATUS_COUNT: Final = len(JobStatus)
+
+_ACCEPTED_STATUS = "a code 0–22 or a status name such as RUNNING or JOBSTAT_RUNNING"
+_ACCEPTED_TIME = (
+    "ISO 8601 (2026-03-01T08:00:00Z; no zone means UTC) or epoch seconds or milliseconds"
+)
+_ACCEPTED_JOB = "a non-empty string or an integer"
+
+
+class LogFormat(str, enum.Enum):
+    """How the lines of a status log are written."""
+
+    AUTO = "auto"
+    JSONL = "jsonl"
+    CSV = "csv"
+    MODELARTS = "modelarts"
+
+
+class Observation(NamedTuple):
+    """One accepted line: a job seen in a status at a time (epoch seconds), and its line number."""
+
+    job_id: str
+    status: JobStatus
+    time: float
+    line: int
+
+
+def parse_time(value: object) -> float:
+    """Read an observation time as epoch seconds.
+
+    Raises:
+        ValueError: naming the value and what would be accepted.
+
+    >>> parse_time("2026-03-01T08:00:00Z")
+    1772352000.0
+    >>> parse_time("2026-03-01T08:00:00") == parse_time(1772352000000)
+    True
+    """
+    kind = type(value)
+    if kind is float or kind is int:
+        return _epoch(value)  # type: ignore[arg-type]
+    if kind is str:
+        return _time_text(value)  # type: ignore[arg-type]
+    raise ValueError(f"time {value!r} is not a time; expected {_ACCEPTED_TIME}")
+
+
+def _epoch(number: float) -> float:
+    seconds = float(number)
+    if not math.isfinite(seconds):
+        raise ValueError(f"time {number!r} is not a finite number; expected {_ACCEPTED_TIME}")
+    return seconds / 1000.0 if abs(seconds) >= MS_THRESHOLD else seconds
+
+
+def _time_text(text: str) -> float:
+    # ISO 8601 first: it is what loggers write; numbers and a "Z" on Python 3.10 take the slow path.
+    try:
+        moment = _fromisoformat(text)
+    except ValueError:
+        return _time_text_slow(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_UTC)
+    return moment.timestamp()
+
+
+def _time_text_slow(text: str) -> float:
+    stripped = text.strip()
+    try:
+        return _epoch(float(stripped))
+    except ValueError:
+        pass
+    iso = stripped[:-1] + "+00:00" if stripped[-1:] in ("Z", "z") else stripped
+    try:
+        moment = _fromisoformat(iso)
+    except ValueError:
+        raise ValueError(f"time {text!r} is not a time; expected {_ACCEPTED_TIME}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_UTC)
+    return moment.timestamp()
+
+
+def _status_code(value: object, cache: dict[str, int]) -> int:
+    """The status code of ``value``, or raise with the reason; names are cached once parsed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value < _STATUS_COUNT:
+            return value
+        raise UnknownStatus(value)
+    if isinstance(value, str):
+        code = cache.get(value)
+        if code is None:
+            code = int(JobStatus.parse(value))
+            cache[value] = code
+        return code
+    raise UnknownStatus(value)
+
+
+class ObservationLog:
+    """Every accepted observation of one log, in file order, stored in columns; and every bad line.
+
+    Columns keep a million observations in about 21 MB: job ids are interned to 32-bit ints
+    (:attr:`job_ids` maps them back), statuses are bytes, times doubles, line numbers 64-bit ints.
+
+    Attributes:
+        source: the log's name (a path, or ``<stdin>``).
+        format: the format it was read as.
+        job_ids: the job id of each interned job number, in order of first appearance.
+        jobs, statuses, times, lines: one entry per accepted observation.
+        errors: one :class:`~jobfsm.errors.BadLogLine` per rejected line, in file order.
+        lines_read: every line read, the CSV header excepted.
+        late: observations that arrived after a later-timed observation of the same job.
+    """
+
+    def __init__(self, source: str, fmt: LogFormat) -> None:
+        self.source = source
+        self.format = fmt
+        self.job_ids: list[str] = []
+        self.jobs = array("i")
+        self.statuses = array("b")
+        self.times = array("d")
+        self.lines = array("q")
+        self.errors: list[BadLogLine] = []
+        self.lines_read = 0
+        self.late = 0
+        #: Jobs whose observations are not in time order in the file.
+        self.unsorted_jobs: set[int] = set()
+
+    def __repr__(self) -> str:
+        return (
+            f"<ObservationLog {self.source!r} ({self.format.value}): {self.lines_read} lines, "
+            f"{len(self)} observations, {len(self.errors)} rejected, {len(self.job_ids)} jobs>"
+        )
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def __iter__(self) -> Iterator[Observation]:
+        """The accepted observations in file order."""
+        ids = self.job_ids
+        for j, s, t, n in zip(self.jobs, self.statuses, self.times, self.lines, strict=True):
+            yield Observation(ids[j], JobStatus(s), t, n)
+
+    @property
+    def rejected(self) -> int:
+        """How many lines were rejected."""
+        return len(self.errors)
+
+    def job_indices(self, only: set[int] | None = None) -> dict[int, list[int]]:
+        """For each interned job (or each of ``only``), its observation indices by time.
+
+        Equal times keep file order.
+        """
+        groups: dict[int, list[int]] = {
+            j: [] for j in (range(len(self.job_ids)) if only is None else sorted(only))
+        }
+        if only is None:
+            for i, j in enumerate(self.jobs):
+                groups[j].append(i)
+        else:
+            for i, j in enumerate(self.jobs):
+                if j in only:
+                    groups[j].append(i)
+        times = self.times
+        for j in self.unsorted_jobs:
+            if j in groups:
+                # sort is stable and indices are in file order, so equal times keep file order.
+                groups[j].sort(key=times.__getitem__)
+        return groups
+
+    def by_job(self) -> Iterator[tuple[str, list[Observation]]]:
+        """Each job with its observations in time order, jobs in order of first appearance."""
+        ids, statuses, times, lines = self.job_ids, self.statuses, self.times, self.lines
+        for j, indices in self.job_indices().items():
+            job = ids[j]
+            yield (
+                job,
+                [Observation(job, JobStatus(statuses[i]), times[i], lines[i]) for i in indices],
+            )
+
+
+class _Reader:
+    """Appends the lines of one log to an :class:`ObservationLog`; one method per format."""
+
+    def __init__(self, log: ObservationLog) -> None:
+        self.log = log
+        self.job_index: dict[object, int] = {}
+        self.last_time: list[float] = []
+        self.names: dict[str, int] = {}
+        self.csv_columns: tuple[int, int, int, int] | None = None
+
+    # -- shared pieces ---------------------------------------------------------------------------
+
+    def reject(self, number: int, problem: str) -> None:
+        self.log.errors.append(BadLogLine(self.log.source, number, problem))
+
+    def intern(self, raw: object) -> int:
+        """The job number of ``raw``; ids are compared as text, so 42 and "42" are one job."""
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            key = str(raw)
+        elif isinstance(raw, str) and raw:
+            key = raw
+        else:
+            raise ValueError(f"job_id {raw!r} is not a job id; expected {_ACCEPTED_JOB}")
+        found = self.job_index.get(key)
+        if found is None:
+            found = len(self.log.job_ids)
+            self.log.job_ids.append(key)
+            self.job_index[key] = found
+            self.last_time.append(-math.inf)
+        self.job_index[raw] = found
+        return found
+
+    def add(self, job: int, code: int, when: float, number: int) -> None:
+        log = self.log
+        log.jobs.append(job)
+        log.statuses.append(code)
+        log.times.append(when)
+        log.lines.append(number)
+        if when < self.last_time[job]:
+            log.late += 1
+            log.unsorted_jobs.add(job)
+        else:
+            self.last_time[job] = when
+
+    # -- JSON Lines and ModelArts records --------------------------------------------------------
+
+    def json_lines(self, batch: list[bytes], first: int, modelarts: bool, auto: bool) -> None:
+        """Read a batch of JSON lines; ``first`` is the number of the first line of the batch."""
+        log = self.log
+        loads = orjson.loads
+        decode_error = orjson.JSONDecodeError
+        job_index = self.job_index
+        last_time = self.last_time
+        names = self.names
+        jobs, statuses, times, lines = log.jobs, log.statuses, log.times, log.lines
+        number = first - 1
+        # The hot loop: one dict lookup per field, typed fast paths, slow paths in helpers.
+        for raw in batch:
+            number += 1
+            try:
+                record = loads(raw)
+            except decode_error as exc:
+                self.reject(number, _json_problem(raw, exc))
+                continue
+            if type(record) is not dict:
+                self.reject(number, _not_an_object(record, modelarts))
+                continue
+            try:
+                if modelarts or (auto and "time" not in record and "create_time" in record):
+                    job_id, when = _modelarts_fields(record)
+                else:
+                    job_id = record["job_id"]
+                    value = record["time"]
+                    kind = type(value)
+                    if kind is float or kind is int:
+                        when = value if -MS_THRESHOLD < value < MS_THRESHOLD else _epoch(value)
+                    elif kind is str:
+                        when = _time_text(value)
+                    else:
+                        when = parse_time(value)
+                status = record["status"]
+                if type(status) is int and 0 <= status < _STATUS_COUNT:
+                    code = status
+                else:
+                    found = names.get(status) if type(status) is str else None
+                    code = found if found is not None else _status_code(status, names)
+                kind = type(job_id)
+                job = job_index.get(job_id) if kind is str or kind is int else None
+                if job is None:
+                    job = self.intern(job_id)
+            except KeyError as exc:
+                self.reject(number, _missing(exc.args[0], modelarts))
+                continue
+            except UnknownStatus as exc:
+                self.reject(number, f"unknown status: {exc.message}")
+                continue
+            except (ValueError, TypeError) as exc:
+                self.reject(number, str(exc))
+                continue
+            jobs.append(job)
+            statuses.append(code)
+            times.append(when)
+            lines.append(number)
+            if when < last_time[job]:
+                log.late += 1
+                log.unsorted_jobs.add(job)
+            else:
+                last_time[job] = when
+        log.lines_read = number
+
+    # -- CSV -------------------------------------------------------------------------------------
+
+    def csv_lines(self, batch: list[bytes], first: int) -> None:
+        log = self.log
+        number = first - 1
+        for raw in batch:
+            number += 1
+            if self.csv_columns is None and self._csv_header(raw):
+                continue
+            log.lines_read += 1
+            try:
+                text = raw.decode("utf-8").rstrip("\r")
+            except UnicodeDecodeError:
+                self.reject(number, _binary_problem(raw))
+                continue
+            if not text.strip():
+                self.reject(number, "empty line; expected job_id,status,time")
+                continue
+            if "\x00" in text:
+                self.reject(number, _binary_problem(raw))
+                continue
+            cells = next(csv.reader([text])) if '"' in text else text.split(",")
+            self._csv_record(cells, number)
+
+    def _csv_header(self, raw: bytes) -> bool:
+        """Take the columns from the first line; True when it was a header (not data)."""
+        text = raw.decode("utf-8", "replace").rstrip("\r")
+        names = [c.strip().lower() for c in next(csv.reader([text]))] if text.strip() else []
+        if "job_id" not in names:
+            self.csv_columns = (0, 1, 2, -1)
+            return False
+        if "status" not in names:
+            raise UnreadableLog(self.log.source, "the CSV header has no 'status' column")
+        if "time" in names:
+            when, duration = names.index("time"), -1
+        elif "create_time" in names and "duration" in names:
+            when, duration = names.index("create_time"), names.index("duration")
+        else:
+            raise UnreadableLog(
+                self.log.source,
+                "the CSV header has no 'time' column (nor 'create_time' and 'duration'); "
+                "expected the columns job_id,status,time",
+            )
+        self.csv_columns = (names.index("job_id"), names.index("status"), when, duration)
+        return True
+
+    def _csv_record(self, cells: list[str], number: int) -> None:
+        assert self.csv_columns is not None
+        job_col, status_col, time_col, duration_col = self.csv_columns
+        width = max(job_col, status_col, time_col, duration_col) + 1
+        if len(cells) < width:
+            self.reject(
+                number,
+                f"{len(cells)} field(s) in {','.join(cells)!r}, expected at least {width} "
+                "(job_id, status, time)",
+            )
+            return
+        try:
+            job = self.intern(cells[job_col].strip())
+            code = _status_code(cells[status_col], self.names)
+            if duration_col < 0:
+                when = _time_text(cells[time_col])
+            else:
+                when = _ms(cells[time_col], "create_time") + _ms(cells[duration_col], "duration")
+                when /= 1000.0
+        except UnknownStatus as exc:
+            self.reject(number, f"unknown status: {exc.message}")
+            return
+        except ValueError as exc:
+            self.reject(number, str(exc))
+            return
+        self.add(job, code, when, number)
+
+
+def _ms(value: object, field: str) -> float:
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if type(value) is bool or not math.isfinite(number):
+        raise ValueError(f"{field} {value!r} is not a number of milliseconds")
+    return number
+
+
+def _modelarts_fields(record: dict[str, Any]) -> tuple[object, float]:
+    """The job key and observation time of a ``get_job_info()`` record."""
+    if record.get("is_success") is False:
+        raise ValueError(
+            f"a failed API response (error_code {record.get('error_code')!r}: "
+            f"{record.get('error_message')!r}), not a job status"
+        )
+    job_id = record["job_id"]
+    when = (_ms(record["create_time"], "create_time") + _ms(record["duration"], "duration")) / 1000
+    version = record.get("version_id")
+    if version is not None and type(job_id) in (int, str) and type(version) in (int, str):
+        job_id = f"{job_id}/{version}"
+    return job_id, when
+
+
+def _missing(field: object, modelarts: bool) -> str:
+    shape = (
+        "job_id, status, create_time and duration"
+        if modelarts
+        else "job_id, status and time (or ModelArts create_time and duration)"
+    )
+    return f"missing field {field!r}; expected an object with {shape}"
+
+
+def _not_an_object(record: object, modelarts: bool) -> str:
+    shape = "job_id, status, create_time and duration" if modelarts else "job_id, status and time"
+    return f"a JSON {type(record).__name__}, not an object; expected an object with {shape}"
+
+
+def _excerpt(raw: bytes, limit: int = 40) -> str:
+    """The start of a bad line, quoted, so a person can find it."""
+    text = repr(raw[:limit])
+    return text + "..." if len(raw) > limit else text
+
+
+def _binary_problem(raw: bytes) -> str:
+    what = "binary data (NUL bytes)" if b"\x00" in raw else "not UTF-8 text"
+    return f"{what} {_excerpt(raw)}; expected a line of UTF-8 text"
+
+
+def _json_problem(raw: bytes, exc: Exception) -> str:
+    if not raw.strip():
+        return "empty line; expected a JSON object with job_id, status and time"
+    if b"\x00" in raw:
+        return _binary_problem(raw)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _binary_problem(raw)
+    detail = str(exc).split(": line ")[0]
+    return (
+        f"malformed JSON ({detail}) {_excerpt(raw.rstrip())}; "
+        "expected a JSON object with job_id, status and time"
+    )
+
+
+def _sniff(head: bytes, name: str) -> LogFormat:
+    """The format of a log from its file name, else from its first lines."""
+    lower = name.lower()
+    if lower.endswith(".csv"):
+        return LogFormat.CSV
+    if lower.endswith((".jsonl", ".ndjson", ".json")):
+        return LogFormat.JSONL
+    rows = [row.removeprefix(_BOM).strip() for row in head.split(b"\n", 100)[:100]]
+    rows = [row for row in rows if row]
+    if not rows or any(row.startswith(b"{") for row in rows):
+        return LogFormat.JSONL
+    return LogFormat.CSV
+
+
+def _batches(
+    stream: BinaryIO, head: bytes, progress: Callable[[int], None] | None
+) -> Iterator[list[bytes]]:
+    """The lines of ``stream`` in batches, split on LF; the first chunk ``head`` is already read."""
+    carry = b""
+    chunk = head
+    while chunk:
+        if progress is not None:
+            progress(len(chunk))
+        parts = (carry + chunk).split(b"\n")
+        carry = parts.pop()
+        yield parts
+        chunk = stream.read(_CHUNK)
+    if carry:
+        # The last line has no newline: often a line cut short by a writer that died.
+        yield [carry]
+
+
+def read_log(
+    source: str | os.PathLike[str] | BinaryIO,
+    fmt: LogFormat | str = LogFormat.AUTO,
+    *,
+    name: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ObservationLog:
+    """Read every line of a status log; bad lines are recorded, never raised.
+
+    Args:
+        source: a path, or a binary stream (``sys.stdin.buffer``).
+        fmt: ``auto`` (``.csv``, ``.jsonl``, ``.ndjson`` or ``.json`` by the name, else JSON
+            when one of the first 100 lines opens an object), ``jsonl``, ``csv`` or
+            ``modelarts``. In ``auto`` and ``jsonl`` a JSON line without ``time`` but with
+            ``create_time`` is read as a ModelArts record.
+        name: how to name the log in messages (defaults to the path, or ``<stream>``).
+        progress: called with the number of bytes read after each chunk.
+
+    Raises:
+        UnreadableLog: the log cannot be opened or read, or a CSV header lacks needed columns.
+
+    >>> import io
+    >>> log = read_log(io.BytesIO(b'{"job_id": "a", "status": 8, "time": 0}\\n{"job_id": 1}\\n'))
+    >>> len(log), log.rejected, log.errors[0].problem
+    (1, 1, "missing field 'time'; expected an object with job_id, status and time ...")
+    """
+    fmt = LogFormat(fmt)
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        label = name or path
+        try:
+            with open(path, "rb") as stream:
+                return _read(stream, fmt, label, progress)
+        except OSError as exc:
+            raise UnreadableLog(label, exc.strerror or str(exc)) from None
+    label = name or getattr(source, "name", None) or "<stream>"
+    try:
+        return _read(source, fmt, str(label), progress)
+    except OSError as exc:
+        raise UnreadableLog(str(label), exc.strerror or str(exc)) from None
+
+
+def _read(
+    stream: BinaryIO, fmt: LogFormat, label: str, progress: Callable[[int], None] | None
+) -> ObservationLog:
+    head = stream.read(_CHUNK)
+    if fmt is LogFormat.AUTO:
+        fmt = _sniff(head, label)
+    log = ObservationLog(label, fmt)
+    reader = _Reader(log)
+    first = 1
+    for batch in _batches(stream, head, progress):
+        if first == 1 and batch and batch[0].startswith(_BOM):
+            batch[0] = batch[0][len(_BOM) :]
+        if fmt is LogFormat.CSV:
+            reader.csv_lines(batch, first)
+        else:
+            modelarts = fmt is LogFormat.MODELARTS
+            reader.json_lines(batch, first, modelarts, not modelarts)
+        first += len(batch)
+    return log
+
+
+# -- judging ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogViolation:
+    """An observation the rules reject: the job stays in ``source``.
+
+    ``allowed`` lists the declared moves from ``source``, as in :class:`~jobfsm.validate.Violation`.
+    """
+
+    job_id: str
+    line: int
+    time: float
+    source: JobStatus
+    target: JobStatus
+    allowed: frozenset[JobStatus]
+
+    def __str__(self) -> str:
+        names = ", ".join(s.name for s in sorted(self.allowed)) or "none (terminal)"
+        return (
+            f"line {self.line}: job {self.job_id}: {self.source} → {self.target}; allowed: {names}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form (codes as ints, names beside them)."""
+        return {
+            "job_id": self.job_id,
+            "line": self.line,
+            "time": self.time,
+            "source": int(self.source),
+            "source_name": self.source.name,
+            "target": int(self.target),
+            "target_name": self.target.name,
+            "allowed": sorted(int(s) for s in self.allowed),
+        }
+
+
+#: The final outcome of a job: an :class:`Outcome` value, or this for a job still active.
+UNFINISHED: Final = "unfinished"
+
+
+@dataclass(frozen=True)
+class LogReport:
+    """The judgment of a whole log.
+
+    A job counts once it has at least one accepted observation; it conforms when none of its
+    observations is a violation. Its first observation sets its status unjudged (polling may
+    start at any point of a job's life).
+    """
+
+    source: str
+    format: LogFormat
+    mode: Mode
+    lines: int
+    observations: int
+    jobs: int
+    conforming: int
+    unfinished: int
+    inferred: int
+    late: int
+    outcomes: dict[str, int]
+    violations: tuple[LogViolation, ...]
+    errors: tuple[BadLogLine, ...]
+
+    @property
+    def rejected(self) -> int:
+        """Lines that were not read as observations."""
+        return len(self.errors)
+
+    @property
+    def violating(self) -> int:
+        """Jobs with at least one violation."""
+        return self.jobs - self.conforming
+
+    @property
+    def ok(self) -> bool:
+        """True when every job conforms and every line was read."""
+        return not self.violations and not self.errors
+
+    def to_dict(self, max_errors: int | None = None) -> dict[str, Any]:
+        """A JSON-safe form; ``max_errors`` caps the listed bad lines (``errors_omitted`` says how
+        many more there were)."""
+        shown = self.errors if max_errors is None else self.errors[:max_errors]
+        return {
+            "source": self.source,
+            "format": self.format.value,
+            "mode": self.mode.value,
+            "ok": self.ok,
+            "lines": self.lines,
+            "observations": self.observations,
+            "rejected": self.rejected,
+            "jobs": self.jobs,
+            "conforming": self.conforming,
+            "violating": self.violating,
+            "unfinished": self.unfinished,
+            "inferred": self.inferred,
+            "late": self.late,
+            "outcomes": dict(self.outcomes),
+            "violations": [v.to_dict() for v in self.violations],
+            "errors": [{"line": e.line, "message": e.problem} for e in shown],
+            "errors_omitted": len(self.errors) - len(shown),
+        }
+
+
+_REPEAT, _MOVE, _INFERRED, _VIOLATION = 0, 1, 2, 3
+_KIND_CODE: Final = {
+    StepKind.REPEAT: _REPEAT,
+    StepKind.MOVE: _MOVE,
+    StepKind.INFERRED: _INFERRED,
+    StepKind.VIOLATION: _VIOLATION,
+}
+
+
+def _kind_rows(rules: Rules) -> list[list[int]]:
+    return [[_KIND_CODE[step.kind] for step in row] for row in rules.table]
+
+
+def check_log(
+    log: ObservationLog,
+    mode: Mode | str = Mode.STRICT,
+    *,
+    lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+) -> LogReport:
+    """Judge every job of ``log`` with :class:`~jobfsm.validate.Rules` table lookups.
+
+    A rejected observation does not change the job's status; repeats are not moves.
+
+    >>> import io
+    >>> log = read_log(io.BytesIO(b'{"job_id":"a","status":"WAITING","time":1}\\n'
+    ...                           b'{"job_id":"a","status":"COMPLETED","time":2}\\n'))
+    >>> check_log(log, "strict").violations[0].allowed == DEFAULT_LIFECYCLE.allowed_next(7)
+    True
+    >>> check_log(log, "polled").ok
+    True
+    """
+    mode = Mode.parse(mode)
+    rows = _kind_rows(Rules.for_lifecycle(lifecycle, mode))
+    n_jobs = len(log.job_ids)
+    state = [-1] * n_jobs
+    found: list[tuple[int, int]] = []  # (observation index, status the job was in)
+    inferred = 0
+    late = log.unsorted_jobs
+    jobs, statuses = log.jobs, log.statuses
+
+    if late:
+        ordered: Iterable[tuple[int, int, int]] = (
+            (i, j, s)
+            for i, j, s in zip(range(len(jobs)), jobs, statuses, strict=True)
+            if j not in late
+        )
+    else:
+        ordered = zip(range(len(jobs)), jobs, statuses, strict=True)
+    # Jobs are independent, so file order serves for every job whose lines are in time order.
+    for i, j, s in ordered:
+        current = state[j]
+        if current == s:
+            continue
+        if current < 0:
+            state[j] = s
+            continue
+        kind = rows[current][s]
+        if kind == _VIOLATION:
+            found.append((i, current))
+            continue
+        state[j] = s
+        if kind == _INFERRED:
+            inferred += 1
+    if late:
+        for j, indices in log.job_indices(late).items():
+            for i in indices:
+                s = statuses[i]
+                current = state[j]
+                if current == s:
+                    continue
+                if current < 0:
+                    state[j] = s
+                    continue
+                kind = rows[current][s]
+                if kind == _VIOLATION:
+                    found.append((i, current))
+                    continue
+                state[j] = s
+                if kind == _INFERRED:
+                    inferred += 1
+
+    found.sort(key=lambda item: log.lines[item[0]])
+    allowed = lifecycle.next_map
+    violations = tuple(
+        LogViolation(
+            log.job_ids[jobs[i]],
+            log.lines[i],
+            log.times[i],
+            JobStatus(source),
+            JobStatus(statuses[i]),
+            allowed[JobStatus(source)],
+        )
+        for i, source in found
+    )
+    outcomes: Counter[str] = Counter()
+    finals = Counter(state)
+    for code, count in finals.items():
+        outcome = JobStatus(code).outcome
+        outcomes[outcome.value if outcome is not None else UNFINISHED] += count
+    violating = len({jobs[i] for i, _ in found})
+    return LogReport(
+        source=log.source,
+        format=log.format,
+        mode=mode,
+        lines=log.lines_read,
+        observations=len(log),
+        jobs=n_jobs,
+        conforming=n_jobs - violating,
+        unfinished=outcomes[UNFINISHED],
+        inferred=inferred,
+        late=log.late,
+        outcomes={o: outcomes[o] for o in (*(x.value for x in Outcome), UNFINISHED)},
+        violations=violations,
+        errors=tuple(log.errors),
+    )
+
+
+def count_moves(
+    observations: Iterable[Observation],
+    lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+    mode: Mode | str = Mode.STRICT,
+) -> Counter[tuple[JobStatus, JobStatus]]:
+    """How many times each move was observed, per (source, target); for a traffic overlay.
+
+    Observations are grouped per job and taken in time order (equal times in line order).
+    Undeclared moves are counted under their own pair (and the job stays where it was, as in
+    :func:`check_log`). In polled mode an accepted jump counts once on every declared edge of its
+    inferred path, so the traffic lands on the edges a diagram draws.
+
+    >>> S = JobStatus
+    >>> seen = [Observation("a", S.WAITING, 1, 1), Observation("a", S.COMPLETED, 2, 2)]
+    >>> sorted(count_moves(seen, mode="polled").items())
+    [((<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>), 1), ((<JobStatus.RUNNING: 8>, ...), 1)]
+    >>> count_moves(seen, mode="strict")
+    Counter({(<JobStatus.WAITING: 7>, <JobStatus.COMPLETED: 10>): 1})
+    """
+    table = Rules.for_lifecycle(lifecycle, mode).table
+    per_job: dict[str, list[Observation]] = {}
+    for obs in observations:
+        per_job.setdefault(obs.job_id, []).append(obs)
+    counts: Counter[tuple[JobStatus, JobStatus]] = Counter()
+    for seen in per_job.values():
+        seen.sort(key=lambda o: (o.time, o.line))
+        current: JobStatus | None = None
+        for obs in seen:
+            target = JobStatus(obs.status)
+            if current is None:
+                current = target
+                continue
+            step = table[current][target]
+            if step.kind is StepKind.REPEAT:
+                continue
+            if step.kind is StepKind.VIOLATION:
+                counts[(current, target)] += 1
+                continue
+            path = (current, *step.skipped, target)
+            for a, b in itertools.pairwise(path):
+                counts[(a, b)] += 1
+            current = target
+    return counts

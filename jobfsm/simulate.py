@@ -1,0 +1,267 @@
+"""Realistic poll logs of a fleet of training jobs, for demos, tests and benchmarks.
+
+Each job walks a random legal lifecycle over the declared edges, weighted towards the main path
+(INIT → IMAGE_CREATING → SUBMIT_TRYING → WAITING → RUNNING → COMPLETED), spending a realistic,
+random time in each status (seconds to submit, minutes queueing, hours running). A poller looks
+at every job at a fixed interval with jitter, so short statuses are missed and long ones
+repeated; the lines of all jobs are interleaved in time order. Optional faults are injected at a
+rate per observation: illegal moves, malformed lines, unknown statuses and late lines. The same
+seed gives the same log, byte for byte.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import random
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Final
+
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
+from jobfsm.status import JobStatus
+
+__all__ = ["FAULT_KINDS", "Simulation", "write_log"]
+
+S = JobStatus
+
+#: The kinds of fault a simulation injects, in the order :attr:`Simulation.faults` lists them.
+FAULT_KINDS: Final = ("illegal", "malformed", "unknown_status", "late")
+
+#: How strongly a walk prefers to move into each status (a policy; edges come from the lifecycle).
+_PREFERENCE: Final[dict[JobStatus, float]] = {
+    S.UNKNOWN: 0.02,
+    S.IMAGE_CREATING: 6.0,
+    S.SUBMIT_TRYING: 4.0,
+    S.WAITING: 20.0,
+    S.RUNNING: 20.0,
+    S.COMPLETED: 16.0,
+    S.CHECK_INIT: 0.4,
+    S.CHECK_RUNNING: 20.0,
+    S.CHECK_RUNNING_COMPLETED: 20.0,
+    S.KILLING: 0.3,
+    S.KILLED: 4.0,
+    S.SCALING: 0.4,
+}
+#: Everything not listed: rare (failures, cancellations).
+_RARE: Final = 0.15
+
+#: Mean seconds spent in each active status (exponentially distributed).
+_MEAN_SECONDS: Final[dict[JobStatus, float]] = {
+    S.UNKNOWN: 45.0,
+    S.INIT: 8.0,
+    S.IMAGE_CREATING: 150.0,
+    S.SUBMIT_TRYING: 12.0,
+    S.WAITING: 600.0,
+    S.RUNNING: 3600.0,
+    S.KILLING: 30.0,
+    S.SCALING: 180.0,
+    S.CHECK_INIT: 10.0,
+    S.CHECK_RUNNING: 300.0,
+    S.CHECK_RUNNING_COMPLETED: 6.0,
+}
+_MAX_MOVES: Final = 60
+#: 2026-03-01T00:00:00Z, so that generated logs do not depend on the clock.
+_EPOCH: Final = 1772323200.0
+
+
+def _iso(seconds: float) -> str:
+    moment = datetime.fromtimestamp(round(seconds, 3), timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Simulation:
+    """A reproducible poll log of ``jobs`` jobs.
+
+    Args:
+        jobs: how many jobs.
+        seed: the random seed; the same seed gives the same lines.
+        poll_interval: seconds between two polls of a job (each poll jittered by ±20 %).
+        faults: the probability, per observation, of injecting one fault (0 for none).
+        fmt: ``"jsonl"`` or ``"csv"`` (with a header line).
+        lifecycle: the declared moves the walks follow.
+        arrivals: seconds over which job submissions are spread.
+
+    After :meth:`lines` is exhausted, :attr:`faults_injected` counts the faults by kind and
+    :attr:`observations` the genuine polls (an injected illegal move is an extra line).
+
+    >>> sim = Simulation(2, seed=7)
+    >>> lines = list(sim.lines())
+    >>> lines[0]
+    '{"job_id": "job-0000...", "status": 1, "time": "2026-03-01T...Z"}'
+    >>> sim.faults_injected["illegal"]
+    0
+    """
+
+    def __init__(
+        self,
+        jobs: int,
+        seed: int = 0,
+        *,
+        poll_interval: float = 30.0,
+        faults: float = 0.0,
+        fmt: str = "jsonl",
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        arrivals: float = 6 * 3600.0,
+    ) -> None:
+        if jobs < 0:
+            raise ValueError(f"jobs {jobs!r} must be 0 or more")
+        if not poll_interval > 0:
+            raise ValueError(f"poll interval {poll_interval!r} must be more than 0 seconds")
+        if not 0.0 <= faults <= 1.0:
+            raise ValueError(f"fault rate {faults!r} must be between 0 and 1")
+        if fmt not in ("jsonl", "csv"):
+            raise ValueError(f"format {fmt!r} is not one of 'jsonl', 'csv'")
+        self.jobs = jobs
+        self.seed = seed
+        self.poll_interval = float(poll_interval)
+        self.fault_rate = float(faults)
+        self.fmt = fmt
+        self.lifecycle = lifecycle
+        self.arrivals = arrivals
+        self.faults_injected: Counter[str] = Counter(dict.fromkeys(FAULT_KINDS, 0))
+        self.observations = 0
+        # Statuses with no legal chain from a status (not even via skipped ones): illegal targets.
+        self._unreachable = {
+            s: tuple(t for t in JobStatus if t != s and lifecycle.shortest_path(s, t) is None)
+            for s in JobStatus
+        }
+
+    def walk(self, rng: random.Random) -> list[tuple[JobStatus, float]]:
+        """One random legal lifecycle: each status with the seconds spent in it (terminal: 0)."""
+        lc = self.lifecycle
+        status = lc.initial
+        before_gap = status
+        steps: list[tuple[JobStatus, float]] = []
+        while True:
+            if status.is_terminal:
+                steps.append((status, 0.0))
+                return steps
+            steps.append((status, rng.expovariate(1.0 / _MEAN_SECONDS.get(status, 30.0))))
+            if status is S.UNKNOWN:
+                # A reporting gap ends where the job was, or one move further along.
+                options = sorted({before_gap, *lc.allowed_next(before_gap)} - {S.UNKNOWN})
+            else:
+                before_gap = status
+                options = sorted(lc.allowed_next(status))
+                if len(steps) > _MAX_MOVES:
+                    options = [t for t in options if t.is_terminal] or options
+            weights = [_PREFERENCE.get(t, _RARE) for t in options]
+            nxt = rng.choices(options, weights)[0]
+            if nxt == status:
+                continue
+            status = nxt
+
+    def _polls(self, job: int, rng: random.Random) -> Iterator[tuple[float, JobStatus]]:
+        """What the poller sees of one job: (time, status) at each poll until a terminal status."""
+        steps = self.walk(rng)
+        start = _EPOCH + rng.uniform(0.0, self.arrivals)
+        interval = self.poll_interval
+        t = start + rng.uniform(0.0, interval * 0.2)
+        index = 0
+        ends = start + steps[0][1]
+        while True:
+            while index < len(steps) - 1 and t >= ends:
+                index += 1
+                ends += steps[index][1]
+            status = steps[index][0]
+            yield t, status
+            if status.is_terminal:
+                return
+            t += interval * rng.uniform(0.8, 1.2)
+
+    def _line(self, job_id: str, status: object, when: float) -> str:
+        if self.fmt == "csv":
+            return f"{job_id},{status},{_iso(when)}"
+        return json.dumps({"job_id": job_id, "status": status, "time": _iso(when)})
+
+    def _garbage(self, rng: random.Random, job_id: str, when: float) -> str:
+        """A line no reader accepts: cut short, empty, a field missing, a bad time or binary."""
+        good = self._line(job_id, 8, when)
+        choice = rng.randrange(5)
+        if choice == 0:
+            # A proper prefix of a JSON object is never JSON; a CSV line loses its time field.
+            end = len(good) - 1 if self.fmt == "jsonl" else good.index(",", len(job_id) + 1)
+            return good[: rng.randrange(1, end)]
+        if choice == 1:
+            return ""
+        if choice == 2:
+            return good.replace('"time"', '"tme"') if self.fmt == "jsonl" else f"{job_id},8"
+        if choice == 3:
+            return good.replace(_iso(when), "not-a-time")
+        return "\x00\x00\x7f\x00 binary"
+
+    def lines(self) -> Iterator[str]:
+        """The log, one line at a time (without newlines), in poll order."""
+        self.faults_injected = Counter(dict.fromkeys(FAULT_KINDS, 0))
+        self.observations = 0
+        if self.fmt == "csv":
+            yield "job_id,status,time"
+        master = random.Random(self.seed)
+        polls = []
+        for job in range(self.jobs):
+            job_rng = random.Random(master.getrandbits(64))
+            polls.append(self._tagged(job, job_rng))
+        fault_rng = random.Random(master.getrandbits(64))
+        held: dict[int, str] = {}
+        seen: set[int] = set()
+        for when, job, status in heapq.merge(*polls):
+            job_id = f"job-{job:05d}"
+            line = self._line(job_id, int(status), when)
+            self.observations += 1
+            first = job not in seen
+            seen.add(job)
+            late = held.pop(job, None)
+            if self.fault_rate and fault_rng.random() < self.fault_rate:
+                kind = fault_rng.choice(FAULT_KINDS)
+                illegal = self._unreachable[status]
+                if kind == "late" and late is None and not status.is_terminal:
+                    # Delivered after the job's next observation, with its own (earlier) time.
+                    held[job] = line
+                    self.faults_injected[kind] += 1
+                    continue
+                if kind == "illegal" and not first and illegal:
+                    yield line
+                    line = self._line(job_id, int(fault_rng.choice(illegal)), when)
+                elif kind == "unknown_status":
+                    yield line
+                    line = self._line(job_id, fault_rng.choice((23, -1, "FOO")), when)
+                else:
+                    kind = "malformed"
+                    yield line
+                    line = self._garbage(fault_rng, job_id, when)
+                self.faults_injected[kind] += 1
+            yield line
+            if late is not None:
+                yield late
+        yield from held.values()
+
+    def _tagged(self, job: int, rng: random.Random) -> Iterator[tuple[float, int, JobStatus]]:
+        for when, status in self._polls(job, rng):
+            yield when, job, status
+
+
+def write_log(path: str | os.PathLike[str], simulation: Simulation) -> int:
+    """Write the simulated log to ``path`` atomically; return the number of lines written.
+
+    The log is written to a temporary file in the same directory and moved into place, so a
+    reader never sees half a log; on any failure the temporary file is removed.
+    """
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(prefix=".jobfsm-sim-", suffix=".tmp", dir=folder)
+    count = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            for line in simulation.lines():
+                out.write(line)
+                out.write("\n")
+                count += 1
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return count

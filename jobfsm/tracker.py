@@ -1,0 +1,511 @@
+"""A fleet tracker: the statuses of many jobs as a poller sees them, judged as they arrive.
+
+A scheduler that watches thousands of training jobs feeds every poll result to one
+:class:`Tracker`. The tracker keeps a few dozen bytes of state per job (never the observations
+themselves), judges each observation with the same :class:`~jobfsm.validate.Rules` as
+:func:`~jobfsm.validate.validate_history`, and tells listeners about moves, violations, jobs that
+finished and observations that arrived late.
+
+Times are seconds since the epoch internally. ``at`` may be epoch seconds (int or float), a
+time-zone-aware :class:`~datetime.datetime`, or None for now; a naive datetime is refused with a
+``ValueError``, because guessing its zone would silently shift every duration.
+
+What happens when a listener raises: the observation has already been applied (or rejected) and
+the tracker's state is complete and consistent; every other listener still runs; then
+:class:`~jobfsm.errors.CallbackError` is raised carrying every error in order, with
+``committed=True`` when the observation was applied and ``committed=False`` when it was rejected
+(a violation or a late observation). Catching it and carrying on is safe.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, NamedTuple, TypeVar
+
+from jobfsm.errors import CallbackError
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
+from jobfsm.status import JobStatus, Outcome
+from jobfsm.validate import REPEAT, VIOLATION, Mode, Rules, Step, StepKind
+
+__all__ = [
+    "FIRST",
+    "LATE",
+    "JobFinished",
+    "LateObservation",
+    "TrackedMove",
+    "TrackedViolation",
+    "Tracker",
+    "TrackerCounts",
+]
+
+_UTC = timezone.utc
+# Epoch seconds beyond ±1e11 (about 3,000 years from 1970) are mistakes such as milliseconds.
+_MAX_SECONDS = 1e11
+_MIN_SECONDS = -1e11
+# Plain int codes (what JSON and the API give) become statuses by one tuple index.
+_BY_CODE: tuple[JobStatus, ...] = tuple(sorted(JobStatus))
+
+#: The step :meth:`Tracker.observe` returns for a job's first observation.
+FIRST: Step = Step(StepKind.FIRST, (), None)
+#: The step :meth:`Tracker.observe` returns for an observation older than the job's last one.
+LATE: Step = Step(StepKind.LATE, (), None)
+
+_INFERRED = StepKind.INFERRED
+
+
+class TrackedMove(NamedTuple):
+    """A job moved (MOVE or INFERRED): what :meth:`Tracker.on_move` listeners receive."""
+
+    job_id: str
+    source: JobStatus
+    target: JobStatus
+    at: datetime
+    skipped: tuple[JobStatus, ...]
+    event: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedViolation:
+    """An observation the rules rejected; the job stays in ``source``.
+
+    ``index`` is the observation's position among all observations of the job (0 is the first),
+    the index :func:`~jobfsm.validate.validate_history` reports for the same sequence.
+    """
+
+    job_id: str
+    index: int
+    source: JobStatus
+    target: JobStatus
+    allowed: frozenset[JobStatus]
+    kind: VerdictKind
+    at: datetime
+
+
+class JobFinished(NamedTuple):
+    """A job reached a terminal status (or was first seen in one)."""
+
+    job_id: str
+    status: JobStatus
+    outcome: Outcome
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LateObservation:
+    """An observation older than the job's last accepted one; it was not applied."""
+
+    job_id: str
+    index: int
+    status: JobStatus
+    at: datetime
+    current: JobStatus
+    last_at: datetime
+
+
+class TrackerCounts(NamedTuple):
+    """Totals since the tracker was created (forgetting a job does not lower them)."""
+
+    observations: int
+    jobs_started: int
+    repeats: int
+    moves: int
+    inferred: int
+    violations: int
+    late: int
+
+
+_L = TypeVar("_L", bound=Callable[..., None])
+
+
+class _JobState:
+    """Everything kept per job: no history, only where it is and how long it spent where."""
+
+    __slots__ = ("count", "last", "since", "spent", "status")
+
+    def __init__(self, status: JobStatus, at: float) -> None:
+        self.status = status
+        self.since = at  # when the job entered ``status``
+        self.last = at  # the last accepted observation
+        self.count = 1  # observations seen, accepted or not
+        # Seconds spent in each status left so far; only statuses actually visited.
+        self.spent: dict[JobStatus, float] | None = None
+
+
+def _seconds(at: datetime | float | None) -> float:
+    """Epoch seconds from whatever ``observe`` was given."""
+    if at is None:
+        return time.time()
+    if isinstance(at, datetime):
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError(
+                f"{at.isoformat()!r} has no time zone; pass an aware datetime "
+                "(for example tzinfo=timezone.utc) or epoch seconds"
+            )
+        return at.timestamp()
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        seconds = float(at)
+        if _MIN_SECONDS < seconds < _MAX_SECONDS:
+            return seconds
+        raise ValueError(
+            f"{at!r} is not a usable time; expected epoch seconds (milliseconds divided by 1000)"
+        )
+    raise TypeError(
+        f"{at!r} is not a time; expected epoch seconds, an aware datetime or None for now"
+    )
+
+
+def _datetime(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, _UTC)
+
+
+class Tracker:
+    """The current status of many jobs, fed one observation at a time.
+
+    Args:
+        lifecycle: the rules to judge by; the ModelArts lifecycle by default.
+        mode: ``"polled"`` (default: missed statuses are inferred) or ``"strict"``.
+        thread_safe: lock around every observation (default). Pass False when one thread (an
+            event loop, a log reader) feeds the tracker: observe is then about a third cheaper.
+
+    A job's first observation starts tracking it, in any status. Later observations are judged
+    from its last accepted status exactly as :func:`~jobfsm.validate.validate_history` judges a
+    sequence; an observation older than the job's last accepted one is LATE and not applied.
+    Time in a status runs from the observation that entered it to the one that left it; statuses
+    inferred as skipped are recorded in the move but get no time, since when they happened is
+    unknown.
+
+    Thread safety: by default :meth:`observe` and every query may be called from any thread.
+    State changes happen under one lock; listeners run after it is released (so they may call the
+    tracker, ``observe`` included), in the observing thread, and notifications from different
+    threads may interleave. With ``thread_safe=False``, use the tracker from one thread only.
+
+    >>> tracker = Tracker()
+    >>> tracker.observe("j-1", "WAITING", at=100.0).kind
+    <StepKind.FIRST: 'first'>
+    >>> tracker.observe("j-1", "COMPLETED", at=160.0).skipped
+    (<JobStatus.RUNNING: 8>,)
+    >>> tracker.observe("j-1", "RUNNING", at=170.0).kind
+    <StepKind.VIOLATION: 'violation'>
+    >>> tracker.status("j-1"), tracker.time_in_status("j-1", now=200.0)[JobStatus.WAITING]
+    (<JobStatus.COMPLETED: 10>, datetime.timedelta(seconds=60))
+    """
+
+    def __init__(
+        self,
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        mode: Mode | str = Mode.POLLED,
+        *,
+        thread_safe: bool = True,
+    ) -> None:
+        self.rules = Rules.for_lifecycle(lifecycle, mode)
+        self.thread_safe = thread_safe
+        self._table = self.rules.table
+        self._jobs: dict[str, _JobState] = {}
+        # Queries always lock (they are rare); observe locks only when asked to be thread-safe.
+        self._lock = threading.Lock()
+        self._observe_lock: threading.Lock | None = self._lock if thread_safe else None
+        self._started = self._repeats = self._moves = self._inferred = 0
+        self._violations = self._late = 0
+        self._move_listeners: list[Callable[[TrackedMove], None]] = []
+        self._violation_listeners: list[Callable[[TrackedViolation], None]] = []
+        self._terminal_listeners: list[Callable[[JobFinished], None]] = []
+        self._late_listeners: list[Callable[[LateObservation], None]] = []
+        self._listening = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<Tracker {self.rules.lifecycle.name!r} {self.rules.mode.value}: "
+            f"{len(self._jobs)} jobs>"
+        )
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """The rules' lifecycle."""
+        return self.rules.lifecycle
+
+    @property
+    def mode(self) -> Mode:
+        """Strict or polled."""
+        return self.rules.mode
+
+    # -- feeding --------------------------------------------------------------------------------
+
+    def observe(
+        self,
+        job_id: str,
+        status: JobStatus | int | str,
+        at: datetime | float | None = None,
+    ) -> Step:
+        """Feed one observation of ``job_id`` in ``status`` at time ``at`` and judge it.
+
+        Returns the :class:`~jobfsm.validate.Step`: FIRST for a job not tracked yet, REPEAT, MOVE
+        or INFERRED when applied, VIOLATION or LATE when not.
+
+        Raises:
+            UnknownStatus: ``status`` is not a status (nothing changes).
+            ValueError: ``at`` is a naive datetime or an absurd number (nothing changes).
+            TypeError: ``at`` is not a time (nothing changes).
+            CallbackError: a listener raised; the observation was still judged and recorded.
+        """
+        if type(status) is not JobStatus:
+            if type(status) is int and 0 <= status < len(_BY_CODE):
+                status = _BY_CODE[status]
+            else:
+                status = JobStatus.parse(status)
+        # The common case (float seconds) costs one type check and one range check.
+        if type(at) is not float or not _MIN_SECONDS < at < _MAX_SECONDS:
+            at = _seconds(at)
+        # acquire/release costs half of a with-statement on this path.
+        lock = self._observe_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            job = self._jobs.get(job_id)
+            if job is None:
+                self._jobs[job_id] = _JobState(status, at)
+                self._started += 1
+                step = FIRST
+                source = status
+                index = 0
+                last = at
+            else:
+                index = job.count
+                job.count = index + 1
+                source = job.status
+                last = job.last
+                if at < last:
+                    self._late += 1
+                    step = LATE
+                else:
+                    step = self._table[source][status]
+                    # Repeats and violations are shared singletons: identity is the cheapest test.
+                    if step is REPEAT:
+                        job.last = at
+                        self._repeats += 1
+                        return step
+                    if step is VIOLATION:
+                        self._violations += 1
+                    else:
+                        spent = job.spent
+                        if spent is None:
+                            job.spent = {source: at - job.since}
+                        else:
+                            spent[source] = spent.get(source, 0.0) + (at - job.since)
+                        job.status = status
+                        job.since = job.last = at
+                        if step.kind is _INFERRED:
+                            self._inferred += 1
+                        else:
+                            self._moves += 1
+        finally:
+            if lock is not None:
+                lock.release()
+        if self._listening:
+            self._announce(job_id, index, source, status, at, step, last)
+        return step
+
+    def _announce(
+        self,
+        job_id: str,
+        index: int,
+        source: JobStatus,
+        target: JobStatus,
+        at: float,
+        step: Step,
+        last: float,
+    ) -> None:
+        calls: list[tuple[Callable[[Any], None], object]] = []
+        when = _datetime(at)
+        kind = step.kind
+        if kind is StepKind.LATE:
+            notice = LateObservation(job_id, index, target, when, source, _datetime(last))
+            calls += [(f, notice) for f in self._late_listeners]
+        elif kind is StepKind.VIOLATION:
+            violation = self.rules.violation(index, source, target)
+            notice_v = TrackedViolation(
+                job_id, index, source, target, violation.allowed, violation.kind, when
+            )
+            calls += [(f, notice_v) for f in self._violation_listeners]
+        else:
+            if kind is not StepKind.FIRST:
+                move = TrackedMove(job_id, source, target, when, step.skipped, step.event)
+                calls += [(f, move) for f in self._move_listeners]
+            outcome = target.outcome
+            if outcome is not None:
+                done = JobFinished(job_id, target, outcome, when)
+                calls += [(f, done) for f in self._terminal_listeners]
+        errors: list[Exception] = []
+        for listener, notice_any in calls:
+            try:
+                listener(notice_any)
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise CallbackError(job_id, source, target, kind.accepted, errors) from errors[0]
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    def on_move(self, listener: _L) -> _L:
+        """Call ``listener(TrackedMove)`` after every move; returns it, so it works as a decorator.
+
+        >>> tracker, seen = Tracker(), []
+        >>> _ = tracker.on_move(seen.append)
+        >>> _ = tracker.observe("j-1", 7, at=0.0), tracker.observe("j-1", 8, at=10.0)
+        >>> seen[0].source, seen[0].target, seen[0].event
+        (<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>, 'start')
+        """
+        return self._add(self._move_listeners, listener)
+
+    def on_violation(self, listener: _L) -> _L:
+        """Call ``listener(TrackedViolation)`` for every rejected observation."""
+        return self._add(self._violation_listeners, listener)
+
+    def on_terminal(self, listener: _L) -> _L:
+        """Call ``listener(JobFinished)`` when a job enters, or is first seen in, a terminal one."""
+        return self._add(self._terminal_listeners, listener)
+
+    def on_late(self, listener: _L) -> _L:
+        """Call ``listener(LateObservation)`` for every observation older than the job's last."""
+        return self._add(self._late_listeners, listener)
+
+    def remove_listener(self, listener: Callable[..., None]) -> None:
+        """Stop calling ``listener`` for every kind of notice it was registered for.
+
+        Raises:
+            ValueError: it was not registered.
+        """
+        with self._lock:
+            found = False
+            for group in self._groups():
+                while listener in group:
+                    group.remove(listener)
+                    found = True
+            self._listening = any(self._groups())
+        if not found:
+            raise ValueError(f"{listener!r} is not a listener of this tracker")
+
+    def _groups(self) -> tuple[list[Any], ...]:
+        return (
+            self._move_listeners,
+            self._violation_listeners,
+            self._terminal_listeners,
+            self._late_listeners,
+        )
+
+    def _add(self, group: list[Any], listener: _L) -> _L:
+        with self._lock:
+            group.append(listener)
+            self._listening = True
+        return listener
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._jobs
+
+    def jobs(self) -> tuple[str, ...]:
+        """The ids of every tracked job, in the order tracking started."""
+        with self._lock:
+            return tuple(self._jobs)
+
+    def _job(self, job_id: str) -> _JobState:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise KeyError(f"job {job_id!r} is not tracked")
+        return job
+
+    def status(self, job_id: str) -> JobStatus:
+        """The last accepted status of ``job_id``.
+
+        Raises:
+            KeyError: the job is not tracked.
+        """
+        return self._job(job_id).status
+
+    def time_in_status(
+        self, job_id: str, now: datetime | float | None = None
+    ) -> dict[JobStatus, timedelta]:
+        """How long ``job_id`` spent in each status it was observed in, up to ``now``.
+
+        The current status counts from the observation that entered it to ``now`` (never less
+        than zero).
+
+        Raises:
+            KeyError: the job is not tracked.
+        """
+        end = _seconds(now)
+        with self._lock:
+            job = self._job(job_id)
+            spent = dict(job.spent or {})
+            current, since = job.status, job.since
+        spent[current] = spent.get(current, 0.0) + max(end - since, 0.0)
+        return {status: timedelta(seconds=s) for status, s in spent.items()}
+
+    def counts(self) -> TrackerCounts:
+        """Totals of observations by what they did.
+
+        >>> t = Tracker()
+        >>> for s in (7, 7, 8, 7):
+        ...     _ = t.observe("j", s, at=1.0)
+        >>> t.counts()
+        TrackerCounts(observations=4, jobs_started=1, repeats=1, moves=1, inferred=0, violations=1,
+                      late=0)
+        """
+        with self._lock:
+            parts = (
+                self._started,
+                self._repeats,
+                self._moves,
+                self._inferred,
+                self._violations,
+                self._late,
+            )
+        return TrackerCounts(sum(parts), *parts)
+
+    def summary(self) -> dict[str, int]:
+        """How many tracked jobs are active, and how many ended in each outcome.
+
+        >>> t = Tracker()
+        >>> _ = t.observe("a", "RUNNING"), t.observe("b", "COMPLETED"), t.observe("c", "KILLED")
+        >>> t.summary()
+        {'active': 1, 'succeeded': 1, 'failed': 0, 'canceled': 1}
+        """
+        with self._lock:
+            statuses = [job.status for job in self._jobs.values()]
+        by_status = dict.fromkeys(JobStatus, 0)
+        for status in statuses:
+            by_status[status] += 1
+        result = {"active": 0, **{o.value: 0 for o in Outcome}}
+        for status, n in by_status.items():
+            outcome = status.outcome
+            result["active" if outcome is None else outcome.value] += n
+        return result
+
+    def forget(self, job_id: str) -> JobStatus:
+        """Stop tracking ``job_id`` (typically once it finished) and return its last status.
+
+        A later observation of the same id starts tracking it afresh.
+
+        Raises:
+            KeyError: the job is not tracked.
+        """
+        with self._lock:
+            job = self._jobs.pop(job_id, None)
+        if job is None:
+            raise KeyError(f"job {job_id!r} is not tracked")
+        return job.status
+
+    def forget_finished(self) -> int:
+        """Stop tracking every job in a terminal status; returns how many were dropped."""
+        with self._lock:
+            done = [job_id for job_id, job in self._jobs.items() if job.status.is_terminal]
+            for job_id in done:
+                del self._jobs[job_id]
+        return len(done)

@@ -1,0 +1,395 @@
+"""Judge observed status histories against a lifecycle, strictly or as a poller sees them.
+
+Two modes:
+
+- ``strict``: every change of status must be a declared edge.
+- ``polled``: a poller (the ModelArts API is polled every 10 s or more) misses statuses, so a jump
+  is accepted when a chain of declared moves connects the two statuses. The statuses a shortest
+  such chain passes through are reported as skipped. Inferred chains never pass through UNKNOWN (a
+  gap in reporting, not a step of the job) and never through a terminal status, so nothing is ever
+  inferred to have left a terminal status.
+
+In both modes a repeated status is not a move, and a rejected observation changes nothing: the
+next observation is judged from the last accepted status, as :class:`~jobfsm.Job` does. Guards are
+not consulted: an observed history says what happened, not what a caller's context allowed.
+
+Every ``(source, target)`` pair is judged once per lifecycle and mode (:class:`Rules`), so judging
+an observation is one tuple index.
+
+>>> report = validate_history(["INIT", "SUBMIT_TRYING", "WAITING", "COMPLETED"], "polled")
+>>> report.ok, report.final
+(True, <JobStatus.COMPLETED: 10>)
+>>> report.inferred[0].skipped
+(<JobStatus.RUNNING: 8>,)
+>>> print(validate_history([7, 8, 7]).violations[0])
+#2: cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: UNKNOWN(0), ...
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
+
+from jobfsm.errors import IllegalTransition
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
+from jobfsm.status import JobStatus
+
+__all__ = [
+    "REPEAT",
+    "VIOLATION",
+    "HistoryReport",
+    "Inference",
+    "Mode",
+    "Rules",
+    "Step",
+    "StepKind",
+    "Violation",
+    "validate_history",
+]
+
+
+class Mode(str, enum.Enum):
+    """How strictly an observed history is judged.
+
+    >>> Mode.parse("Polled")
+    <Mode.POLLED: 'polled'>
+    """
+
+    STRICT = "strict"
+    POLLED = "polled"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: Mode | str) -> Mode:
+        """A mode from a :class:`Mode` or its name in any case.
+
+        Raises:
+            ValueError: naming the value and the accepted modes.
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().lower())
+            except ValueError:
+                pass
+        choices = ", ".join(repr(m.value) for m in cls)
+        raise ValueError(f"{value!r} is not a validation mode; expected one of {choices}")
+
+
+class StepKind(enum.Enum):
+    """What one observation does to the status it is judged from.
+
+    :class:`Rules` only ever yields REPEAT, MOVE, INFERRED and VIOLATION. A
+    :class:`~jobfsm.tracker.Tracker` adds FIRST (the observation that starts tracking a job) and
+    LATE (an observation older than the job's last accepted one, which is not applied).
+    """
+
+    REPEAT = "repeat"
+    MOVE = "move"
+    INFERRED = "inferred"
+    VIOLATION = "violation"
+    FIRST = "first"
+    LATE = "late"
+
+    @property
+    def accepted(self) -> bool:
+        """True when the observation was applied (the job is now in the observed status)."""
+        return self in _ACCEPTED
+
+
+_ACCEPTED = frozenset({StepKind.REPEAT, StepKind.MOVE, StepKind.INFERRED, StepKind.FIRST})
+
+
+class Step(NamedTuple):
+    """The judgment of one ``source → target`` observation.
+
+    Attributes:
+        kind: what the observation does.
+        skipped: for INFERRED, the statuses a shortest legal chain passes through; else ``()``.
+        event: for MOVE, the declared event; else None.
+    """
+
+    kind: StepKind
+    skipped: tuple[JobStatus, ...]
+    event: str | None
+
+
+#: The one REPEAT step: every table holds this object, so hot loops may test ``step is REPEAT``.
+REPEAT: Step = Step(StepKind.REPEAT, (), None)
+#: The one VIOLATION step, shared the same way.
+VIOLATION: Step = Step(StepKind.VIOLATION, (), None)
+
+
+def _judge(lifecycle: Lifecycle, mode: Mode, source: JobStatus, target: JobStatus) -> Step:
+    if source is target:
+        return REPEAT
+    event = lifecycle.event_for(source, target)
+    if event is not None:
+        return Step(StepKind.MOVE, (), event)
+    if mode is Mode.POLLED:
+        path = lifecycle.shortest_path(source, target)
+        if path is not None:
+            return Step(StepKind.INFERRED, path[1:-1], None)
+    return VIOLATION
+
+
+class Rules:
+    """Every ``(source, target)`` pair judged once, in advance, for one lifecycle and mode.
+
+    ``table[source][target]`` is the :class:`Step` for that pair, indexed by status code, for loops
+    that judge millions of observations. Rules are immutable; share them with
+    :meth:`for_lifecycle`.
+
+    >>> rules = Rules.for_lifecycle(DEFAULT_LIFECYCLE, "polled")
+    >>> rules.step(JobStatus.WAITING, JobStatus.COMPLETED)
+    Step(kind=<StepKind.INFERRED: 'inferred'>, skipped=(<JobStatus.RUNNING: 8>,), event=None)
+    >>> rules.table[7][8].event
+    'start'
+    """
+
+    _shared: ClassVar[weakref.WeakKeyDictionary[Lifecycle, dict[Mode, Rules]]] = (
+        weakref.WeakKeyDictionary()
+    )
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self, lifecycle: Lifecycle = DEFAULT_LIFECYCLE, mode: Mode | str = Mode.STRICT
+    ) -> None:
+        self.lifecycle = lifecycle
+        self.mode = Mode.parse(mode)
+        statuses = sorted(JobStatus)
+        # Codes are 0..22 without gaps, so a code is its own row and column index.
+        assert [int(s) for s in statuses] == list(range(len(statuses)))
+        self.table: tuple[tuple[Step, ...], ...] = tuple(
+            tuple(_judge(lifecycle, self.mode, a, b) for b in statuses) for a in statuses
+        )
+
+    def __repr__(self) -> str:
+        return f"<Rules {self.lifecycle.name!r} {self.mode.value}>"
+
+    @classmethod
+    def for_lifecycle(
+        cls, lifecycle: Lifecycle = DEFAULT_LIFECYCLE, mode: Mode | str = Mode.STRICT
+    ) -> Rules:
+        """The rules shared by every user of ``lifecycle`` in ``mode`` (built on first use)."""
+        mode = Mode.parse(mode)
+        by_mode = cls._shared.get(lifecycle)
+        rules = by_mode.get(mode) if by_mode is not None else None
+        if rules is None:
+            with cls._shared_lock:
+                by_mode = cls._shared.setdefault(lifecycle, {})
+                rules = by_mode.get(mode)
+                if rules is None:
+                    rules = by_mode[mode] = cls(lifecycle, mode)
+        return rules
+
+    def step(self, source: JobStatus | int, target: JobStatus | int) -> Step:
+        """The judgment of observing ``target`` while the job is in ``source``.
+
+        Raises:
+            UnknownStatus: either value is not a status code.
+        """
+        if type(source) is not JobStatus:
+            source = JobStatus.parse(source)
+        if type(target) is not JobStatus:
+            target = JobStatus.parse(target)
+        return self.table[source][target]
+
+    def violation(self, index: int, source: JobStatus, target: JobStatus) -> Violation:
+        """The :class:`Violation` for a rejected ``source → target`` observation at ``index``."""
+        return Violation(
+            index,
+            source,
+            target,
+            self.lifecycle.next_map[source],
+            VerdictKind.FROM_TERMINAL if source.is_terminal else VerdictKind.UNDECLARED,
+            self.mode,
+        )
+
+
+@dataclass(frozen=True)
+class Violation:
+    """An observation the rules reject; the job stays in ``source``.
+
+    Attributes:
+        index: position of the offending (target) status in the input.
+        source: the last accepted status.
+        target: the status observed.
+        allowed: the declared moves from ``source``.
+        kind: UNDECLARED, or FROM_TERMINAL when ``source`` is terminal.
+        mode: the mode that judged it.
+    """
+
+    index: int
+    source: JobStatus
+    target: JobStatus
+    allowed: frozenset[JobStatus]
+    kind: VerdictKind
+    mode: Mode = Mode.STRICT
+
+    def __str__(self) -> str:
+        text = IllegalTransition(None, self.source, self.target, None, self.allowed).message
+        if self.mode is Mode.POLLED and self.kind is VerdictKind.UNDECLARED:
+            text += f"; no chain of declared moves leads from {self.source.name} to it"
+        return f"#{self.index}: {text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form (statuses as codes, with names alongside)."""
+        return {
+            "index": self.index,
+            "source": int(self.source),
+            "source_name": self.source.name,
+            "target": int(self.target),
+            "target_name": self.target.name,
+            "allowed": sorted(int(s) for s in self.allowed),
+            "kind": self.kind.name.lower(),
+            "message": str(self),
+        }
+
+
+@dataclass(frozen=True)
+class Inference:
+    """A jump accepted in polled mode, and the statuses that must have been missed.
+
+    Attributes:
+        index: position of the target status in the input.
+        source: the last accepted status.
+        target: the status observed.
+        skipped: the statuses in between on a shortest legal chain, in order.
+    """
+
+    index: int
+    source: JobStatus
+    target: JobStatus
+    skipped: tuple[JobStatus, ...]
+
+    def __str__(self) -> str:
+        between = " → ".join(str(s) for s in self.skipped)
+        return f"#{self.index}: {self.source} → {self.target} inferred via {between}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form (statuses as codes)."""
+        return {
+            "index": self.index,
+            "source": int(self.source),
+            "target": int(self.target),
+            "skipped": [int(s) for s in self.skipped],
+        }
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    """The judgment of one observed history.
+
+    Attributes:
+        mode: the mode that judged it.
+        statuses: every observed status, parsed, in input order (rejected ones included).
+        violations: the rejected observations, in order.
+        inferred: the accepted jumps (polled mode), in order.
+    """
+
+    mode: Mode
+    statuses: tuple[JobStatus, ...]
+    violations: tuple[Violation, ...]
+    inferred: tuple[Inference, ...]
+
+    @property
+    def final(self) -> JobStatus | None:
+        """The last accepted status; None for an empty history."""
+        rejected = {v.index for v in self.violations}
+        for index in range(len(self.statuses) - 1, -1, -1):
+            if index not in rejected:
+                return self.statuses[index]
+        return None
+
+    @property
+    def ok(self) -> bool:
+        """True when no observation was rejected."""
+        return not self.violations
+
+    def __str__(self) -> str:
+        final = self.final
+        head = (
+            f"{len(self.statuses)} statuses, {self.mode.value} mode: "
+            + ("conforms" if self.ok else f"{len(self.violations)} violation(s)")
+            + (f"; final status {final}" if final is not None else "; empty")
+        )
+        if final is not None and final.outcome is not None:
+            head += f" ({final.outcome.value})"
+        lines = [head]
+        lines += [f"  violation {v}" for v in self.violations]
+        lines += [f"  inferred {i}" for i in self.inferred]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form.
+
+        >>> validate_history([1, 4]).to_dict()["final"]
+        4
+        """
+        final = self.final
+        return {
+            "mode": self.mode.value,
+            "ok": self.ok,
+            "statuses": [int(s) for s in self.statuses],
+            "final": int(final) if final is not None else None,
+            "final_name": final.name if final is not None else None,
+            "violations": [v.to_dict() for v in self.violations],
+            "inferred": [i.to_dict() for i in self.inferred],
+        }
+
+
+def validate_history(
+    statuses: Iterable[JobStatus | int | str],
+    mode: Mode | str = Mode.STRICT,
+    *,
+    lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+) -> HistoryReport:
+    """Judge an observed sequence of statuses, oldest first.
+
+    The first status is where observation began (any status); each later one is judged from the
+    last accepted status. A rejected observation is reported and otherwise ignored, so one stray
+    status yields exactly one violation.
+
+    Args:
+        statuses: codes, names (anything :meth:`JobStatus.parse` accepts) or statuses.
+        mode: ``"strict"`` or ``"polled"`` (see the module docs).
+        lifecycle: the rules; the ModelArts lifecycle by default.
+
+    Raises:
+        UnknownStatus: an element is not a status.
+        ValueError: ``mode`` is not a mode.
+
+    >>> validate_history([8, 7]).ok
+    False
+    >>> validate_history(["WAITING", "WAITING", "RUNNING"]).ok
+    True
+    """
+    rules = Rules.for_lifecycle(lifecycle, mode)
+    table = rules.table
+    parse = JobStatus.parse
+    seen = tuple(s if type(s) is JobStatus else parse(s) for s in statuses)
+    violations: list[Violation] = []
+    inferred: list[Inference] = []
+    if seen:
+        current = seen[0]
+        for index in range(1, len(seen)):
+            target = seen[index]
+            step = table[current][target]
+            kind = step.kind
+            if kind is StepKind.REPEAT:
+                continue
+            if kind is StepKind.VIOLATION:
+                violations.append(rules.violation(index, current, target))
+                continue
+            if kind is StepKind.INFERRED:
+                inferred.append(Inference(index, current, target, step.skipped))
+            current = target
+    return HistoryReport(rules.mode, seen, tuple(violations), tuple(inferred))

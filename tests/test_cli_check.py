@@ -1,0 +1,292 @@
+"""The validate, check and simulate commands: exit codes, output shapes, stdin, progress."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobfsm import cli
+from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(path: Path, *rows: tuple[str, object, float]) -> Path:
+    path.write_text(
+        "".join(json.dumps({"job_id": j, "status": s, "time": t}) + "\n" for j, s, t in rows)
+    )
+    return path
+
+
+CLEAN = (("a", "INIT", 0), ("a", "SUBMIT_TRYING", 1), ("a", 7, 2), ("b", 8, 0), ("b", 10, 1))
+
+
+# -- validate ---------------------------------------------------------------------------------
+
+
+def test_validate_conforming_sequence_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """A legal sequence of codes and names exits 0 and says it conforms."""
+    code, out, _ = run(capsys, "validate", "1", "image_creating", "4", "7", "8", "10")
+    assert code == EXIT_OK
+    assert "conforms" in out
+
+
+def test_validate_violation_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """A jump is a violation in strict mode (exit 1) and inferred in polled mode (exit 0)."""
+    code, out, _ = run(capsys, "validate", "7", "10")
+    assert code == EXIT_INVALID
+    assert "cannot move WAITING(7) → COMPLETED(10)" in out
+    code, out, _ = run(capsys, "validate", "7", "10", "--mode", "polled")
+    assert code == EXIT_OK
+    assert "inferred via RUNNING(8)" in out
+
+
+def test_validate_unknown_status_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown status is a usage error with one line naming it."""
+    code, _, err = run(capsys, "validate", "1", "FOO")
+    assert code == EXIT_USAGE
+    assert "'FOO' is not a ModelArts job status" in err
+    assert "Traceback" not in err
+
+
+def test_validate_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """`validate --format json` gives the structured report."""
+    code, out, _ = run(capsys, "validate", "8", "7", "--format", "json")
+    data = json.loads(out)
+    assert code == EXIT_INVALID
+    assert data["ok"] is False
+    assert data["violations"][0]["source"] == 8
+    assert data["violations"][0]["target"] == 7
+
+
+# -- check ------------------------------------------------------------------------------------
+
+
+def test_check_clean_log_exits_0(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A log where every job conforms exits 0 with a summary table."""
+    code, out, _ = run(capsys, "check", str(write(tmp_path / "ok.jsonl", *CLEAN)))
+    assert code == EXIT_OK
+    assert "lines  observations  rejected  jobs  conforming  violating  unfinished" in out
+    assert "verdict: every one of 2 job(s) conforms" in out
+
+
+def test_check_violation_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A violation exits 1 and is listed with job, line, move and allowed moves."""
+    path = write(tmp_path / "bad.jsonl", *CLEAN, ("b", "RUNNING", 2))
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == EXIT_INVALID
+    assert "line 6: job b: COMPLETED(10) → RUNNING(8); allowed: none (terminal)" in out
+
+
+def test_check_bad_lines_alone_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Rejected lines alone make the verdict 1: the input was judged and found wanting."""
+    path = write(tmp_path / "log.jsonl", *CLEAN)
+    path.write_text(path.read_text() + "{oops\n")
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == EXIT_INVALID
+    assert f"{path}:6: malformed JSON" in out
+    assert "0 job(s) with violations, 1 bad line(s)" in out
+
+
+def test_check_missing_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A missing log is one line on stderr and exit 2, never a traceback."""
+    code, out, err = run(capsys, "check", str(tmp_path / "nope.jsonl"))
+    assert code == EXIT_USAGE
+    assert out == ""
+    assert err.strip().count("\n") == 0
+    assert "cannot read status log" in err
+    assert "No such file or directory" in err
+
+
+def test_check_unusable_csv_header_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A CSV whose header lacks a status column cannot be judged: exit 2."""
+    path = tmp_path / "log.csv"
+    path.write_text("job_id,state,time\na,8,0\n")
+    code, _, err = run(capsys, "check", str(path))
+    assert code == EXIT_USAGE
+    assert "no 'status' column" in err
+
+
+def test_check_bad_option_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An unknown mode is a usage error."""
+    code, _, err = run(capsys, "check", str(write(tmp_path / "ok.jsonl", *CLEAN)), "--mode", "x")
+    assert code == EXIT_USAGE
+    assert "'x' is not one of 'strict', 'polled'" in err
+
+
+def test_check_json_shape(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`check --format json` has jobs, conforming, violations and errors with their fields."""
+    path = write(tmp_path / "log.jsonl", *CLEAN, ("b", 8, 2), ("c", 23, 0))
+    code, out, _ = run(capsys, "check", str(path), "--format", "json")
+    data = json.loads(out)
+    assert code == EXIT_INVALID
+    assert (data["jobs"], data["conforming"], data["violating"]) == (2, 1, 1)
+    (violation,) = data["violations"]
+    assert {k: violation[k] for k in ("job_id", "line", "source", "target")} == {
+        "job_id": "b",
+        "line": 6,
+        "source": 10,
+        "target": 8,
+    }
+    assert violation["allowed"] == []
+    assert data["errors"] == [{"line": 7, "message": data["errors"][0]["message"]}]
+    assert "unknown status" in data["errors"][0]["message"]
+    assert data["mode"] == "strict"
+    assert data["lines"] == data["observations"] + data["rejected"] == 7
+    assert data["outcomes"] == {"succeeded": 1, "failed": 0, "canceled": 0, "unfinished": 1}
+
+
+def test_check_max_errors_caps_the_listing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--max-errors caps listed bad lines and says how many more there are."""
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n" * 5 + json.dumps({"job_id": "a", "status": 8, "time": 0}) + "\n")
+    code, out, _ = run(capsys, "check", str(path), "--max-errors", "2")
+    assert code == EXIT_INVALID
+    assert out.count("empty line") == 2
+    assert "... and 3 more (raise --max-errors)" in out
+    code, out, _ = run(capsys, "check", str(path), "--max-errors", "2", "--format", "json")
+    assert (len(json.loads(out)["errors"]), json.loads(out)["errors_omitted"]) == (2, 3)
+
+
+def test_check_reads_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`check -` reads the log from standard input."""
+    data = write(tmp_path / "ok.jsonl", *CLEAN).read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, _ = run(capsys, "check", "-", "--format", "json")
+    assert code == EXIT_OK
+    assert json.loads(out)["source"] == "<stdin>"
+    assert json.loads(out)["jobs"] == 2
+
+
+def test_check_polled_and_input_format(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--mode polled accepts jumps; --input-format csv reads a log whatever its name."""
+    path = tmp_path / "log.txt"
+    path.write_text("job_id,status,time\na,WAITING,0\na,COMPLETED,60\n")
+    code, _, _ = run(capsys, "check", str(path), "--input-format", "csv")
+    assert code == EXIT_INVALID
+    code, out, _ = run(capsys, "check", str(path), "--input-format", "csv", "--mode", "polled")
+    assert code == EXIT_OK
+    assert "inferred jumps: 1" in out
+
+
+def test_check_is_silent_on_stderr_when_piped(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No progress bar when stderr is not a terminal, however long the file."""
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 0)
+    code, _, err = run(capsys, "check", str(write(tmp_path / "ok.jsonl", *CLEAN)))
+    assert code == EXIT_OK
+    assert err == ""
+
+
+def test_check_shows_progress_at_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A long file read with stderr at a terminal shows a progress bar there."""
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run(capsys, "check", str(write(tmp_path / "ok.jsonl", *CLEAN)))
+    assert code == EXIT_OK
+    assert "reading" in err
+    assert "reading" not in out
+
+
+# -- simulate and demo ------------------------------------------------------------------------
+
+
+def test_simulate_writes_a_log_that_checks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """simulate exits 0 and writes a log that passes check in polled mode."""
+    path = tmp_path / "fleet.jsonl"
+    code, _, err = run(capsys, "simulate", "--jobs", "8", "--seed", "3", "--out", str(path))
+    assert code == EXIT_OK
+    assert f"to {path}" in err
+    assert run(capsys, "check", str(path), "--mode", "polled")[0] == EXIT_OK
+
+
+def test_simulate_is_deterministic_and_picks_csv_by_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The same seed writes the same file; a .csv name writes CSV."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (a, b):
+        assert run(capsys, "simulate", "--jobs", "4", "--faults", "0.1", "--out", str(path))[0] == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_text().startswith("job_id,status,time\n")
+
+
+def test_simulate_faults_make_check_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A log with injected faults fails check."""
+    path = tmp_path / "fleet.jsonl"
+    run(capsys, "simulate", "--jobs", "8", "--faults", "0.05", "--out", str(path))
+    assert run(capsys, "check", str(path), "--mode", "polled")[0] == EXIT_INVALID
+
+
+def test_simulate_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    """--out - writes the log on stdout."""
+    code, out, _ = run(capsys, "simulate", "--jobs", "2", "--out", "-")
+    assert code == EXIT_OK
+    assert all(json.loads(row)["job_id"].startswith("job-") for row in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--jobs", "0", "--out", "x.jsonl"],
+        ["--jobs", "2", "--faults", "2", "--out", "x.jsonl"],
+        ["--jobs", "2", "--poll-interval", "0", "--out", "x.jsonl"],
+        ["--jobs", "2"],
+    ],
+)
+def test_simulate_bad_options_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """Out-of-range or missing options are usage errors."""
+    code, _, err = run(capsys, "simulate", *argv)
+    assert code == EXIT_USAGE
+    assert "Error" in err
+
+
+def test_simulate_unwritable_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An output path in a missing directory is one line on stderr and exit 2."""
+    code, _, err = run(capsys, "simulate", "--jobs", "2", "--out", str(tmp_path / "no" / "x"))
+    assert code == EXIT_USAGE
+    assert "No such file or directory" in err
+
+
+def test_demo_checks_a_simulated_fleet(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo ends by simulating a fleet and checking it."""
+    code, out, _ = run(capsys, "demo")
+    assert code == EXIT_OK
+    assert "$ jobfsm check fleet.jsonl --mode polled" in out
+    assert "verdict:" in out
+
+
+def test_check_as_a_real_subprocess(tmp_path: Path) -> None:
+    """`python -m jobfsm check` runs end to end with the documented exit code and JSON."""
+    path = write(tmp_path / "log.jsonl", *CLEAN, ("a", 10, 3))
+    proc = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "check", str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == EXIT_INVALID
+    assert json.loads(proc.stdout)["violations"][0]["line"] == 6
+    assert proc.stderr == ""

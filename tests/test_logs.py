@@ -1,0 +1,432 @@
+"""Status-log readers (JSON Lines, CSV, ModelArts records), the judgment of a log, move counts."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jobfsm import DEFAULT_LIFECYCLE, JobStatus, UnreadableLog
+from jobfsm.logs import (
+    LogFormat,
+    Observation,
+    ObservationLog,
+    check_log,
+    count_moves,
+    parse_time,
+    read_log,
+)
+
+S = JobStatus
+T0 = 1772352000.0  # 2026-03-01T08:00:00Z
+
+
+def line(job: object = "a", status: object = 8, time: object = T0) -> bytes:
+    return json.dumps({"job_id": job, "status": status, "time": time}).encode()
+
+
+def read(data: bytes, fmt: str = "auto", name: str = "log.jsonl") -> ObservationLog:
+    return read_log(io.BytesIO(data), fmt, name=name)
+
+
+BAD_JSON_LINES = [
+    pytest.param(b'{"job_id": "a", "status": 8', "malformed JSON", id="malformed-json"),
+    pytest.param(b'{"job_id": "a", "time": 5}', "missing field 'status'", id="missing-status"),
+    pytest.param(b'{"status": 8, "time": 5}', "missing field 'job_id'", id="missing-job"),
+    pytest.param(b'{"job_id": "a", "status": 8}', "missing field 'time'", id="missing-time"),
+    pytest.param(line(status=23), "unknown status: 23", id="status-23"),
+    pytest.param(line(status=-1), "unknown status: -1", id="status-minus-1"),
+    pytest.param(line(status="FOO"), "unknown status: 'FOO'", id="status-foo"),
+    pytest.param(line(status=True), "unknown status: True", id="status-bool"),
+    pytest.param(line(status=8.0), "unknown status: 8.0", id="status-float"),
+    pytest.param(line(time="yesterday"), "time 'yesterday' is not a time", id="bad-time"),
+    pytest.param(line(time=None), "time None is not a time", id="null-time"),
+    pytest.param(line(time=True), "time True is not a time", id="bool-time"),
+    pytest.param(line(job=None), "job_id None is not a job id", id="null-job"),
+    pytest.param(line(job=""), "job_id '' is not a job id", id="empty-job"),
+    pytest.param(b"", "empty line", id="empty-line"),
+    pytest.param(b"   \t", "empty line", id="blank-line"),
+    pytest.param(b"[1, 2]", "a JSON list, not an object", id="json-array"),
+    pytest.param(b'\xff\xfe{"job_id": "\xc3("}', "not UTF-8 text", id="invalid-utf8"),
+    pytest.param(b"\x00\x00\x01\x02garbage", "binary data (NUL bytes)", id="nul-bytes"),
+    pytest.param(b"\xef\xbb\xbf" + line(), "malformed JSON", id="bom-not-first-line"),
+]
+
+
+@pytest.mark.parametrize(("bad", "reason"), BAD_JSON_LINES)
+def test_bad_json_line_is_reported_and_the_rest_read(bad: bytes, reason: str) -> None:
+    """A bad line is rejected with its 1-based number and reason; its neighbours are read."""
+    log = read(line(status=7) + b"\n" + bad + b"\n" + line(status=8, time=T0 + 1) + b"\n")
+    assert [o.line for o in log] == [1, 3]
+    assert log.lines_read == 3
+    assert log.rejected == 1
+    error = log.errors[0]
+    assert error.line == 2
+    assert reason in error.problem
+    assert str(error).startswith("log.jsonl:2: ")
+
+
+def test_rejections_say_what_would_be_accepted() -> None:
+    """The reasons name what a line should hold."""
+    log = read(line(status="FOO") + b"\n" + line(time="soon") + b"\n\n")
+    status, time, empty = (e.problem for e in log.errors)
+    assert "expected a code 0–22 or a status name" in status
+    assert "expected ISO 8601" in time
+    assert "epoch seconds or milliseconds" in time
+    assert "expected a JSON object with job_id, status and time" in empty
+
+
+def test_rejections_quote_the_start_of_the_line() -> None:
+    """Malformed and binary lines are quoted (cut at 40 bytes) so they can be found."""
+    log = read(b'{"job_id": "a", "status": 8, "time": 12345678, "extra": [1, 2\n\x00\x01zz\n')
+    assert """b'{"job_id": "a", "status": 8, "time": 123'...""" in log.errors[0].problem
+    assert "b'\\x00\\x01zz'" in log.errors[1].problem
+
+
+def test_bom_on_the_first_line_is_accepted() -> None:
+    """A UTF-8 byte order mark before the first line is skipped."""
+    log = read(b"\xef\xbb\xbf" + line() + b"\n")
+    assert (len(log), log.rejected) == (1, 0)
+
+
+def test_crlf_line_endings_are_accepted() -> None:
+    """CRLF line endings read like LF."""
+    log = read(line(status=7) + b"\r\n" + line(status=8) + b"\r\n")
+    assert [o.status for o in log] == [S.WAITING, S.RUNNING]
+    assert log.rejected == 0
+
+
+def test_truncated_last_line_is_rejected() -> None:
+    """A last line cut short (no newline, incomplete JSON) is one bad line."""
+    log = read(line() + b"\n" + line()[:20])
+    assert (len(log), log.lines_read) == (1, 2)
+    assert log.errors[0].line == 2
+    assert "malformed JSON" in log.errors[0].problem
+
+
+def test_complete_last_line_without_newline_is_read() -> None:
+    """A final line without a newline is still a line."""
+    log = read(line(status=7) + b"\n" + line(status=8))
+    assert [o.line for o in log] == [1, 2]
+
+
+def test_trailing_newline_adds_no_line() -> None:
+    """The newline that ends the last line does not start another one."""
+    assert read(line() + b"\n").lines_read == 1
+
+
+def test_lines_across_chunks_keep_their_numbers(tmp_path: Path) -> None:
+    """Lines split across read chunks are joined, and numbered in file order."""
+    path = tmp_path / "big.jsonl"
+    count = 40_000  # a few MB, more than one 1 MiB chunk
+    path.write_bytes(b"".join(line(f"j{i % 7}", 8, T0 + i) + b"\n" for i in range(count)))
+    log = read_log(path)
+    assert len(log) == count
+    assert list(log.lines[-3:]) == [count - 2, count - 1, count]
+    assert log.rejected == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("2026-03-01T08:00:00Z", T0),
+        ("2026-03-01T08:00:00z", T0),
+        ("2026-03-01T10:00:00+02:00", T0),
+        ("2026-03-01T08:00:00", T0),
+        ("2026-03-01 08:00:00.500", T0 + 0.5),
+        (T0, T0),
+        (int(T0), T0),
+        (T0 * 1000, T0),
+        (str(int(T0 * 1000)), T0),
+        (" 1772352000.25 ", T0 + 0.25),
+    ],
+)
+def test_parse_time_forms(value: object, seconds: float) -> None:
+    """ISO 8601 (naive is UTC) and epoch seconds or milliseconds, also as text."""
+    assert parse_time(value) == pytest.approx(seconds)
+
+
+def test_epoch_unit_is_decided_by_magnitude() -> None:
+    """Below 10**11 an epoch number is seconds; from 10**11 on it is milliseconds."""
+    assert parse_time(99_999_999_999) == 99_999_999_999
+    assert parse_time(100_000_000_000) == 100_000_000
+
+
+@pytest.mark.parametrize("value", ["", "nan", "inf", "2026-13-01", None, [1], True])
+def test_parse_time_rejects(value: object) -> None:
+    """Anything else is a ValueError naming the value."""
+    with pytest.raises(ValueError, match="time"):
+        parse_time(value)
+
+
+@pytest.mark.parametrize("name", ["running", "JOBSTAT_RUNNING", " 8 ", "8", "Running"])
+def test_status_names_are_read_like_jobstatus_parse(name: str) -> None:
+    """Status names and numeric text are read as JobStatus.parse reads them."""
+    assert next(iter(read(line(status=name)))).status is S.RUNNING
+
+
+def test_legacy_status_name_is_read() -> None:
+    """The legacy SDK name JOBSTAT_DEPLOYING is WAITING."""
+    assert next(iter(read(line(status="JOBSTAT_DEPLOYING")))).status is S.WAITING
+
+
+def test_integer_and_text_job_ids_are_one_job() -> None:
+    """Job ids are compared as text: 42 and "42" name the same job."""
+    log = read(line(job=42, status=7) + b"\n" + line(job="42", status=8, time=T0 + 1))
+    assert log.job_ids == ["42"]
+
+
+def test_observations_are_ordered_by_time_within_each_job() -> None:
+    """A job's lines are taken in time order; equal times keep file order."""
+    data = [
+        line("a", 8, T0 + 10),
+        line("b", 1, T0),
+        line("a", 7, T0 + 5),
+        line("a", 9, T0 + 10),
+        line("a", 4, T0),
+    ]
+    log = read(b"\n".join(data))
+    jobs = dict(log.by_job())
+    assert [o.line for o in jobs["a"]] == [5, 3, 1, 4]
+    assert [o.line for o in jobs["b"]] == [2]
+    assert log.late == 2
+
+
+def test_iteration_is_in_file_order() -> None:
+    """Iterating a log gives the accepted observations in file order, typed."""
+    log = read(line("a", 8, T0 + 1) + b"\n" + line("a", "WAITING", T0))
+    assert list(log) == [Observation("a", S.RUNNING, T0 + 1, 1), Observation("a", S.WAITING, T0, 2)]
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+
+def test_csv_header_in_any_order_with_extra_columns() -> None:
+    """CSV columns are found by name in the header; other columns are ignored."""
+    data = (
+        b"time,region,status,job_id\r\n2026-03-01T08:00:00Z,cn,WAITING,a\r\n1772352001,cn,8,a\r\n"
+    )
+    log = read(data, name="log.csv")
+    assert log.format is LogFormat.CSV
+    assert [(o.status, o.time, o.line) for o in log] == [(S.WAITING, T0, 2), (S.RUNNING, T0 + 1, 3)]
+    assert (log.lines_read, log.rejected) == (2, 0)
+
+
+def test_csv_without_header_reads_job_status_time() -> None:
+    """Without a header the columns are job_id,status,time and line 1 is data."""
+    log = read(b'a,7,1772352000\n"b,1",8,1772352000\n', name="x.csv")
+    assert [(o.job_id, o.line) for o in log] == [("a", 1), ("b,1", 2)]
+
+
+def test_csv_bad_lines_are_reported() -> None:
+    """Short, binary, blank and unknown-status CSV lines are rejected with their numbers."""
+    data = b"job_id,status,time\na,7\n\xff\xfe,1,2\n\na,FOO,5\nb,\x00,5\na,8,5\n"
+    log = read(data, name="x.csv")
+    assert [e.line for e in log.errors] == [2, 3, 4, 5, 6]
+    assert "2 field(s) in 'a,7', expected at least 3" in log.errors[0].problem
+    assert "not UTF-8" in log.errors[1].problem
+    assert "empty line" in log.errors[2].problem
+    assert "unknown status" in log.errors[3].problem
+    assert "binary data" in log.errors[4].problem
+    assert log.lines_read == len(log) + log.rejected == 6
+
+
+def test_csv_header_without_status_is_unreadable() -> None:
+    """A header that lacks a needed column makes the whole log unreadable."""
+    with pytest.raises(UnreadableLog, match="no 'status' column"):
+        read(b"job_id,state,time\na,8,5\n", name="x.csv")
+    with pytest.raises(UnreadableLog, match="no 'time' column"):
+        read(b"job_id,status,when\na,8,5\n", name="x.csv")
+
+
+def test_csv_modelarts_columns() -> None:
+    """A CSV with create_time and duration columns reads the ModelArts way."""
+    log = read(b"job_id,status,create_time,duration\n7,8,1772352000000,1500\n", name="x.csv")
+    assert next(iter(log)).time == T0 + 1.5
+
+
+# -- ModelArts records ------------------------------------------------------------------------
+
+
+def modelarts(**fields: object) -> bytes:
+    record: dict[str, object] = {"job_id": 1201, "version_id": 3, "status": 8}
+    record["create_time"] = 1772352000000
+    record["duration"] = 60000
+    record.update(fields)
+    return json.dumps(record).encode()
+
+
+def test_modelarts_record_time_is_create_time_plus_duration() -> None:
+    """Observation time is create_time + duration; the job is job_id/version_id."""
+    log = read(modelarts() + b"\n" + modelarts(status=10, duration=120000), "modelarts")
+    assert [(o.job_id, o.status, o.time) for o in log] == [
+        ("1201/3", S.RUNNING, T0 + 60),
+        ("1201/3", S.COMPLETED, T0 + 120),
+    ]
+
+
+def test_modelarts_records_are_recognised_in_auto_mode() -> None:
+    """In auto mode a JSON line with create_time and no time is a ModelArts record."""
+    log = read(modelarts() + b"\n" + line("x"))
+    assert [o.job_id for o in log] == ["1201/3", "x"]
+
+
+def test_modelarts_failed_response_and_missing_duration_are_rejected() -> None:
+    """A failed API response and a record without duration are bad lines."""
+    failed = json.dumps(
+        {"is_success": False, "error_code": "ModelArts.0104", "error_message": "no job"}
+    ).encode()
+    no_duration = json.dumps({"job_id": 1, "status": 8, "create_time": 1}).encode()
+    log = read(failed + b"\n" + no_duration + b"\n" + modelarts(duration="x"), "modelarts")
+    assert "failed API response" in log.errors[0].problem
+    assert "missing field 'duration'" in log.errors[1].problem
+    assert "not a number of milliseconds" in log.errors[2].problem
+
+
+# -- formats and files ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "fmt"),
+    [
+        ("log.csv", line(), LogFormat.CSV),
+        ("log.txt", line(), LogFormat.JSONL),
+        ("log.txt", b"\xef\xbb\xbf  " + line(), LogFormat.JSONL),
+        ("log.txt", b"job_id,status,time\n", LogFormat.CSV),
+        ("<stdin>", b"", LogFormat.JSONL),
+    ],
+)
+def test_format_detection(name: str, data: bytes, fmt: LogFormat) -> None:
+    """auto picks CSV by the .csv extension, else JSON when the first bytes open an object."""
+    assert read(data, name=name).format is fmt
+
+
+def test_missing_file_is_unreadable(tmp_path: Path) -> None:
+    """A missing file raises UnreadableLog naming it."""
+    with pytest.raises(UnreadableLog, match=r"nope\.jsonl: No such file"):
+        read_log(tmp_path / "nope.jsonl")
+
+
+def test_directory_is_unreadable(tmp_path: Path) -> None:
+    """A directory raises UnreadableLog."""
+    with pytest.raises(UnreadableLog, match="Is a directory"):
+        read_log(tmp_path)
+
+
+GOOD = [line("a", 7, T0), line("b", "RUNNING", "2026-03-01T08:00:00Z"), line(5, 10, T0 * 1000)]
+BAD = [
+    b"",
+    b"{",
+    b"\xff\x00",
+    line(status=23),
+    line(time="x"),
+    b'{"job_id": "a"}',
+    b"null",
+    b"\xef\xbb\xbf{}",
+]
+
+
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(0, 7), st.booleans()), max_size=60),
+    st.booleans(),
+)
+def test_every_line_is_accounted_for(
+    picks: list[tuple[bool, int, bool]], trailing_newline: bool
+) -> None:
+    """lines read = observations + rejected lines, and exactly the bad lines are rejected."""
+    rows = [(GOOD[i % 3] if good else BAD[i]) + (b"\r" if crlf else b"") for good, i, crlf in picks]
+    data = b"\n".join(rows) + (b"\n" if trailing_newline and rows else b"")
+    log = read(data)
+    # A file ending in an empty last line without a newline has that line only when non-empty.
+    expected = len(rows) - (1 if rows and not trailing_newline and rows[-1] == b"" else 0)
+    assert log.lines_read == len(log) + log.rejected == expected
+    bad_numbers = [n for n, (good, _, _) in enumerate(picks, 1) if not good and n <= expected]
+    assert [e.line for e in log.errors] == bad_numbers
+
+
+# -- judging ----------------------------------------------------------------------------------
+
+
+def jsonl(*rows: tuple[str, object, float]) -> ObservationLog:
+    return read(b"\n".join(line(j, s, t) for j, s, t in rows))
+
+
+def test_conforming_log_is_ok() -> None:
+    """Declared moves only: every job conforms, outcomes by final status."""
+    log = jsonl(("a", 1, 0), ("a", 4, 1), ("a", 7, 2), ("b", 8, 0), ("b", 10, 1), ("a", 7, 3))
+    report = check_log(log, "strict")
+    assert report.ok
+    assert (report.jobs, report.conforming, report.unfinished) == (2, 2, 1)
+    assert report.outcomes == {"succeeded": 1, "failed": 0, "canceled": 0, "unfinished": 1}
+
+
+def test_violation_names_job_line_move_and_allowed() -> None:
+    """A violation carries the job, its line, source → target and the declared moves."""
+    report = check_log(jsonl(("x", 1, 0), ("a", 8, 0), ("a", 7, 1)), "strict")
+    (v,) = report.violations
+    assert (v.job_id, v.line, v.source, v.target) == ("a", 3, S.RUNNING, S.WAITING)
+    assert v.allowed == DEFAULT_LIFECYCLE.allowed_next(S.RUNNING)
+    assert "line 3: job a: RUNNING(8) → WAITING(7); allowed: UNKNOWN, KILLING" in str(v)
+    assert (report.violating, report.conforming) == (1, 1)
+
+
+def test_rejected_observation_does_not_move_the_job() -> None:
+    """One stray status gives one violation; the next line is judged from the old status."""
+    report = check_log(jsonl(("a", 8, 0), ("a", 7, 1), ("a", 10, 2)), "strict")
+    assert [v.line for v in report.violations] == [2]
+    assert report.outcomes["succeeded"] == 1
+
+
+def test_first_observation_is_not_judged() -> None:
+    """Polling may start anywhere: a job first seen RUNNING conforms."""
+    assert check_log(jsonl(("a", 8, 0), ("a", 10, 1)), "strict").ok
+
+
+def test_polled_mode_accepts_jumps_and_counts_them() -> None:
+    """WAITING → COMPLETED is a violation in strict mode and an inferred jump in polled mode."""
+    log = jsonl(("a", 7, 0), ("a", 10, 1))
+    assert not check_log(log, "strict").ok
+    polled = check_log(log, "polled")
+    assert polled.ok
+    assert polled.inferred == 1
+
+
+def test_late_lines_are_judged_in_time_order() -> None:
+    """A line delivered late is judged where its time puts it, not where the file has it."""
+    log = jsonl(("a", 7, 0), ("a", 10, 20), ("a", 8, 10), ("b", 1, 0))
+    report = check_log(log, "strict")
+    assert report.ok
+    assert report.late == 1
+
+
+def test_report_to_dict_caps_errors() -> None:
+    """to_dict lists violations and at most max_errors bad lines, saying how many were left."""
+    log = read(b"\n\n\n" + line("a", 8, 0) + b"\n" + line("a", 7, 1))
+    data = check_log(log).to_dict(max_errors=2)
+    assert data["errors"] == [
+        {"line": 1, "message": "empty line; expected a JSON object with job_id, status and time"},
+        {"line": 2, "message": "empty line; expected a JSON object with job_id, status and time"},
+    ]
+    assert data["errors_omitted"] == 1
+    assert data["violations"][0]["line"] == 5
+    assert (data["lines"], data["observations"], data["rejected"]) == (5, 2, 3)
+
+
+def test_count_moves_strict_counts_observed_pairs() -> None:
+    """Strict counting: each observed change once, undeclared ones included, repeats ignored."""
+    log = jsonl(("a", 7, 0), ("a", 7, 1), ("a", 8, 2), ("a", 7, 3), ("a", 10, 4), ("b", 7, 0))
+    assert count_moves(log) == {(S.WAITING, S.RUNNING): 1, (S.RUNNING, S.WAITING): 1,
+                                (S.RUNNING, S.COMPLETED): 1}  # fmt: skip
+
+
+def test_count_moves_polled_spreads_jumps_over_the_inferred_path() -> None:
+    """Polled counting puts an accepted jump on every edge of its inferred path."""
+    log = jsonl(("a", 1, 0), ("a", 7, 1), ("b", 4, 0), ("b", 7, 1))
+    assert count_moves(log, mode="polled") == {
+        (S.INIT, S.SUBMIT_TRYING): 1,
+        (S.SUBMIT_TRYING, S.WAITING): 2,
+    }

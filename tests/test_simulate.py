@@ -1,0 +1,135 @@
+"""The fleet simulator: legal walks, polling, determinism, injected faults, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobfsm import DEFAULT_LIFECYCLE, JobStatus, Simulation, check_log, read_log
+from jobfsm.simulate import FAULT_KINDS, write_log
+from jobfsm.validate import validate_history
+
+
+def text(sim: Simulation) -> bytes:
+    return "".join(line + "\n" for line in sim.lines()).encode()
+
+
+def test_same_seed_same_log() -> None:
+    """A seed fixes the log byte for byte; another seed gives another log."""
+    assert text(Simulation(20, seed=5, faults=0.05)) == text(Simulation(20, seed=5, faults=0.05))
+    assert text(Simulation(20, seed=5)) != text(Simulation(20, seed=6))
+
+
+@given(st.integers(0, 2**32))
+@settings(max_examples=30, deadline=None)
+def test_walks_follow_declared_edges(seed: int) -> None:
+    """Every walk is a legal lifecycle from INIT to a terminal status."""
+    walk = Simulation(1).walk(random.Random(seed))
+    statuses = [s for s, _ in walk]
+    assert statuses[0] is DEFAULT_LIFECYCLE.initial
+    assert statuses[-1].is_terminal
+    assert validate_history(statuses, "strict").ok
+
+
+def test_walks_favour_the_main_path() -> None:
+    """Most walks go through RUNNING and end COMPLETED."""
+    sim = Simulation(1)
+    rng = random.Random(0)
+    walks = [[s for s, _ in sim.walk(rng)] for _ in range(400)]
+    completed = sum(w[-1] is JobStatus.COMPLETED for w in walks)
+    assert completed > 0.6 * len(walks)
+    assert sum(JobStatus.RUNNING in w for w in walks) > 0.7 * len(walks)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fault_free_logs_pass_check_in_polled_mode(seed: int) -> None:
+    """Without faults every job conforms in polled mode and every line is read."""
+    sim = Simulation(40, seed=seed)
+    report = check_log(read_log(io.BytesIO(text(sim))), "polled")
+    assert report.ok
+    assert report.jobs == 40
+    assert report.observations == sim.observations
+    assert report.unfinished == 0
+
+
+def test_polling_misses_short_statuses_and_repeats_long_ones() -> None:
+    """At a 30 s interval some jumps are inferred and most lines repeat a status."""
+    sim = Simulation(40, seed=2)
+    report = check_log(read_log(io.BytesIO(text(sim))), "polled")
+    assert report.inferred > 0
+    assert report.observations > 10 * report.jobs
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("seed", range(3))
+def test_injected_faults_are_found_exactly(fmt: str, seed: int) -> None:
+    """Each illegal move is one violation, each bad line one rejected line, each late line late."""
+    sim = Simulation(30, seed=seed, faults=0.1, fmt=fmt)
+    report = check_log(read_log(io.BytesIO(text(sim)), name=f"fleet.{fmt}"), "polled")
+    injected = sim.faults_injected
+    assert set(injected) == set(FAULT_KINDS)
+    assert all(injected[k] > 0 for k in FAULT_KINDS)
+    assert len(report.violations) == injected["illegal"]
+    assert report.rejected == injected["malformed"] + injected["unknown_status"]
+    assert report.late == injected["late"]
+
+
+def test_lines_are_in_time_order_without_late_faults() -> None:
+    """Across jobs, the lines of a fault-free log are in poll-time order."""
+    log = read_log(io.BytesIO(text(Simulation(30, seed=1))))
+    assert list(log.times) == sorted(log.times)
+
+
+def test_csv_log_has_a_header() -> None:
+    """The CSV form starts with its column names."""
+    first = next(iter(Simulation(1, fmt="csv").lines()))
+    assert first == "job_id,status,time"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"jobs": -1}, "jobs"),
+        ({"jobs": 1, "poll_interval": 0}, "poll interval"),
+        ({"jobs": 1, "faults": 1.5}, "fault rate"),
+        ({"jobs": 1, "fmt": "xml"}, "format"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs: dict[str, object], message: str) -> None:
+    """Out-of-range settings raise ValueError naming the setting."""
+    with pytest.raises(ValueError, match=message):
+        Simulation(**kwargs)  # type: ignore[arg-type]
+
+
+def test_write_log_writes_the_lines(tmp_path: Path) -> None:
+    """write_log writes every line and returns how many."""
+    sim = Simulation(5, seed=3)
+    path = tmp_path / "fleet.jsonl"
+    count = write_log(path, sim)
+    assert path.read_bytes() == text(Simulation(5, seed=3))
+    assert count == len(path.read_bytes().splitlines())
+
+
+class Failing(Simulation):
+    """A simulation that breaks half-way through."""
+
+    def lines(self) -> Iterator[str]:
+        yield from itertools.islice(super().lines(), 10)
+        raise RuntimeError("disk on fire")
+
+
+def test_write_log_is_atomic(tmp_path: Path) -> None:
+    """A failure leaves neither a half-written log nor a temporary file, and keeps the old log."""
+    path = tmp_path / "fleet.jsonl"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_log(path, Failing(5))
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["fleet.jsonl"]

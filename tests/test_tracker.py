@@ -1,0 +1,463 @@
+"""The fleet tracker: observations, listeners, time in status, queries and agreement with the
+history validator."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from jobfsm import (
+    DEFAULT_LIFECYCLE,
+    CallbackError,
+    JobStatus,
+    Mode,
+    Outcome,
+    StepKind,
+    UnknownStatus,
+    VerdictKind,
+    validate_history,
+)
+from jobfsm.tracker import (
+    FIRST,
+    LATE,
+    JobFinished,
+    LateObservation,
+    TrackedMove,
+    TrackedViolation,
+    Tracker,
+)
+
+S = JobStatus
+UTC = timezone.utc
+
+
+def test_first_observation_starts_tracking_in_any_status() -> None:
+    """A job's first observation returns FIRST and puts it in that status."""
+    tracker = Tracker()
+    assert tracker.observe("j", S.RUNNING, 0.0) is FIRST
+    assert tracker.status("j") is S.RUNNING
+    assert "j" in tracker
+    assert len(tracker) == 1
+
+
+def test_a_declared_move_is_a_move_with_its_event() -> None:
+    """WAITING → RUNNING is applied and returns the MOVE step with event 'start'."""
+    tracker = Tracker()
+    tracker.observe("j", S.WAITING, 0.0)
+    step = tracker.observe("j", S.RUNNING, 10.0)
+    assert (step.kind, step.event, step.skipped) == (StepKind.MOVE, "start", ())
+    assert tracker.status("j") is S.RUNNING
+
+
+def test_polled_jump_is_inferred_and_applied() -> None:
+    """In polled mode (the default) WAITING → COMPLETED is applied with RUNNING skipped."""
+    tracker = Tracker()
+    tracker.observe("j", S.WAITING, 0.0)
+    step = tracker.observe("j", S.COMPLETED, 10.0)
+    assert (step.kind, step.skipped) == (StepKind.INFERRED, (S.RUNNING,))
+    assert tracker.status("j") is S.COMPLETED
+
+
+def test_strict_tracker_rejects_the_same_jump() -> None:
+    """In strict mode WAITING → COMPLETED is a violation and the job stays WAITING."""
+    tracker = Tracker(mode="strict")
+    tracker.observe("j", S.WAITING, 0.0)
+    assert tracker.observe("j", S.COMPLETED, 10.0).kind is StepKind.VIOLATION
+    assert tracker.status("j") is S.WAITING
+    assert tracker.mode is Mode.STRICT
+
+
+def test_a_violation_changes_nothing() -> None:
+    """RUNNING → WAITING is rejected; the job stays RUNNING and can still complete."""
+    tracker = Tracker()
+    tracker.observe("j", S.RUNNING, 0.0)
+    assert tracker.observe("j", S.WAITING, 10.0).kind is StepKind.VIOLATION
+    assert tracker.status("j") is S.RUNNING
+    assert tracker.observe("j", S.COMPLETED, 20.0).kind is StepKind.MOVE
+
+
+def test_repeats_are_counted_not_moved() -> None:
+    """The same status again is REPEAT and only raises the repeat count."""
+    tracker = Tracker()
+    for t in (0.0, 10.0, 20.0):
+        tracker.observe("j", S.RUNNING, t)
+    counts = tracker.counts()
+    assert (counts.observations, counts.jobs_started, counts.repeats, counts.moves) == (3, 1, 2, 0)
+
+
+def test_late_observation_is_not_applied() -> None:
+    """An observation older than the last accepted one is LATE and leaves the job as it was."""
+    tracker = Tracker()
+    tracker.observe("j", S.WAITING, 100.0)
+    tracker.observe("j", S.RUNNING, 110.0)
+    assert tracker.observe("j", S.COMPLETED, 105.0) is LATE
+    assert tracker.status("j") is S.RUNNING
+    assert tracker.counts().late == 1
+
+
+def test_equal_times_are_not_late() -> None:
+    """Two observations at the same instant are applied in the order given."""
+    tracker = Tracker()
+    tracker.observe("j", S.WAITING, 100.0)
+    assert tracker.observe("j", S.RUNNING, 100.0).kind is StepKind.MOVE
+
+
+def test_time_in_status_splits_at_each_move() -> None:
+    """Each status gets the time from the observation that entered it to the one that left it."""
+    tracker = Tracker()
+    tracker.observe("j", S.WAITING, 1000.0)
+    tracker.observe("j", S.WAITING, 1010.0)
+    tracker.observe("j", S.RUNNING, 1030.0)
+    tracker.observe("j", S.SCALING, 1100.0)
+    tracker.observe("j", S.RUNNING, 1120.0)
+    spent = tracker.time_in_status("j", now=1150.0)
+    assert spent == {
+        S.WAITING: timedelta(seconds=30),
+        S.RUNNING: timedelta(seconds=70 + 30),
+        S.SCALING: timedelta(seconds=20),
+    }
+
+
+def test_time_in_status_gives_skipped_statuses_no_time() -> None:
+    """Statuses inferred as skipped are not in time_in_status: when they happened is unknown."""
+    tracker = Tracker()
+    tracker.observe("j", S.WAITING, 0.0)
+    tracker.observe("j", S.COMPLETED, 60.0)
+    assert tracker.time_in_status("j", now=60.0) == {
+        S.WAITING: timedelta(seconds=60),
+        S.COMPLETED: timedelta(0),
+    }
+
+
+def test_time_in_status_accepts_datetimes_and_never_goes_negative() -> None:
+    """now may be a datetime; a now before the last move counts zero for the current status."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    tracker = Tracker()
+    tracker.observe("j", S.WAITING, start)
+    tracker.observe("j", S.RUNNING, start + timedelta(minutes=5))
+    spent = tracker.time_in_status("j", now=start)
+    assert spent == {S.WAITING: timedelta(minutes=5), S.RUNNING: timedelta(0)}
+
+
+def test_observe_without_a_time_uses_now() -> None:
+    """at=None stamps the observation with the current time."""
+    tracker = Tracker()
+    tracker.observe("j", S.RUNNING)
+    assert tracker.time_in_status("j")[S.RUNNING] < timedelta(minutes=1)
+
+
+def test_naive_datetime_is_refused() -> None:
+    """A datetime without a time zone is a ValueError, and nothing is recorded."""
+    tracker = Tracker()
+    with pytest.raises(ValueError, match="no time zone"):
+        tracker.observe("j", S.RUNNING, datetime(2026, 1, 1))
+    assert "j" not in tracker
+
+
+@pytest.mark.parametrize("at", [float("nan"), float("inf"), 1.7e12])
+def test_absurd_epoch_numbers_are_refused(at: float) -> None:
+    """NaN, infinity and milliseconds passed as seconds are refused with a ValueError."""
+    with pytest.raises(ValueError, match="epoch seconds"):
+        Tracker().observe("j", S.RUNNING, at)
+
+
+def test_a_non_time_is_a_type_error() -> None:
+    """A string time is a TypeError naming what is accepted."""
+    with pytest.raises(TypeError, match="aware datetime"):
+        Tracker().observe("j", S.RUNNING, "yesterday")  # type: ignore[arg-type]
+
+
+def test_bad_status_raises_and_records_nothing() -> None:
+    """An unknown status propagates UnknownStatus; the counts do not move."""
+    tracker = Tracker()
+    with pytest.raises(UnknownStatus):
+        tracker.observe("j", 23, 0.0)
+    assert tracker.counts().observations == 0
+
+
+def test_statuses_are_parsed() -> None:
+    """Codes and names are accepted like JobStatus.parse accepts them."""
+    tracker = Tracker()
+    tracker.observe("j", "JOBSTAT_WAITING", 0.0)
+    tracker.observe("j", 8, 1.0)
+    assert tracker.status("j") is S.RUNNING
+
+
+def test_move_listener_gets_the_move() -> None:
+    """on_move listeners receive job, source, target, time, skipped statuses and event."""
+    tracker = Tracker()
+    seen: list[TrackedMove] = []
+    tracker.on_move(seen.append)
+    tracker.observe("j", S.WAITING, 0.0)
+    tracker.observe("j", S.WAITING, 5.0)
+    tracker.observe("j", S.COMPLETED, 60.0)
+    assert seen == [
+        TrackedMove(
+            "j", S.WAITING, S.COMPLETED, datetime(1970, 1, 1, 0, 1, tzinfo=UTC), (S.RUNNING,), None
+        )
+    ]
+
+
+def test_violation_listener_gets_index_and_allowed_moves() -> None:
+    """on_violation listeners receive the job's observation index and the declared moves."""
+    tracker = Tracker()
+    seen: list[TrackedViolation] = []
+    tracker.on_violation(seen.append)
+    for t, status in enumerate((S.RUNNING, S.RUNNING, S.WAITING)):
+        tracker.observe("j", status, float(t))
+    (violation,) = seen
+    assert (violation.index, violation.source, violation.target) == (2, S.RUNNING, S.WAITING)
+    assert violation.allowed == DEFAULT_LIFECYCLE.next_map[S.RUNNING]
+    assert violation.kind is VerdictKind.UNDECLARED
+
+
+def test_terminal_listener_fires_on_entry_and_on_first_sight() -> None:
+    """on_terminal fires once when a job enters a terminal status and for a job first seen there."""
+    tracker = Tracker()
+    seen: list[JobFinished] = []
+    tracker.on_terminal(seen.append)
+    tracker.observe("a", S.RUNNING, 0.0)
+    tracker.observe("a", S.FAILED, 1.0)
+    tracker.observe("a", S.FAILED, 2.0)
+    tracker.observe("b", S.KILLED, 3.0)
+    assert [(f.job_id, f.status, f.outcome) for f in seen] == [
+        ("a", S.FAILED, Outcome.FAILED),
+        ("b", S.KILLED, Outcome.CANCELED),
+    ]
+
+
+def test_late_listener_gets_both_times() -> None:
+    """on_late listeners receive the stale observation and the last accepted time."""
+    tracker = Tracker()
+    seen: list[LateObservation] = []
+    tracker.on_late(seen.append)
+    tracker.observe("j", S.RUNNING, 100.0)
+    tracker.observe("j", S.WAITING, 50.0)
+    (late,) = seen
+    assert (late.index, late.status, late.current) == (1, S.WAITING, S.RUNNING)
+    assert late.last_at - late.at == timedelta(seconds=50)
+
+
+def test_a_raising_listener_leaves_state_intact_and_others_run() -> None:
+    """A listener that raises: the move stands, later listeners run, CallbackError says so."""
+    tracker = Tracker()
+    seen: list[TrackedMove] = []
+
+    def broken(move: TrackedMove) -> None:
+        raise RuntimeError("listener bug")
+
+    tracker.on_move(broken)
+    tracker.on_move(seen.append)
+    tracker.observe("j", S.WAITING, 0.0)
+    with pytest.raises(CallbackError, match="the move stands") as info:
+        tracker.observe("j", S.RUNNING, 1.0)
+    assert info.value.committed
+    assert isinstance(info.value.errors[0], RuntimeError)
+    assert len(seen) == 1
+    assert tracker.status("j") is S.RUNNING
+    assert tracker.counts().moves == 1
+    tracker.remove_listener(broken)
+    assert tracker.observe("j", S.COMPLETED, 2.0).kind is StepKind.MOVE
+
+
+def test_a_raising_violation_listener_reports_nothing_applied() -> None:
+    """A violation listener that raises gives CallbackError with committed=False."""
+    tracker = Tracker()
+
+    @tracker.on_violation
+    def broken(violation: TrackedViolation) -> None:
+        raise RuntimeError("listener bug")
+
+    tracker.observe("j", S.RUNNING, 0.0)
+    with pytest.raises(CallbackError) as info:
+        tracker.observe("j", S.WAITING, 1.0)
+    assert not info.value.committed
+    assert tracker.status("j") is S.RUNNING
+    assert tracker.counts().violations == 1
+
+
+def test_a_listener_may_observe_again() -> None:
+    """Listeners run outside the lock, so one may feed the tracker without deadlock."""
+    tracker = Tracker()
+
+    @tracker.on_terminal
+    def follow_up(done: JobFinished) -> None:
+        if done.job_id == "a":
+            tracker.observe("b", S.INIT, 0.0)
+
+    tracker.observe("a", S.COMPLETED, 0.0)
+    assert "b" in tracker
+
+
+def test_remove_listener_stops_calls() -> None:
+    """A removed listener is no longer called; removing an unknown one is a ValueError."""
+    tracker = Tracker()
+    seen: list[TrackedMove] = []
+    tracker.on_move(seen.append)
+    tracker.remove_listener(seen.append)
+    tracker.observe("j", S.WAITING, 0.0)
+    tracker.observe("j", S.RUNNING, 1.0)
+    assert seen == []
+    with pytest.raises(ValueError, match="not a listener"):
+        tracker.remove_listener(seen.append)
+
+
+def test_unknown_job_queries_raise_key_error() -> None:
+    """status, time_in_status and forget name the job they do not track."""
+    tracker = Tracker()
+    for query in (tracker.status, tracker.time_in_status, tracker.forget):
+        with pytest.raises(KeyError, match="'ghost' is not tracked"):
+            query("ghost")
+
+
+def test_forget_drops_a_job_and_a_new_observation_starts_afresh() -> None:
+    """forget returns the last status; the next observation of that id is FIRST again."""
+    tracker = Tracker()
+    tracker.observe("j", S.RUNNING, 0.0)
+    tracker.observe("j", S.COMPLETED, 1.0)
+    assert tracker.forget("j") is S.COMPLETED
+    assert "j" not in tracker
+    assert tracker.observe("j", S.INIT, 2.0) is FIRST
+
+
+def test_forget_finished_drops_only_terminal_jobs() -> None:
+    """forget_finished removes every job in a terminal status and says how many."""
+    tracker = Tracker()
+    for job_id, status in (("a", S.RUNNING), ("b", S.COMPLETED), ("c", S.LOST)):
+        tracker.observe(job_id, status, 0.0)
+    assert tracker.forget_finished() == 2
+    assert tracker.jobs() == ("a",)
+
+
+def test_summary_by_outcome() -> None:
+    """summary counts active jobs and finished ones by outcome."""
+    tracker = Tracker()
+    for job_id, status in enumerate((S.RUNNING, S.INIT, S.COMPLETED, S.FAILED, S.CANCELED)):
+        tracker.observe(str(job_id), status, 0.0)
+    assert tracker.summary() == {"active": 2, "succeeded": 1, "failed": 1, "canceled": 1}
+
+
+def test_jobs_lists_ids_in_tracking_order() -> None:
+    """jobs() returns every tracked id in the order tracking started."""
+    tracker = Tracker()
+    for job_id in ("c", "a", "b"):
+        tracker.observe(job_id, S.INIT, 0.0)
+    assert tracker.jobs() == ("c", "a", "b")
+
+
+def test_concurrent_observers_lose_nothing() -> None:
+    """Threads feeding one tracker: every observation is counted and every job ends RUNNING."""
+    tracker = Tracker()
+    path = (S.INIT, S.SUBMIT_TRYING, S.WAITING, S.RUNNING)
+
+    def feed(worker: int) -> None:
+        for n in range(200):
+            for t, status in enumerate(path):
+                tracker.observe(f"{worker}-{n}", status, float(t))
+                tracker.observe(f"{worker}-{n}", status, float(t))
+
+    threads = [threading.Thread(target=feed, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    counts = tracker.counts()
+    assert counts.observations == 4 * 200 * len(path) * 2
+    assert counts.violations == counts.late == 0
+    assert counts.moves == 4 * 200 * (len(path) - 1)
+    assert tracker.summary()["active"] == 4 * 200
+    assert all(tracker.status(j) is S.RUNNING for j in tracker.jobs())
+
+
+def test_an_unlocked_tracker_judges_the_same() -> None:
+    """thread_safe=False changes only the locking, never a judgment."""
+    sequence = (S.WAITING, S.WAITING, S.COMPLETED, S.RUNNING)
+    results = []
+    for thread_safe in (True, False):
+        tracker = Tracker(thread_safe=thread_safe)
+        results.append([tracker.observe("j", s, float(t)) for t, s in enumerate(sequence)])
+        assert tracker.thread_safe is thread_safe
+    assert results[0] == results[1]
+
+
+# -- agreement with validate_history --------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(list(S)), max_size=30),
+    st.sampled_from(list(Mode)),
+)
+def test_tracker_agrees_with_validate_history(statuses: list[S], mode: Mode) -> None:
+    """Fed one job's sequence in time order, the tracker finds what validate_history finds."""
+    tracker = Tracker(mode=mode)
+    violations: list[TrackedViolation] = []
+    moves: list[TrackedMove] = []
+    tracker.on_violation(violations.append)
+    tracker.on_move(moves.append)
+    for t, status in enumerate(statuses):
+        tracker.observe("j", status, float(t))
+    report = validate_history(statuses, mode)
+    assert [(v.index, v.source, v.target) for v in violations] == [
+        (v.index, v.source, v.target) for v in report.violations
+    ]
+    assert [(m.source, m.target, m.skipped) for m in moves if m.skipped] == [
+        (i.source, i.target, i.skipped) for i in report.inferred
+    ]
+    if statuses:
+        assert tracker.status("j") is report.final
+    counts = tracker.counts()
+    assert counts.violations == len(report.violations)
+    assert counts.inferred == len(report.inferred)
+    assert counts.observations == len(statuses)
+
+
+class TrackerAgainstHistories(RuleBasedStateMachine):
+    """Interleaved observations of several jobs, late ones included, against per-job histories."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tracker = Tracker()
+        self.accepted: dict[str, list[S]] = {}  # what each job's history looks like to validate
+        self.clock: dict[str, float] = {}
+
+    @rule(job=st.sampled_from("abc"), status=st.sampled_from(list(S)), dt=st.integers(-5, 20))
+    def observe(self, job: str, status: S, dt: int) -> None:
+        last = self.clock.get(job)
+        at = (last if last is not None else 0.0) + dt
+        step = self.tracker.observe(job, status, at)
+        if last is None:
+            assert step.kind is StepKind.FIRST
+        elif at < last:
+            assert step.kind is StepKind.LATE
+            return
+        history = self.accepted.setdefault(job, [])
+        before = validate_history(history, "polled")
+        after = validate_history([*history, status], "polled")
+        assert (len(after.violations) > len(before.violations)) == (step.kind is StepKind.VIOLATION)
+        history.append(status)
+        if step.kind is not StepKind.VIOLATION:
+            self.clock[job] = at
+
+    @rule(job=st.sampled_from("abc"))
+    def forget(self, job: str) -> None:
+        if job in self.tracker:
+            self.tracker.forget(job)
+            del self.accepted[job]
+            del self.clock[job]
+
+    @invariant()
+    def statuses_match_the_histories(self) -> None:
+        for job, history in self.accepted.items():
+            assert self.tracker.status(job) is validate_history(history, "polled").final
+
+
+TestTrackerAgainstHistories = TrackerAgainstHistories.TestCase
+TestTrackerAgainstHistories.settings = settings(
+    max_examples=100, stateful_step_count=30, deadline=None
+)
