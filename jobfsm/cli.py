@@ -20,7 +20,7 @@ from click.core import ParameterSource
 from jobfsm import diagram as diagrams
 from jobfsm.errors import DiagramInputError, JobFSMError, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE
-from jobfsm.logs import LogFormat, LogReport, ObservationLog, check_log, read_log
+from jobfsm.logs import LogFormat, LogReport, ObservationLog, check_log, count_moves, read_log
 from jobfsm.machine import Job
 from jobfsm.simulate import Simulation, write_log
 from jobfsm.status import JobStatus
@@ -471,6 +471,27 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
     "and out of UNKNOWN, and declarations with many sources such as kill) into notes.",
 )
 @click.option(
+    "--log",
+    "log",
+    metavar="LOG",
+    help="Overlay the moves observed in a status LOG (a path, or - for stdin): edge width by "
+    "count, counts in the labels, observed undeclared moves red and dashed.",
+)
+@click.option(
+    "--mode",
+    type=MODE,
+    default="polled",
+    show_default=True,
+    help="With --log: how observed jumps are read (polled spreads a jump over its inferred path).",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice([f.value for f in LogFormat]),
+    default="auto",
+    show_default=True,
+    help="With --log: how LOG is written.",
+)
+@click.option(
     "--all-formats",
     "all_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -486,13 +507,16 @@ def render(
     path: tuple[JobStatus, ...],
     view: diagrams.View,
     all_edges: bool,
+    log: str | None,
+    mode: str,
+    input_format: str,
     all_dir: Path | None,
 ) -> int:
-    """Draw the lifecycle (or a job's path on it) as SVG, PNG, PDF, DOT or Mermaid."""
+    """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid."""
     if all_dir is not None:
         given = [
             f"--{name.replace('_', '-')}"
-            for name in ("fmt", "out", "path", "view", "all_edges")
+            for name in ("fmt", "out", "path", "view", "all_edges", "log", "mode", "input_format")
             if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
         ]
         if given:
@@ -505,7 +529,15 @@ def render(
         for file in written:
             click.echo(f"wrote {file}")
         return EXIT_OK
-    drawing = diagrams.extract(DEFAULT_LIFECYCLE, view=view, all_edges=all_edges, path=path)
+    for name in ("mode", "input_format"):
+        if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"--{name.replace('_', '-')} goes with --log")
+    traffic = None
+    if log is not None:
+        traffic = count_moves(load_log(log, input_format), DEFAULT_LIFECYCLE, mode)
+    drawing = diagrams.extract(
+        DEFAULT_LIFECYCLE, view=view, all_edges=all_edges, path=path, traffic=traffic
+    )
     emit_diagram(drawing, fmt, out)
     return EXIT_OK
 

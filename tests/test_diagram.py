@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -661,3 +662,89 @@ def test_write_atomic_failure_keeps_the_old_file(
         write_atomic(target, b"new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.dot"]
+
+
+# -- render --log: a status log's traffic on the lifecycle --------------------------------------
+
+
+def write_log(path: Path, *rows: tuple[str, object, float]) -> Path:
+    path.write_text(
+        "".join(json.dumps({"job_id": j, "status": s, "time": t}) + "\n" for j, s, t in rows)
+    )
+    return path
+
+
+def test_render_log_overlays_observed_counts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`render --log` labels observed edges with their counts and draws undeclared ones red."""
+    log = write_log(
+        tmp_path / "seen.jsonl",
+        ("a", "WAITING", 1), ("a", "RUNNING", 2), ("a", "WAITING", 3),
+        ("b", "WAITING", 1), ("b", "RUNNING", 2), ("b", "COMPLETED", 3),
+    )  # fmt: skip
+    code, out, _ = run(capsys, "render", "--log", str(log), "--format", "dot")
+    assert code == EXIT_OK
+    assert "start ×2" in out
+    assert "complete ×1" in out
+    assert 'RUNNING -> WAITING [label=" undeclared ×1 "' in out
+
+
+def test_render_log_polled_spreads_a_jump_over_its_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """In polled mode (the default) WAITING → COMPLETED counts on start and complete."""
+    log = write_log(tmp_path / "seen.jsonl", ("a", 7, 1), ("a", 10, 2))
+    code, out, _ = run(capsys, "render", "--log", str(log), "--format", "mermaid")
+    assert code == EXIT_OK
+    assert "start ×1" in out
+    assert "complete ×1" in out
+    code, out, _ = run(
+        capsys, "render", "--log", str(log), "--mode", "strict", "--format", "mermaid"
+    )
+    assert code == EXIT_OK
+    assert "undeclared ×1" in out
+
+
+def test_render_log_options_need_a_log(capsys: pytest.CaptureFixture[str]) -> None:
+    """--mode without --log is a usage error, and so is --log with --all-formats."""
+    code, _, err = run(capsys, "render", "--mode", "strict", "--format", "dot")
+    assert code == EXIT_USAGE
+    assert "--mode goes with --log" in err
+    code, _, err = run(capsys, "render", "--all-formats", "x", "--log", "y")
+    assert code == EXIT_USAGE
+    assert "--log" in err
+
+
+def test_render_log_missing_file_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An unreadable log is one line on stderr and exit 2, and no picture is written."""
+    out_file = tmp_path / "t.dot"
+    code, _, err = run(
+        capsys, "render", "--log", str(tmp_path / "nope.jsonl"), "--format", "dot",
+        "--out", str(out_file),
+    )  # fmt: skip
+    assert code == EXIT_USAGE
+    assert "nope.jsonl" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out_file.exists()
+
+
+@pytest.mark.integration
+def test_render_log_of_a_faulty_fleet_draws_with_real_dot(
+    dot: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Many observed undeclared moves still render to SVG (Graphviz's ranking bug worked around)."""
+    log = tmp_path / "fleet.jsonl"
+    assert (
+        main(["simulate", "--jobs", "200", "--seed", "3", "--faults", "0.01", "--out", str(log)])
+        == 0
+    )
+    svg = tmp_path / "traffic.svg"
+    code, _, err = run(capsys, "render", "--log", str(log), "--out", str(svg))
+    assert code == EXIT_OK, err
+    root = ET.fromstring(svg.read_bytes())
+    text = "".join(root.itertext())
+    assert "undeclared ×" in text
+    assert "Observed:" in text
