@@ -178,7 +178,7 @@ class Tracker:
         lifecycle: the rules to judge by; the ModelArts lifecycle by default.
         mode: ``"polled"`` (default: missed statuses are inferred) or ``"strict"``.
         thread_safe: lock around every observation (default). Pass False when one thread (an
-            event loop, a log reader) feeds the tracker: observe is then about a quarter cheaper.
+            event loop, a log reader) feeds the tracker: observe is then 10–25% cheaper.
 
     A job's first observation starts tracking it, in any status. Later observations are judged
     from its last accepted status exactly as :func:`~jobfsm.validate.validate_history` judges a
