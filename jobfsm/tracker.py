@@ -289,13 +289,14 @@ class Tracker:
                 if at < last:
                     self._late += 1
                     step = LATE
+                elif status is source:
+                    # Most polls repeat the status: answer them before touching the table.
+                    job.last = at
+                    self._repeats += 1
+                    return REPEAT
                 else:
                     step = self._table[source][status]
-                    # Repeats and violations are shared singletons: identity is the cheapest test.
-                    if step is REPEAT:
-                        job.last = at
-                        self._repeats += 1
-                        return step
+                    # VIOLATION is a shared singleton: identity is the cheapest test.
                     if step is VIOLATION:
                         self._violations += 1
                     else:
