@@ -13,7 +13,7 @@ Measured:
   job: a ``Tracker`` entry, or a model added to the machine — prepared untimed on both sides and
   measured separately), with and without the tracker's lock, and per change of status alone;
 - bytes per tracked job with 100,000 live jobs (tracemalloc), next to a ``transitions`` model per
-  job on one shared machine (measured on fewer models: adding one binds all 62 events to it).
+  job on one shared machine (measured on fewer models: adding one binds all 45 events to it).
 
 Run: ``.venv/bin/python benchmarks/bench_tracker.py`` (``--jobs``/``--live`` to resize). Prints a
 table and writes ``benchmarks/results/tracker.json``.
