@@ -3,15 +3,17 @@
 Both sides consume the same realistic poll stream in the same run: many jobs, interleaved by time,
 each polled every 10 s so that most statuses are seen more than once, every change of status a
 declared move. The baseline is what an embedder would write with ``transitions`` alone: one shared
-``transitions.Machine`` (``auto_transitions=False``, the same table), one model per job added on
-its first observation, and for each change of status the declared event triggered by name (a
-repeated status is skipped with one comparison, which costs the baseline nothing).
+``transitions.Machine`` (``auto_transitions=False``, the same table), one model per job, and for
+each change of status the declared event triggered by name (a repeated status is skipped with one
+comparison, which costs the baseline almost nothing).
 
 Measured:
 
-- seconds per observation over the whole stream, and per change of status alone;
+- seconds per observation over every observation after each job's first (the first starts a
+  job: a ``Tracker`` entry, or a model added to the machine — prepared untimed on both sides and
+  measured separately), with and without the tracker's lock, and per change of status alone;
 - bytes per tracked job with 100,000 live jobs (tracemalloc), next to a ``transitions`` model per
-  job on one shared machine.
+  job on one shared machine (measured on fewer models: adding one binds all 45 events to it).
 
 Run: ``.venv/bin/python benchmarks/bench_tracker.py`` (``--jobs``/``--live`` to resize). Prints a
 table and writes ``benchmarks/results/tracker.json``.

@@ -180,6 +180,21 @@ def test_bad_status_raises_and_records_nothing() -> None:
     assert tracker.counts().observations == 0
 
 
+@pytest.mark.parametrize("code", [-1, 23, True])
+def test_out_of_range_codes_are_unknown_statuses(code: int) -> None:
+    """Negative, too large and boolean codes are refused, not wrapped around by the fast path."""
+    with pytest.raises(UnknownStatus):
+        Tracker().observe("j", code, 0.0)
+
+
+def test_int_epoch_seconds_are_accepted() -> None:
+    """at may be an int number of seconds."""
+    tracker = Tracker()
+    tracker.observe("j", 7, 100)
+    tracker.observe("j", 8, 130)
+    assert tracker.time_in_status("j", now=130)[S.WAITING] == timedelta(seconds=30)
+
+
 def test_statuses_are_parsed() -> None:
     """Codes and names are accepted like JobStatus.parse accepts them."""
     tracker = Tracker()

@@ -266,3 +266,17 @@ def test_repeat_and_violation_steps_are_shared_singletons() -> None:
                     assert step is REPEAT
                 elif step.kind is StepKind.VIOLATION:
                     assert step is VIOLATION
+
+
+def test_rules_violation_builds_the_reported_violation() -> None:
+    """Rules.violation gives what validate_history reports for the same rejected pair."""
+    rules = Rules.for_lifecycle(LC, "polled")
+    (reported,) = validate_history([S.RUNNING, S.WAITING], "polled").violations
+    assert rules.violation(1, S.RUNNING, S.WAITING) == reported
+    assert reported.mode is Mode.POLLED
+
+
+def test_step_kinds_say_whether_the_observation_was_applied() -> None:
+    """accepted is True for REPEAT, MOVE, INFERRED and FIRST; False for VIOLATION and LATE."""
+    applied = {k for k in StepKind if k.accepted}
+    assert applied == {StepKind.REPEAT, StepKind.MOVE, StepKind.INFERRED, StepKind.FIRST}
