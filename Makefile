@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 		{ echo "jobfsm needs Python >= 3.10; set PYTHON=python3.x" >&2; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sql]'
 	touch $@
 
 # Debian packages the diagrams (and their tests) need, installed only when missing.

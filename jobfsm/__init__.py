@@ -8,14 +8,23 @@ True
 <JobStatus.SUBMIT_TRYING: 4>
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from jobfsm.errors import (
     CallbackError,
     CheckFailure,
+    ConcurrentUpdate,
     GuardRejected,
     IllegalTransition,
     InvalidLifecycle,
+    JobExists,
     JobFSMError,
+    JobNotFound,
+    MissingExtra,
     SnapshotError,
+    StoreUnavailable,
     TransitionRejected,
     UnknownEvent,
     UnknownStatus,
@@ -34,6 +43,9 @@ from jobfsm.lifecycle import (
 from jobfsm.machine import Job, JobMachine, Listener, Move
 from jobfsm.status import JobStatus, Outcome, Phase
 
+if TYPE_CHECKING:
+    from jobfsm.store import JobRecord, JobStore, TransitionResult
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -41,6 +53,7 @@ __all__ = [
     "MODELARTS_EVENTS",
     "CallbackError",
     "CheckFailure",
+    "ConcurrentUpdate",
     "Edge",
     "Event",
     "Guard",
@@ -48,20 +61,39 @@ __all__ = [
     "IllegalTransition",
     "InvalidLifecycle",
     "Job",
+    "JobExists",
     "JobFSMError",
     "JobMachine",
+    "JobNotFound",
+    "JobRecord",
     "JobStatus",
+    "JobStore",
     "Lifecycle",
     "Listener",
+    "MissingExtra",
     "Move",
     "MoveRequest",
     "Outcome",
     "Phase",
     "SnapshotError",
+    "StoreUnavailable",
     "TransitionRejected",
+    "TransitionResult",
     "UnknownEvent",
     "UnknownStatus",
     "Verdict",
     "VerdictKind",
     "__version__",
 ]
+
+# The store needs the optional `sql` extra (SQLAlchemy): it is imported on first use, so the core
+# works without it and `from jobfsm import JobStore` explains what to install.
+_STORE_NAMES = frozenset({"JobRecord", "JobStore", "TransitionResult"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _STORE_NAMES:
+        from jobfsm import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module 'jobfsm' has no attribute {name!r}")
