@@ -17,6 +17,7 @@ Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -140,7 +141,7 @@ def mask_url(url: str | URL) -> str:
         return url.render_as_string(hide_password=True)
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         return _PASSWORD_IN_TEXT.sub(r"\1***@", url)
 
 
@@ -154,7 +155,7 @@ def _store_url(url: str | Path | URL) -> URL:
             return URL.create("sqlite", database=str(Path(text).expanduser().absolute()))
         try:
             parsed = make_url(text)
-        except sa.exc.ArgumentError:
+        except (sa.exc.ArgumentError, ValueError):
             raise StoreUnavailable(
                 mask_url(text),
                 "not a database URL; give a file path, sqlite:///path/to/jobs.db or "
@@ -182,7 +183,7 @@ def _now() -> datetime:
     return datetime.now(_UTC)
 
 
-def _record(row: sa.Row[Any]) -> JobRecord:
+def _record(row: Any) -> JobRecord:
     return JobRecord(
         row.job_id,
         JobStatus(row.status),
@@ -193,7 +194,7 @@ def _record(row: sa.Row[Any]) -> JobRecord:
     )
 
 
-def _move(row: sa.Row[Any]) -> Move:
+def _move(row: Any) -> Move:
     return Move(
         JobStatus(row.source),
         JobStatus(row.target),
@@ -322,7 +323,7 @@ class JobStore:
 
     def _unavailable(self, exc: sa.exc.DBAPIError) -> StoreUnavailable:
         text = str(exc.orig).strip()
-        if "no such table" in text or "does not exist" in text and "relation" in text:
+        if "no such table" in text or ("does not exist" in text and "relation" in text):
             problem = (
                 "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) first"
             )
@@ -385,7 +386,7 @@ class JobStore:
         status: JobStatus | int | str | Iterable[JobStatus | int | str] | None = None,
         active: bool | None = None,
         limit: int | None = None,
-    ) -> list[JobRecord]:
+    ) -> builtins.list[JobRecord]:
         """Stored jobs ordered by id, optionally only those in some statuses.
 
         Args:
@@ -416,7 +417,7 @@ class JobStore:
         older_than: timedelta,
         *,
         now: datetime | None = None,
-    ) -> list[JobRecord]:
+    ) -> builtins.list[JobRecord]:
         """Jobs that have been in ``status`` for longer than ``older_than``, oldest first.
 
         For example ``stale(JobStatus.KILLING, timedelta(minutes=10))`` finds the kills that
@@ -520,8 +521,9 @@ class JobStore:
         for _ in range(self.attempts):
             with self._transaction(write=True) as conn:
                 row = conn.execute(
-                    sa.select(jobs_table.c.status, jobs_table.c.version, jobs_table.c.updated_at)
-                    .where(jobs_table.c.job_id == job_id)
+                    sa.select(
+                        jobs_table.c.status, jobs_table.c.version, jobs_table.c.updated_at
+                    ).where(jobs_table.c.job_id == job_id)
                 ).first()
                 if row is None:
                     raise JobNotFound(job_id)

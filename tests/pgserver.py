@@ -102,8 +102,17 @@ class PostgresServer:
                 ) from None
             os.chown(self.root, account.pw_uid, account.pw_gid)
         self._run(
-            ["initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-             "--no-sync"]  # fmt: skip
+            [
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
         )
         options = [
             "-c listen_addresses=''",
@@ -112,8 +121,19 @@ class PostgresServer:
             *(f"-c {k}={v}" for k, v in self.settings.items()),
         ]
         self._run(
-            ["pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
-             "-o", " ".join(options), "start"]  # fmt: skip
+            [
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                " ".join(options),
+                "start",
+            ]
         )
 
     def stop(self) -> None:
