@@ -378,7 +378,7 @@ class JobExists(JobFSMError):
     def message(self) -> str:
         return (
             f"job {self.job_id!r} is already in the store (now {_status(self.status)}); "
-            "move it with transition(), or create the re-run under a new id"
+            "move it instead, or create the re-run under a new id"
         )
 
 
