@@ -43,7 +43,7 @@ try:
     from sqlalchemy import event as sa_event
     from sqlalchemy.engine import URL, Connection, Engine, make_url
     from sqlalchemy.pool import StaticPool
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess without the extra
+except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
     raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
 
 __all__ = ["JobRecord", "JobStore", "TransitionResult", "metadata"]
