@@ -52,6 +52,8 @@ _UTC = timezone.utc
 
 #: How many compare-and-set attempts :meth:`JobStore.transition` makes before giving up.
 DEFAULT_ATTEMPTS: Final = 16
+#: How many jobs a store remembers the last known version of (see ``cache_size``).
+DEFAULT_CACHE_SIZE: Final = 10_000
 #: How long a SQLite writer waits for the write lock before failing, in seconds.
 SQLITE_BUSY_TIMEOUT: Final = 60.0
 #: How long to wait for a PostgreSQL server to accept a connection, in seconds.
@@ -224,6 +226,25 @@ _JOB_COLUMNS = (
     jobs_table.c.labels,
 )
 
+# Built once with bound parameters: constructing a statement per call costs more than the
+# database round trip on SQLite.
+_READ_FOR_MOVE = sa.select(
+    jobs_table.c.status, jobs_table.c.version, jobs_table.c.updated_at
+).where(jobs_table.c.job_id == sa.bindparam("job_id"))
+_COMPARE_AND_SET = (
+    jobs_table.update()
+    .where(
+        jobs_table.c.job_id == sa.bindparam("b_job_id"),
+        jobs_table.c.version == sa.bindparam("b_version"),
+    )
+    .values(
+        status=sa.bindparam("b_status"),
+        version=sa.bindparam("b_new_version"),
+        updated_at=sa.bindparam("b_at"),
+    )
+)
+_ADD_MOVE = history_table.insert()
+
 
 class JobStore:
     """Jobs kept in a database that many workers share, every move validated by the lifecycle.
@@ -234,6 +255,10 @@ class JobStore:
         lifecycle: the rules every move is judged by; the ModelArts lifecycle by default.
         attempts: how many times a move that lost a race is judged again before
             :class:`ConcurrentUpdate` is raised.
+        cache_size: how many jobs' last known (status, version) to remember. A worker that moves
+            a job it moved or read before skips the read: the compare-and-set on the version
+            proves the remembered status is still current, and on a mismatch the job is read and
+            judged again. 0 reads before every move.
 
     Raises:
         StoreUnavailable: the URL cannot be read or names an unsupported backend.
@@ -264,11 +289,16 @@ class JobStore:
         *,
         lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
         attempts: int = DEFAULT_ATTEMPTS,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         if attempts < 1:
             raise ValueError(f"attempts must be at least 1, got {attempts}")
         self.lifecycle = lifecycle
         self.attempts = attempts
+        self._cache_size = cache_size
+        # job id -> (status, version, updated_at) this store last committed or read, oldest
+        # first; only ever a hint that the compare-and-set confirms.
+        self._known: dict[str, tuple[JobStatus, int, datetime]] = {}
         self.url = _store_url(url)
         self.backend = "postgresql" if self.url.get_backend_name() == "postgresql" else "sqlite"
         self.engine = self._make_engine()
@@ -477,6 +507,7 @@ class JobStore:
                 )
         except sa.exc.IntegrityError:
             raise JobExists(job_id, self.get(job_id).status) from None
+        self._remember(job_id, (code, 0, at))
         return JobRecord(job_id, code, 0, at, at, stored_labels or {})
 
     def transition(
@@ -518,60 +549,114 @@ class JobStore:
         target = JobStatus.parse(target)
         wanted = JobStatus.parse(expected) if expected is not None else None
         found = target
+        known = self._known.get(job_id)
         for _ in range(self.attempts):
+            result: TransitionResult | None = None
             with self._transaction(write=True) as conn:
-                row = conn.execute(
-                    sa.select(
-                        jobs_table.c.status, jobs_table.c.version, jobs_table.c.updated_at
-                    ).where(jobs_table.c.job_id == job_id)
-                ).first()
-                if row is None:
-                    raise JobNotFound(job_id)
-                found = JobStatus(row.status)
-                if found is target:
-                    return TransitionResult(job_id, found, target, False, row.version)
-                if wanted is not None and found is not wanted:
-                    raise ConcurrentUpdate(
-                        job_id,
-                        found,
-                        target,
-                        None,
-                        self.lifecycle.next_map[found],
-                        wanted,
-                        1,
+                if known is not None:
+                    # What this store last committed or read: if the job is still at that
+                    # version, the status is known and the read can be skipped. The
+                    # compare-and-set proves it; any doubt falls through to a read.
+                    result = self._try_move(conn, job_id, known, target, wanted, reason, actor,
+                                            context, judge_only_legal=True)  # fmt: skip
+                    known = None
+                if result is None:
+                    row = conn.execute(_READ_FOR_MOVE, {"job_id": job_id}).first()
+                    if row is None:
+                        self._known.pop(job_id, None)
+                        raise JobNotFound(job_id)
+                    found = JobStatus(row.status)
+                    seen = (found, row.version, _utc(row.updated_at))
+                    self._remember(job_id, seen)
+                    result = self._try_move(
+                        conn, job_id, seen, target, wanted, reason, actor, context
                     )
-                verdict = self.lifecycle.explain(found, target, job_id=job_id, context=context)
-                if verdict.kind is not VerdictKind.LEGAL:
-                    error = verdict.error(job_id)
-                    assert error is not None
-                    raise error
-                assert verdict.event is not None
-                # Clocks of different workers may disagree; a history never goes back in time.
-                at = max(_now(), _utc(row.updated_at))
-                version = row.version + 1
-                updated = conn.execute(
-                    jobs_table.update()
-                    .where(jobs_table.c.job_id == job_id, jobs_table.c.version == row.version)
-                    .values(status=int(target), version=version, updated_at=self._time(at))
-                )
-                if updated.rowcount == 1:
-                    conn.execute(
-                        history_table.insert().values(
-                            job_id=job_id,
-                            seq=version,
-                            source=int(found),
-                            target=int(target),
-                            event=verdict.event,
-                            at=self._time(at),
-                            reason=reason,
-                            actor=actor,
-                        )
-                    )
-                    return TransitionResult(job_id, found, target, True, version, verdict.event, at)
+            # Remember a move only once it is committed.
+            if result is not None:
+                if result.moved:
+                    assert result.at is not None
+                    self._remember(job_id, (target, result.version, result.at))
+                return result
             # Another worker moved the job between our read and our write: judge again.
         raise ConcurrentUpdate(
             job_id, found, target, None, self.lifecycle.next_map[found], wanted, self.attempts
         )
+
+    def _remember(self, job_id: str, seen: tuple[JobStatus, int, datetime]) -> None:
+        if self._cache_size <= 0:
+            return
+        if len(self._known) >= self._cache_size and job_id not in self._known:
+            # Forget the oldest entry; a forgotten job only costs one read on its next move.
+            del self._known[next(iter(self._known))]
+        self._known[job_id] = seen
+
+    def _try_move(
+        self,
+        conn: Connection,
+        job_id: str,
+        seen: tuple[JobStatus, int, datetime],
+        target: JobStatus,
+        wanted: JobStatus | None,
+        reason: str | None,
+        actor: str | None,
+        context: Mapping[str, object] | None,
+        *,
+        judge_only_legal: bool = False,
+    ) -> TransitionResult | None:
+        """Judge the move from ``seen`` and apply it; None when the version moved on.
+
+        With ``judge_only_legal`` (a remembered, unconfirmed status) anything but a legal move
+        returns None, so that repeats and refusals are only ever reported from a fresh read.
+        """
+        found, version_read, updated_at = seen
+        if found is target:
+            if judge_only_legal:
+                return None
+            return TransitionResult(job_id, found, target, False, version_read)
+        if wanted is not None and found is not wanted:
+            if judge_only_legal:
+                return None
+            raise ConcurrentUpdate(
+                job_id, found, target, None, self.lifecycle.next_map[found], wanted, 1
+            )
+        verdict = self.lifecycle.explain(found, target, job_id=job_id, context=context)
+        if verdict.kind is not VerdictKind.LEGAL:
+            if judge_only_legal:
+                return None
+            error = verdict.error(job_id)
+            assert error is not None
+            raise error
+        assert verdict.event is not None
+        # Clocks of different workers may disagree; a history never goes back in time.
+        at = max(_now(), updated_at)
+        stored_at = self._time(at)
+        version = version_read + 1
+        updated = conn.execute(
+            _COMPARE_AND_SET,
+            {
+                "b_job_id": job_id,
+                "b_version": version_read,
+                "b_status": int(target),
+                "b_new_version": version,
+                "b_at": stored_at,
+            },
+        )
+        if updated.rowcount != 1:
+            return None
+        conn.execute(
+            _ADD_MOVE,
+            {
+                "job_id": job_id,
+                "seq": version,
+                "source": int(found),
+                "target": int(target),
+                "event": verdict.event,
+                "at": stored_at,
+                "reason": reason,
+                "actor": actor,
+            },
+        )
+        return TransitionResult(job_id, found, target, True, version, verdict.event, at)
 
     # -- the in-memory Job ----------------------------------------------------------------------
 
@@ -617,6 +702,7 @@ class JobStore:
                     job.job_id, m.source, m.target, m.event, self.lifecycle.next_map[m.source]
                 )
         stored_labels = _labels(labels)
+        self._known.pop(job.job_id, None)
         with self._transaction(write=True) as conn:
             row = conn.execute(
                 sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)

@@ -306,6 +306,42 @@ def test_postgres_url_without_driver_uses_psycopg() -> None:
         assert JobStore(url).url.drivername == "postgresql+psycopg"
 
 
+def test_remembered_status_that_went_stale_is_judged_again(store_url: str) -> None:
+    """A worker whose remembered status is out of date moves from the status actually stored."""
+    mine, other = JobStore(store_url), JobStore(store_url)
+    mine.create_schema()
+    mine.create("j-1")
+    other.transition("j-1", S.SUBMIT_TRYING)
+    result = mine.transition("j-1", S.KILLING)
+    assert (result.source, result.version) == (S.SUBMIT_TRYING, 2)
+    assert [m.source for m in mine.history("j-1")] == [S.INIT, S.SUBMIT_TRYING]
+    mine.close()
+    other.close()
+
+
+def test_remembered_status_never_excuses_an_illegal_move(store_url: str) -> None:
+    """A move legal from the remembered status but not from the stored one is refused."""
+    mine, other = JobStore(store_url), JobStore(store_url)
+    mine.create_schema()
+    mine.create("j-1")
+    other.transition("j-1", S.CHECK_INIT)
+    with pytest.raises(IllegalTransition, match=r"cannot move CHECK_INIT\(18\) → IMAGE_CREAT"):
+        mine.transition("j-1", S.IMAGE_CREATING)
+    assert mine.get("j-1").version == 1
+    mine.close()
+    other.close()
+
+
+def test_remembered_versions_are_bounded() -> None:
+    """The store remembers at most ``cache_size`` jobs, forgetting the oldest first."""
+    store = JobStore("sqlite://", cache_size=2)
+    store.create_schema()
+    for job_id in ("a", "b", "c"):
+        store.create(job_id)
+    assert list(store._known) == ["b", "c"]
+    store.close()
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(list(S)), max_size=25))
 def test_store_and_job_agree(targets: list[JobStatus]) -> None:
@@ -336,7 +372,8 @@ def test_store_and_job_agree(targets: list[JobStatus]) -> None:
 def pg_store(postgres_server: PostgresServer) -> Iterator[JobStore]:
     from conftest import fresh_postgres_url
 
-    s = JobStore(fresh_postgres_url(postgres_server), attempts=3)
+    # No remembered versions: every attempt is one read and one compare-and-set.
+    s = JobStore(fresh_postgres_url(postgres_server), attempts=3, cache_size=0)
     s.create_schema()
     yield s
     s.close()
