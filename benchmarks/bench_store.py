@@ -201,7 +201,7 @@ def sqlite_url() -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--moves", type=int, default=500, help="moves per worker (default 500)")
+    parser.add_argument("--moves", type=int, default=1000, help="moves per worker (default 1000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (default 3)")
     parser.add_argument(
         "--backend", choices=["sqlite", "postgresql", "both"], default="both", help="default both"
