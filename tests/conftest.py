@@ -33,18 +33,6 @@ def postgres_server() -> Iterator[PostgresServer]:
         unavailable(f"cannot start PostgreSQL: {exc}; {INSTALL_HINT}")
 
 
-def fresh_postgres_url(server: PostgresServer) -> str:
-    """The server's URL after emptying its ``public`` schema, so each test starts clean."""
-    import psycopg
-
-    with psycopg.connect(
-        host=str(server.root), port=server.port, user="postgres", dbname="postgres"
-    ) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    return server.url
-
-
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)],
 )
@@ -53,4 +41,4 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'jobs.db'}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return fresh_postgres_url(server)
+    return server.fresh_url()

@@ -79,6 +79,17 @@ class PostgresServer:
         """A SQLAlchemy URL for the ``postgres`` database as the ``postgres`` superuser."""
         return f"postgresql+psycopg://postgres@/postgres?host={self.root}&port={self.port}"
 
+    def fresh_url(self) -> str:
+        """:attr:`url` after emptying the ``public`` schema, so each test starts clean."""
+        import psycopg
+
+        with psycopg.connect(
+            host=str(self.root), port=self.port, user="postgres", dbname="postgres"
+        ) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+        return self.url
+
     def _run(self, argv: Sequence[str]) -> None:
         command = [str(self.bin_dir / argv[0]), *argv[1:]]
         if self._as_postgres:

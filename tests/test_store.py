@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -267,7 +268,7 @@ def test_missing_schema(store_url: str) -> None:
     store.close()
 
 
-def test_unreachable_sqlite_file(tmp_path: object) -> None:
+def test_unreachable_sqlite_file() -> None:
     """A SQLite file in a directory that does not exist is reported with its URL."""
     store = JobStore("/nonexistent/dir/jobs.db")
     with pytest.raises(StoreUnavailable, match="cannot use the job store at sqlite:////nonexist"):
@@ -370,10 +371,8 @@ def test_store_and_job_agree(targets: list[JobStatus]) -> None:
 
 @pytest.fixture
 def pg_store(postgres_server: PostgresServer) -> Iterator[JobStore]:
-    from conftest import fresh_postgres_url
-
     # No remembered versions: every attempt is one read and one compare-and-set.
-    s = JobStore(fresh_postgres_url(postgres_server), attempts=3, cache_size=0)
+    s = JobStore(postgres_server.fresh_url(), attempts=3, cache_size=0)
     s.create_schema()
     yield s
     s.close()
@@ -424,3 +423,29 @@ def test_endless_races_end_in_concurrent_update(pg_store: JobStore) -> None:
     assert info.value.attempts == 3
     assert pg_store.get("j-1").version == 3
     other.close()
+
+
+# -- the PostgreSQL the tests start ---------------------------------------------------------------
+
+
+def test_missing_postgres_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With CI=true a PostgreSQL that cannot start fails the test; elsewhere it skips."""
+    import conftest
+
+    monkeypatch.setattr(conftest, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI=true and initdb was not found"):
+        conftest.unavailable("initdb was not found")
+    monkeypatch.setattr(conftest, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="initdb was not found"):
+        conftest.unavailable("initdb was not found")
+
+
+def test_server_without_binaries_names_the_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without initdb and pg_ctl the helper says to install Debian's postgresql package."""
+    import pgserver
+
+    monkeypatch.setattr(pgserver, "find_bin_dir", lambda: None)
+    with pytest.raises(pgserver.PostgresUnavailable, match="apt-get install postgresql"):
+        pgserver.PostgresServer(tmp_path)
