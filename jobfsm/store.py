@@ -4,13 +4,16 @@ Every move is judged by the same lifecycle rules and guards as :class:`~jobfsm.m
 applied as one compare-and-set on the job's version together with its history row, in one
 transaction::
 
-    UPDATE jobs SET status = :target, version = version + 1, updated_at = :at
+    UPDATE jobs SET status = :target, version = :version_read + 1, updated_at = :at
      WHERE job_id = :job_id AND version = :version_read
 
 When another worker moved the job first, the update matches no row; the store reads the job again
-and judges the move from the status it finds (see :meth:`JobStore.transition`). ``version`` counts
-the history rows, and the history row of a move has ``seq`` equal to the version it produced, so a
-lost update would also break the history's primary key.
+and judges the move from the status it finds (see :meth:`JobStore.transition`). A store remembers
+the version it last committed or read of each job, so a worker that keeps moving its own jobs
+skips the read: the compare-and-set proves the remembered status is still the stored one.
+
+``version`` counts the history rows, and the history row of a move has ``seq`` equal to the version
+it produced, so a lost update would also break the history's primary key.
 
 Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 """
@@ -265,6 +268,7 @@ class JobStore:
 
     SQLite runs in WAL mode with a busy timeout, and every writer takes the write lock up front
     (``BEGIN IMMEDIATE``), so workers in several processes wait for each other instead of failing.
+    One store may be shared by the threads of a process; each process opens its own.
 
     >>> store = JobStore("sqlite://")
     >>> store.create_schema()
@@ -557,8 +561,17 @@ class JobStore:
                     # What this store last committed or read: if the job is still at that
                     # version, the status is known and the read can be skipped. The
                     # compare-and-set proves it; any doubt falls through to a read.
-                    result = self._try_move(conn, job_id, known, target, wanted, reason, actor,
-                                            context, judge_only_legal=True)  # fmt: skip
+                    result = self._try_move(
+                        conn,
+                        job_id,
+                        known,
+                        target,
+                        wanted,
+                        reason,
+                        actor,
+                        context,
+                        judge_only_legal=True,
+                    )
                     known = None
                 if result is None:
                     row = conn.execute(_READ_FOR_MOVE, {"job_id": job_id}).first()
@@ -587,7 +600,10 @@ class JobStore:
             return
         if len(self._known) >= self._cache_size and job_id not in self._known:
             # Forget the oldest entry; a forgotten job only costs one read on its next move.
-            del self._known[next(iter(self._known))]
+            # pop with a default: another thread of this store may have just removed it.
+            oldest = next(iter(self._known), None)
+            if oldest is not None:
+                self._known.pop(oldest, None)
         self._known[job_id] = seen
 
     def _try_move(
