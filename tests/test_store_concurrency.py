@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import random
 import signal
+import threading
 import time
 from collections import Counter
 from multiprocessing.synchronize import Event as EventType
@@ -157,4 +159,35 @@ def test_sigkill_mid_transaction_leaves_no_half_move(store_url: str, where: str)
     # The dead worker's lock is gone: the next move goes through.
     assert store.transition("j-1", S.KILLING).version == 2
     assert check_consistent(store, S.WAITING) == 2
+    store.close()
+
+
+def test_threads_share_one_store(store_url: str) -> None:
+    """Threads sharing one store keep every history consistent and lose no update."""
+    store = JobStore(store_url)
+    store.create_schema()
+    job_ids = [f"job-{i}" for i in range(5)]
+    for job_id in job_ids:
+        store.create(job_id)
+    moved: list[int] = []
+
+    def run(seed: int) -> None:
+        rng = random.Random(seed)
+        count = 0
+        for _ in range(300):
+            job_id = rng.choice(job_ids)
+            status = store.get(job_id).status
+            onward = [s for s in DEFAULT_LIFECYCLE.allowed_next(status) if s.is_active]
+            # Another thread may have moved the job since the read: then the move may be refused.
+            with contextlib.suppress(IllegalTransition):
+                count += store.transition(job_id, rng.choice(onward or list(S))).moved
+        moved.append(count)
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(moved) == 4
+    assert check_consistent(store) == sum(moved) > 0
     store.close()
