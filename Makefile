@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: demo test lint typecheck unit system-deps bench clean diagrams
+.PHONY: demo test lint typecheck unit system-deps bench bench-store clean diagrams
 
 demo: $(STAMP) system-deps
 	$(BIN)/jobfsm demo
@@ -33,14 +33,20 @@ $(STAMP): pyproject.toml
 		{ echo "jobfsm needs Python >= 3.10; set PYTHON=python3.x" >&2; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sql]'
 	touch $@
 
 # Debian packages the diagrams (and their tests) need, installed only when missing.
+# PostgreSQL: the store's tests and benchmark start their own throwaway server with initdb and
+# pg_ctl, which Debian keeps off PATH in /usr/lib/postgresql/<version>/bin.
 system-deps:
 	@command -v dot >/dev/null 2>&1 || { \
 		echo "installing graphviz (the dot binary)"; \
 		$(APT) update -qq && $(APT) install -y -qq graphviz >/dev/null; }
+	@{ command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; } || \
+		ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		echo "installing postgresql (initdb, pg_ctl)"; \
+		$(APT) update -qq && $(APT) install -y -qq postgresql >/dev/null; }
 
 # The committed pictures of the lifecycle (a test fails when the DOT or Mermaid goes stale).
 diagrams: $(STAMP) system-deps
@@ -49,6 +55,10 @@ diagrams: $(STAMP) system-deps
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_check.py
+
+# Validated store transitions per second vs a bare UPDATE + INSERT, on SQLite and PostgreSQL.
+bench-store: $(STAMP) system-deps
+	$(BIN)/python benchmarks/bench_store.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

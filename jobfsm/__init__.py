@@ -8,17 +8,26 @@ True
 <JobStatus.SUBMIT_TRYING: 4>
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from jobfsm.errors import (
     BadLogLine,
     CallbackError,
     CheckFailure,
+    ConcurrentUpdate,
     DiagramInputError,
     GraphvizNotFound,
     GuardRejected,
     IllegalTransition,
     InvalidLifecycle,
+    JobExists,
     JobFSMError,
+    JobNotFound,
+    MissingExtra,
     SnapshotError,
+    StoreUnavailable,
     TransitionRejected,
     UnknownEvent,
     UnknownStatus,
@@ -67,6 +76,9 @@ from jobfsm.validate import (
     validate_history,
 )
 
+if TYPE_CHECKING:
+    from jobfsm.store import JobRecord, JobStore, TransitionResult
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -75,6 +87,7 @@ __all__ = [
     "BadLogLine",
     "CallbackError",
     "CheckFailure",
+    "ConcurrentUpdate",
     "DiagramInputError",
     "Edge",
     "Event",
@@ -86,16 +99,21 @@ __all__ = [
     "Inference",
     "InvalidLifecycle",
     "Job",
+    "JobExists",
     "JobFSMError",
     "JobFinished",
     "JobMachine",
+    "JobNotFound",
+    "JobRecord",
     "JobStatus",
+    "JobStore",
     "LateObservation",
     "Lifecycle",
     "Listener",
     "LogFormat",
     "LogReport",
     "LogViolation",
+    "MissingExtra",
     "Mode",
     "Move",
     "MoveRequest",
@@ -108,11 +126,13 @@ __all__ = [
     "SnapshotError",
     "Step",
     "StepKind",
+    "StoreUnavailable",
     "TrackedMove",
     "TrackedViolation",
     "Tracker",
     "TrackerCounts",
     "TransitionRejected",
+    "TransitionResult",
     "UnknownEvent",
     "UnknownStatus",
     "UnreadableLog",
@@ -125,3 +145,15 @@ __all__ = [
     "read_log",
     "validate_history",
 ]
+
+# The store needs the optional `sql` extra (SQLAlchemy): it is imported on first use, so the core
+# works without it and `from jobfsm import JobStore` explains what to install.
+_STORE_NAMES = frozenset({"JobRecord", "JobStore", "TransitionResult"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _STORE_NAMES:
+        from jobfsm import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module 'jobfsm' has no attribute {name!r}")

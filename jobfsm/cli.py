@@ -8,23 +8,35 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from jobfsm import diagram as diagrams
-from jobfsm.errors import DiagramInputError, JobFSMError, UnknownStatus
+from jobfsm.errors import (
+    DiagramInputError,
+    JobExists,
+    JobFSMError,
+    TransitionRejected,
+    UnknownStatus,
+)
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE
 from jobfsm.logs import LogFormat, LogReport, ObservationLog, check_log, count_moves, read_log
 from jobfsm.machine import Job
 from jobfsm.simulate import Simulation, write_log
 from jobfsm.status import JobStatus
 from jobfsm.validate import validate_history
+
+if TYPE_CHECKING:
+    from jobfsm.store import JobRecord, JobStore
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
 
@@ -540,6 +552,222 @@ def render(
     )
     emit_diagram(drawing, fmt, out)
     return EXIT_OK
+
+
+# -- the job store (needs the `sql` extra; imported only when a store command runs) -------------
+
+_DURATION_PART = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """A duration such as ``90s``, ``10m``, ``2h``, ``1d`` or ``1h30m``.
+
+    >>> parse_duration("1h30m")
+    datetime.timedelta(seconds=5400)
+    """
+    compact = text.strip().lower()
+    parts = _DURATION_PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise ValueError(
+            f"{text!r} is not a duration; use a number with s, m, h or d, such as 90s, 10m, 2h, "
+            "1d or 1h30m"
+        )
+    return sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
+
+
+class DurationParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A duration read with :func:`parse_duration`."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class LabelParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A ``key=value`` label."""
+
+    name = "key=value"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        key, sep, val = str(value).partition("=")
+        if not sep or not key:
+            self.fail(f"{value!r} is not a label; use key=value, such as team=vision", param, ctx)
+        return key, val
+
+
+@contextmanager
+def open_store(url: str) -> Iterator[JobStore]:
+    """The store at ``url``, closed afterwards (MissingExtra when the extra is not installed)."""
+    from jobfsm.store import JobStore
+
+    store = JobStore(url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _when(record_time: Any) -> str:
+    return str(record_time.isoformat(timespec="seconds"))
+
+
+def _records(records: Sequence[JobRecord], fmt: str) -> None:
+    if fmt == "json":
+        emit_json([r.to_dict() for r in records])
+        return
+    click.echo(
+        table(
+            ["job", "status", "version", "since", "labels"],
+            (
+                (
+                    r.job_id,
+                    r.status,
+                    r.version,
+                    _when(r.updated_at),
+                    ",".join(f"{k}={v}" for k, v in sorted(r.labels.items())),
+                )
+                for r in records
+            ),
+        )
+    )
+
+
+@cli.group()
+def store() -> None:
+    """Jobs kept in SQLite or PostgreSQL and shared by many workers (needs jobfsm[sql]).
+
+    URL is a SQLite file path, sqlite:///path/to/jobs.db, or
+    postgresql+psycopg://user:password@host/dbname. Exit codes: 0 ok; 1 a move or create was
+    refused, or stale jobs were found; 2 usage, an unknown job or an unusable store.
+    """
+
+
+@store.command("init")
+@click.argument("url")
+def store_init(url: str) -> int:
+    """Create the store's tables in URL (tables that exist are kept)."""
+    with open_store(url) as s:
+        s.create_schema()
+        click.echo(f"jobfsm store ready at {s!r}")
+    return EXIT_OK
+
+
+@store.command("create")
+@click.argument("url")
+@click.argument("job_id")
+@click.option("--status", type=STATUS, default="INIT", show_default=True)
+@click.option("--label", "labels", type=LabelParam(), multiple=True, help="key=value, repeatable")
+def store_create(url: str, job_id: str, status: JobStatus, labels: tuple[tuple[str, str]]) -> int:
+    """Start tracking JOB_ID in the store (exit 1 when it is already there)."""
+    with open_store(url) as s:
+        try:
+            record = s.create(job_id, status, dict(labels) if labels else None)
+        except JobExists as exc:
+            click.echo(f"jobfsm: refused: {exc}", err=True)
+            return EXIT_INVALID
+    click.echo(f"created job {record.job_id} in {record.status}")
+    return EXIT_OK
+
+
+@store.command("move")
+@click.argument("url")
+@click.argument("job_id")
+@click.argument("target", metavar="STATUS", type=STATUS)
+@click.option("--expected", type=STATUS, help="Refuse unless the job is in this status now.")
+@click.option("--reason", help="Kept in the history.")
+@click.option("--actor", help="Who moved the job; kept in the history.")
+def store_move(
+    url: str,
+    job_id: str,
+    target: JobStatus,
+    expected: JobStatus | None,
+    reason: str | None,
+    actor: str | None,
+) -> int:
+    """Move JOB_ID to the observed STATUS (exit 1 when the lifecycle refuses the move)."""
+    with open_store(url) as s:
+        try:
+            result = s.transition(job_id, target, expected=expected, reason=reason, actor=actor)
+        except TransitionRejected as exc:
+            click.echo(f"jobfsm: refused: {exc}", err=True)
+            return EXIT_INVALID
+    if result.moved:
+        click.echo(
+            f"job {job_id}: {result.source} → {result.target} by {result.event!r} "
+            f"(version {result.version})"
+        )
+    else:
+        click.echo(f"job {job_id}: already {result.target}; nothing to do")
+    return EXIT_OK
+
+
+@store.command("show")
+@click.argument("url")
+@click.argument("job_id")
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+def store_show(url: str, job_id: str, fmt: str) -> int:
+    """Show JOB_ID's status and its history."""
+    with open_store(url) as s:
+        record = s.get(job_id)
+        moves = s.history(job_id)
+    if fmt == "json":
+        emit_json({**record.to_dict(), "history": [m.to_dict() for m in moves]})
+        return EXIT_OK
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(record.labels.items())) or "none"
+    click.echo(
+        f"job {record.job_id}: {record.status} since {_when(record.updated_at)}, "
+        f"version {record.version}, created {_when(record.created_at)}, labels {labels}"
+    )
+    if moves:
+        click.echo()
+        click.echo(
+            table(
+                ["seq", "at", "source", "target", "event", "reason", "actor"],
+                (
+                    (i, _when(m.at), m.source, m.target, m.event, m.reason or "", m.actor or "")
+                    for i, m in enumerate(moves, 1)
+                ),
+            )
+        )
+    return EXIT_OK
+
+
+@store.command("list")
+@click.argument("url")
+@click.option("--status", "statuses_", type=STATUS, multiple=True, help="Repeatable.")
+@click.option("--active", is_flag=True, help="Only jobs that can still move.")
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many jobs.")
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+def store_list(
+    url: str, statuses_: tuple[JobStatus, ...], active: bool, limit: int | None, fmt: str
+) -> int:
+    """List stored jobs by id, optionally only some statuses or only active jobs."""
+    with open_store(url) as s:
+        records = s.list(status=statuses_ or None, active=True if active else None, limit=limit)
+    _records(records, fmt)
+    return EXIT_OK
+
+
+@store.command("stale")
+@click.argument("url")
+@click.option("--status", type=STATUS, required=True, help="For example KILLING.")
+@click.option(
+    "--older-than", type=DurationParam(), required=True, help="Such as 90s, 10m, 2h or 1d."
+)
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) -> int:
+    """List jobs in --status for longer than --older-than (exit 1 when there are any)."""
+    with open_store(url) as s:
+        records = s.stale(status, older_than)
+    _records(records, fmt)
+    return EXIT_INVALID if records else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

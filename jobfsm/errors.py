@@ -16,13 +16,18 @@ __all__ = [
     "BadLogLine",
     "CallbackError",
     "CheckFailure",
+    "ConcurrentUpdate",
     "DiagramInputError",
     "GraphvizNotFound",
     "GuardRejected",
     "IllegalTransition",
     "InvalidLifecycle",
+    "JobExists",
     "JobFSMError",
+    "JobNotFound",
+    "MissingExtra",
     "SnapshotError",
+    "StoreUnavailable",
     "TransitionRejected",
     "UnknownEvent",
     "UnknownStatus",
@@ -395,3 +400,129 @@ class UnreadableLog(JobFSMError):
     @property
     def message(self) -> str:
         return f"cannot read status log {self.source}: {self.reason}"
+
+
+class ConcurrentUpdate(TransitionRejected):
+    """A stored job that another worker moved under this one; nothing was written.
+
+    Raised when the caller's ``expected`` status is not the one found, or when the
+    compare-and-set lost the race ``attempts`` times in a row.
+
+    Attributes:
+        expected: the status the caller believed the job was in (None when it did not say).
+        attempts: how many compare-and-set attempts were made.
+    """
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            job_id: str | None,
+            source: JobStatus,
+            target: JobStatus | None,
+            event: str | None,
+            allowed: frozenset[JobStatus],
+            expected: JobStatus | None,
+            attempts: int,
+            /,
+        ) -> None: ...
+
+    @property
+    def expected(self) -> JobStatus | None:
+        return self.args[5]  # type: ignore[no-any-return]
+
+    @property
+    def attempts(self) -> int:
+        return self.args[6]  # type: ignore[no-any-return]
+
+    @property
+    def message(self) -> str:
+        target = _status(self.target)
+        if self.expected is not None and self.expected != self.source:
+            return (
+                f"{self._subject()}expected {_status(self.expected)} but found "
+                f"{_status(self.source)}, so the move to {target} was not applied; read the job "
+                "again and decide from its current status"
+            )
+        return (
+            f"{self._subject()}other workers moved the job {self.attempts} times while it was "
+            f"being moved to {target} (last found {_status(self.source)}); try again"
+        )
+
+
+class JobNotFound(JobFSMError, LookupError):
+    """A job id the store does not hold.
+
+    Attributes:
+        job_id: the id that was asked for.
+    """
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+    @property
+    def message(self) -> str:
+        return f"job {self.job_id!r} is not in the store; create it first (`jobfsm store create`)"
+
+
+class JobExists(JobFSMError):
+    """A create for a job id the store already holds; the stored job was left as it was.
+
+    Attributes:
+        job_id: the id that was asked for.
+        status: the status the stored job is in.
+    """
+
+    def __init__(self, job_id: str, status: JobStatus) -> None:
+        super().__init__(job_id, status)
+        self.job_id = job_id
+        self.status = status
+
+    @property
+    def message(self) -> str:
+        return (
+            f"job {self.job_id!r} is already in the store (now {_status(self.status)}); "
+            "move it instead, or create the re-run under a new id"
+        )
+
+
+class StoreUnavailable(JobFSMError):
+    """A job store that cannot be opened or used: bad URL, unreachable server, no schema.
+
+    Attributes:
+        url: the database URL with any password masked.
+        problem: what went wrong, in a phrase.
+    """
+
+    def __init__(self, url: str, problem: str) -> None:
+        super().__init__(url, problem)
+        self.url = url
+        self.problem = problem
+
+    @property
+    def message(self) -> str:
+        return f"cannot use the job store at {self.url}: {self.problem}"
+
+
+class MissingExtra(JobFSMError, ImportError):
+    """An optional feature whose dependencies are not installed.
+
+    Attributes:
+        feature: what was asked for, for example ``"the job store"``.
+        extra: the extra that installs it, for example ``"sql"``.
+        missing: the module that could not be imported.
+    """
+
+    def __init__(self, feature: str, extra: str, missing: str) -> None:
+        super().__init__(feature, extra, missing)
+        self.feature = feature
+        self.extra = extra
+        self.missing = missing
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.feature} needs {self.missing}, which is not installed; "
+            f"run: pip install 'jobfsm[{self.extra}]'"
+        )

@@ -1,0 +1,826 @@
+"""A persistent job store shared by many workers: SQLite by default, PostgreSQL across machines.
+
+Every move is judged by the same lifecycle rules and guards as :class:`~jobfsm.machine.Job`, then
+applied as one compare-and-set on the job's version together with its history row, in one
+transaction::
+
+    UPDATE jobs SET status = :target, version = :version_read + 1, updated_at = :at
+     WHERE job_id = :job_id AND version = :version_read
+
+When another worker moved the job first, the update matches no row; the store reads the job again
+and judges the move from the status it finds (see :meth:`JobStore.transition`). A store remembers
+the version it last committed or read of each job, so a worker that keeps moving its own jobs
+skips the read: the compare-and-set proves the remembered status is still the stored one.
+
+``version`` counts the history rows, and the history row of a move has ``seq`` equal to the version
+it produced, so a lost update would also break the history's primary key.
+
+Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final, NamedTuple
+
+from jobfsm.errors import (
+    ConcurrentUpdate,
+    IllegalTransition,
+    JobExists,
+    JobNotFound,
+    MissingExtra,
+    StoreUnavailable,
+)
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
+from jobfsm.machine import Job, Move
+from jobfsm.status import JobStatus
+
+try:
+    import sqlalchemy as sa
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.engine import URL, Connection, Engine, make_url
+    from sqlalchemy.pool import StaticPool
+except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
+    raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
+
+__all__ = ["JobRecord", "JobStore", "TransitionResult", "metadata"]
+
+_UTC = timezone.utc
+
+#: How many compare-and-set attempts :meth:`JobStore.transition` makes before giving up.
+DEFAULT_ATTEMPTS: Final = 16
+#: How many jobs a store remembers the last known version of (see ``cache_size``).
+DEFAULT_CACHE_SIZE: Final = 10_000
+#: How long a SQLite writer waits for the write lock before failing, in seconds.
+SQLITE_BUSY_TIMEOUT: Final = 60.0
+#: How long to wait for a PostgreSQL server to accept a connection, in seconds.
+CONNECT_TIMEOUT: Final = 10
+
+metadata = sa.MetaData()
+
+jobs_table = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("job_id", sa.String(255), primary_key=True),
+    sa.Column("status", sa.SmallInteger, nullable=False),
+    # The number of committed moves; the compare-and-set token.
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # When the job entered its current status (a repeated observation does not touch it).
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("labels", sa.JSON, nullable=True),
+    sa.Index("ix_jobs_status_updated", "status", "updated_at"),
+)
+
+history_table = sa.Table(
+    "history",
+    metadata,
+    sa.Column("job_id", sa.String(255), sa.ForeignKey("jobs.job_id"), primary_key=True),
+    # 1 for the first move; equals the job's version right after the move.
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("source", sa.SmallInteger, nullable=False),
+    sa.Column("target", sa.SmallInteger, nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(255), nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A stored job as read: its status, version (number of moves), times and labels."""
+
+    job_id: str
+    status: JobStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form (codes as ints, times as ISO 8601)."""
+        return {
+            "job_id": self.job_id,
+            "status": int(self.status),
+            "status_name": self.status.name,
+            "version": self.version,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "labels": dict(self.labels),
+        }
+
+
+class TransitionResult(NamedTuple):
+    """What :meth:`JobStore.transition` did.
+
+    ``moved`` is False for a repeated observation (the job was already in ``target``); then
+    ``event`` and ``at`` are None and ``version`` is the unchanged version.
+    """
+
+    job_id: str
+    source: JobStatus
+    target: JobStatus
+    moved: bool
+    version: int
+    event: str | None = None
+    at: datetime | None = None
+
+
+_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def mask_url(url: str | URL) -> str:
+    """``url`` as text with its password replaced by ``***``.
+
+    >>> mask_url("postgresql+psycopg://sched:s3cret@db.example:5432/jobs")
+    'postgresql+psycopg://sched:***@db.example:5432/jobs'
+    """
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return _PASSWORD_IN_TEXT.sub(r"\1***@", url)
+
+
+def _store_url(url: str | Path | URL) -> URL:
+    """Read a store URL: a SQLite file path, ``sqlite:///…`` or ``postgresql[+psycopg]://…``."""
+    if isinstance(url, URL):
+        parsed = url
+    else:
+        text = str(url)
+        if "://" not in text:
+            return URL.create("sqlite", database=str(Path(text).expanduser().absolute()))
+        try:
+            parsed = make_url(text)
+        except (sa.exc.ArgumentError, ValueError):
+            raise StoreUnavailable(
+                mask_url(text),
+                "not a database URL; give a file path, sqlite:///path/to/jobs.db or "
+                "postgresql+psycopg://user:password@host/dbname",
+            ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        # psycopg 3 is the driver the extra installs; SQLAlchemy's default would be psycopg2.
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed
+    raise StoreUnavailable(
+        mask_url(parsed),
+        f"the {parsed.drivername!r} backend is not supported; use sqlite:///path/to/jobs.db "
+        "or postgresql+psycopg://user:password@host/dbname",
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite keeps no time zone; every time the store writes is UTC.
+    return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(_UTC)
+
+
+def _record(row: Any) -> JobRecord:
+    return JobRecord(
+        row.job_id,
+        JobStatus(row.status),
+        row.version,
+        _utc(row.created_at),
+        _utc(row.updated_at),
+        dict(row.labels or {}),
+    )
+
+
+def _move(row: Any) -> Move:
+    return Move(
+        JobStatus(row.source),
+        JobStatus(row.target),
+        row.event,
+        _utc(row.at),
+        row.reason,
+        row.actor,
+    )
+
+
+def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
+    if labels is None:
+        return None
+    if not isinstance(labels, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise ValueError(f"labels must map strings to strings, got {labels!r}")
+    return dict(labels)
+
+
+_JOB_COLUMNS = (
+    jobs_table.c.job_id,
+    jobs_table.c.status,
+    jobs_table.c.version,
+    jobs_table.c.created_at,
+    jobs_table.c.updated_at,
+    jobs_table.c.labels,
+)
+
+# Built once with bound parameters: constructing a statement per call costs more than the
+# database round trip on SQLite.
+_READ_FOR_MOVE = sa.select(
+    jobs_table.c.status, jobs_table.c.version, jobs_table.c.updated_at
+).where(jobs_table.c.job_id == sa.bindparam("job_id"))
+_COMPARE_AND_SET = (
+    jobs_table.update()
+    .where(
+        jobs_table.c.job_id == sa.bindparam("b_job_id"),
+        jobs_table.c.version == sa.bindparam("b_version"),
+    )
+    .values(
+        status=sa.bindparam("b_status"),
+        version=sa.bindparam("b_new_version"),
+        updated_at=sa.bindparam("b_at"),
+    )
+)
+_ADD_MOVE = history_table.insert()
+
+
+class JobStore:
+    """Jobs kept in a database that many workers share, every move validated by the lifecycle.
+
+    Args:
+        url: a SQLite file path, ``sqlite:///path/to/jobs.db`` (``sqlite://`` keeps the jobs in
+            memory, for tests), or ``postgresql+psycopg://user:password@host/dbname``.
+        lifecycle: the rules every move is judged by; the ModelArts lifecycle by default.
+        attempts: how many times a move that lost a race is judged again before
+            :class:`ConcurrentUpdate` is raised.
+        cache_size: how many jobs' last known (status, version) to remember. A worker that moves
+            a job it moved or read before skips the read: the compare-and-set on the version
+            proves the remembered status is still current, and on a mismatch the job is read and
+            judged again. 0 reads before every move.
+
+    Raises:
+        StoreUnavailable: the URL cannot be read or names an unsupported backend.
+
+    SQLite runs in WAL mode with a busy timeout, and every writer takes the write lock up front
+    (``BEGIN IMMEDIATE``), so workers in several processes wait for each other instead of failing.
+    One store may be shared by the threads of a process; each process opens its own.
+
+    >>> store = JobStore("sqlite://")
+    >>> store.create_schema()
+    >>> store.create("train-1").status
+    <JobStatus.INIT: 1>
+    >>> store.transition("train-1", JobStatus.SUBMIT_TRYING).moved
+    True
+    >>> store.transition("train-1", "SUBMIT_TRYING").moved  # a repeated observation
+    False
+    >>> store.transition("train-1", JobStatus.COMPLETED)
+    Traceback (most recent call last):
+    ...
+    jobfsm.errors.IllegalTransition: job train-1: cannot move SUBMIT_TRYING(4) → COMPLETED(10); ...
+    >>> [(m.source.name, m.target.name, m.event) for m in store.history("train-1")]
+    [('INIT', 'SUBMIT_TRYING', 'submit')]
+    >>> store.close()
+    """
+
+    def __init__(
+        self,
+        url: str | Path | URL,
+        *,
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        attempts: int = DEFAULT_ATTEMPTS,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
+        if attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {attempts}")
+        self.lifecycle = lifecycle
+        self.attempts = attempts
+        self._cache_size = cache_size
+        # job id -> (status, version, updated_at) this store last committed or read, oldest
+        # first; only ever a hint that the compare-and-set confirms.
+        self._known: dict[str, tuple[JobStatus, int, datetime]] = {}
+        self.url = _store_url(url)
+        self.backend = "postgresql" if self.url.get_backend_name() == "postgresql" else "sqlite"
+        self.engine = self._make_engine()
+        # A writer's connections carry this option, so that SQLite takes the lock up front.
+        self._writer = self.engine.execution_options(jobfsm_write=True)
+
+    def __repr__(self) -> str:
+        return f"<JobStore {mask_url(self.url)}>"
+
+    def _make_engine(self) -> Engine:
+        if self.backend == "postgresql":
+            return sa.create_engine(
+                self.url, connect_args={"connect_timeout": CONNECT_TIMEOUT}, pool_pre_ping=True
+            )
+        memory = self.url.database in (None, "", ":memory:")
+        if memory:
+            # One in-memory database only exists on one connection: share it.
+            engine = sa.create_engine(
+                self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            engine = sa.create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+        sa_event.listen(engine, "connect", _sqlite_connect)
+        sa_event.listen(engine, "begin", _sqlite_begin)
+        return engine
+
+    def close(self) -> None:
+        """Close the store's connections (a closed store reconnects when used again)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- connections ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+        engine = self._writer if write else self.engine
+        try:
+            with engine.begin() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+        except sa.exc.ProgrammingError as exc:
+            # PostgreSQL reports a missing table as a programming error.
+            if "jobs" in str(exc.orig) or "history" in str(exc.orig):
+                raise self._unavailable(exc) from exc
+            raise
+
+    def _unavailable(self, exc: sa.exc.DBAPIError) -> StoreUnavailable:
+        text = str(exc.orig).strip()
+        if "no such table" in text or ("does not exist" in text and "relation" in text):
+            problem = (
+                "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) first"
+            )
+        else:
+            first = text.splitlines()[0] if text else type(exc.orig).__name__
+            problem = f"{first} ({type(exc.orig).__name__})"
+        return StoreUnavailable(mask_url(self.url), problem)
+
+    def create_schema(self) -> None:
+        """Create the ``jobs`` and ``history`` tables; tables that exist are left alone.
+
+        Raises:
+            StoreUnavailable: the database cannot be reached or opened.
+        """
+        with self._transaction(write=True) as conn:
+            metadata.create_all(conn, checkfirst=True)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> JobRecord:
+        """The stored job ``job_id``.
+
+        Raises:
+            JobNotFound: the store does not hold the job.
+        """
+        with self._transaction(write=False) as conn:
+            row = conn.execute(
+                sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job_id)
+            ).first()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _record(row)
+
+    def history(self, job_id: str) -> tuple[Move, ...]:
+        """Every committed move of ``job_id``, oldest first.
+
+        Raises:
+            JobNotFound: the store does not hold the job.
+        """
+        with self._transaction(write=False) as conn:
+            return self._history(conn, job_id)
+
+    def _history(self, conn: Connection, job_id: str) -> tuple[Move, ...]:
+        exists = conn.execute(
+            sa.select(jobs_table.c.version).where(jobs_table.c.job_id == job_id)
+        ).first()
+        if exists is None:
+            raise JobNotFound(job_id)
+        h = history_table
+        rows = conn.execute(
+            sa.select(h.c.source, h.c.target, h.c.event, h.c.at, h.c.reason, h.c.actor)
+            .where(h.c.job_id == job_id)
+            .order_by(h.c.seq)
+        )
+        return tuple(_move(r) for r in rows)
+
+    def list(
+        self,
+        *,
+        status: JobStatus | int | str | Iterable[JobStatus | int | str] | None = None,
+        active: bool | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[JobRecord]:
+        """Stored jobs ordered by id, optionally only those in some statuses.
+
+        Args:
+            status: one status or several; None for every status.
+            active: True for jobs that can still move, False for terminal ones, None for both.
+            limit: at most this many jobs.
+
+        Raises:
+            UnknownStatus: a status that is not one of the 23.
+        """
+        query = sa.select(*_JOB_COLUMNS).order_by(jobs_table.c.job_id)
+        if status is not None:
+            many = [status] if isinstance(status, (JobStatus, int, str)) else list(status)
+            query = query.where(jobs_table.c.status.in_([int(JobStatus.parse(s)) for s in many]))
+        if active is not None:
+            chosen = [int(s) for s in JobStatus if s.is_active == active]
+            query = query.where(jobs_table.c.status.in_(chosen))
+        if limit is not None:
+            if limit < 0:
+                raise ValueError(f"limit must not be negative, got {limit}")
+            query = query.limit(limit)
+        with self._transaction(write=False) as conn:
+            return [_record(r) for r in conn.execute(query)]
+
+    def stale(
+        self,
+        status: JobStatus | int | str,
+        older_than: timedelta,
+        *,
+        now: datetime | None = None,
+    ) -> builtins.list[JobRecord]:
+        """Jobs that have been in ``status`` for longer than ``older_than``, oldest first.
+
+        For example ``stale(JobStatus.KILLING, timedelta(minutes=10))`` finds the kills that
+        never finished.
+
+        Raises:
+            UnknownStatus: ``status`` is not one of the 23.
+        """
+        code = int(JobStatus.parse(status))
+        cutoff = (now or _now()) - older_than
+        query = (
+            sa.select(*_JOB_COLUMNS)
+            .where(jobs_table.c.status == code, jobs_table.c.updated_at < self._time(cutoff))
+            .order_by(jobs_table.c.updated_at, jobs_table.c.job_id)
+        )
+        with self._transaction(write=False) as conn:
+            return [_record(r) for r in conn.execute(query)]
+
+    def _time(self, value: datetime) -> datetime:
+        # SQLite compares stored times as text without a zone: give it naive UTC.
+        value = value.astimezone(_UTC)
+        return value.replace(tzinfo=None) if self.backend == "sqlite" else value
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def create(
+        self,
+        job_id: str,
+        status: JobStatus | int | str = JobStatus.INIT,
+        labels: Mapping[str, str] | None = None,
+        *,
+        created_at: datetime | None = None,
+    ) -> JobRecord:
+        """Start tracking ``job_id`` in ``status`` (INIT by default), with no moves yet.
+
+        Raises:
+            JobExists: the store already holds the job.
+            UnknownStatus: ``status`` is not one of the 23.
+            ValueError: an empty id, or labels that are not strings.
+        """
+        if not isinstance(job_id, str) or not job_id:
+            raise ValueError(f"a job id must be a non-empty string, got {job_id!r}")
+        code = JobStatus.parse(status)
+        stored_labels = _labels(labels)
+        at = _utc(created_at) if created_at is not None else _now()
+        try:
+            with self._transaction(write=True) as conn:
+                conn.execute(
+                    jobs_table.insert().values(
+                        job_id=job_id,
+                        status=int(code),
+                        version=0,
+                        created_at=self._time(at),
+                        updated_at=self._time(at),
+                        labels=stored_labels,
+                    )
+                )
+        except sa.exc.IntegrityError:
+            raise JobExists(job_id, self.get(job_id).status) from None
+        self._remember(job_id, (code, 0, at))
+        return JobRecord(job_id, code, 0, at, at, stored_labels or {})
+
+    def transition(
+        self,
+        job_id: str,
+        target: JobStatus | int | str,
+        *,
+        expected: JobStatus | int | str | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+        context: Mapping[str, object] | None = None,
+    ) -> TransitionResult:
+        """Move ``job_id`` to the observed status ``target`` along its declared edge.
+
+        The move is judged from the status the job is in when the write happens: if another
+        worker moved the job between the read and the write, the move is judged again from the
+        status found, up to ``attempts`` times.
+
+        Args:
+            target: the status observed or wanted.
+            expected: the status the caller believes the job is in. When the job is found in
+                another status the move is refused with :class:`ConcurrentUpdate` (naming both),
+                even if it would be legal from there: the caller decided on a stale view. A job
+                found already in ``target`` is still a no-op.
+            reason, actor: kept in the history row.
+            context: shown to the lifecycle's guards.
+
+        Returns:
+            ``moved=False`` when the job already was in ``target`` (nothing is written).
+
+        Raises:
+            JobNotFound: the store does not hold the job.
+            UnknownStatus: ``target`` or ``expected`` is not one of the 23.
+            IllegalTransition: the move is not declared from the status found, or leaves a
+                terminal status.
+            GuardRejected: a guard refused the move.
+            ConcurrentUpdate: ``expected`` does not match, or the job kept moving under us.
+        """
+        target = JobStatus.parse(target)
+        wanted = JobStatus.parse(expected) if expected is not None else None
+        found = target
+        known = self._known.get(job_id)
+        for _ in range(self.attempts):
+            result: TransitionResult | None = None
+            with self._transaction(write=True) as conn:
+                if known is not None:
+                    # What this store last committed or read: if the job is still at that
+                    # version, the status is known and the read can be skipped. The
+                    # compare-and-set proves it; any doubt falls through to a read.
+                    result = self._try_move(
+                        conn,
+                        job_id,
+                        known,
+                        target,
+                        wanted,
+                        reason,
+                        actor,
+                        context,
+                        judge_only_legal=True,
+                    )
+                    known = None
+                if result is None:
+                    row = conn.execute(_READ_FOR_MOVE, {"job_id": job_id}).first()
+                    if row is None:
+                        self._known.pop(job_id, None)
+                        raise JobNotFound(job_id)
+                    found = JobStatus(row.status)
+                    seen = (found, row.version, _utc(row.updated_at))
+                    self._remember(job_id, seen)
+                    result = self._try_move(
+                        conn, job_id, seen, target, wanted, reason, actor, context
+                    )
+            # Remember a move only once it is committed.
+            if result is not None:
+                if result.moved:
+                    assert result.at is not None
+                    self._remember(job_id, (target, result.version, result.at))
+                return result
+            # Another worker moved the job between our read and our write: judge again.
+        raise ConcurrentUpdate(
+            job_id, found, target, None, self.lifecycle.next_map[found], wanted, self.attempts
+        )
+
+    def _remember(self, job_id: str, seen: tuple[JobStatus, int, datetime]) -> None:
+        if self._cache_size <= 0:
+            return
+        if len(self._known) >= self._cache_size and job_id not in self._known:
+            # Forget the oldest entry; a forgotten job only costs one read on its next move.
+            # pop with a default: another thread of this store may have just removed it.
+            oldest = next(iter(self._known), None)
+            if oldest is not None:
+                self._known.pop(oldest, None)
+        self._known[job_id] = seen
+
+    def _try_move(
+        self,
+        conn: Connection,
+        job_id: str,
+        seen: tuple[JobStatus, int, datetime],
+        target: JobStatus,
+        wanted: JobStatus | None,
+        reason: str | None,
+        actor: str | None,
+        context: Mapping[str, object] | None,
+        *,
+        judge_only_legal: bool = False,
+    ) -> TransitionResult | None:
+        """Judge the move from ``seen`` and apply it; None when the version moved on.
+
+        With ``judge_only_legal`` (a remembered, unconfirmed status) anything but a legal move
+        returns None, so that repeats and refusals are only ever reported from a fresh read.
+        """
+        found, version_read, updated_at = seen
+        if found is target:
+            if judge_only_legal:
+                return None
+            return TransitionResult(job_id, found, target, False, version_read)
+        if wanted is not None and found is not wanted:
+            if judge_only_legal:
+                return None
+            raise ConcurrentUpdate(
+                job_id, found, target, None, self.lifecycle.next_map[found], wanted, 1
+            )
+        verdict = self.lifecycle.explain(found, target, job_id=job_id, context=context)
+        if verdict.kind is not VerdictKind.LEGAL:
+            if judge_only_legal:
+                return None
+            error = verdict.error(job_id)
+            assert error is not None
+            raise error
+        assert verdict.event is not None
+        # Clocks of different workers may disagree; a history never goes back in time.
+        at = max(_now(), updated_at)
+        stored_at = self._time(at)
+        version = version_read + 1
+        updated = conn.execute(
+            _COMPARE_AND_SET,
+            {
+                "b_job_id": job_id,
+                "b_version": version_read,
+                "b_status": int(target),
+                "b_new_version": version,
+                "b_at": stored_at,
+            },
+        )
+        if updated.rowcount != 1:
+            return None
+        conn.execute(
+            _ADD_MOVE,
+            {
+                "job_id": job_id,
+                "seq": version,
+                "source": int(found),
+                "target": int(target),
+                "event": verdict.event,
+                "at": stored_at,
+                "reason": reason,
+                "actor": actor,
+            },
+        )
+        return TransitionResult(job_id, found, target, True, version, verdict.event, at)
+
+    # -- the in-memory Job ----------------------------------------------------------------------
+
+    def load(self, job_id: str) -> Job:
+        """The stored job as an in-memory :class:`Job` with its whole history.
+
+        Raises:
+            JobNotFound: the store does not hold the job.
+        """
+        with self._transaction(write=False) as conn:
+            row = conn.execute(
+                sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job_id)
+            ).first()
+            if row is None:
+                raise JobNotFound(job_id)
+            moves = self._history(conn, job_id)
+        record = _record(row)
+        return Job.from_dict(
+            {
+                "job_id": record.job_id,
+                "status": int(record.status),
+                "created_at": record.created_at.isoformat(),
+                "history": [m.to_dict() for m in moves],
+            },
+            lifecycle=self.lifecycle,
+        )
+
+    def save(self, job: Job, *, labels: Mapping[str, str] | None = None) -> JobRecord:
+        """Store ``job``: create it, or append the moves it made since it was loaded.
+
+        The stored history must be the start of the job's history; the new moves are appended
+        with one compare-and-set on the version, so a job that another worker moved meanwhile is
+        refused rather than overwritten. ``labels`` replace the stored labels when given.
+
+        Raises:
+            ConcurrentUpdate: the stored job has moves this ``job`` does not have.
+            IllegalTransition: a move of ``job`` is not declared by this store's lifecycle.
+        """
+        moves = job.history
+        for m in moves:
+            if self.lifecycle.event_for(m.source, m.target) != m.event:
+                raise IllegalTransition(
+                    job.job_id, m.source, m.target, m.event, self.lifecycle.next_map[m.source]
+                )
+        stored_labels = _labels(labels)
+        self._known.pop(job.job_id, None)
+        with self._transaction(write=True) as conn:
+            row = conn.execute(
+                sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)
+            ).first()
+            if row is None:
+                created = _utc(job.created_at)
+                updated = moves[-1].at if moves else created
+                conn.execute(
+                    jobs_table.insert().values(
+                        job_id=job.job_id,
+                        status=int(job.status),
+                        version=len(moves),
+                        created_at=self._time(created),
+                        updated_at=self._time(updated),
+                        labels=stored_labels,
+                    )
+                )
+                self._insert_moves(conn, job.job_id, moves, 1)
+                return JobRecord(
+                    job.job_id, job.status, len(moves), created, updated, stored_labels or {}
+                )
+            stored = self._history(conn, job.job_id)
+            known = [(m.source, m.target, m.event) for m in stored]
+            if known != [(m.source, m.target, m.event) for m in moves[: len(stored)]]:
+                found = JobStatus(row.status)
+                raise ConcurrentUpdate(
+                    job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
+                )
+            new = moves[len(stored) :]
+            record = _record(row)
+            values: dict[str, Any] = {}
+            if new:
+                values.update(
+                    status=int(job.status),
+                    version=len(moves),
+                    updated_at=self._time(new[-1].at),
+                )
+            if stored_labels is not None:
+                values["labels"] = stored_labels
+            if values:
+                updated_rows = conn.execute(
+                    jobs_table.update()
+                    .where(
+                        jobs_table.c.job_id == job.job_id,
+                        jobs_table.c.version == record.version,
+                    )
+                    .values(**values)
+                )
+                if updated_rows.rowcount != 1:
+                    raise ConcurrentUpdate(
+                        job.job_id,
+                        record.status,
+                        job.status,
+                        None,
+                        self.lifecycle.next_map[record.status],
+                        None,
+                        1,
+                    )
+                self._insert_moves(conn, job.job_id, new, len(stored) + 1)
+        return self.get(job.job_id)
+
+    def _insert_moves(
+        self, conn: Connection, job_id: str, moves: tuple[Move, ...], first_seq: int
+    ) -> None:
+        if not moves:
+            return
+        conn.execute(
+            history_table.insert(),
+            [
+                {
+                    "job_id": job_id,
+                    "seq": seq,
+                    "source": int(m.source),
+                    "target": int(m.target),
+                    "event": m.event,
+                    "at": self._time(m.at),
+                    "reason": m.reason,
+                    "actor": m.actor,
+                }
+                for seq, m in enumerate(moves, first_seq)
+            ],
+        )
+
+
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself, so writers can ask for IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: readers never block the writer nor each other. NORMAL sync is safe in WAL mode: a
+        # crashed process loses nothing committed; a power cut may lose the last commits, never
+        # half of one.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A writer that started with a plain BEGIN would have to upgrade its read lock later and
+    # could fail with "database is locked"; IMMEDIATE makes writers queue for the lock instead.
+    write = conn.get_execution_options().get("jobfsm_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,44 @@
+"""Shared fixtures: a real PostgreSQL server for the session, and a store URL per backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pgserver import INSTALL_HINT, PostgresServer, PostgresUnavailable, running
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> None:
+    """Fail in CI (the component must be there), skip elsewhere with what to install."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server started in a temporary directory for the whole session."""
+    try:
+        import psycopg  # noqa: F401 - only to report a missing driver clearly
+    except ImportError:
+        unavailable("psycopg is not installed; run: pip install 'jobfsm[sql]'")
+    try:
+        with running() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        unavailable(f"cannot start PostgreSQL: {exc}; {INSTALL_HINT}")
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)],
+)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each backend: a SQLite file, and a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jobs.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.fresh_url()

@@ -1,0 +1,451 @@
+"""The job store on SQLite and on a real PostgreSQL server: the same tests for both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pgserver import PostgresServer
+from sqlalchemy import event
+
+from jobfsm import (
+    DEFAULT_LIFECYCLE,
+    ConcurrentUpdate,
+    Guard,
+    GuardRejected,
+    IllegalTransition,
+    Job,
+    JobExists,
+    JobNotFound,
+    JobStatus,
+    JobStore,
+    MoveRequest,
+    StoreUnavailable,
+    UnknownStatus,
+)
+from jobfsm.store import mask_url
+
+S = JobStatus
+UTC = timezone.utc
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[JobStore]:
+    s = JobStore(store_url)
+    s.create_schema()
+    yield s
+    s.close()
+
+
+def test_create_schema_is_idempotent(store: JobStore) -> None:
+    """Creating the schema twice keeps the jobs already stored."""
+    store.create("j-1")
+    store.create_schema()
+    assert store.get("j-1").status is S.INIT
+
+
+def test_create_starts_at_version_zero(store: JobStore) -> None:
+    """A created job is in INIT, with version 0, its labels, and no history."""
+    record = store.create("j-1", labels={"team": "vision"})
+    assert (record.status, record.version, dict(record.labels)) == (S.INIT, 0, {"team": "vision"})
+    assert store.get("j-1") == record
+    assert store.history("j-1") == ()
+
+
+def test_create_in_any_status(store: JobStore) -> None:
+    """A job first tracked late can start in the status it was seen in, given by name."""
+    assert store.create("j-1", "running").status is S.RUNNING
+
+
+def test_duplicate_create_is_refused(store: JobStore) -> None:
+    """Creating an id twice raises JobExists naming the stored status and changes nothing."""
+    store.create("j-1")
+    store.transition("j-1", S.SUBMIT_TRYING)
+    with pytest.raises(JobExists, match=r"'j-1' is already in the store \(now SUBMIT_TRYING"):
+        store.create("j-1", labels={"a": "b"})
+    assert store.get("j-1").version == 1
+    assert dict(store.get("j-1").labels) == {}
+
+
+@pytest.mark.parametrize("bad", [23, -1, "RUNNIN", "99"])
+def test_create_unknown_status(store: JobStore, bad: object) -> None:
+    """An unknown status code or name is refused with UnknownStatus before anything is written."""
+    with pytest.raises(UnknownStatus):
+        store.create("j-1", bad)  # type: ignore[arg-type]
+    assert store.list() == []
+
+
+def test_labels_must_be_strings(store: JobStore) -> None:
+    """Labels map strings to strings; anything else is refused naming the labels."""
+    with pytest.raises(ValueError, match="labels must map strings to strings"):
+        store.create("j-1", labels={"gpus": 8})  # type: ignore[dict-item]
+
+
+def test_unknown_job(store: JobStore) -> None:
+    """Every read and write of an id the store does not hold raises JobNotFound."""
+    for call in (
+        lambda: store.get("nope"),
+        lambda: store.history("nope"),
+        lambda: store.transition("nope", S.RUNNING),
+        lambda: store.load("nope"),
+    ):
+        with pytest.raises(JobNotFound, match="'nope' is not in the store"):
+            call()
+
+
+def test_transition_records_the_move(store: JobStore) -> None:
+    """A legal move bumps the version and writes one history row with event, reason and actor."""
+    store.create("j-1")
+    result = store.transition("j-1", S.SUBMIT_TRYING, reason="queued", actor="worker-3")
+    assert (result.source, result.target, result.moved, result.version, result.event) == (
+        S.INIT,
+        S.SUBMIT_TRYING,
+        True,
+        1,
+        "submit",
+    )
+    (move,) = store.history("j-1")
+    assert (move.source, move.target, move.event, move.reason, move.actor) == (
+        S.INIT,
+        S.SUBMIT_TRYING,
+        "submit",
+        "queued",
+        "worker-3",
+    )
+    record = store.get("j-1")
+    assert (record.status, record.version, record.updated_at) == (S.SUBMIT_TRYING, 1, move.at)
+
+
+def test_repeated_observation_is_a_noop(store: JobStore) -> None:
+    """Observing the current status again writes nothing and says it did not move."""
+    store.create("j-1")
+    store.transition("j-1", S.SUBMIT_TRYING)
+    before = store.get("j-1")
+    result = store.transition("j-1", "JOBSTAT_SUBMIT_TRYING")
+    assert (result.moved, result.version, result.event, result.at) == (False, 1, None, None)
+    assert store.get("j-1") == before
+    assert len(store.history("j-1")) == 1
+
+
+def test_illegal_move_is_refused(store: JobStore) -> None:
+    """An undeclared move raises IllegalTransition naming the status found; nothing is written."""
+    store.create("j-1", S.RUNNING)
+    with pytest.raises(IllegalTransition, match=r"cannot move RUNNING\(8\) → WAITING\(7\)") as info:
+        store.transition("j-1", S.WAITING)
+    assert info.value.source is S.RUNNING
+    assert store.get("j-1").version == 0
+    assert store.history("j-1") == ()
+
+
+def test_nothing_leaves_a_terminal_status(store: JobStore) -> None:
+    """A job in a terminal status refuses every move."""
+    store.create("j-1", S.RUNNING)
+    store.transition("j-1", S.COMPLETED)
+    with pytest.raises(IllegalTransition, match="is terminal"):
+        store.transition("j-1", S.KILLING)
+    assert store.get("j-1").status is S.COMPLETED
+
+
+def test_unknown_target(store: JobStore) -> None:
+    """An unknown target code raises UnknownStatus."""
+    store.create("j-1")
+    with pytest.raises(UnknownStatus, match="'42' is not a ModelArts job status"):
+        store.transition("j-1", "42")
+
+
+def at_most_8_gpus(move: MoveRequest) -> bool:
+    gpus = move.context.get("gpus", 0)
+    return isinstance(gpus, int) and gpus <= 8
+
+
+def test_guards_are_judged(store_url: str) -> None:
+    """The lifecycle's guards judge stored moves, with the caller's context."""
+    quota = Guard("quota", at_most_8_gpus, "at most 8 GPUs", targets={S.RUNNING})
+    store = JobStore(store_url, lifecycle=DEFAULT_LIFECYCLE.with_guards(quota))
+    store.create_schema()
+    store.create("j-1", S.WAITING)
+    with pytest.raises(GuardRejected, match="rejected by guard 'quota': at most 8 GPUs"):
+        store.transition("j-1", S.RUNNING, context={"gpus": 16})
+    assert store.get("j-1").status is S.WAITING
+    assert store.transition("j-1", S.RUNNING, context={"gpus": 4}).moved
+    store.close()
+
+
+def test_expected_status_matches(store: JobStore) -> None:
+    """With ``expected`` equal to the stored status the move is applied."""
+    store.create("j-1", S.WAITING)
+    assert store.transition("j-1", S.RUNNING, expected=S.WAITING).moved
+
+
+def test_expected_status_mismatch(store: JobStore) -> None:
+    """A stale ``expected`` is refused with ConcurrentUpdate naming both statuses."""
+    store.create("j-1", S.RUNNING)
+    with pytest.raises(ConcurrentUpdate, match=r"expected WAITING\(7\) but found RUNNING\(8\)"):
+        store.transition("j-1", S.KILLING, expected="WAITING")
+    assert store.get("j-1").version == 0
+
+
+def test_expected_mismatch_but_already_there(store: JobStore) -> None:
+    """Another worker already made the same move: a no-op, not an error."""
+    store.create("j-1", S.KILLING)
+    result = store.transition("j-1", S.KILLING, expected=S.RUNNING)
+    assert not result.moved
+
+
+def test_list_filters(store: JobStore) -> None:
+    """``list`` filters by status and activity, orders by id and honours the limit."""
+    store.create("c", S.RUNNING)
+    store.create("a", S.WAITING)
+    store.create("b", S.COMPLETED)
+    assert [r.job_id for r in store.list()] == ["a", "b", "c"]
+    assert [r.job_id for r in store.list(status="RUNNING")] == ["c"]
+    assert [r.job_id for r in store.list(status=[S.RUNNING, 7])] == ["a", "c"]
+    assert [r.job_id for r in store.list(active=True)] == ["a", "c"]
+    assert [r.job_id for r in store.list(active=False)] == ["b"]
+    assert [r.job_id for r in store.list(limit=2)] == ["a", "b"]
+    with pytest.raises(UnknownStatus):
+        store.list(status="RUNING")
+
+
+def test_stale_finds_jobs_stuck_in_a_status(store: JobStore) -> None:
+    """``stale`` lists jobs in a status since before ``now - older_than``, oldest first."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    store.create("old", S.KILLING, created_at=t0)
+    store.create("older", S.KILLING, created_at=t0 - timedelta(hours=1))
+    store.create("fresh", S.KILLING, created_at=t0 + timedelta(minutes=55))
+    store.create("running", S.RUNNING, created_at=t0 - timedelta(days=1))
+    now = t0 + timedelta(hours=1)
+    stuck = store.stale(S.KILLING, timedelta(minutes=10), now=now)
+    assert [r.job_id for r in stuck] == ["older", "old"]
+    assert stuck[0].updated_at == t0 - timedelta(hours=1)
+
+
+def test_load_gives_a_job_with_its_history(store: JobStore) -> None:
+    """``load`` restores the status, creation time and every move into a ``Job``."""
+    store.create("j-1")
+    for target in (S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING):
+        store.transition("j-1", target, actor="poller")
+    job = store.load("j-1")
+    assert job.status is S.WAITING
+    assert job.created_at == store.get("j-1").created_at
+    assert job.history == store.history("j-1")
+
+
+def test_save_creates_and_appends(store: JobStore) -> None:
+    """``save`` stores a new job with its history, then appends only the moves made since."""
+    job = Job("j-1")
+    job.advance_to(S.SUBMIT_TRYING, reason="r1")
+    assert store.save(job, labels={"k": "v"}).version == 1
+    job.advance_to(S.WAITING)
+    job.advance_to(S.RUNNING, actor="a")
+    record = store.save(job)
+    assert (record.status, record.version, dict(record.labels)) == (S.RUNNING, 3, {"k": "v"})
+    assert store.history("j-1") == job.history
+    assert store.load("j-1").to_dict() == job.to_dict()
+
+
+def test_save_refuses_a_diverged_job(store: JobStore) -> None:
+    """A job whose stored history has moves it lacks is refused; the store is unchanged."""
+    store.create("j-1", S.WAITING)
+    stale = store.load("j-1")
+    store.transition("j-1", S.RUNNING)
+    stale.advance_to(S.KILLING)
+    with pytest.raises(ConcurrentUpdate):
+        store.save(stale)
+    assert store.get("j-1").status is S.RUNNING
+    assert len(store.history("j-1")) == 1
+
+
+def test_missing_schema(store_url: str) -> None:
+    """A database without the tables gives a clear error naming `jobfsm store init`."""
+    store = JobStore(store_url)
+    with pytest.raises(StoreUnavailable, match="run `jobfsm store init URL`"):
+        store.get("j-1")
+    store.close()
+
+
+def test_unreachable_sqlite_file() -> None:
+    """A SQLite file in a directory that does not exist is reported with its URL."""
+    store = JobStore("/nonexistent/dir/jobs.db")
+    with pytest.raises(StoreUnavailable, match="cannot use the job store at sqlite:////nonexist"):
+        store.create_schema()
+
+
+def test_unreachable_postgres_hides_the_password() -> None:
+    """An unreachable server is reported with its URL, the password masked."""
+    store = JobStore("postgresql://sched:hunter2@127.0.0.1:1/jobs")
+    with pytest.raises(StoreUnavailable) as info:
+        store.get("j-1")
+    text = str(info.value)
+    assert "hunter2" not in text
+    assert text.startswith("cannot use the job store at postgresql+psycopg://sched:***@127.0.0.1:1")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://u:hunter2@h/db", "postgresql+psycopg2://u:hunter2@h/db", "not a url://u:hunter2@h"],
+)
+def test_unsupported_url(url: str) -> None:
+    """A URL of another backend or driver is refused naming what is accepted, password masked."""
+    with pytest.raises(StoreUnavailable, match=r"sqlite:///path/to/jobs\.db") as info:
+        JobStore(url)
+    assert "hunter2" not in str(info.value)
+
+
+def test_mask_url_without_a_parseable_url() -> None:
+    """Even text SQLAlchemy cannot parse has its password masked."""
+    assert mask_url("weird://u:hunter2@host:notaport/db") == "weird://u:***@host:notaport/db"
+
+
+def test_postgres_url_without_driver_uses_psycopg() -> None:
+    """``postgresql://`` and ``postgres://`` select psycopg 3, the driver of the extra."""
+    for url in ("postgresql://u@h/db", "postgres://u@h/db"):
+        assert JobStore(url).url.drivername == "postgresql+psycopg"
+
+
+def test_remembered_status_that_went_stale_is_judged_again(store_url: str) -> None:
+    """A worker whose remembered status is out of date moves from the status actually stored."""
+    mine, other = JobStore(store_url), JobStore(store_url)
+    mine.create_schema()
+    mine.create("j-1")
+    other.transition("j-1", S.SUBMIT_TRYING)
+    result = mine.transition("j-1", S.KILLING)
+    assert (result.source, result.version) == (S.SUBMIT_TRYING, 2)
+    assert [m.source for m in mine.history("j-1")] == [S.INIT, S.SUBMIT_TRYING]
+    mine.close()
+    other.close()
+
+
+def test_remembered_status_never_excuses_an_illegal_move(store_url: str) -> None:
+    """A move legal from the remembered status but not from the stored one is refused."""
+    mine, other = JobStore(store_url), JobStore(store_url)
+    mine.create_schema()
+    mine.create("j-1")
+    other.transition("j-1", S.CHECK_INIT)
+    with pytest.raises(IllegalTransition, match=r"cannot move CHECK_INIT\(18\) → IMAGE_CREAT"):
+        mine.transition("j-1", S.IMAGE_CREATING)
+    assert mine.get("j-1").version == 1
+    mine.close()
+    other.close()
+
+
+def test_remembered_versions_are_bounded() -> None:
+    """The store remembers at most ``cache_size`` jobs, forgetting the oldest first."""
+    store = JobStore("sqlite://", cache_size=2)
+    store.create_schema()
+    for job_id in ("a", "b", "c"):
+        store.create(job_id)
+    assert list(store._known) == ["b", "c"]
+    store.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(list(S)), max_size=25))
+def test_store_and_job_agree(targets: list[JobStatus]) -> None:
+    """Any observed sequence gives the same status, history and refusals in the store and a Job."""
+    store = JobStore("sqlite://")
+    store.create_schema()
+    store.create("j-1")
+    job = Job("j-1")
+    for target in targets:
+        try:
+            moved = job.advance_to(target)
+        except IllegalTransition:
+            with pytest.raises(IllegalTransition):
+                store.transition("j-1", target)
+        else:
+            assert store.transition("j-1", target).moved is moved
+    assert store.get("j-1").status is job.status
+    assert [(m.source, m.target, m.event) for m in store.history("j-1")] == [
+        (m.source, m.target, m.event) for m in job.history
+    ]
+    store.close()
+
+
+# -- races, on PostgreSQL where a reader does not hold the write lock ---------------------------
+
+
+@pytest.fixture
+def pg_store(postgres_server: PostgresServer) -> Iterator[JobStore]:
+    # No remembered versions: every attempt is one read and one compare-and-set.
+    s = JobStore(postgres_server.fresh_url(), attempts=3, cache_size=0)
+    s.create_schema()
+    yield s
+    s.close()
+
+
+def interfere(store: JobStore, other: JobStore, moves: list[JobStatus]) -> None:
+    """Between each read and write of ``store``, ``other`` commits the next of ``moves``."""
+
+    def before(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("UPDATE jobs") and moves:
+            other.transition("j-1", moves.pop(0))
+
+    event.listen(store.engine, "before_cursor_execute", before)
+
+
+@pytest.mark.integration
+def test_lost_race_is_judged_again_and_applied(pg_store: JobStore) -> None:
+    """A job moved between read and write is re-read; the move is applied from the new status."""
+    pg_store.create("j-1", S.RUNNING)
+    other = JobStore(pg_store.url)
+    interfere(pg_store, other, [S.SCALING])
+    result = pg_store.transition("j-1", S.KILLING)
+    assert (result.source, result.version) == (S.SCALING, 2)
+    assert [m.target for m in pg_store.history("j-1")] == [S.SCALING, S.KILLING]
+    other.close()
+
+
+@pytest.mark.integration
+def test_lost_race_makes_the_move_illegal(pg_store: JobStore) -> None:
+    """When the job moved on to a status the move is illegal from, the refusal names that status."""
+    pg_store.create("j-1", S.RUNNING)
+    other = JobStore(pg_store.url)
+    interfere(pg_store, other, [S.COMPLETED])
+    with pytest.raises(IllegalTransition, match=r"COMPLETED\(10\) is terminal"):
+        pg_store.transition("j-1", S.KILLING)
+    assert pg_store.get("j-1").version == 1
+    other.close()
+
+
+@pytest.mark.integration
+def test_endless_races_end_in_concurrent_update(pg_store: JobStore) -> None:
+    """A job that keeps moving under the writer is refused after ``attempts`` tries."""
+    pg_store.create("j-1", S.RUNNING)
+    other = JobStore(pg_store.url)
+    interfere(pg_store, other, [S.SCALING, S.RUNNING, S.SCALING, S.RUNNING])
+    with pytest.raises(ConcurrentUpdate, match="moved the job 3 times") as info:
+        pg_store.transition("j-1", S.KILLING)
+    assert info.value.attempts == 3
+    assert pg_store.get("j-1").version == 3
+    other.close()
+
+
+# -- the PostgreSQL the tests start ---------------------------------------------------------------
+
+
+def test_missing_postgres_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With CI=true a PostgreSQL that cannot start fails the test; elsewhere it skips."""
+    import conftest
+
+    monkeypatch.setattr(conftest, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI=true and initdb was not found"):
+        conftest.unavailable("initdb was not found")
+    monkeypatch.setattr(conftest, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="initdb was not found"):
+        conftest.unavailable("initdb was not found")
+
+
+def test_server_without_binaries_names_the_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without initdb and pg_ctl the helper says to install Debian's postgresql package."""
+    import pgserver
+
+    monkeypatch.setattr(pgserver, "find_bin_dir", lambda: None)
+    with pytest.raises(pgserver.PostgresUnavailable, match="apt-get install postgresql"):
+        pgserver.PostgresServer(tmp_path)

@@ -1,0 +1,201 @@
+"""The `jobfsm store` commands, in-process on both backends and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from jobfsm import JobStatus, JobStore
+from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main, parse_duration
+
+S = JobStatus
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def url(store_url: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert run(capsys, "store", "init", store_url)[0] == EXIT_OK
+    return store_url
+
+
+def test_init_is_idempotent(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """`store init` on an initialized store succeeds and keeps the jobs."""
+    run(capsys, "store", "create", url, "j-1")
+    code, out, _ = run(capsys, "store", "init", url)
+    assert code == EXIT_OK
+    assert "jobfsm store ready at" in out
+    assert run(capsys, "store", "show", url, "j-1")[0] == EXIT_OK
+
+
+def test_create_and_move(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """`store create` then `store move` print each move with its event and version."""
+    code, out, _ = run(capsys, "store", "create", url, "j-1", "--label", "team=vision")
+    assert (code, out) == (EXIT_OK, "created job j-1 in INIT(1)\n")
+    code, out, _ = run(capsys, "store", "move", url, "j-1", "submit_trying", "--actor", "me")
+    assert (code, out) == (EXIT_OK, "job j-1: INIT(1) → SUBMIT_TRYING(4) by 'submit' (version 1)\n")
+    code, out, _ = run(capsys, "store", "move", url, "j-1", "4")
+    assert (code, out) == (EXIT_OK, "job j-1: already SUBMIT_TRYING(4); nothing to do\n")
+
+
+def test_refused_move_exits_1(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """An illegal move prints one line naming the allowed moves and exits 1."""
+    run(capsys, "store", "create", url, "j-1", "--status", "RUNNING")
+    code, out, err = run(capsys, "store", "move", url, "j-1", "WAITING")
+    assert (code, out) == (EXIT_INVALID, "")
+    assert err.startswith("jobfsm: refused: job j-1: cannot move RUNNING(8) → WAITING(7);")
+    assert err.count("\n") == 1
+
+
+def test_stale_expected_exits_1(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """`--expected` that does not match is refused with exit 1."""
+    run(capsys, "store", "create", url, "j-1", "--status", "RUNNING")
+    code, _, err = run(capsys, "store", "move", url, "j-1", "KILLING", "--expected", "WAITING")
+    assert code == EXIT_INVALID
+    assert "expected WAITING(7) but found RUNNING(8)" in err
+
+
+def test_duplicate_create_exits_1(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """Creating a job twice is refused with exit 1."""
+    run(capsys, "store", "create", url, "j-1")
+    code, _, err = run(capsys, "store", "create", url, "j-1")
+    assert code == EXIT_INVALID
+    assert "'j-1' is already in the store" in err
+
+
+def test_show_status_and_history(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """`store show` prints the status line and one row per move; json has the same facts."""
+    run(capsys, "store", "create", url, "j-1", "--label", "team=vision")
+    run(capsys, "store", "move", url, "j-1", "IMAGE_CREATING", "--reason", "build")
+    code, out, _ = run(capsys, "store", "show", url, "j-1")
+    assert code == EXIT_OK
+    first, _, header, _, row = out.splitlines()
+    assert first.startswith("job j-1: IMAGE_CREATING(2) since ")
+    assert "version 1" in first
+    assert "labels team=vision" in first
+    assert header.split() == ["seq", "at", "source", "target", "event", "reason", "actor"]
+    assert row.split()[2:] == ["INIT(1)", "IMAGE_CREATING(2)", "create_image", "build"]
+    code, out, _ = run(capsys, "store", "show", url, "j-1", "--format", "json")
+    data = json.loads(out)
+    assert (data["status"], data["version"], data["labels"]) == (2, 1, {"team": "vision"})
+    assert [(m["source"], m["target"]) for m in data["history"]] == [(1, 2)]
+
+
+def test_list_filters(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """`store list` filters by status and activity and limits the rows."""
+    for job_id, status in (("a", "RUNNING"), ("b", "COMPLETED"), ("c", "WAITING")):
+        run(capsys, "store", "create", url, job_id, "--status", status)
+
+    def ids(*options: str) -> list[str]:
+        code, out, _ = run(capsys, "store", "list", url, "--format", "json", *options)
+        assert code == EXIT_OK
+        return [r["job_id"] for r in json.loads(out)]
+
+    assert ids() == ["a", "b", "c"]
+    assert ids("--active") == ["a", "c"]
+    assert ids("--status", "RUNNING", "--status", "COMPLETED") == ["a", "b"]
+    assert ids("--limit", "1") == ["a"]
+    _, out, _ = run(capsys, "store", "list", url)
+    assert out.splitlines()[0].split() == ["job", "status", "version", "since", "labels"]
+    assert len(out.splitlines()) == 5
+
+
+def test_stale_lists_stuck_jobs_and_exits_1(
+    capsys: pytest.CaptureFixture[str], url: str, store_url: str
+) -> None:
+    """`store stale` lists jobs stuck in a status too long and exits 1 when it finds any."""
+    store = JobStore(store_url)
+    store.create("stuck", S.KILLING, created_at=datetime.now(timezone.utc) - timedelta(minutes=30))
+    store.create("fresh", S.KILLING)
+    store.close()
+    stale = ["store", "stale", url, "--status", "KILLING"]
+    code, out, _ = run(capsys, *stale, "--older-than", "10m", "--format", "json")
+    assert code == EXIT_INVALID
+    assert [r["job_id"] for r in json.loads(out)] == ["stuck"]
+    code, out, _ = run(capsys, *stale, "--older-than", "1h")
+    assert code == EXIT_OK
+    assert len(out.splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("90s", timedelta(seconds=90)), ("10m", timedelta(minutes=10)), ("2h", timedelta(hours=2)),
+     ("1d", timedelta(days=1)), ("1h30m", timedelta(minutes=90))],
+)  # fmt: skip
+def test_durations(text: str, expected: timedelta) -> None:
+    """Durations are numbers with s, m, h or d, and may be combined."""
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "10", "10x", "m10", "1.5h", "-5m"])
+def test_bad_duration_exits_2(capsys: pytest.CaptureFixture[str], text: str) -> None:
+    """A malformed duration is a usage error naming the accepted forms."""
+    code, _, err = run(capsys, "store", "stale", "x.db", "--status", "9", "--older-than", text)
+    assert code == EXIT_USAGE
+    assert "such as 90s, 10m, 2h, 1d" in err
+
+
+def test_bad_label_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A label without ``=`` is a usage error."""
+    code, _, err = run(capsys, "store", "create", "x.db", "j-1", "--label", "team")
+    assert code == EXIT_USAGE
+    assert "'team' is not a label; use key=value" in err
+
+
+def test_unknown_status_exits_2(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """An unknown status is a usage error with suggestions."""
+    run(capsys, "store", "create", url, "j-1")
+    code, _, err = run(capsys, "store", "move", url, "j-1", "RUNING")
+    assert code == EXIT_USAGE
+    assert "did you mean JOBSTAT_RUNNING" in err
+
+
+def test_unknown_job_exits_2(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """An unknown job is reported in one line with exit 2."""
+    code, _, err = run(capsys, "store", "show", url, "nope")
+    assert (code, err) == (
+        EXIT_USAGE,
+        "jobfsm: error: job 'nope' is not in the store; create it first (`jobfsm store create`)\n",
+    )
+
+
+def test_unreachable_database_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unreachable server is one line naming the URL without its password, exit 2."""
+    code, _, err = run(capsys, "store", "list", "postgresql://sched:hunter2@127.0.0.1:1/jobs")
+    assert code == EXIT_USAGE
+    assert err.startswith(
+        "jobfsm: error: cannot use the job store at postgresql+psycopg://sched:***@"
+    )
+    assert "hunter2" not in err
+    assert err.count("\n") == 1
+
+
+def test_store_commands_in_a_subprocess(tmp_path: Path) -> None:
+    """`python -m jobfsm store …` works end to end as a real process."""
+    db = str(tmp_path / "jobs.db")
+
+    def jobfsm(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jobfsm", "store", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert jobfsm("init", db).returncode == EXIT_OK
+    assert jobfsm("create", db, "j-1").returncode == EXIT_OK
+    assert jobfsm("move", db, "j-1", "CHECK_INIT").returncode == EXIT_OK
+    refused = jobfsm("move", db, "j-1", "COMPLETED")
+    assert refused.returncode == EXIT_INVALID
+    assert "Traceback" not in refused.stderr
+    shown = jobfsm("show", db, "j-1", "--format", "json")
+    assert json.loads(shown.stdout)["status_name"] == "CHECK_INIT"
