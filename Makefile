@@ -12,9 +12,9 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 .PHONY: demo test lint typecheck unit system-deps bench bench-store clean diagrams
 
+# The demo keeps its files (a fleet's log, its check, pictures, a job store) in build/demo.
 demo: $(STAMP) system-deps
-	$(BIN)/jobfsm demo
-	$(BIN)/jobfsm render --all-formats diagrams
+	$(BIN)/jobfsm demo --out build/demo
 
 test: $(STAMP) system-deps lint typecheck unit
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -367,8 +368,14 @@ def simulate(
 
 
 @cli.command()
-def demo() -> int:
-    """Show the statuses, walk one job through its lifecycle, and reject an illegal move."""
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also keep the demo's files here: the fleet's log, its check report, the lifecycle and "
+    "the fleet's traffic as pictures, and a job store with two workers' moves.",
+)
+def demo(out: Path | None) -> int:
+    """Walk jobs through the lifecycle, check a simulated fleet, draw it, and share a store."""
     s = JobStatus
     click.echo("The 23 ModelArts job statuses\n")
     click.echo(status_table())
@@ -383,16 +390,75 @@ def demo() -> int:
     click.echo("\nJob train-1 completed; a late KILLING arrives:")
     job = Job("train-1", s.COMPLETED)
     walk(job, [s.KILLING])
+    with tempfile.TemporaryDirectory(prefix="jobfsm-demo-") as scratch:
+        folder = out or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        demo_fleet(folder)
+        demo_store(folder)
+        if out is not None:
+            demo_pictures(folder)
+    return EXIT_OK
+
+
+def demo_fleet(folder: Path) -> None:
+    """Simulate a small fleet with a few faults, write it to ``folder`` and check it."""
     click.echo("\nA simulated fleet: 12 jobs polled every 30 s, 1 % of observations faulty:\n")
-    with tempfile.TemporaryDirectory(prefix="jobfsm-demo-") as folder:
-        path = os.path.join(folder, "fleet.jsonl")
-        simulation = Simulation(12, seed=4, faults=0.01)
-        write_log(path, simulation)
-        report = check_log(read_log(path, name="fleet.jsonl"), "polled")
+    path = folder / "fleet.jsonl"
+    write_log(path, Simulation(12, seed=4, faults=0.01))
+    report = check_log(read_log(path, name="fleet.jsonl"), "polled")
     click.echo("$ jobfsm simulate --jobs 12 --seed 4 --faults 0.01 --out fleet.jsonl")
     click.echo("$ jobfsm check fleet.jsonl --mode polled --max-errors 3\n")
     click.echo(check_text(report, max_errors=3))
-    return EXIT_OK
+    diagrams.write_atomic(
+        folder / "check.json", json.dumps(report.to_dict(1000), indent=2).encode()
+    )
+
+
+def demo_store(folder: Path) -> None:
+    """Two workers share one job store; the stale one is refused instead of undoing a move."""
+    click.echo("\nTwo workers share a job store (SQLite here; PostgreSQL across machines):")
+    try:
+        from jobfsm.store import JobStore
+    except ImportError as exc:
+        click.echo(f"  skipped: {exc}")
+        return
+    database = folder / "jobs.db"
+    # The demo's own store: start it afresh so that every run tells the same story.
+    for stale in (database, database.with_name("jobs.db-wal"), database.with_name("jobs.db-shm")):
+        stale.unlink(missing_ok=True)
+    with JobStore(f"sqlite:///{database}") as first, JobStore(f"sqlite:///{database}") as second:
+        first.create_schema()
+        first.create("train-9", JobStatus.WAITING)
+        moved = first.transition("train-9", JobStatus.RUNNING, actor="worker-1")
+        click.echo(f"  worker-1: {moved.source} → {moved.target} (version {moved.version})")
+        try:
+            second.transition(
+                "train-9", JobStatus.CANCELED, expected=JobStatus.WAITING, actor="worker-2"
+            )
+        except JobFSMError as exc:
+            click.echo(f"  worker-2, deciding from a stale WAITING: refused: {exc}")
+        repeat = second.transition("train-9", JobStatus.RUNNING, actor="worker-2")
+        click.echo(f"  worker-2 observes RUNNING again: moved={repeat.moved} (not a move)")
+        history = second.history("train-9")
+        click.echo(f"  history: {', '.join(f'{m.source} → {m.target}' for m in history)}")
+
+
+def demo_pictures(folder: Path) -> None:
+    """The lifecycle and the fleet's observed traffic, as SVG (or DOT without Graphviz)."""
+    log = read_log(folder / "fleet.jsonl", name="fleet.jsonl")
+    drawings = {
+        "lifecycle": diagrams.extract(DEFAULT_LIFECYCLE),
+        "traffic": diagrams.extract(
+            DEFAULT_LIFECYCLE, traffic=count_moves(log, DEFAULT_LIFECYCLE, "polled")
+        ),
+    }
+    fmt = "svg" if shutil.which("dot") else "dot"
+    click.echo("")
+    for name, drawing in drawings.items():
+        target = folder / f"{name}.{fmt}"
+        diagrams.write_atomic(target, diagrams.render(drawing, fmt))
+        click.echo(f"wrote {target}")
+    click.echo(f"kept the fleet's log, its check report and the store in {folder}")
 
 
 class StatusListParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click

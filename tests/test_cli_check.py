@@ -290,3 +290,22 @@ def test_check_as_a_real_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == EXIT_INVALID
     assert json.loads(proc.stdout)["violations"][0]["line"] == 6
     assert proc.stderr == ""
+
+
+def test_demo_out_keeps_its_files_and_tells_the_store_story(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`demo --out DIR` keeps the log, its check report, two pictures and a store; reruns agree."""
+    out_dir = tmp_path / "demo"
+    code, first, _ = run(capsys, "demo", "--out", str(out_dir))
+    assert code == EXIT_OK
+    assert "expected WAITING(7) but found RUNNING(8)" in first
+    assert "moved=False" in first
+    kept = {p.name for p in out_dir.iterdir()}
+    assert {"fleet.jsonl", "check.json", "jobs.db"} <= kept
+    assert {"lifecycle.svg", "traffic.svg"} <= kept or {"lifecycle.dot", "traffic.dot"} <= kept
+    report = json.loads((out_dir / "check.json").read_text())
+    assert report["lines"] == report["observations"] + report["rejected"]
+    code, second, _ = run(capsys, "demo", "--out", str(out_dir))
+    assert code == EXIT_OK
+    assert second == first
