@@ -736,15 +736,14 @@ def check_log(
     late = log.unsorted_jobs
     jobs, statuses = log.jobs, log.statuses
 
+    ordered: Iterable[tuple[int, int, int]] = zip(range(len(jobs)), jobs, statuses, strict=True)
     if late:
-        ordered: Iterable[tuple[int, int, int]] = (
-            (i, j, s)
-            for i, j, s in zip(range(len(jobs)), jobs, statuses, strict=True)
-            if j not in late
+        # Jobs are independent, so file order serves for every job whose lines are in time order;
+        # the few jobs with late lines follow, each re-sorted by time.
+        ordered = itertools.chain(
+            ((i, j, s) for i, j, s in ordered if j not in late),
+            ((i, j, statuses[i]) for j, indices in log.job_indices(late).items() for i in indices),
         )
-    else:
-        ordered = zip(range(len(jobs)), jobs, statuses, strict=True)
-    # Jobs are independent, so file order serves for every job whose lines are in time order.
     for i, j, s in ordered:
         current = state[j]
         if current == s:
@@ -759,23 +758,6 @@ def check_log(
         state[j] = s
         if kind == _INFERRED:
             inferred += 1
-    if late:
-        for j, indices in log.job_indices(late).items():
-            for i in indices:
-                s = statuses[i]
-                current = state[j]
-                if current == s:
-                    continue
-                if current < 0:
-                    state[j] = s
-                    continue
-                kind = rows[current][s]
-                if kind == _VIOLATION:
-                    found.append((i, current))
-                    continue
-                state[j] = s
-                if kind == _INFERRED:
-                    inferred += 1
 
     found.sort(key=lambda item: log.lines[item[0]])
     allowed = lifecycle.next_map

@@ -188,6 +188,14 @@ def _now() -> datetime:
     return datetime.now(_UTC)
 
 
+def _job_row(conn: sa.Connection, job_id: str) -> Any:
+    """The jobs row of ``job_id``, read in the caller's transaction."""
+    row = conn.execute(sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job_id)).first()
+    if row is None:
+        raise JobNotFound(job_id)
+    return row
+
+
 def _record(row: Any) -> JobRecord:
     return JobRecord(
         row.job_id,
@@ -384,12 +392,7 @@ class JobStore:
             JobNotFound: the store does not hold the job.
         """
         with self._transaction(write=False) as conn:
-            row = conn.execute(
-                sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job_id)
-            ).first()
-        if row is None:
-            raise JobNotFound(job_id)
-        return _record(row)
+            return _record(_job_row(conn, job_id))
 
     def history(self, job_id: str) -> tuple[Move, ...]:
         """Every committed move of ``job_id``, oldest first.
@@ -683,11 +686,7 @@ class JobStore:
             JobNotFound: the store does not hold the job.
         """
         with self._transaction(write=False) as conn:
-            row = conn.execute(
-                sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job_id)
-            ).first()
-            if row is None:
-                raise JobNotFound(job_id)
+            row = _job_row(conn, job_id)
             moves = self._history(conn, job_id)
         record = _record(row)
         return Job.from_dict(
