@@ -392,7 +392,10 @@ def demo(out: Path | None) -> int:
     walk(job, [s.KILLING])
     with tempfile.TemporaryDirectory(prefix="jobfsm-demo-") as scratch:
         folder = out or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.FileError(str(folder), exc.strerror or str(exc)) from None
         demo_fleet(folder)
         demo_store(folder)
         if out is not None:
@@ -639,7 +642,12 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration; use a number with s, m, h or d, such as 90s, 10m, 2h, "
             "1d or 1h30m"
         )
-    return sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
+    try:
+        return sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
+    except OverflowError:
+        raise ValueError(
+            f"{text!r} is longer than a duration can be (at most 999999999 days)"
+        ) from None
 
 
 class DurationParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
@@ -721,7 +729,9 @@ def store_init(url: str) -> int:
     """Create the store's tables in URL (tables that exist are kept)."""
     with open_store(url) as s:
         s.create_schema()
-        click.echo(f"jobfsm store ready at {s!r}")
+        from jobfsm.store import mask_url
+
+        click.echo(f"jobfsm store ready at {mask_url(s.url)}")
     return EXIT_OK
 
 
@@ -832,7 +842,10 @@ def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) ->
     """List jobs in --status for longer than --older-than (exit 1 when there are any)."""
     with open_store(url) as s:
         records = s.stale(status, older_than)
-    _records(records, fmt)
+    if records or fmt == "json":
+        _records(records, fmt)
+    else:
+        click.echo(f"no job has been in {status} for longer than {older_than}")
     return EXIT_INVALID if records else EXIT_OK
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "GraphvizNotFound",
     "GuardRejected",
     "IllegalTransition",
+    "InvalidJobId",
     "InvalidLifecycle",
     "JobExists",
     "JobFSMError",
@@ -240,6 +241,25 @@ class InvalidLifecycle(JobFSMError):
     def message(self) -> str:
         lines = "\n".join(f"  - {f}" for f in self.failures)
         return f"the lifecycle declaration fails {len(self.failures)} check(s):\n{lines}"
+
+
+class InvalidJobId(JobFSMError, ValueError):
+    """A job id that is not a non-blank string.
+
+    Attributes:
+        job_id: the value given.
+    """
+
+    def __init__(self, job_id: object) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.job_id!r} is not a job id; expected a non-empty string with a character "
+            "other than white space, such as 'train-42'"
+        )
 
 
 class SnapshotError(JobFSMError, ValueError):

@@ -31,6 +31,7 @@ from jobfsm.errors import (
     CallbackError,
     GuardRejected,
     IllegalTransition,
+    InvalidJobId,
     SnapshotError,
     UnknownStatus,
 )
@@ -201,6 +202,8 @@ class Job:
             machine = JobMachine.for_lifecycle(lifecycle or DEFAULT_LIFECYCLE)
         elif lifecycle is not None and lifecycle is not machine.lifecycle:
             raise ValueError("pass either a lifecycle or a machine, not two that disagree")
+        if type(job_id) is not str or not job_id.strip():
+            raise InvalidJobId(job_id)
         self.job_id = job_id
         self._status = status if type(status) is JobStatus else JobStatus.parse(status)
         self._machine = machine
@@ -484,6 +487,10 @@ class Job:
         if not isinstance(data, Mapping):
             raise SnapshotError("<root>", f"expected a mapping, got {type(data).__name__}")
         job_id = _field(data, "job_id", str)
+        if not job_id.strip():
+            raise SnapshotError(
+                "job_id", f"{job_id!r} is blank; expected a job id such as 'train-42'"
+            )
         status = _status_field(data, "status")
         created = _time_field(data, "created_at")
         raw_history = _field(data, "history", list)

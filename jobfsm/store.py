@@ -21,6 +21,7 @@ Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 from __future__ import annotations
 
 import builtins
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from typing import Any, Final, NamedTuple
 from jobfsm.errors import (
     ConcurrentUpdate,
     IllegalTransition,
+    InvalidJobId,
     JobExists,
     JobNotFound,
     MissingExtra,
@@ -134,6 +136,7 @@ class TransitionResult(NamedTuple):
 
 
 _PASSWORD_IN_TEXT = re.compile(r"(://[^:/@]*:)[^@]*@")
+_PASSWORD_QUERY_IN_TEXT = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
 def mask_url(url: str | URL) -> str:
@@ -141,13 +144,16 @@ def mask_url(url: str | URL) -> str:
 
     >>> mask_url("postgresql+psycopg://sched:s3cret@db.example:5432/jobs")
     'postgresql+psycopg://sched:***@db.example:5432/jobs'
+    >>> mask_url("postgresql+psycopg://sched@db.example/jobs?password=s3cret&sslmode=require")
+    'postgresql+psycopg://sched@db.example/jobs?password=***&sslmode=require'
     """
-    if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = url if isinstance(url, URL) else make_url(url)
     except (sa.exc.ArgumentError, ValueError):
-        return _PASSWORD_IN_TEXT.sub(r"\1***@", url)
+        return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", _PASSWORD_IN_TEXT.sub(r"\1***@", str(url)))
+    text = parsed.render_as_string(hide_password=True)
+    # libpq also takes the password as a query parameter (?password=...).
+    return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", text)
 
 
 def _store_url(url: str | Path | URL) -> URL:
@@ -316,6 +322,7 @@ class JobStore:
         self.engine = self._make_engine()
         # A writer's connections carry this option, so that SQLite takes the lock up front.
         self._writer = self.engine.execution_options(jobfsm_write=True)
+        self._file_seen = False
 
     def __repr__(self) -> str:
         return f"<JobStore {mask_url(self.url)}>"
@@ -350,7 +357,9 @@ class JobStore:
     # -- connections ----------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+    def _transaction(self, *, write: bool, create: bool = False) -> Iterator[Connection]:
+        if not create and not self._file_seen:
+            self._require_file()
         engine = self._writer if write else self.engine
         try:
             with engine.begin() as conn:
@@ -362,6 +371,25 @@ class JobStore:
             if "jobs" in str(exc.orig) or "history" in str(exc.orig):
                 raise self._unavailable(exc) from exc
             raise
+        except sa.exc.IntegrityError:
+            raise
+        except sa.exc.DatabaseError as exc:
+            # For example a SQLite "database" that is some other kind of file.
+            raise self._unavailable(exc) from exc
+        self._file_seen = True
+
+    def _require_file(self) -> None:
+        # SQLite creates a missing file on connect: only create_schema may do that, so that a
+        # mistyped path is an error rather than a new, empty database.
+        if self.backend != "sqlite" or self.url.database in (None, "", ":memory:"):
+            self._file_seen = True
+            return
+        if not os.path.exists(str(self.url.database)):
+            raise StoreUnavailable(
+                mask_url(self.url),
+                "no such database file; run `jobfsm store init URL` "
+                "(or create_schema()) first",
+            )
 
     def _unavailable(self, exc: sa.exc.DBAPIError) -> StoreUnavailable:
         text = str(exc.orig).strip()
@@ -380,7 +408,7 @@ class JobStore:
         Raises:
             StoreUnavailable: the database cannot be reached or opened.
         """
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, create=True) as conn:
             metadata.create_all(conn, checkfirst=True)
 
     # -- reads ----------------------------------------------------------------------------------
@@ -464,7 +492,10 @@ class JobStore:
             UnknownStatus: ``status`` is not one of the 23.
         """
         code = int(JobStatus.parse(status))
-        cutoff = (now or _now()) - older_than
+        try:
+            cutoff = (now or _now()) - older_than
+        except OverflowError:
+            return []  # longer ago than any time a job can have been stored
         query = (
             sa.select(*_JOB_COLUMNS)
             .where(jobs_table.c.status == code, jobs_table.c.updated_at < self._time(cutoff))
@@ -493,10 +524,11 @@ class JobStore:
         Raises:
             JobExists: the store already holds the job.
             UnknownStatus: ``status`` is not one of the 23.
-            ValueError: an empty id, or labels that are not strings.
+            InvalidJobId: an empty or blank id.
+            ValueError: labels that are not strings.
         """
-        if not isinstance(job_id, str) or not job_id:
-            raise ValueError(f"a job id must be a non-empty string, got {job_id!r}")
+        if not isinstance(job_id, str) or not job_id.strip():
+            raise InvalidJobId(job_id)
         code = JobStatus.parse(status)
         stored_labels = _labels(labels)
         at = _utc(created_at) if created_at is not None else _now()

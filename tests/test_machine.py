@@ -17,6 +17,7 @@ from jobfsm import (
     Guard,
     GuardRejected,
     IllegalTransition,
+    InvalidJobId,
     Job,
     JobMachine,
     JobStatus,
@@ -364,3 +365,10 @@ def test_errors_pickle_with_their_fields() -> None:
     copy = pickle.loads(pickle.dumps(info.value))
     assert (copy.job_id, copy.source, copy.target) == ("j-1", S.RUNNING, S.WAITING)
     assert str(copy) == str(info.value)
+
+
+@pytest.mark.parametrize("job_id", ["", "  ", None, 42])
+def test_a_job_id_must_be_a_non_blank_string(job_id: object) -> None:
+    """Job refuses an id that is not a non-blank string, naming it."""
+    with pytest.raises(InvalidJobId, match="is not a job id"):
+        Job(job_id)  # type: ignore[arg-type]

@@ -123,7 +123,7 @@ def test_stale_lists_stuck_jobs_and_exits_1(
     assert [r["job_id"] for r in json.loads(out)] == ["stuck"]
     code, out, _ = run(capsys, *stale, "--older-than", "1h")
     assert code == EXIT_OK
-    assert len(out.splitlines()) == 2
+    assert out == "no job has been in KILLING(9) for longer than 1:00:00\n"
 
 
 @pytest.mark.parametrize(
@@ -199,3 +199,73 @@ def test_store_commands_in_a_subprocess(tmp_path: Path) -> None:
     assert "Traceback" not in refused.stderr
     shown = jobfsm("show", db, "j-1", "--format", "json")
     assert json.loads(shown.stdout)["status_name"] == "CHECK_INIT"
+
+
+def test_a_file_that_is_not_a_database_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A store path naming some other kind of file is one line on stderr and exit 2."""
+    other = tmp_path / "fleet.jsonl"
+    other.write_text('{"job_id": "a", "status": 8, "time": 1}\n' * 50)
+    for argv in (["store", "list", str(other)], ["store", "init", str(other)]):
+        code, _, err = run(capsys, *argv)
+        assert code == EXIT_USAGE
+        assert "file is not a database" in err
+        assert "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_read_commands_do_not_create_a_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A mistyped store path is an error naming `store init`, and no file is left behind."""
+    typo = tmp_path / "jbos.db"
+    for sub in (["list", str(typo)], ["show", str(typo), "j-1"], ["move", str(typo), "j", "8"]):
+        code, _, err = run(capsys, "store", *sub)
+        assert code == EXIT_USAGE
+        assert "no such database file" in err
+        assert "jobfsm store init" in err
+        assert not typo.exists()
+
+
+def test_init_names_the_store_without_a_repr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`store init` says where the store is, as a URL."""
+    code, out, _ = run(capsys, "store", "init", str(tmp_path / "jobs.db"))
+    assert code == EXIT_OK
+    assert out.strip() == f"jobfsm store ready at sqlite:///{tmp_path / 'jobs.db'}"
+
+
+def test_a_password_in_the_query_is_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    """A password given as ?password=... never reaches the message."""
+    code, _, err = run(
+        capsys, "store", "list", "postgresql+psycopg://u@127.0.0.1:1/x?password=s3cret"
+    )
+    assert code == EXIT_USAGE
+    assert "s3cret" not in err
+    assert "password=***" in err
+
+
+@pytest.mark.parametrize("job_id", ["", "   "])
+def test_blank_job_id_exits_2(capsys: pytest.CaptureFixture[str], url: str, job_id: str) -> None:
+    """An empty or blank job id is refused with a clear message."""
+    code, _, err = run(capsys, "store", "create", url, job_id)
+    assert code == EXIT_USAGE
+    assert "is not a job id" in err
+
+
+def test_huge_durations_are_refused_or_find_nothing(
+    capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    """A duration past timedelta's range is a usage error; one past any stored time finds none."""
+    code, _, err = run(
+        capsys, "store", "stale", url, "--status", "KILLING", "--older-than", "99999999999d"
+    )
+    assert code == EXIT_USAGE
+    assert "longer than a duration can be" in err
+    code, out, _ = run(
+        capsys, "store", "stale", url, "--status", "KILLING", "--older-than", "999999d"
+    )
+    assert code == EXIT_OK
+    assert "no job" in out.lower()
