@@ -387,8 +387,7 @@ class JobStore:
         if not os.path.exists(str(self.url.database)):
             raise StoreUnavailable(
                 mask_url(self.url),
-                "no such database file; run `jobfsm store init URL` "
-                "(or create_schema()) first",
+                "no such database file; run `jobfsm store init URL` (or create_schema()) first",
             )
 
     def _unavailable(self, exc: sa.exc.DBAPIError) -> StoreUnavailable:
