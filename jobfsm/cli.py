@@ -133,6 +133,9 @@ def statuses(fmt: str) -> int:
 def transitions(fmt: str, source: JobStatus | None) -> int:
     """List the declared legal moves with their events and reasons."""
     edges = [e for e in DEFAULT_LIFECYCLE.edges if source is None or e.source == source]
+    if source is not None and not edges and fmt != "json":
+        click.echo(f"{source} is terminal: no move leaves it (a re-run is a new job)")
+        return EXIT_OK
     if fmt == "json":
         emit_json(
             [

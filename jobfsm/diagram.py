@@ -356,8 +356,11 @@ def extract(
     ['undeclared']
     """
     chosen = View.parse(view) if isinstance(view, str) else view
-    marks = _Marks.of(path, traffic)
     focus = chosen.statuses(lifecycle)
+    if traffic is not None and chosen.kind != "full":
+        # A focused view shows the traffic that touches its statuses, not the whole fleet's.
+        traffic = {pair: n for pair, n in traffic.items() if pair[0] in focus or pair[1] in focus}
+    marks = _Marks.of(path, traffic)
     shown = set(focus | chosen.context(lifecycle, focus)) | marks.statuses()
     drawn = [
         e

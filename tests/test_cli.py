@@ -148,3 +148,10 @@ def test_the_installed_command_runs_as_a_subprocess() -> None:
     assert bad.returncode == EXIT_USAGE
     assert "Traceback" not in bad.stderr
     assert "99" in bad.stderr
+
+
+def test_transitions_from_a_terminal_status_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """`transitions --from COMPLETED` explains why there is nothing to list."""
+    code, out, _ = run(capsys, "transitions", "--from", "COMPLETED")
+    assert code == EXIT_OK
+    assert out == "COMPLETED(10) is terminal: no move leaves it (a re-run is a new job)\n"

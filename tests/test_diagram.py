@@ -748,3 +748,16 @@ def test_render_log_of_a_faulty_fleet_draws_with_real_dot(
     text = "".join(root.itertext())
     assert "undeclared ×" in text
     assert "Observed:" in text
+
+
+def test_a_focused_view_keeps_only_the_traffic_that_touches_it() -> None:
+    """With a view, observed moves far from its statuses are left out of the picture."""
+    seen = {
+        (JobStatus.KILLING, JobStatus.KILLED): 3,
+        (JobStatus.RUNNING, JobStatus.CHECK_FAILED): 2,
+    }
+    drawing = extract(view="from:KILLING", traffic=seen)
+    names = {n.id for n in drawing.nodes}
+    assert "KILLED" in names
+    assert "CHECK_FAILED" not in names
+    assert [e.label for e in drawing.edges if e.count] == ["killed ×3"]
