@@ -151,9 +151,11 @@ def _time_text(text: str) -> float:
 def _time_text_slow(text: str) -> float:
     stripped = text.strip()
     try:
-        return _epoch(float(stripped))
+        number = float(stripped)
     except ValueError:
         pass
+    else:
+        return _epoch(number)
     iso = stripped[:-1] + "+00:00" if stripped[-1:] in ("Z", "z") else stripped
     try:
         moment = _fromisoformat(iso)
