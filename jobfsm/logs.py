@@ -10,12 +10,16 @@ What is read:
 - **JSON Lines**: one object per line with ``job_id`` (string or integer), ``status`` (a code
   0–22 or any name :meth:`JobStatus.parse` accepts) and ``time``.
 - **CSV**: a header naming the columns ``job_id``, ``status`` and ``time`` (any order, other
-  columns ignored); without a header the columns are taken as ``job_id,status,time``. Fields do
-  not span lines.
+  columns ignored); without a header the columns are taken as ``job_id,status,time``. A first
+  line naming ``status`` or ``time`` but not ``job_id`` is a header missing a column (the log is
+  unreadable). Fields do not span lines; a line split by semicolons or tabs is rejected with a
+  hint about the delimiter.
 - **ModelArts v1 records** (``get_job_info()`` responses, one per line): ``job_id``, ``status``,
   ``create_time`` (epoch milliseconds) and ``duration`` (milliseconds); the observation time is
   ``create_time + duration``. When a record carries ``version_id`` the job is
   ``"<job_id>/<version_id>"``, because a re-run is a new job version with a lifecycle of its own.
+  A failed response (``is_success`` false, with ``error_code`` and ``error_msg``) is a bad line
+  naming both, in any JSON format.
 
 Times: ISO 8601 (anything :meth:`datetime.fromisoformat` reads, plus a trailing ``Z``); a time
 without a zone is read as UTC. Or epoch numbers (also as strings): a magnitude of 10**11 or more
@@ -24,9 +28,9 @@ milliseconds is March 1973). A time must lie between 1970-01-01 and 9999-12-31 U
 :class:`~datetime.datetime` can hold); anything else is a bad line naming the value.
 
 Accounting: every line of the file is either an accepted observation or a rejected line, so
-``lines == observations + rejected``. Blank lines are rejected lines (``"empty line"``); a CSV
-header is not a line of data and is not counted. A UTF-8 byte order mark on the first line and
-CRLF line endings are accepted.
+``lines == observations + rejected``; a job exists once one of its lines is accepted. Blank
+lines are rejected lines (``"empty line"``); a CSV header is not a line of data and is not
+counted. A UTF-8 byte order mark on the first line and CRLF line endings are accepted.
 
 Order: observations are judged per job in time order; equal times keep file order.
 """
