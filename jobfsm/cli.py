@@ -32,7 +32,13 @@ from jobfsm.errors import (
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE
 from jobfsm.logs import LogFormat, LogReport, ObservationLog, check_log, count_moves, read_log
 from jobfsm.machine import Job
-from jobfsm.simulate import Simulation, write_log
+from jobfsm.simulate import (
+    MAX_POLL_INTERVAL,
+    MIN_POLL_INTERVAL,
+    Simulation,
+    sigterm_exits,
+    write_log,
+)
 from jobfsm.status import JobStatus
 from jobfsm.validate import validate_history
 
@@ -276,6 +282,8 @@ def check_text(report: LogReport, max_errors: int) -> str:
         more = report.rejected - max_errors
         if more > 0:
             out.append(f"  ... and {more} more (raise --max-errors)")
+    if report.lines == 0:
+        out += ["", "the log has no lines of data: nothing to judge"]
     if report.ok:
         verdict = f"every one of {report.jobs} job(s) conforms"
     else:
@@ -322,19 +330,31 @@ def check(log: str, mode: str, fmt: str, input_format: str, max_errors: int) -> 
     return EXIT_OK if report.ok else EXIT_INVALID
 
 
+def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    # FloatRange lets NaN through: it compares false with both bounds.
+    if value != value:
+        raise click.BadParameter(f"{value!r} is not a number.", ctx, param)
+    return value
+
+
 @cli.command()
 @click.option("--jobs", type=click.IntRange(min=1), required=True, help="How many jobs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same log.")
 @click.option(
     "--poll-interval",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(MIN_POLL_INTERVAL, MAX_POLL_INTERVAL),
+    callback=_not_nan,
     default=30.0,
     show_default=True,
-    help="Seconds between two polls of a job (jittered by ±20 %).",
+    help=(
+        f"Seconds between two polls of a job (jittered by ±20 %), from {MIN_POLL_INTERVAL:g} "
+        f"(which bounds the log's size) to {MAX_POLL_INTERVAL:g} (a day)."
+    ),
 )
 @click.option(
     "--faults",
     type=click.FloatRange(0, 1),
+    callback=_not_nan,
     default=0.0,
     show_default=True,
     help="Probability per observation of a fault (illegal move, bad line, late line).",
@@ -349,16 +369,23 @@ def check(log: str, mode: str, fmt: str, input_format: str, max_errors: int) -> 
 def simulate(
     jobs: int, seed: int, poll_interval: float, faults: float, fmt: str | None, out: str
 ) -> int:
-    """Write a realistic poll log of a fleet of jobs, optionally with injected faults."""
+    """Write a realistic poll log of a fleet of jobs, optionally with injected faults.
+
+    The file is written atomically: stopped by Ctrl-C or SIGTERM (exit 143), it leaves nothing.
+    """
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
-    simulation = Simulation(jobs, seed, poll_interval=poll_interval, faults=faults, fmt=fmt)
+    try:
+        simulation = Simulation(jobs, seed, poll_interval=poll_interval, faults=faults, fmt=fmt)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     if out == "-":
         count = 0
         for count, line in enumerate(simulation.lines(), 1):  # noqa: B007 - count is the total
             sys.stdout.write(line + "\n")
     else:
         try:
-            count = write_log(out, simulation)
+            with sigterm_exits():
+                count = write_log(out, simulation)
         except OSError as exc:
             raise click.FileError(out, hint=exc.strerror or str(exc)) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())

@@ -10,22 +10,27 @@ What is read:
 - **JSON Lines**: one object per line with ``job_id`` (string or integer), ``status`` (a code
   0–22 or any name :meth:`JobStatus.parse` accepts) and ``time``.
 - **CSV**: a header naming the columns ``job_id``, ``status`` and ``time`` (any order, other
-  columns ignored); without a header the columns are taken as ``job_id,status,time``. Fields do
-  not span lines.
+  columns ignored); without a header the columns are taken as ``job_id,status,time``. A first
+  line naming ``status`` or ``time`` but not ``job_id`` is a header missing a column (the log is
+  unreadable). Fields do not span lines; a line split by semicolons or tabs is rejected with a
+  hint about the delimiter.
 - **ModelArts v1 records** (``get_job_info()`` responses, one per line): ``job_id``, ``status``,
   ``create_time`` (epoch milliseconds) and ``duration`` (milliseconds); the observation time is
   ``create_time + duration``. When a record carries ``version_id`` the job is
   ``"<job_id>/<version_id>"``, because a re-run is a new job version with a lifecycle of its own.
+  A failed response (``is_success`` false, with ``error_code`` and ``error_msg``) is a bad line
+  naming both, in any JSON format.
 
 Times: ISO 8601 (anything :meth:`datetime.fromisoformat` reads, plus a trailing ``Z``); a time
 without a zone is read as UTC. Or epoch numbers (also as strings): a magnitude of 10**11 or more
 is milliseconds, anything smaller is seconds (10**11 seconds is the year 5138, 10**11
-milliseconds is March 1973).
+milliseconds is March 1973). A time must lie between 1970-01-01 and 9999-12-31 UTC (what a
+:class:`~datetime.datetime` can hold); anything else is a bad line naming the value.
 
 Accounting: every line of the file is either an accepted observation or a rejected line, so
-``lines == observations + rejected``. Blank lines are rejected lines (``"empty line"``); a CSV
-header is not a line of data and is not counted. A UTF-8 byte order mark on the first line and
-CRLF line endings are accepted.
+``lines == observations + rejected``; a job exists once one of its lines is accepted. Blank
+lines are rejected lines (``"empty line"``); a CSV header is not a line of data and is not
+counted. A UTF-8 byte order mark on the first line and CRLF line endings are accepted.
 
 Order: observations are judged per job in time order; equal times keep file order.
 """
@@ -70,12 +75,16 @@ _CHUNK: Final = 1 << 20
 #: Epoch numbers of this magnitude or more are milliseconds.
 MS_THRESHOLD: Final = 1e11
 _STATUS_COUNT: Final = len(JobStatus)
+#: The accepted times, in epoch seconds: 1970-01-01T00:00:00Z up to the end of 9999-12-31 UTC.
+MIN_TIME: Final = 0.0
+MAX_TIME: Final = datetime(9999, 12, 31, 23, 59, 59, 999999, timezone.utc).timestamp()
 
 _ACCEPTED_STATUS = "a code 0–22 or a status name such as RUNNING or JOBSTAT_RUNNING"
 _ACCEPTED_TIME = (
     "ISO 8601 (2026-03-01T08:00:00Z; no zone means UTC) or epoch seconds or milliseconds"
 )
 _ACCEPTED_JOB = "a non-empty string or an integer"
+_ACCEPTED_RANGE = "between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
 
 
 class LogFormat(str, enum.Enum):
@@ -119,7 +128,16 @@ def _epoch(number: float) -> float:
     seconds = float(number)
     if not math.isfinite(seconds):
         raise ValueError(f"time {number!r} is not a finite number; expected {_ACCEPTED_TIME}")
-    return seconds / 1000.0 if abs(seconds) >= MS_THRESHOLD else seconds
+    return _in_range(seconds / 1000.0 if abs(seconds) >= MS_THRESHOLD else seconds, number)
+
+
+def _in_range(seconds: float, value: object) -> float:
+    """``seconds``, unless it is outside what a datetime can hold (or before 1970)."""
+    if MIN_TIME <= seconds <= MAX_TIME:
+        return seconds
+    ms = isinstance(value, (int, float)) and abs(value) >= MS_THRESHOLD
+    unit = " (read as milliseconds)" if ms else ""
+    raise ValueError(f"time {value!r}{unit} is out of range; expected a time {_ACCEPTED_RANGE}")
 
 
 def _time_text(text: str) -> float:
@@ -130,15 +148,18 @@ def _time_text(text: str) -> float:
         return _time_text_slow(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_UTC)
-    return moment.timestamp()
+    seconds = moment.timestamp()
+    return seconds if MIN_TIME <= seconds <= MAX_TIME else _in_range(seconds, text)
 
 
 def _time_text_slow(text: str) -> float:
     stripped = text.strip()
     try:
-        return _epoch(float(stripped))
+        number = float(stripped)
     except ValueError:
         pass
+    else:
+        return _epoch(number)
     iso = stripped[:-1] + "+00:00" if stripped[-1:] in ("Z", "z") else stripped
     try:
         moment = _fromisoformat(iso)
@@ -146,7 +167,7 @@ def _time_text_slow(text: str) -> float:
         raise ValueError(f"time {text!r} is not a time; expected {_ACCEPTED_TIME}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_UTC)
-    return moment.timestamp()
+    return _in_range(moment.timestamp(), text)
 
 
 def _status_code(value: object, cache: dict[str, int]) -> int:
@@ -256,6 +277,8 @@ class _Reader:
         self.last_time: list[float] = []
         self.names: dict[str, int] = {}
         self.csv_columns: tuple[int, int, int, int] | None = None
+        #: The number of the first CSV line when it was taken as data, for a header hint.
+        self.csv_headless_first = 0
 
     # -- shared pieces ---------------------------------------------------------------------------
 
@@ -322,7 +345,7 @@ class _Reader:
                     value = record["time"]
                     kind = type(value)
                     if kind is float or kind is int:
-                        when = value if -MS_THRESHOLD < value < MS_THRESHOLD else _epoch(value)
+                        when = value if 0 <= value < MS_THRESHOLD else _epoch(value)
                     elif kind is str:
                         when = _time_text(value)
                     else:
@@ -338,7 +361,9 @@ class _Reader:
                 if job is None:
                     job = self.intern(job_id)
             except KeyError as exc:
-                self.reject(number, _missing(exc.args[0], modelarts))
+                # A failed API response lacks every field; say what it is instead.
+                failed = record.get("is_success") is False
+                self.reject(number, _failed(record) if failed else _missing(exc.args[0], modelarts))
                 continue
             except UnknownStatus as exc:
                 self.reject(number, f"unknown status: {exc.message}")
@@ -364,7 +389,7 @@ class _Reader:
         number = first - 1
         for raw in batch:
             number += 1
-            if self.csv_columns is None and self._csv_header(raw):
+            if self.csv_columns is None and self._csv_header(raw, number):
                 continue
             log.lines_read += 1
             try:
@@ -379,14 +404,23 @@ class _Reader:
                 self.reject(number, _binary_problem(raw))
                 continue
             cells = next(csv.reader([text])) if '"' in text else text.split(",")
-            self._csv_record(cells, number)
+            problem = self._csv_record(cells, number)
+            if problem is not None:
+                self.reject(number, problem + self._csv_hint(text, number))
 
-    def _csv_header(self, raw: bytes) -> bool:
+    def _csv_header(self, raw: bytes, number: int) -> bool:
         """Take the columns from the first line; True when it was a header (not data)."""
         text = raw.decode("utf-8", "replace").rstrip("\r")
         names = [c.strip().lower() for c in next(csv.reader([text]))] if text.strip() else []
         if "job_id" not in names:
+            if _COLUMNS.intersection(names):
+                raise UnreadableLog(
+                    self.log.source,
+                    "the CSV header has no 'job_id' column; "
+                    "expected the columns job_id,status,time",
+                )
             self.csv_columns = (0, 1, 2, -1)
+            self.csv_headless_first = number
             return False
         if "status" not in names:
             raise UnreadableLog(self.log.source, "the CSV header has no 'status' column")
@@ -403,32 +437,41 @@ class _Reader:
         self.csv_columns = (names.index("job_id"), names.index("status"), when, duration)
         return True
 
-    def _csv_record(self, cells: list[str], number: int) -> None:
+    def _csv_record(self, cells: list[str], number: int) -> str | None:
+        """Add the observation of one line; or return why the line is rejected."""
         assert self.csv_columns is not None
         job_col, status_col, time_col, duration_col = self.csv_columns
         width = max(job_col, status_col, time_col, duration_col) + 1
         if len(cells) < width:
-            self.reject(
-                number,
+            return (
                 f"{len(cells)} field(s) in {','.join(cells)!r}, expected at least {width} "
-                "(job_id, status, time)",
+                "(job_id, status, time)"
             )
-            return
         try:
-            job = self.intern(cells[job_col].strip())
             code = _status_code(cells[status_col], self.names)
             if duration_col < 0:
                 when = _time_text(cells[time_col])
             else:
-                when = _ms(cells[time_col], "create_time") + _ms(cells[duration_col], "duration")
-                when /= 1000.0
+                when = _modelarts_time(cells[time_col], cells[duration_col])
+            # Interned last: a job is known only once one of its lines is accepted.
+            job = self.intern(cells[job_col].strip())
         except UnknownStatus as exc:
-            self.reject(number, f"unknown status: {exc.message}")
-            return
+            return f"unknown status: {exc.message}"
         except ValueError as exc:
-            self.reject(number, str(exc))
-            return
+            return str(exc)
         self.add(job, code, when, number)
+        return None
+
+    def _csv_hint(self, text: str, number: int) -> str:
+        """A guess at why a CSV line was rejected, when the line itself suggests one."""
+        if "," not in text and (";" in text or "\t" in text):
+            sep = "semicolons" if ";" in text else "tabs"
+            return f" (the fields are separated by {sep}; a CSV log separates them by commas)"
+        if text.lstrip().startswith("{"):
+            return " (this line looks like JSON; read the log with --input-format jsonl)"
+        if number == self.csv_headless_first:
+            return " (if this is a header, name the columns job_id,status,time)"
+        return ""
 
 
 def _ms(value: object, field: str) -> float:
@@ -441,19 +484,41 @@ def _ms(value: object, field: str) -> float:
     return number
 
 
+def _modelarts_time(create_time: object, duration: object) -> float:
+    """The observation time of a ModelArts record: ``create_time + duration``, in seconds."""
+    total = _ms(create_time, "create_time") + _ms(duration, "duration")
+    seconds = total / 1000.0
+    if MIN_TIME <= seconds <= MAX_TIME:
+        return seconds
+    raise ValueError(
+        f"create_time + duration ({total!r} ms) is out of range; expected a time {_ACCEPTED_RANGE}"
+    )
+
+
+def _failed(record: dict[str, Any]) -> str:
+    """The bad-line reason of a failed ModelArts API response (``is_success`` false)."""
+    # ModelArts v1 answers with error_msg; error_message is read when a client renamed it.
+    text = record.get("error_msg", record.get("error_message"))
+    return (
+        f"a failed API response (error_code {record.get('error_code')!r}, error_msg {text!r}), "
+        "not a job status"
+    )
+
+
 def _modelarts_fields(record: dict[str, Any]) -> tuple[object, float]:
     """The job key and observation time of a ``get_job_info()`` record."""
     if record.get("is_success") is False:
-        raise ValueError(
-            f"a failed API response (error_code {record.get('error_code')!r}: "
-            f"{record.get('error_message')!r}), not a job status"
-        )
+        raise ValueError(_failed(record))
     job_id = record["job_id"]
-    when = (_ms(record["create_time"], "create_time") + _ms(record["duration"], "duration")) / 1000
+    when = _modelarts_time(record["create_time"], record["duration"])
     version = record.get("version_id")
     if version is not None and type(job_id) in (int, str) and type(version) in (int, str):
         job_id = f"{job_id}/{version}"
     return job_id, when
+
+
+#: Column names of a CSV header; a first line with one of them but no job_id is a bad header.
+_COLUMNS: Final = frozenset({"status", "time", "create_time", "duration"})
 
 
 def _missing(field: object, modelarts: bool) -> str:
@@ -774,6 +839,9 @@ def check_log(
     )
     outcomes: Counter[str] = Counter()
     finals = Counter(state)
+    # A job interned without an accepted observation has no status (the readers do not make
+    # such jobs, but an ObservationLog can be built by hand): it is not counted.
+    n_jobs -= finals.pop(-1, 0)
     for code, count in finals.items():
         outcome = JobStatus(code).outcome
         outcomes[outcome.value if outcome is not None else UNFINISHED] += count

@@ -11,20 +11,33 @@ seed gives the same log, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
+import math
 import os
 import random
-import tempfile
+import secrets
+import signal
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from types import FrameType
 from typing import Final
 
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from jobfsm.status import JobStatus
 
-__all__ = ["FAULT_KINDS", "Simulation", "write_log"]
+__all__ = [
+    "FAULT_KINDS",
+    "MAX_ARRIVALS",
+    "MAX_POLL_INTERVAL",
+    "MIN_POLL_INTERVAL",
+    "Simulation",
+    "sigterm_exits",
+    "write_log",
+]
 
 S = JobStatus
 
@@ -66,6 +79,12 @@ _MEAN_SECONDS: Final[dict[JobStatus, float]] = {
 _MAX_MOVES: Final = 60
 #: 2026-03-01T00:00:00Z, so that generated logs do not depend on the clock.
 _EPOCH: Final = 1772323200.0
+#: Seconds between polls: at least one, so a log's size stays bounded by the jobs' lifetimes
+#: (a job lives hours, so a few thousand polls), and at most a day.
+MIN_POLL_INTERVAL: Final = 1.0
+MAX_POLL_INTERVAL: Final = 86400.0
+#: At most a year of submissions, so every generated time is a representable date.
+MAX_ARRIVALS: Final = 366 * 86400.0
 
 
 def _iso(seconds: float) -> str:
@@ -83,7 +102,11 @@ class Simulation:
         faults: the probability, per observation, of injecting one fault (0 for none).
         fmt: ``"jsonl"`` or ``"csv"`` (with a header line).
         lifecycle: the declared moves the walks follow.
-        arrivals: seconds over which job submissions are spread.
+        arrivals: seconds over which job submissions are spread (0 up to :data:`MAX_ARRIVALS`).
+
+    Raises:
+        ValueError: an argument out of range (``poll_interval`` must lie between
+            :data:`MIN_POLL_INTERVAL` and :data:`MAX_POLL_INTERVAL`; NaN is never accepted).
 
     After :meth:`lines` is exhausted, :attr:`faults_injected` counts the faults by kind and
     :attr:`observations` the genuine polls (an injected illegal move is an extra line).
@@ -109,10 +132,18 @@ class Simulation:
     ) -> None:
         if jobs < 0:
             raise ValueError(f"jobs {jobs!r} must be 0 or more")
-        if not poll_interval > 0:
-            raise ValueError(f"poll interval {poll_interval!r} must be more than 0 seconds")
+        # Written as "not inside" so that NaN, which compares false to everything, is refused.
+        if not MIN_POLL_INTERVAL <= poll_interval <= MAX_POLL_INTERVAL:
+            raise ValueError(
+                f"poll interval {poll_interval!r} must be between {MIN_POLL_INTERVAL:g} and "
+                f"{MAX_POLL_INTERVAL:g} seconds"
+            )
         if not 0.0 <= faults <= 1.0:
             raise ValueError(f"fault rate {faults!r} must be between 0 and 1")
+        if not (math.isfinite(arrivals) and 0.0 <= arrivals <= MAX_ARRIVALS):
+            raise ValueError(
+                f"arrivals {arrivals!r} must be between 0 and {MAX_ARRIVALS:g} seconds"
+            )
         if fmt not in ("jsonl", "csv"):
             raise ValueError(f"format {fmt!r} is not one of 'jsonl', 'csv'")
         self.jobs = jobs
@@ -121,7 +152,7 @@ class Simulation:
         self.fault_rate = float(faults)
         self.fmt = fmt
         self.lifecycle = lifecycle
-        self.arrivals = arrivals
+        self.arrivals = float(arrivals)
         self.faults_injected: Counter[str] = Counter(dict.fromkeys(FAULT_KINDS, 0))
         self.observations = 0
         # Statuses with no legal chain from a status (not even via skipped ones): illegal targets.
@@ -248,20 +279,49 @@ def write_log(path: str | os.PathLike[str], simulation: Simulation) -> int:
     """Write the simulated log to ``path`` atomically; return the number of lines written.
 
     The log is written to a temporary file in the same directory and moved into place, so a
-    reader never sees half a log; on any failure the temporary file is removed.
+    reader never sees half a log; on any failure (an interrupt included) the temporary file is
+    removed. The file's permissions follow the umask, like any other file the user writes.
     """
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".jobfsm-sim-", suffix=".tmp", dir=folder)
+    # Not mkstemp: its files are private (0600); open(..., "x") honours the umask.
+    tmp = os.path.join(folder, f".jobfsm-sim-{os.getpid()}-{secrets.token_hex(4)}.tmp")
     count = 0
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        with open(tmp, "x", encoding="utf-8", newline="\n") as out:
             for line in simulation.lines():
                 out.write(line)
                 out.write("\n")
                 count += 1
         os.replace(tmp, target)
     except BaseException:
-        os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
     return count
+
+
+#: The exit status of a process stopped by SIGTERM, as a shell reports it (128 + 15).
+_SIGTERM_EXIT: Final = 128 + signal.SIGTERM
+
+
+@contextlib.contextmanager
+def sigterm_exits() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`SystemExit` (status 143) instead of killing at once.
+
+    Python's default for SIGTERM ends the process without unwinding, so ``finally`` blocks (the
+    removal of a temporary file, say) never run; SIGINT already unwinds as KeyboardInterrupt.
+    Outside the main thread, where handlers cannot be installed, this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(_SIGTERM_EXIT)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -253,6 +255,11 @@ def test_simulate_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
         ["--jobs", "0", "--out", "x.jsonl"],
         ["--jobs", "2", "--faults", "2", "--out", "x.jsonl"],
         ["--jobs", "2", "--poll-interval", "0", "--out", "x.jsonl"],
+        ["--jobs", "1", "--poll-interval", "nan", "--out", "x.jsonl"],
+        ["--jobs", "1", "--poll-interval", "inf", "--out", "x.jsonl"],
+        ["--jobs", "1", "--poll-interval", "1e300", "--out", "x.jsonl"],
+        ["--jobs", "1", "--poll-interval", "0.000001", "--out", "x.jsonl"],
+        ["--jobs", "1", "--faults", "nan", "--out", "x.jsonl"],
         ["--jobs", "2"],
     ],
 )
@@ -261,6 +268,7 @@ def test_simulate_bad_options_exit_2(capsys: pytest.CaptureFixture[str], argv: l
     code, _, err = run(capsys, "simulate", *argv)
     assert code == EXIT_USAGE
     assert "Error" in err
+    assert "Traceback" not in err
 
 
 def test_simulate_unwritable_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -309,3 +317,108 @@ def test_demo_out_keeps_its_files_and_tells_the_store_story(
     code, second, _ = run(capsys, "demo", "--out", str(out_dir))
     assert code == EXIT_OK
     assert second == first
+
+
+# -- regressions: crashes on odd input, empty logs, SIGTERM --------------------------------------
+
+
+def check_file(
+    capsys: pytest.CaptureFixture[str], path: Path, data: bytes, *argv: str
+) -> tuple[int, str, str]:
+    path.write_bytes(data)
+    return run(capsys, "check", str(path), *argv)
+
+
+def test_check_csv_job_only_on_rejected_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A CSV job id seen only on a rejected line is a bad line (exit 1), not a traceback."""
+    code, out, err = check_file(capsys, tmp_path / "onebad.csv", b"a,8,1\nb,FOO,2\n")
+    assert code == EXIT_INVALID
+    assert "onebad.csv:2: unknown status: 'FOO'" in out
+    assert err == ""
+
+
+def test_check_csv_with_unrecognised_header(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An unrecognised CSV header is a bad line with a header hint (exit 1)."""
+    data = b"job,state,when\nj1,1,2026-03-01T08:00:00Z\n"
+    code, out, err = check_file(capsys, tmp_path / "h.csv", data)
+    assert code == EXIT_INVALID
+    assert "if this is a header" in out
+    assert err == ""
+
+
+def test_check_json_lines_read_as_csv(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`--input-format csv` on a JSON Lines log rejects every line with a hint (exit 1)."""
+    path = write(tmp_path / "fleet.jsonl", *CLEAN)
+    code, out, err = run(capsys, "check", str(path), "--input-format", "csv")
+    assert code == EXIT_INVALID
+    assert "looks like JSON" in out
+    assert err == ""
+
+
+def test_check_csv_header_without_job_id_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A CSV header without job_id is one line on stderr naming the column, exit 2."""
+    code, _, err = check_file(capsys, tmp_path / "log.csv", b"status,time\n8,1\n")
+    assert code == EXIT_USAGE
+    assert "no 'job_id' column" in err
+    assert err.strip().count("\n") == 0
+
+
+def test_check_absurd_time_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A time of 1e300 between two sane ones is a bad line naming the range (exit 1)."""
+    path = write(
+        tmp_path / "log.jsonl", ("a", 7, 1772352000), ("a", 10, 1e300), ("a", 8, 1772352030)
+    )
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == EXIT_INVALID
+    assert "log.jsonl:2: time 1e+300" in out
+    assert "9999-12-31" in out
+
+
+def test_check_failed_modelarts_response_in_jsonl(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A failed ModelArts response in a .jsonl log is reported with its error_code and error_msg."""
+    record = {"is_success": False, "error_code": "ModelArts.0104", "error_msg": "job not found"}
+    code, out, _ = check_file(capsys, tmp_path / "r.jsonl", json.dumps(record).encode() + b"\n")
+    assert code == EXIT_INVALID
+    assert "failed API response (error_code 'ModelArts.0104', error_msg 'job not found')" in out
+
+
+def test_check_empty_log_says_it_has_no_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An empty log passes (exit 0) and the text output says it had no lines."""
+    code, out, _ = check_file(capsys, tmp_path / "empty.jsonl", b"")
+    assert code == EXIT_OK
+    assert "the log has no lines of data" in out
+
+
+def test_simulate_sigterm_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """SIGTERM while simulate writes a large log removes its temporary file and exits 143."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobfsm", "simulate", "--jobs", "200000", "--out", "big.jsonl"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".jobfsm-sim-*.tmp")) and time.monotonic() < deadline:
+            assert proc.poll() is None, "simulate ended before it was stopped"
+            time.sleep(0.05)
+        assert list(tmp_path.glob(".jobfsm-sim-*.tmp")), "no temporary file appeared"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert b"Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

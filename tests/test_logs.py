@@ -430,3 +430,94 @@ def test_count_moves_polled_spreads_jumps_over_the_inferred_path() -> None:
         (S.INIT, S.SUBMIT_TRYING): 1,
         (S.SUBMIT_TRYING, S.WAITING): 2,
     }
+
+
+# -- regressions: jobs without accepted lines, time range, failed responses, CSV hints -----------
+
+
+def test_csv_job_seen_only_on_rejected_lines_is_not_a_job() -> None:
+    """A job id that appears only on rejected CSV lines is not interned, and the log checks."""
+    log = read(b"a,8,1\nb,FOO,2\n", name="x.csv")
+    assert log.job_ids == ["a"]
+    report = check_log(log)
+    assert (report.jobs, report.rejected, report.outcomes["unfinished"]) == (1, 1, 1)
+
+
+def test_csv_read_as_json_lines_does_not_crash() -> None:
+    """JSON lines read as CSV are all rejected (with a hint) and judged as a log of no jobs."""
+    log = read(line("a") + b"\n" + line("b") + b"\n", "csv", name="x.jsonl")
+    assert (log.job_ids, log.rejected) == ([], 2)
+    assert "looks like JSON" in log.errors[0].problem
+    assert check_log(log).jobs == 0
+
+
+def test_unrecognised_csv_header_is_a_bad_line_with_a_hint() -> None:
+    """A first line with none of the column names is data: rejected with a header hint."""
+    log = read(b"job,state,when\nj1,1,2026-03-01T08:00:00Z\n", name="x.csv")
+    assert [(o.job_id, o.line) for o in log] == [("j1", 2)]
+    assert "if this is a header, name the columns job_id,status,time" in log.errors[0].problem
+    assert check_log(log).jobs == 1
+
+
+def test_csv_header_without_job_id_is_unreadable() -> None:
+    """A header naming status and time but not job_id is a header problem naming job_id."""
+    with pytest.raises(UnreadableLog, match="no 'job_id' column"):
+        read(b"status,time\n8,1772352000\n", name="x.csv")
+
+
+@pytest.mark.parametrize(("sep", "name"), [(b";", "semicolons"), (b"\t", "tabs")])
+def test_csv_other_delimiter_gets_a_hint(sep: bytes, name: str) -> None:
+    """A line split by semicolons or tabs but no comma says what separates its fields."""
+    log = read(sep.join([b"a", b"8", b"1772352000"]) + b"\n", name="x.csv")
+    assert f"separated by {name}" in log.errors[0].problem
+
+
+def test_check_log_ignores_jobs_without_observations() -> None:
+    """A job interned without an accepted observation is not counted and does not crash."""
+    log = read(line("a") + b"\n")
+    log.job_ids.append("ghost")
+    report = check_log(log)
+    assert (report.jobs, report.conforming, sum(report.outcomes.values())) == (1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "value", [1e300, -1.0, -1e12, "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", 3e14, "1e300"]
+)
+def test_parse_time_rejects_out_of_range(value: object) -> None:
+    """A finite time before 1970 or past 9999 (after ms conversion) names the accepted range."""
+    with pytest.raises(ValueError, match=r"out of range; expected a time between 1970-01-01"):
+        parse_time(value)
+
+
+def test_parse_time_accepts_the_range_ends() -> None:
+    """The first second of 1970 and the last of 9999 are accepted."""
+    assert parse_time(0) == 0
+    assert parse_time("9999-12-31T23:59:59Z") == 253402300799.0
+
+
+def test_absurd_time_is_a_bad_line_not_a_reorder() -> None:
+    """A time of 1e300 is rejected, so the job's other lines are judged in file order."""
+    data = b"\n".join([line(status=7, time=T0), line(status=10, time=1e300), line(time=T0 + 30)])
+    log = read(data + b"\n")
+    assert [e.line for e in log.errors] == [2]
+    assert "1e+300" in log.errors[0].problem
+    assert "9999-12-31" in log.errors[0].problem
+    assert log.late == 0
+
+
+def test_modelarts_time_out_of_range_is_rejected() -> None:
+    """A ModelArts create_time + duration past 9999 is a bad line naming the sum."""
+    log = read(modelarts(create_time=1e300), "modelarts")
+    assert "create_time + duration" in log.errors[0].problem
+    assert "out of range" in log.errors[0].problem
+
+
+def test_modelarts_failed_response_names_error_code_and_error_msg() -> None:
+    """A v1 failed response (error_code, error_msg) in a .jsonl log is named as such."""
+    failed = {"is_success": False, "error_code": "ModelArts.0104", "error_msg": "job not found"}
+    log = read(json.dumps(failed).encode() + b"\n")
+    problem = log.errors[0].problem
+    assert "failed API response" in problem
+    assert "'ModelArts.0104'" in problem
+    assert "'job not found'" in problem
+    assert "missing field" not in problem

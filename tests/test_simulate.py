@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
+import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus, Simulation, check_log, read_log
-from jobfsm.simulate import FAULT_KINDS, write_log
+from jobfsm.simulate import FAULT_KINDS, MIN_POLL_INTERVAL, write_log
 from jobfsm.validate import validate_history
 
 
@@ -98,6 +100,13 @@ def test_csv_log_has_a_header() -> None:
     [
         ({"jobs": -1}, "jobs"),
         ({"jobs": 1, "poll_interval": 0}, "poll interval"),
+        ({"jobs": 1, "poll_interval": math.nan}, "poll interval"),
+        ({"jobs": 1, "poll_interval": math.inf}, "poll interval"),
+        ({"jobs": 1, "poll_interval": 1e300}, "poll interval"),
+        ({"jobs": 1, "poll_interval": 0.000001}, "between 1 and 86400 seconds"),
+        ({"jobs": 1, "faults": math.nan}, "fault rate"),
+        ({"jobs": 1, "arrivals": math.inf}, "arrivals"),
+        ({"jobs": 1, "arrivals": -1.0}, "arrivals"),
         ({"jobs": 1, "faults": 1.5}, "fault rate"),
         ({"jobs": 1, "fmt": "xml"}, "format"),
     ],
@@ -133,3 +142,20 @@ def test_write_log_is_atomic(tmp_path: Path) -> None:
         write_log(path, Failing(5))
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["fleet.jsonl"]
+
+
+def test_fastest_polling_gives_a_bounded_log() -> None:
+    """At the minimum poll interval a job's log stays small (its lifetime over one second)."""
+    sim = Simulation(1, seed=0, poll_interval=MIN_POLL_INTERVAL)
+    count = sum(1 for _ in sim.lines())
+    assert 0 < count < 200_000
+
+
+def test_written_log_honours_the_umask(tmp_path: Path) -> None:
+    """The written log has the permissions the umask allows (0644 under 022), not 0600."""
+    old = os.umask(0o022)
+    try:
+        write_log(tmp_path / "fleet.jsonl", Simulation(2))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "fleet.jsonl").stat().st_mode & 0o777 == 0o644
