@@ -56,6 +56,7 @@ FIRST: Step = Step(StepKind.FIRST, (), None)
 LATE: Step = Step(StepKind.LATE, (), None)
 
 _INFERRED = StepKind.INFERRED
+_NONE_YET: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
 
 
 class TrackedMove(NamedTuple):
@@ -373,7 +374,7 @@ class Tracker:
         lock = self._observe_lock
         status_type, time_type, lo, hi = JobStatus, float, _MIN_SECONDS, _MAX_SECONDS
         violation, inferred_kind, new_job = VIOLATION, _INFERRED, _JobState
-        total = [0] * 6
+        credited = _NONE_YET
         started = repeats = moves = inferred = violations = late = 0
         if lock is not None:
             lock.acquire()
@@ -435,8 +436,9 @@ class Tracker:
                                 moves += 1
                 if self._listening:
                     # Listeners see the tracker as observe would show it, and may call it.
-                    self._credit(total, started, repeats, moves, inferred, violations, late)
-                    started = repeats = moves = inferred = violations = late = 0
+                    credited = self._credit(
+                        credited, started, repeats, moves, inferred, violations, late
+                    )
                     if lock is not None:
                         lock.release()
                     try:
@@ -445,21 +447,30 @@ class Tracker:
                         if lock is not None:
                             lock.acquire()
         finally:
-            self._credit(total, started, repeats, moves, inferred, violations, late)
+            self._credit(credited, started, repeats, moves, inferred, violations, late)
             if lock is not None:
                 lock.release()
-        return TrackerCounts(sum(total), *total)
+        observed = started + repeats + moves + inferred + violations + late
+        return TrackerCounts(observed, started, repeats, moves, inferred, violations, late)
 
-    def _credit(self, total: list[int], *counts: int) -> None:
-        """Add a stretch of a batch's counts to the batch's ``total`` and the tracker's."""
-        for n, count in enumerate(counts):
-            total[n] += count
-        self._started += counts[0]
-        self._repeats += counts[1]
-        self._moves += counts[2]
-        self._inferred += counts[3]
-        self._violations += counts[4]
-        self._late += counts[5]
+    def _credit(
+        self,
+        credited: tuple[int, ...],
+        started: int,
+        repeats: int,
+        moves: int,
+        inferred: int,
+        violations: int,
+        late: int,
+    ) -> tuple[int, ...]:
+        """Add a batch's counts so far, less what was ``credited`` already, to the totals."""
+        self._started += started - credited[0]
+        self._repeats += repeats - credited[1]
+        self._moves += moves - credited[2]
+        self._inferred += inferred - credited[3]
+        self._violations += violations - credited[4]
+        self._late += late - credited[5]
+        return (started, repeats, moves, inferred, violations, late)
 
     def _announce(
         self,
