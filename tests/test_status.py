@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from pathlib import Path
 
@@ -99,6 +100,15 @@ def test_phases() -> None:
 def test_parse_accepts_what_clients_send(value: object, expected: JobStatus) -> None:
     """Codes, numeric strings, names in any case with or without the prefix, legacy names."""
     assert JobStatus.parse(value) is expected
+
+
+def test_parse_accepts_other_int_subclasses_by_value() -> None:
+    """An int subclass that is not bool (another IntEnum, say) is read by its value."""
+
+    class Code(enum.IntEnum):
+        RUN = 8
+
+    assert JobStatus.parse(Code.RUN) is JobStatus.RUNNING
 
 
 @pytest.mark.parametrize(

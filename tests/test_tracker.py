@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -398,6 +398,215 @@ def test_an_unlocked_tracker_judges_the_same() -> None:
         results.append([tracker.observe("j", s, float(t)) for t, s in enumerate(sequence)])
         assert tracker.thread_safe is thread_safe
     assert results[0] == results[1]
+
+
+# -- the repeat fast path --------------------------------------------------------------------------
+
+
+def test_a_repeat_given_as_a_code_or_name_is_a_repeat() -> None:
+    """A repeat given as an int code or a name is judged like the status itself."""
+    tracker = Tracker()
+    tracker.observe("j", S.RUNNING, 0.0)
+    assert tracker.observe("j", 8, 10.0).kind is StepKind.REPEAT
+    assert tracker.observe("j", "RUNNING", 20).kind is StepKind.REPEAT
+    assert tracker.counts().repeats == 2
+
+
+@pytest.mark.parametrize("batch", [False, True])
+@pytest.mark.parametrize("at", [float("nan"), float("inf"), 1.7e12, True])
+def test_a_repeat_with_a_bad_time_is_refused_and_changes_nothing(at: float, batch: bool) -> None:
+    """The repeat path checks the time as fully as any other: NaN, inf, ms, bool are refused."""
+    tracker = Tracker()
+    tracker.observe("j", S.RUNNING, 10.0)
+
+    def feed() -> None:
+        if batch:
+            tracker.observe_many([("j", S.RUNNING, at)])
+        else:
+            tracker.observe("j", S.RUNNING, at)
+
+    with pytest.raises((ValueError, TypeError)):
+        feed()
+    assert tracker.counts().observations == 1
+    assert tracker.observe("j", S.RUNNING, 10.0).kind is StepKind.REPEAT
+
+
+def test_a_late_repeat_is_late() -> None:
+    """The same status again but older than the last observation is LATE, not REPEAT."""
+    tracker = Tracker()
+    tracker.observe("j", S.RUNNING, 10.0)
+    assert tracker.observe("j", S.RUNNING, 5.0) is LATE
+
+
+# -- observe_many ----------------------------------------------------------------------------------
+
+
+def test_observe_many_returns_the_batch_counts() -> None:
+    """observe_many returns what this batch did; counts() keeps the totals."""
+    tracker = Tracker()
+    tracker.observe("a", S.WAITING, 0.0)
+    batch = tracker.observe_many(
+        [("a", S.WAITING, 10.0), ("a", S.RUNNING, 20.0), ("b", 8, 20), ("a", S.WAITING, 30.0)]
+    )
+    assert batch == (4, 1, 1, 1, 0, 1, 0)
+    assert tracker.counts() == (5, 2, 1, 1, 0, 1, 0)
+    assert tracker.observe_many([]) == (0,) * 7
+
+
+def test_observe_many_stops_at_a_bad_observation() -> None:
+    """A bad observation raises as observe would; earlier ones stand, later ones are not read."""
+    tracker = Tracker()
+    rest = iter([("a", S.WAITING, 0.0), ("a", 23, 10.0), ("a", S.RUNNING, 20.0)])
+    with pytest.raises(UnknownStatus):
+        tracker.observe_many(rest)
+    assert tracker.status("a") is S.WAITING
+    assert tracker.counts().observations == 1
+    assert tracker.observe_many(rest).moves == 1  # the iterator resumes after the bad one
+    with pytest.raises(ValueError, match="no time zone"):
+        tracker.observe_many([("a", S.COMPLETED, datetime(2026, 1, 1))])
+    assert tracker.status("a") is S.RUNNING
+
+
+def test_observe_many_stops_after_a_raising_listener() -> None:
+    """A raising listener: its observation stands, CallbackError, the rest is left unread."""
+    tracker = Tracker()
+
+    @tracker.on_move
+    def broken(move: TrackedMove) -> None:
+        raise RuntimeError("listener bug")
+
+    rest = iter([("a", S.WAITING, 0.0), ("a", S.RUNNING, 10.0), ("b", S.INIT, 10.0)])
+    with pytest.raises(CallbackError, match="the move stands"):
+        tracker.observe_many(rest)
+    assert tracker.status("a") is S.RUNNING
+    assert "b" not in tracker
+    assert tracker.counts() == (2, 1, 0, 1, 0, 0, 0)
+    assert list(rest) == [("b", S.INIT, 10.0)]
+
+
+def test_listeners_in_a_batch_see_the_tracker_as_observe_shows_it() -> None:
+    """A listener runs right after its observation, unlocked: it may query and observe."""
+    tracker = Tracker()
+    seen: list[tuple[str, S, int]] = []
+
+    @tracker.on_move
+    def follow(move: TrackedMove) -> None:
+        seen.append((move.job_id, tracker.status(move.job_id), tracker.counts().observations))
+        if move.target is S.COMPLETED:
+            tracker.observe("follow-up", S.INIT, 0.0)
+
+    tracker.observe_many(
+        [("a", S.WAITING, 0.0), ("a", S.WAITING, 5.0), ("a", S.RUNNING, 10.0), ("a", 10, 20.0)]
+    )
+    assert seen == [("a", S.RUNNING, 3), ("a", S.COMPLETED, 4)]
+    assert "follow-up" in tracker
+
+
+def test_concurrent_batches_lose_nothing() -> None:
+    """Threads feeding batches to one tracker: every observation is counted."""
+    tracker = Tracker()
+    path = (S.INIT, S.SUBMIT_TRYING, S.WAITING, S.RUNNING)
+
+    def feed(worker: int) -> None:
+        for t, status in enumerate(path):
+            tracker.observe_many((f"{worker}-{n}", status, float(t)) for n in range(200))
+            tracker.observe_many([(f"{worker}-{n}", status, float(t)) for n in range(200)])
+
+    threads = [threading.Thread(target=feed, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    counts = tracker.counts()
+    assert counts.observations == 4 * 200 * len(path) * 2
+    assert counts.moves == 4 * 200 * (len(path) - 1)
+    assert all(tracker.status(j) is S.RUNNING for j in tracker.jobs())
+
+
+# Mostly the busy statuses (so repeats and revisits are common), also any member, code or name.
+_BUSY = st.sampled_from([S.WAITING, S.RUNNING, S.SCALING, S.RUNNING, S.SCALING, S.COMPLETED])
+_OBSERVATION = st.tuples(
+    st.sampled_from("ab"),
+    st.one_of(
+        _BUSY, _BUSY, _BUSY, st.sampled_from(list(S)), st.integers(0, 22), st.just("RUNNING")
+    ),
+    st.integers(-3, 10),
+)
+# Every path once: repeats (fast and slow), a revisit after repeats, late by one second, a late
+# repeat, an inferred jump, a violation and a first sighting in a terminal status.
+_EVERY_PATH = [
+    ("a", S.RUNNING, 0),
+    ("a", S.RUNNING, 10),
+    ("a", S.SCALING, 10),
+    ("a", 15, 10),
+    ("a", S.RUNNING, 10),
+    ("a", S.RUNNING, -1),
+    ("a", S.RUNNING, 0),
+    ("a", S.RUNNING, 6),
+    ("a", S.WAITING, -2),
+    ("a", S.WAITING, 10),
+    ("b", S.COMPLETED, 0),
+    ("b", "RUNNING", 10),
+    ("a", S.SCALING, 10),
+    ("c", S.WAITING, 0),
+    ("c", S.COMPLETED, 10),
+]
+
+
+def _recording(tracker: Tracker) -> list[object]:
+    notices: list[object] = []
+    tracker.on_move(notices.append)
+    tracker.on_violation(notices.append)
+    tracker.on_terminal(notices.append)
+    tracker.on_late(notices.append)
+    return notices
+
+
+@settings(max_examples=200, deadline=None)
+@example(_EVERY_PATH, [], Mode.POLLED, True, True)
+@example(_EVERY_PATH, [1, 1, 2, 3], Mode.STRICT, False, True)
+@given(
+    st.lists(_OBSERVATION, max_size=40),
+    st.lists(st.integers(1, 10), max_size=10),
+    st.sampled_from(list(Mode)),
+    st.booleans(),
+    st.booleans(),
+)
+def test_observe_many_does_exactly_what_observe_does(
+    stream: list[tuple[str, S | int | str, int]],
+    cuts: list[int],
+    mode: Mode,
+    float_times: bool,
+    listening: bool,
+) -> None:
+    """Any stream, cut into any batches, ends in the same state with the same notices and counts.
+
+    Times wander backwards and forwards (late observations), statuses come as members, codes
+    and names, and every pair of statuses occurs (violations, inferred moves, repeats).
+    """
+    clock = 100
+    observations: list[tuple[str, S | int | str, float | int]] = []
+    for job_id, status, dt in stream:
+        clock += dt
+        observations.append((job_id, status, float(clock) if float_times else clock))
+    one, many = Tracker(mode=mode), Tracker(mode=mode, thread_safe=False)
+    notices = [_recording(t) for t in (one, many)] if listening else [[], []]
+    steps = [one.observe(*o) for o in observations]
+    batch_counts = []
+    start = 0
+    for cut in cuts:
+        batch_counts.append(many.observe_many(observations[start : start + cut]))
+        start += cut
+    batch_counts.append(many.observe_many(iter(observations[start:])))
+    assert notices[0] == notices[1]
+    assert one.counts() == many.counts()
+    assert [sum(column) for column in zip(*batch_counts, strict=True)] == list(many.counts())
+    kinds = [s.kind for s in steps]
+    assert one.counts().late == kinds.count(StepKind.LATE)
+    assert one.jobs() == many.jobs()
+    for job_id in one.jobs():
+        assert one.status(job_id) is many.status(job_id)
+        assert one.time_in_status(job_id, now=1000.0) == many.time_in_status(job_id, now=1000.0)
 
 
 # -- agreement with validate_history --------------------------------------------------------------
