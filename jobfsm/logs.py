@@ -796,6 +796,7 @@ def check_log(
     rows = _kind_rows(Rules.for_lifecycle(lifecycle, mode))
     n_jobs = len(log.job_ids)
     state = [-1] * n_jobs
+    seen = [-1] * n_jobs  # each job's observation before, accepted or not
     found: list[tuple[int, int]] = []  # (observation index, status the job was in)
     inferred = 0
     late = log.unsorted_jobs
@@ -810,6 +811,9 @@ def check_log(
             ((i, j, statuses[i]) for j, indices in log.job_indices(late).items() for i in indices),
         )
     for i, j, s in ordered:
+        if seen[j] == s:
+            continue  # a repeat of the job's observation before, whatever its verdict was
+        seen[j] = s
         current = state[j]
         if current == s:
             continue
@@ -890,11 +894,15 @@ def count_moves(
     for seen in per_job.values():
         seen.sort(key=lambda o: (o.time, o.line))
         current: JobStatus | None = None
+        before: JobStatus | None = None
         for obs in seen:
             target = JobStatus(obs.status)
             if current is None:
-                current = target
+                current = before = target
                 continue
+            if target is before:
+                continue  # a repeat of the observation before, whatever its verdict was
+            before = target
             step = table[current][target]
             if step.kind is StepKind.REPEAT:
                 continue

@@ -135,7 +135,7 @@ _OnLate = TypeVar("_OnLate", bound=Callable[[LateObservation], None])
 class _JobState:
     """Everything kept per job: no history, only where it is and how long it spent where."""
 
-    __slots__ = ("count", "last", "since", "spent", "status")
+    __slots__ = ("count", "last", "refused", "refused_index", "since", "spent", "status")
 
     def __init__(self, status: JobStatus, at: float) -> None:
         self.status = status
@@ -144,6 +144,10 @@ class _JobState:
         self.count = 1  # observations seen, accepted or not
         # Seconds spent in each status left so far; only statuses actually visited.
         self.spent: dict[JobStatus, float] | None = None
+        # The last status refused as a violation, and which observation that was: a poller
+        # that keeps reporting it is repeating itself, not making new violations.
+        self.refused: JobStatus | None = None
+        self.refused_index = -1
 
 
 def _seconds(at: datetime | float | None) -> float:
@@ -314,6 +318,8 @@ class Tracker:
                 if at < last:
                     self._late += 1
                     step = LATE
+                    if job.refused_index == index - 1:
+                        job.refused_index = index  # a late line does not end a refused run
                 elif status is source:
                     job.last = at
                     self._repeats += 1
@@ -322,6 +328,12 @@ class Tracker:
                     step = self._table[source][status]
                     # VIOLATION is a shared singleton: identity is the cheapest test.
                     if step is VIOLATION:
+                        if status is job.refused and job.refused_index == index - 1:
+                            # The observation before was this same refused status: a repeat.
+                            job.refused_index = index
+                            self._repeats += 1
+                            return VIOLATION
+                        job.refused, job.refused_index = status, index
                         self._violations += 1
                     else:
                         spent = job.spent
@@ -416,6 +428,8 @@ class Tracker:
                     if at < last:
                         late += 1
                         step = LATE
+                        if job.refused_index == index - 1:
+                            job.refused_index = index
                     elif status is source:
                         job.last = at
                         repeats += 1
@@ -423,6 +437,11 @@ class Tracker:
                     else:
                         step = table[source][status]
                         if step is violation:
+                            if status is job.refused and job.refused_index == index - 1:
+                                job.refused_index = index
+                                repeats += 1
+                                continue
+                            job.refused, job.refused_index = status, index
                             violations += 1
                         else:
                             spent = job.spent

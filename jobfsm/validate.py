@@ -304,10 +304,15 @@ class HistoryReport:
     def final(self) -> JobStatus | None:
         """The last accepted status; None for an empty history."""
         rejected = {v.index for v in self.violations}
-        for index in range(len(self.statuses) - 1, -1, -1):
-            if index not in rejected:
-                return self.statuses[index]
-        return None
+        final = None
+        refusing = False  # inside a run of one refused status repeated
+        for index, status in enumerate(self.statuses):
+            if index in rejected:
+                refusing = True
+            elif not (refusing and status is self.statuses[index - 1]):
+                refusing = False
+                final = status
+        return final
 
     @property
     def ok(self) -> bool:
@@ -356,7 +361,8 @@ def validate_history(
 
     The first status is where observation began (any status); each later one is judged from the
     last accepted status. A rejected observation is reported and otherwise ignored, so one stray
-    status yields exactly one violation.
+    status yields exactly one violation. A status equal to the observation just before it is a
+    repeat, never judged twice: a poller that keeps reporting a refused status is one violation.
 
     Args:
         statuses: codes, names (anything :meth:`JobStatus.parse` accepts) or statuses.
@@ -371,6 +377,8 @@ def validate_history(
     False
     >>> validate_history(["WAITING", "WAITING", "RUNNING"]).ok
     True
+    >>> [v.index for v in validate_history([8, 7, 7, 7, 10]).violations]
+    [1]
     """
     rules = Rules.for_lifecycle(lifecycle, mode)
     table = rules.table
@@ -382,6 +390,8 @@ def validate_history(
         current = seen[0]
         for index in range(1, len(seen)):
             target = seen[index]
+            if target is seen[index - 1]:
+                continue  # a repeat of the observation before, whatever its verdict was
             step = table[current][target]
             kind = step.kind
             if kind is StepKind.REPEAT:

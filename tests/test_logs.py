@@ -521,3 +521,18 @@ def test_modelarts_failed_response_names_error_code_and_error_msg() -> None:
     assert "'ModelArts.0104'" in problem
     assert "'job not found'" in problem
     assert "missing field" not in problem
+
+
+def test_check_counts_a_refused_status_repeated_once() -> None:
+    """In a log, polls repeating a refused status are one violation; count_moves agrees."""
+    lines = b"".join(
+        b'{"job_id": "j", "status": %d, "time": %d}\n' % (s, t)
+        for t, s in enumerate([1, 7, 7, 7, 8])
+    )
+    log = read_log(io.BytesIO(lines))
+    report = check_log(log, "strict")
+    assert [v.line for v in report.violations] == [2, 5]
+    assert count_moves(log, mode="strict") == {
+        (JobStatus.INIT, JobStatus.WAITING): 1,
+        (JobStatus.INIT, JobStatus.RUNNING): 1,
+    }

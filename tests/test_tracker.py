@@ -663,7 +663,12 @@ class TrackerAgainstHistories(RuleBasedStateMachine):
         history = self.accepted.setdefault(job, [])
         before = validate_history(history, "polled")
         after = validate_history([*history, status], "polled")
-        assert (len(after.violations) > len(before.violations)) == (step.kind is StepKind.VIOLATION)
+        grew = len(after.violations) > len(before.violations)
+        if step.kind is StepKind.VIOLATION:
+            # Not a new violation only when it repeats the refused observation just before.
+            assert grew or (history and history[-1] is status and before.final is not status)
+        else:
+            assert not grew
         history.append(status)
         if step.kind is not StepKind.VIOLATION:
             self.clock[job] = at
@@ -685,3 +690,26 @@ TestTrackerAgainstHistories = TrackerAgainstHistories.TestCase
 TestTrackerAgainstHistories.settings = settings(
     max_examples=100, stateful_step_count=30, deadline=None
 )
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_refused_status_repeated_is_counted_once(batch: bool) -> None:
+    """Repeats of a refused status stay refused but are one violation, told once."""
+    tracker = Tracker(mode="strict")
+    told: list[TrackedViolation] = []
+    tracker.on_violation(told.append)
+    stream = [
+        ("j", S.INIT, 0.0),
+        ("j", S.WAITING, 1.0),
+        ("j", S.WAITING, 2.0),
+        ("j", S.WAITING, 3.0),
+    ]
+    if batch:
+        tracker.observe_many(stream)
+    else:
+        steps = [tracker.observe(*obs) for obs in stream]
+        assert [s.kind for s in steps[1:]] == [StepKind.VIOLATION] * 3
+    assert [v.index for v in told] == [1]
+    counts = tracker.counts()
+    assert (counts.violations, counts.repeats, counts.observations) == (1, 2, 4)
+    assert tracker.status("j") is S.INIT

@@ -280,3 +280,18 @@ def test_step_kinds_say_whether_the_observation_was_applied() -> None:
     """accepted is True for REPEAT, MOVE, INFERRED and FIRST; False for VIOLATION and LATE."""
     applied = {k for k in StepKind if k.accepted}
     assert applied == {StepKind.REPEAT, StepKind.MOVE, StepKind.INFERRED, StepKind.FIRST}
+
+
+def test_a_refused_status_repeated_is_one_violation() -> None:
+    """A poller that keeps reporting a refused status makes one violation, not one per poll."""
+    report = validate_history([1, 7, 7, 7, 8])
+    assert [(v.index, v.source, v.target) for v in report.violations] == [
+        (1, JobStatus.INIT, JobStatus.WAITING),
+        (4, JobStatus.INIT, JobStatus.RUNNING),
+    ]
+    assert report.final is JobStatus.INIT
+
+
+def test_a_refused_status_seen_again_after_another_is_judged_again() -> None:
+    """Only the observation just before makes a repeat: 8, 7, 8, 7 is two violations."""
+    assert [v.index for v in validate_history([8, 7, 8, 7]).violations] == [1, 3]
