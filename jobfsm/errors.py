@@ -23,9 +23,11 @@ __all__ = [
     "IllegalTransition",
     "InvalidJobId",
     "InvalidLifecycle",
+    "InvalidTime",
     "JobExists",
     "JobFSMError",
     "JobNotFound",
+    "JobNotTracked",
     "MissingExtra",
     "SnapshotError",
     "StoreUnavailable",
@@ -484,6 +486,40 @@ class JobNotFound(JobFSMError, LookupError):
     @property
     def message(self) -> str:
         return f"job {self.job_id!r} is not in the store; create it first (`jobfsm store create`)"
+
+
+class JobNotTracked(JobFSMError, KeyError):
+    """A job id a :class:`~jobfsm.tracker.Tracker` is not tracking (never seen, or forgotten).
+
+    Attributes:
+        job_id: the id that was asked for.
+    """
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+    @property
+    def message(self) -> str:
+        return f"job {self.job_id!r} is not tracked; observe it first (or it was forgotten)"
+
+
+class InvalidTime(JobFSMError, ValueError, TypeError):
+    """A time jobfsm cannot place: a naive datetime, an absurd number, or not a time at all.
+
+    Attributes:
+        value: the value given.
+        expected: what would be accepted.
+    """
+
+    def __init__(self, value: object, expected: str) -> None:
+        super().__init__(value, expected)
+        self.value = value
+        self.expected = expected
+
+    @property
+    def message(self) -> str:
+        return f"{self.value!r} is not a usable time; expected {self.expected}"
 
 
 class JobExists(JobFSMError):

@@ -7,8 +7,8 @@ themselves), judges each observation with the same :class:`~jobfsm.validate.Rule
 finished and observations that arrived late.
 
 Times are seconds since the epoch internally. ``at`` may be epoch seconds (int or float), a
-time-zone-aware :class:`~datetime.datetime`, or None for now; a naive datetime is refused with a
-``ValueError``, because guessing its zone would silently shift every duration.
+time-zone-aware :class:`~datetime.datetime`, or None for now; a naive datetime is refused with
+:class:`~jobfsm.errors.InvalidTime` (a ``ValueError``): guessing its zone would shift durations.
 
 What happens when a listener raises: the observation has already been applied (or rejected) and
 the tracker's state is complete and consistent; every other listener still runs; then
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 
-from jobfsm.errors import CallbackError
+from jobfsm.errors import CallbackError, InvalidTime, JobNotTracked
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import REPEAT, VIOLATION, Mode, Rules, Step, StepKind
@@ -158,21 +158,17 @@ def _seconds(at: datetime | float | None) -> float:
         return time.time()
     if isinstance(at, datetime):
         if at.tzinfo is None or at.utcoffset() is None:
-            raise ValueError(
-                f"{at.isoformat()!r} has no time zone; pass an aware datetime "
-                "(for example tzinfo=timezone.utc) or epoch seconds"
+            # Guessing a zone would shift every duration.
+            raise InvalidTime(
+                at, "an aware datetime (for example tzinfo=timezone.utc) or epoch seconds"
             )
         return at.timestamp()
     if isinstance(at, (int, float)) and not isinstance(at, bool):
         seconds = float(at)
         if _MIN_SECONDS < seconds < _MAX_SECONDS:
             return seconds
-        raise ValueError(
-            f"{at!r} is not a usable time; expected epoch seconds (milliseconds divided by 1000)"
-        )
-    raise TypeError(
-        f"{at!r} is not a time; expected epoch seconds, an aware datetime or None for now"
-    )
+        raise InvalidTime(at, "epoch seconds (milliseconds divided by 1000)")
+    raise InvalidTime(at, "epoch seconds, an aware datetime, or None for now")
 
 
 def _status(value: object) -> JobStatus:
@@ -275,8 +271,8 @@ class Tracker:
 
         Raises:
             UnknownStatus: ``status`` is not a status (nothing changes).
-            ValueError: ``at`` is a naive datetime or an absurd number (nothing changes).
-            TypeError: ``at`` is not a time (nothing changes).
+            InvalidTime: ``at`` is a naive datetime, an absurd number or not a time (also a
+                ValueError and a TypeError; nothing changes).
             CallbackError: a listener raised; the observation was still judged and recorded.
         """
         # The judgment below is repeated, inlined, in observe_many: keep the two identical.
@@ -376,7 +372,7 @@ class Tracker:
             The batch's own :class:`TrackerCounts` (the tracker's totals are in :meth:`counts`).
 
         Raises:
-            UnknownStatus, ValueError, TypeError, CallbackError: as :meth:`observe`.
+            UnknownStatus, InvalidTime, CallbackError: as :meth:`observe`.
 
         >>> tracker = Tracker()
         >>> tracker.observe_many([("a", 7, 0.0), ("b", 8, 0.0), ("a", 7, 10.0), ("a", 8, 20.0)])
@@ -608,14 +604,14 @@ class Tracker:
     def _job(self, job_id: str) -> _JobState:
         job = self._jobs.get(job_id)
         if job is None:
-            raise KeyError(f"job {job_id!r} is not tracked")
+            raise JobNotTracked(job_id)
         return job
 
     def status(self, job_id: str) -> JobStatus:
         """The last accepted status of ``job_id``.
 
         Raises:
-            KeyError: the job is not tracked.
+            JobNotTracked: the job is not tracked (also a KeyError).
         """
         return self._job(job_id).status
 
@@ -628,7 +624,7 @@ class Tracker:
         than zero).
 
         Raises:
-            KeyError: the job is not tracked.
+            JobNotTracked: the job is not tracked (also a KeyError).
         """
         end = _seconds(now)
         with self._lock:
@@ -684,12 +680,12 @@ class Tracker:
         A later observation of the same id starts tracking it afresh.
 
         Raises:
-            KeyError: the job is not tracked.
+            JobNotTracked: the job is not tracked (also a KeyError).
         """
         with self._lock:
             job = self._jobs.pop(job_id, None)
         if job is None:
-            raise KeyError(f"job {job_id!r} is not tracked")
+            raise JobNotTracked(job_id)
         return job.status
 
     def forget_finished(self) -> int:

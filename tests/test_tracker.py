@@ -14,6 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from jobfsm import (
     DEFAULT_LIFECYCLE,
     CallbackError,
+    InvalidTime,
+    JobNotTracked,
     JobStatus,
     Mode,
     Outcome,
@@ -713,3 +715,14 @@ def test_a_refused_status_repeated_is_counted_once(batch: bool) -> None:
     counts = tracker.counts()
     assert (counts.violations, counts.repeats, counts.observations) == (1, 2, 4)
     assert tracker.status("j") is S.INIT
+
+
+def test_tracker_errors_are_jobfsm_errors() -> None:
+    """A naive datetime and an unknown job raise jobfsm's own errors, still ValueError/KeyError."""
+    tracker = Tracker()
+    with pytest.raises(InvalidTime, match="is not a usable time") as naive:
+        tracker.observe("j", S.RUNNING, datetime(2026, 3, 1, 8, 0))
+    assert isinstance(naive.value, ValueError)
+    with pytest.raises(JobNotTracked, match="'nope' is not tracked") as unknown:
+        tracker.status("nope")
+    assert isinstance(unknown.value, KeyError)
