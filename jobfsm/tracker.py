@@ -160,7 +160,9 @@ def _seconds(at: datetime | float | None) -> float:
         if at.tzinfo is None or at.utcoffset() is None:
             # Guessing a zone would shift every duration.
             raise InvalidTime(
-                at, "an aware datetime (for example tzinfo=timezone.utc) or epoch seconds"
+                at,
+                "a datetime with a time zone (this one has no time zone; for example "
+                "tzinfo=timezone.utc) or epoch seconds",
             )
         return at.timestamp()
     if isinstance(at, (int, float)) and not isinstance(at, bool):
