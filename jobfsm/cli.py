@@ -177,9 +177,12 @@ def explain(source: JobStatus, target: JobStatus, fmt: str) -> int:
         emit_json(
             {
                 "source": int(source),
+                "source_name": source.name,
                 "target": int(target),
+                "target_name": target.name,
                 "legal": verdict.legal,
-                "kind": verdict.kind.value,
+                # Named like the kinds in validate's and check's JSON.
+                "kind": verdict.kind.name.lower(),
                 "event": verdict.event,
                 "reason": verdict.reason,
                 "allowed": sorted(int(s) for s in verdict.allowed),

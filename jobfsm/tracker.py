@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 
-from jobfsm.errors import CallbackError, InvalidTime, JobNotTracked
+from jobfsm.errors import CallbackError, InvalidJobId, InvalidTime, JobNotTracked
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import REPEAT, VIOLATION, Mode, Rules, Step, StepKind
@@ -273,6 +273,7 @@ class Tracker:
 
         Raises:
             UnknownStatus: ``status`` is not a status (nothing changes).
+            InvalidJobId: a new ``job_id`` that is not a non-blank string (nothing changes).
             InvalidTime: ``at`` is a naive datetime, an absurd number or not a time (also a
                 ValueError and a TypeError; nothing changes).
             CallbackError: a listener raised; the observation was still judged and recorded.
@@ -302,6 +303,8 @@ class Tracker:
             if type(at) is not float or not _MIN_SECONDS < at < _MAX_SECONDS:
                 at = _seconds(at)
             if job is None:
+                if type(job_id) is not str or not job_id.strip():
+                    raise InvalidJobId(job_id)
                 self._jobs[job_id] = _JobState(status, at)
                 self._started += 1
                 step = FIRST
@@ -412,6 +415,8 @@ class Tracker:
                 if type(at) is not time_type or not lo < at < hi:
                     at = _seconds(at)
                 if job is None:
+                    if type(job_id) is not str or not job_id.strip():
+                        raise InvalidJobId(job_id)
                     jobs[job_id] = new_job(status, at)
                     started += 1
                     step = FIRST

@@ -81,7 +81,8 @@ def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "explain", "10", "8", "--format", "json")
     verdict = json.loads(out)
     assert code == EXIT_INVALID
-    assert verdict["kind"] == "from a terminal status"
+    assert verdict["kind"] == "from_terminal"
+    assert (verdict["source_name"], verdict["target_name"]) == ("COMPLETED", "RUNNING")
     assert verdict["allowed"] == []
 
 

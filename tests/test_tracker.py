@@ -14,6 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from jobfsm import (
     DEFAULT_LIFECYCLE,
     CallbackError,
+    InvalidJobId,
     InvalidTime,
     JobNotTracked,
     JobStatus,
@@ -726,3 +727,20 @@ def test_tracker_errors_are_jobfsm_errors() -> None:
     with pytest.raises(JobNotTracked, match="'nope' is not tracked") as unknown:
         tracker.status("nope")
     assert isinstance(unknown.value, KeyError)
+
+
+@pytest.mark.parametrize("batch", [False, True])
+@pytest.mark.parametrize("job_id", ["", "  ", None, 7])
+def test_a_job_id_must_be_a_non_blank_string(job_id: object, batch: bool) -> None:
+    """A new job's id must be a non-blank string; nothing is tracked otherwise."""
+    tracker = Tracker()
+
+    def feed() -> None:
+        if batch:
+            tracker.observe_many([(job_id, S.RUNNING, 1.0)])  # type: ignore[list-item]
+        else:
+            tracker.observe(job_id, S.RUNNING, 1.0)  # type: ignore[arg-type]
+
+    with pytest.raises(InvalidJobId, match="is not a job id"):
+        feed()
+    assert len(tracker) == 0
