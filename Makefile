@@ -10,10 +10,11 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: demo test lint typecheck unit system-deps bench bench-store clean diagrams
+.PHONY: demo test lint typecheck unit system-deps graphviz postgresql bench bench-store clean \
+	diagrams
 
 # The demo keeps its files (a fleet's log, its check, pictures, a job store) in build/demo.
-demo: $(STAMP) system-deps
+demo: $(STAMP) graphviz
 	$(BIN)/jobfsm demo --out build/demo
 
 test: $(STAMP) system-deps lint typecheck unit
@@ -36,20 +37,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,sql]'
 	touch $@
 
-# Debian packages the diagrams (and their tests) need, installed only when missing.
-# PostgreSQL: the store's tests and benchmark start their own throwaway server with initdb and
-# pg_ctl, which Debian keeps off PATH in /usr/lib/postgresql/<version>/bin.
-system-deps:
+# Debian packages, each installed only when missing: graphviz's dot draws the diagrams; the
+# store's tests and benchmark start their own throwaway PostgreSQL with initdb and pg_ctl, which
+# Debian keeps off PATH in /usr/lib/postgresql/<version>/bin.
+system-deps: graphviz postgresql
+
+graphviz:
 	@command -v dot >/dev/null 2>&1 || { \
 		echo "installing graphviz (the dot binary)"; \
 		$(APT) update -qq && $(APT) install -y -qq graphviz >/dev/null; }
+
+postgresql:
 	@{ command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; } || \
 		ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 		echo "installing postgresql (initdb, pg_ctl)"; \
 		$(APT) update -qq && $(APT) install -y -qq postgresql >/dev/null; }
 
 # The committed pictures of the lifecycle (a test fails when the DOT or Mermaid goes stale).
-diagrams: $(STAMP) system-deps
+diagrams: $(STAMP) graphviz
 	$(BIN)/jobfsm render --all-formats diagrams
 
 # Each script prints its table, writes benchmarks/results/*.json and exits 1 when a target is
@@ -59,7 +64,7 @@ bench: $(STAMP)
 		$(BIN)/python benchmarks/$$script.py || status=1; done; exit $$status
 
 # Validated store transitions per second vs a bare UPDATE + INSERT, on SQLite and PostgreSQL.
-bench-store: $(STAMP) system-deps
+bench-store: $(STAMP) postgresql
 	$(BIN)/python benchmarks/bench_store.py
 
 clean:
