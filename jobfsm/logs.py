@@ -810,6 +810,8 @@ def check_log(
             ((i, j, s) for i, j, s in ordered if j not in late),
             ((i, j, statuses[i]) for j, indices in log.job_indices(late).items() for i in indices),
         )
+    # Rules.walk's judgment, run over all jobs at once on int columns: a generator per job would
+    # cost more than the judging itself on a million lines.
     for i, j, s in ordered:
         if seen[j] == s:
             continue  # a repeat of the job's observation before, whatever its verdict was
@@ -886,31 +888,19 @@ def count_moves(
     >>> count_moves(seen, mode="strict")
     Counter({(<JobStatus.WAITING: 7>, <JobStatus.COMPLETED: 10>): 1})
     """
-    table = Rules.for_lifecycle(lifecycle, mode).table
+    rules = Rules.for_lifecycle(lifecycle, mode)
     per_job: dict[str, list[Observation]] = {}
     for obs in observations:
         per_job.setdefault(obs.job_id, []).append(obs)
     counts: Counter[tuple[JobStatus, JobStatus]] = Counter()
     for seen in per_job.values():
         seen.sort(key=lambda o: (o.time, o.line))
-        current: JobStatus | None = None
-        before: JobStatus | None = None
-        for obs in seen:
-            target = JobStatus(obs.status)
-            if current is None:
-                current = before = target
-                continue
-            if target is before:
-                continue  # a repeat of the observation before, whatever its verdict was
-            before = target
-            step = table[current][target]
-            if step.kind is StepKind.REPEAT:
-                continue
+        statuses = [JobStatus(o.status) for o in seen]
+        for index, source, step in rules.walk(statuses):
+            target = statuses[index]
             if step.kind is StepKind.VIOLATION:
-                counts[(current, target)] += 1
-                continue
-            path = (current, *step.skipped, target)
-            for a, b in itertools.pairwise(path):
-                counts[(a, b)] += 1
-            current = target
+                counts[(source, target)] += 1
+            else:
+                for a, b in itertools.pairwise((source, *step.skipped, target)):
+                    counts[(a, b)] += 1
     return counts

@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -202,6 +202,35 @@ class Rules:
             target = JobStatus.parse(target)
         return self.table[source][target]
 
+    def walk(self, statuses: Sequence[JobStatus]) -> Iterator[tuple[int, JobStatus, Step]]:
+        """Judge one job's statuses in order: ``(index, source, step)`` per judged observation.
+
+        The first status is where observation began and is not judged; each later one is judged
+        from ``source``, the last accepted status. A status equal to the observation just before
+        it is a repeat and is skipped, whatever its verdict was, so a refused status that keeps
+        being reported is judged once. Steps are never REPEAT: a status equal to ``source`` is
+        skipped too.
+
+        >>> rules, seen = Rules(mode="strict"), [JobStatus(c) for c in (8, 7, 7, 10)]
+        >>> [(i, src.name, step.kind.value) for i, src, step in rules.walk(seen)]
+        [(1, 'RUNNING', 'violation'), (3, 'RUNNING', 'move')]
+        """
+        if not statuses:
+            return
+        table = self.table
+        current = before = statuses[0]
+        for index in range(1, len(statuses)):
+            target = statuses[index]
+            if target is before:
+                continue  # a repeat of the observation before, whatever its verdict was
+            before = target
+            step = table[current][target]
+            if step is REPEAT:
+                continue
+            yield index, current, step
+            if step is not VIOLATION:
+                current = target
+
     def violation(self, index: int, source: JobStatus, target: JobStatus) -> Violation:
         """The :class:`Violation` for a rejected ``source → target`` observation at ``index``."""
         return Violation(
@@ -293,26 +322,15 @@ class HistoryReport:
         statuses: every observed status, parsed, in input order (rejected ones included).
         violations: the rejected observations, in order.
         inferred: the accepted jumps (polled mode), in order.
+        final: the last accepted status; None for an empty history.
     """
 
     mode: Mode
     statuses: tuple[JobStatus, ...]
     violations: tuple[Violation, ...]
     inferred: tuple[Inference, ...]
-
-    @property
-    def final(self) -> JobStatus | None:
-        """The last accepted status; None for an empty history."""
-        rejected = {v.index for v in self.violations}
-        final = None
-        refusing = False  # inside a run of one refused status repeated
-        for index, status in enumerate(self.statuses):
-            if index in rejected:
-                refusing = True
-            elif not (refusing and status is self.statuses[index - 1]):
-                refusing = False
-                final = status
-        return final
+    #: The last accepted status; None for an empty history.
+    final: JobStatus | None
 
     @property
     def ok(self) -> bool:
@@ -381,25 +399,17 @@ def validate_history(
     [1]
     """
     rules = Rules.for_lifecycle(lifecycle, mode)
-    table = rules.table
     parse = JobStatus.parse
     seen = tuple(s if type(s) is JobStatus else parse(s) for s in statuses)
     violations: list[Violation] = []
     inferred: list[Inference] = []
-    if seen:
-        current = seen[0]
-        for index in range(1, len(seen)):
-            target = seen[index]
-            if target is seen[index - 1]:
-                continue  # a repeat of the observation before, whatever its verdict was
-            step = table[current][target]
-            kind = step.kind
-            if kind is StepKind.REPEAT:
-                continue
-            if kind is StepKind.VIOLATION:
-                violations.append(rules.violation(index, current, target))
-                continue
-            if kind is StepKind.INFERRED:
-                inferred.append(Inference(index, current, target, step.skipped))
-            current = target
-    return HistoryReport(rules.mode, seen, tuple(violations), tuple(inferred))
+    final = seen[0] if seen else None
+    for index, source, step in rules.walk(seen):
+        target = seen[index]
+        if step is VIOLATION:
+            violations.append(rules.violation(index, source, target))
+            continue
+        if step.kind is StepKind.INFERRED:
+            inferred.append(Inference(index, source, target, step.skipped))
+        final = target
+    return HistoryReport(rules.mode, seen, tuple(violations), tuple(inferred), final)
