@@ -23,13 +23,10 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import html
 import itertools
 import math
-import os
-import secrets
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from jobfsm._files import write_atomic
 from jobfsm.errors import DiagramInputError, GraphvizNotFound, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Edge, Lifecycle
 from jobfsm.machine import Job
@@ -990,24 +988,6 @@ def _run_dot(
     return subprocess.run(
         [executable, f"-T{fmt}", *extra], input=source.encode(), capture_output=True, check=False
     )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` all at once: a temporary file beside it, then a rename.
-
-    A reader never sees a half-written file, and nothing is left behind when writing fails.
-    """
-    path = Path(path)
-    # Not mkstemp: its files are private (0600); open(..., "xb") honours the umask like any file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 #: File extension per format.

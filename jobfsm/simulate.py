@@ -17,7 +17,6 @@ import json
 import math
 import os
 import random
-import secrets
 import signal
 import threading
 from collections import Counter
@@ -26,6 +25,7 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import Final
 
+from jobfsm._files import atomic_open
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from jobfsm.status import JobStatus
 
@@ -282,22 +282,12 @@ def write_log(path: str | os.PathLike[str], simulation: Simulation) -> int:
     reader never sees half a log; on any failure (an interrupt included) the temporary file is
     removed. The file's permissions follow the umask, like any other file the user writes.
     """
-    target = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    # Not mkstemp: its files are private (0600); open(..., "x") honours the umask.
-    tmp = os.path.join(folder, f".jobfsm-sim-{os.getpid()}-{secrets.token_hex(4)}.tmp")
     count = 0
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="\n") as out:
-            for line in simulation.lines():
-                out.write(line)
-                out.write("\n")
-                count += 1
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "w", encoding="utf-8", newline="\n") as out:
+        for line in simulation.lines():
+            out.write(line)
+            out.write("\n")
+            count += 1
     return count
 
 

@@ -409,10 +409,10 @@ def test_simulate_sigterm_leaves_no_temporary_file(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 60
-        while not list(tmp_path.glob(".jobfsm-sim-*.tmp")) and time.monotonic() < deadline:
+        while not list(tmp_path.glob(".big.jsonl.*.tmp")) and time.monotonic() < deadline:
             assert proc.poll() is None, "simulate ended before it was stopped"
             time.sleep(0.05)
-        assert list(tmp_path.glob(".jobfsm-sim-*.tmp")), "no temporary file appeared"
+        assert list(tmp_path.glob(".big.jsonl.*.tmp")), "no temporary file appeared"
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
