@@ -207,6 +207,7 @@ def walk(job: Job, path: Iterable[JobStatus]) -> None:
 
 MODE = click.Choice(["strict", "polled"], case_sensitive=False)
 TEXT_OR_JSON = click.Choice(["text", "json"])
+LOG_FORMAT = click.Choice([f.value for f in LogFormat])
 
 
 @cli.command("validate")
@@ -307,7 +308,7 @@ def check_text(report: LogReport, max_errors: int) -> str:
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @click.option(
     "--input-format",
-    type=click.Choice([f.value for f in LogFormat]),
+    type=LOG_FORMAT,
     default="auto",
     show_default=True,
     help="How LOG is written; auto looks at the file name, then the first lines.",
@@ -429,25 +430,27 @@ def demo(out: Path | None) -> int:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise click.FileError(str(folder), exc.strerror or str(exc)) from None
-        demo_fleet(folder)
+        log = demo_fleet(folder)
         demo_store(folder)
         if out is not None:
-            demo_pictures(folder)
+            demo_pictures(folder, log)
     return EXIT_OK
 
 
-def demo_fleet(folder: Path) -> None:
-    """Simulate a small fleet with a few faults, write it to ``folder`` and check it."""
+def demo_fleet(folder: Path) -> ObservationLog:
+    """Simulate a small fleet with a few faults, write it to ``folder``, check it; return it."""
     click.echo("\nA simulated fleet: 12 jobs polled every 30 s, 1 % of observations faulty:\n")
     path = folder / "fleet.jsonl"
     write_log(path, Simulation(12, seed=4, faults=0.01))
-    report = check_log(read_log(path, name="fleet.jsonl"), "polled")
+    log = read_log(path, name="fleet.jsonl")
+    report = check_log(log, "polled")
     click.echo("$ jobfsm simulate --jobs 12 --seed 4 --faults 0.01 --out fleet.jsonl")
     click.echo("$ jobfsm check fleet.jsonl --mode polled --max-errors 3\n")
     click.echo(check_text(report, max_errors=3))
     diagrams.write_atomic(
         folder / "check.json", json.dumps(report.to_dict(1000), indent=2).encode()
     )
+    return log
 
 
 def demo_store(folder: Path) -> None:
@@ -479,9 +482,8 @@ def demo_store(folder: Path) -> None:
         click.echo(f"  history: {', '.join(f'{m.source} → {m.target}' for m in history)}")
 
 
-def demo_pictures(folder: Path) -> None:
+def demo_pictures(folder: Path, log: ObservationLog) -> None:
     """The lifecycle and the fleet's observed traffic, as SVG (or DOT without Graphviz)."""
-    log = read_log(folder / "fleet.jsonl", name="fleet.jsonl")
     drawings = {
         "lifecycle": diagrams.extract(DEFAULT_LIFECYCLE),
         "traffic": diagrams.extract(
@@ -600,7 +602,7 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
 )
 @click.option(
     "--input-format",
-    type=click.Choice([f.value for f in LogFormat]),
+    type=LOG_FORMAT,
     default="auto",
     show_default=True,
     help="With --log: how LOG is written.",
