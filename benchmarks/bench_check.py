@@ -25,16 +25,15 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from jobfsm.simulate import Simulation
+from report import RESULTS, save
 
-RESULTS = Path(__file__).parent / "results"
+from jobfsm.simulate import Simulation
 
 BASELINE = """
 import json, sys
@@ -132,22 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  {r['lines']:,} lines, {r['observations']:,} observations, {r['jobs']:,} jobs: "
         f"{r['observations_per_s']:,.0f} observations/s; peak RSS {r['peak_rss_mib']:.0f} MiB"
     )
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "check.json"
-    out.write_text(
-        json.dumps(
-            {
-                "python": sys.version.split()[0],
-                "machine": platform.machine(),
-                "method": "wall-clock of two subprocesses, best of rounds; peak RSS by wait4",
-                "results": [r],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"\nwrote {out}")
-    return 0 if r["met"] else 1
+    return save("check", "wall-clock of two subprocesses, best of rounds; peak RSS by wait4", [r])
 
 
 if __name__ == "__main__":

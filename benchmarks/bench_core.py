@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import platform
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import transitions
+from report import save
 
 from jobfsm import DEFAULT_LIFECYCLE, Guard, IllegalTransition, Job, JobStatus
 
 S = JobStatus
-RESULTS = Path(__file__).parent / "results"
 TABLE = [
     {"trigger": e.event, "source": e.source, "dest": e.target} for e in DEFAULT_LIFECYCLE.edges
 ]
@@ -224,23 +221,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'  memory per job (bytes)':<68} {r['jobfsm_bytes']:>10.0f} "
                 f"{r['baseline_bytes']:>10.0f} {r['memory_ratio']:>6.0f}x less"
             )
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "core.json"
-    out.write_text(
-        json.dumps(
-            {
-                "python": sys.version.split()[0],
-                "transitions": transitions.__version__,
-                "machine": platform.machine(),
-                "method": "best of several rounds, per operation",
-                "results": results,
-            },
-            indent=2,
-        )
-        + "\n"
+    return save(
+        "core",
+        "best of several rounds, per operation",
+        results,
+        transitions=transitions.__version__,
     )
-    print(f"\nwrote {out}")
-    return 0 if all(r["met"] for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -23,9 +23,7 @@ writes ``benchmarks/results/store.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
-import platform
 import sqlite3
 import sys
 import tempfile
@@ -43,12 +41,12 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import pgserver
+from report import save
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus, JobStore
 from jobfsm.store import DEFAULT_CACHE_SIZE, history_table, jobs_table
 
 S = JobStatus
-RESULTS = Path(__file__).parent / "results"
 JOBS_PER_WORKER = 10
 WORKER_COUNTS = (1, 4, 8)
 CTX = multiprocessing.get_context("fork")
@@ -218,25 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.backend in ("postgresql", "both"):
         with pgserver.running() as server:
             results += bench_backend("postgresql", server.url, args.moves, args.rounds)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "store.json"
-    out.write_text(
-        json.dumps(
-            {
-                "python": sys.version.split()[0],
-                "sqlalchemy": sa.__version__,
-                "sqlite": sqlite3.sqlite_version,
-                "postgresql_settings": dict(pgserver.FAST),
-                "machine": platform.machine(),
-                "method": "committed moves per second of all workers; best of several rounds",
-                "results": results,
-            },
-            indent=2,
-        )
-        + "\n"
+    return save(
+        "store",
+        "committed moves per second of all workers; best of several rounds",
+        results,
+        sqlalchemy=sa.__version__,
+        sqlite=sqlite3.sqlite_version,
+        postgresql_settings=dict(pgserver.FAST),
     )
-    print(f"\nwrote {out}")
-    return 0 if all(r["met"] for r in results) else 1
 
 
 if __name__ == "__main__":

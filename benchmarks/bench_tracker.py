@@ -30,24 +30,21 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import platform
 import random
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from itertools import groupby
-from pathlib import Path
 from typing import Any
 
 import transitions
+from report import save
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus
 from jobfsm.tracker import Tracker
 
 S = JobStatus
-RESULTS = Path(__file__).parent / "results"
 TABLE = [
     {"trigger": e.event, "source": e.source, "dest": e.target} for e in DEFAULT_LIFECYCLE.edges
 ]
@@ -361,28 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{'ok' if memory['met'] else 'MISSED'}"
     )
     results = [speed, memory]
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "tracker.json"
-    tmp = out.with_suffix(".json.tmp")
-    try:
-        tmp.write_text(
-            json.dumps(
-                {
-                    "python": sys.version.split()[0],
-                    "transitions": transitions.__version__,
-                    "machine": platform.machine(),
-                    "method": "best of several rounds over the whole stream",
-                    "results": results,
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    print(f"\nwrote {out}")
-    return 0 if all(r["met"] for r in results) else 1
+    return save(
+        "tracker",
+        "best of several rounds over the whole stream",
+        results,
+        transitions=transitions.__version__,
+    )
 
 
 if __name__ == "__main__":
