@@ -327,7 +327,7 @@ class _Reader:
         jobs, statuses, times, lines = log.jobs, log.statuses, log.times, log.lines
         number = first - 1
         # The hot loop: one dict lookup per field, typed fast paths, slow paths in helpers, and
-        # add() inlined at the end (a method call per line would cost a tenth of the budget).
+        # add() inlined at the end (a method call per line costs more than the appends).
         for raw in batch:
             number += 1
             try:
