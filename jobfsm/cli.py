@@ -711,6 +711,23 @@ class LabelParam(click.ParamType):  # type: ignore[type-arg]  # generic only in 
         return key, val
 
 
+def _one_value_per_label(
+    ctx: click.Context, param: click.Parameter, labels: tuple[tuple[str, str], ...]
+) -> dict[str, str] | None:
+    """The labels as a dict; a key given twice is a usage error, not a silent overwrite."""
+    seen: dict[str, str] = {}
+    for key, val in labels:
+        if key in seen:
+            raise click.BadParameter(
+                f"label {key!r} is given twice ({key}={seen[key]}, {key}={val}); "
+                "give each key once",
+                ctx,
+                param,
+            )
+        seen[key] = val
+    return seen or None
+
+
 @contextmanager
 def open_store(url: str) -> Iterator[JobStore]:
     """The store at ``url``, closed afterwards (MissingExtra when the extra is not installed)."""
@@ -774,12 +791,19 @@ def store_init(url: str) -> int:
 @click.argument("url")
 @click.argument("job_id")
 @click.option("--status", type=STATUS, default="INIT", show_default=True)
-@click.option("--label", "labels", type=LabelParam(), multiple=True, help="key=value, repeatable")
-def store_create(url: str, job_id: str, status: JobStatus, labels: tuple[tuple[str, str]]) -> int:
+@click.option(
+    "--label",
+    "labels",
+    type=LabelParam(),
+    multiple=True,
+    callback=_one_value_per_label,
+    help="key=value, repeatable (each key once)",
+)
+def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str] | None) -> int:
     """Start tracking JOB_ID in the store (exit 1 when it is already there)."""
     with open_store(url) as s:
         try:
-            record = s.create(job_id, status, dict(labels) if labels else None)
+            record = s.create(job_id, status, labels)
         except JobExists as exc:
             click.echo(f"jobfsm: refused: {exc}", err=True)
             return EXIT_INVALID

@@ -151,6 +151,14 @@ def test_bad_label_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "'team' is not a label; use key=value" in err
 
 
+def test_label_given_twice_exits_2(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """A key given twice is refused naming both values, and no job is created."""
+    code, _, err = run(capsys, "store", "create", url, "j-1", "--label", "a=1", "--label", "a=2")
+    assert code == EXIT_USAGE
+    assert "label 'a' is given twice (a=1, a=2); give each key once" in err
+    assert run(capsys, "store", "show", url, "j-1")[0] == EXIT_USAGE
+
+
 def test_unknown_status_exits_2(capsys: pytest.CaptureFixture[str], url: str) -> None:
     """An unknown status is a usage error with suggestions."""
     run(capsys, "store", "create", url, "j-1")
