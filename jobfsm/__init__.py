@@ -33,6 +33,7 @@ from jobfsm.errors import (
     StoreUnavailable,
     TransitionRejected,
     UnknownEvent,
+    UnknownMode,
     UnknownStatus,
     UnreadableLog,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "TransitionRejected",
     "TransitionResult",
     "UnknownEvent",
+    "UnknownMode",
     "UnknownStatus",
     "UnreadableLog",
     "Verdict",

@@ -33,6 +33,7 @@ __all__ = [
     "StoreUnavailable",
     "TransitionRejected",
     "UnknownEvent",
+    "UnknownMode",
     "UnknownStatus",
     "UnreadableLog",
 ]
@@ -321,6 +322,25 @@ class CallbackError(JobFSMError):
             f"job {self.job_id}: a callback raised during {_status(self.source)} → "
             f"{_status(self.target)}; {state}: {cause}{more}"
         )
+
+
+class UnknownMode(JobFSMError, ValueError):
+    """A validation mode that is neither ``strict`` nor ``polled``.
+
+    Attributes:
+        value: the value given.
+        accepted: the accepted mode names.
+    """
+
+    def __init__(self, value: object, accepted: Sequence[str]) -> None:
+        super().__init__(value, tuple(accepted))
+        self.value = value
+        self.accepted = tuple(accepted)
+
+    @property
+    def message(self) -> str:
+        choices = ", ".join(repr(m) for m in self.accepted)
+        return f"{self.value!r} is not a validation mode; expected one of {choices}"
 
 
 class DiagramInputError(JobFSMError, ValueError):

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
-from jobfsm.errors import IllegalTransition
+from jobfsm.errors import IllegalTransition, UnknownMode
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus
 
@@ -70,7 +70,7 @@ class Mode(str, enum.Enum):
         """A mode from a :class:`Mode` or its name in any case.
 
         Raises:
-            ValueError: naming the value and the accepted modes.
+            UnknownMode: naming the value and the accepted modes (also a ValueError).
         """
         if isinstance(value, cls):
             return value
@@ -79,8 +79,7 @@ class Mode(str, enum.Enum):
                 return cls(value.strip().lower())
             except ValueError:
                 pass
-        choices = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"{value!r} is not a validation mode; expected one of {choices}")
+        raise UnknownMode(value, [m.value for m in cls])
 
 
 class StepKind(enum.Enum):
@@ -389,7 +388,7 @@ def validate_history(
 
     Raises:
         UnknownStatus: an element is not a status.
-        ValueError: ``mode`` is not a mode.
+        UnknownMode: ``mode`` is not a mode (also a ValueError).
 
     >>> validate_history([8, 7]).ok
     False

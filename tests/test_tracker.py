@@ -21,6 +21,7 @@ from jobfsm import (
     Mode,
     Outcome,
     StepKind,
+    UnknownMode,
     UnknownStatus,
     VerdictKind,
     validate_history,
@@ -173,6 +174,12 @@ def test_a_non_time_is_a_type_error() -> None:
     """A string time is a TypeError naming what is accepted."""
     with pytest.raises(TypeError, match="aware datetime"):
         Tracker().observe("j", S.RUNNING, "yesterday")  # type: ignore[arg-type]
+
+
+def test_a_bad_mode_is_unknown_mode() -> None:
+    """Tracker(mode=...) refuses an unknown mode with UnknownMode naming the modes."""
+    with pytest.raises(UnknownMode, match=r"'bogus'.*'strict', 'polled'"):
+        Tracker(mode="bogus")
 
 
 def test_bad_status_raises_and_records_nothing() -> None:

@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from jobfsm import (
     DEFAULT_LIFECYCLE,
     HistoryReport,
+    JobFSMError,
     JobStatus,
     Mode,
     Rules,
     Step,
     StepKind,
+    UnknownMode,
     UnknownStatus,
     VerdictKind,
     validate_history,
@@ -193,6 +195,22 @@ def test_bad_mode_names_the_choices() -> None:
     """An unknown mode is a ValueError naming the value and both modes."""
     with pytest.raises(ValueError, match=r"'lenient'.*'strict', 'polled'"):
         validate_history([1], "lenient")
+
+
+@pytest.mark.parametrize("mode", ["bogus", None, 3])
+def test_bad_mode_is_unknown_mode(mode: object) -> None:
+    """Mode.parse refuses with UnknownMode, a JobFSMError and a ValueError, listing the modes."""
+    with pytest.raises(UnknownMode) as info:
+        Mode.parse(mode)  # type: ignore[arg-type]
+    assert isinstance(info.value, JobFSMError)
+    assert isinstance(info.value, ValueError)
+    assert info.value.value == mode
+    assert info.value.accepted == ("strict", "polled")
+    assert (
+        str(info.value) == f"{mode!r} is not a validation mode; expected one of 'strict', 'polled'"
+    )
+    with pytest.raises(UnknownMode):
+        validate_history([1], mode)  # type: ignore[arg-type]
 
 
 def test_mode_parse_accepts_any_case() -> None:
