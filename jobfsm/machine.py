@@ -123,16 +123,16 @@ class JobMachine:
                     machine = cls._shared[lifecycle] = cls(lifecycle)
         return machine
 
-    def on_enter(self, status: JobStatus, hook: Listener) -> None:
+    def on_enter(self, status: JobStatus | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine enters ``status``."""
-        self.engine.get_state(JobStatus(status).name).add_callback("enter", _hook(hook))
+        self.engine.get_state(JobStatus.parse(status).name).add_callback("enter", _hook(hook))
 
-    def on_exit(self, status: JobStatus, hook: Listener) -> None:
+    def on_exit(self, status: JobStatus | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine is about to leave ``status``.
 
         A hook that raises abandons the move.
         """
-        self.engine.get_state(JobStatus(status).name).add_callback("exit", _hook(hook))
+        self.engine.get_state(JobStatus.parse(status).name).add_callback("exit", _hook(hook))
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(job, move)`` after every committed move of every job of this machine."""

@@ -372,3 +372,23 @@ def test_a_job_id_must_be_a_non_blank_string(job_id: object) -> None:
     """Job refuses an id that is not a non-blank string, naming it."""
     with pytest.raises(InvalidJobId, match="is not a job id"):
         Job(job_id)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["FOO", 99, None])
+def test_hooks_refuse_a_non_status(bad: object) -> None:
+    """on_enter and on_exit name a status that is not one with UnknownStatus."""
+    machine = JobMachine()
+    with pytest.raises(UnknownStatus):
+        machine.on_enter(bad, lambda job, move: None)  # type: ignore[arg-type]
+    with pytest.raises(UnknownStatus):
+        machine.on_exit(bad, lambda job, move: None)  # type: ignore[arg-type]
+
+
+def test_hooks_take_status_names() -> None:
+    """A hook may be registered by code or name."""
+    machine = JobMachine()
+    seen: list[str] = []
+    machine.on_enter("running", lambda job, move: seen.append("enter"))
+    machine.on_exit(7, lambda job, move: seen.append("exit"))
+    Job("j", S.WAITING, machine=machine).advance_to(S.RUNNING)
+    assert seen == ["exit", "enter"]
