@@ -241,7 +241,24 @@ _BY_VALUE: Final[dict[int | str, JobStatus]] = {int(status): status for status i
 _BY_VALUE.update(_BY_TEXT)
 
 
+# A name this much less similar than the closest one is noise, not a candidate: RUNING is
+# RUNNING, not CHECK_RUNNING.
+_SUGGEST_MARGIN: Final = 0.15
+
+
 def _suggest(text: str) -> tuple[str, ...]:
+    """Up to three short names closest to ``text``, best first (ties in code order)."""
     wanted = text.strip().upper().removeprefix(_PREFIX)
-    names = [s.name for s in JobStatus]
-    return tuple(_PREFIX + n for n in difflib.get_close_matches(wanted, names, n=3, cutoff=0.5))
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(wanted)
+    scored: list[tuple[float, int, str]] = []
+    for status in JobStatus:
+        matcher.set_seq1(status.name)
+        ratio = matcher.ratio()
+        if ratio >= 0.5:
+            scored.append((-ratio, status.value, status.name))
+    scored.sort()
+    if not scored:
+        return ()
+    floor = -scored[0][0] - _SUGGEST_MARGIN
+    return tuple(name for minus, _, name in scored[:3] if -minus >= floor)
