@@ -21,6 +21,7 @@ __all__ = [
     "GraphvizNotFound",
     "GuardRejected",
     "IllegalTransition",
+    "InvalidArgument",
     "InvalidJobId",
     "InvalidLifecycle",
     "InvalidTime",
@@ -57,6 +58,12 @@ def _status(value: object) -> str:
 def _moves(allowed: Iterable[JobStatus]) -> str:
     names = [str(s) for s in sorted(allowed)]
     return ", ".join(names) if names else "none"
+
+
+def _shown(value: object) -> str:
+    """A value as an error shows it: its repr, cut short when it is long."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 class UnknownStatus(JobFSMError, ValueError):
@@ -322,6 +329,29 @@ class CallbackError(JobFSMError):
             f"job {self.job_id}: a callback raised during {_status(self.source)} → "
             f"{_status(self.target)}; {state}: {cause}{more}"
         )
+
+
+class InvalidArgument(JobFSMError, TypeError, ValueError):
+    """An argument of the wrong kind: not a callable, not a lifecycle, a string for a list, ...
+
+    Also a ``TypeError`` and a ``ValueError``: the built-in error for the same mistake is one or
+    the other (a wrong type, or a sequence of the wrong length).
+
+    Attributes:
+        argument: the parameter, for example ``reason`` or ``observations[3]``.
+        value: the value given.
+        expected: what would be accepted.
+    """
+
+    def __init__(self, argument: str, value: object, expected: str) -> None:
+        super().__init__(argument, value, expected)
+        self.argument = argument
+        self.value = value
+        self.expected = expected
+
+    @property
+    def message(self) -> str:
+        return f"{self.argument} {_shown(self.value)} is not accepted; expected {self.expected}"
 
 
 class UnknownMode(JobFSMError, ValueError):

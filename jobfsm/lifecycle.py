@@ -18,6 +18,7 @@ from jobfsm.errors import (
     CheckFailure,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     InvalidLifecycle,
     TransitionRejected,
     UnknownEvent,
@@ -122,6 +123,8 @@ class Guard:
         events: Iterable[str] = (),
         targets: Iterable[JobStatus | int | str] = (),
     ) -> None:
+        if not callable(check):
+            raise InvalidArgument("check", check, "a callable check(move) returning True or False")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "check", check)
         object.__setattr__(self, "reason", reason)

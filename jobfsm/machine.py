@@ -31,6 +31,7 @@ from jobfsm.errors import (
     CallbackError,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     InvalidJobId,
     SnapshotError,
     UnknownStatus,
@@ -125,22 +126,33 @@ class JobMachine:
 
     def on_enter(self, status: JobStatus | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine enters ``status``."""
-        self.engine.get_state(JobStatus.parse(status).name).add_callback("enter", _hook(hook))
+        self.engine.get_state(JobStatus.parse(status).name).add_callback(
+            "enter", _hook(_callable("hook", hook))
+        )
 
     def on_exit(self, status: JobStatus | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine is about to leave ``status``.
 
         A hook that raises abandons the move.
         """
-        self.engine.get_state(JobStatus.parse(status).name).add_callback("exit", _hook(hook))
+        self.engine.get_state(JobStatus.parse(status).name).add_callback(
+            "exit", _hook(_callable("hook", hook))
+        )
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(job, move)`` after every committed move of every job of this machine."""
-        self._listeners.append(listener)
+        self._listeners.append(_callable("listener", listener))
 
     def remove_listener(self, listener: Listener) -> None:
         """Stop calling ``listener``."""
         self._listeners.remove(listener)
+
+
+def _callable(argument: str, callback: Listener) -> Listener:
+    """``callback``, refused now if it cannot be called rather than at every later move."""
+    if not callable(callback):
+        raise InvalidArgument(argument, callback, f"a callable {argument}(job, move)")
+    return callback
 
 
 def _hook(hook: Listener) -> Callable[[EventData], None]:
@@ -440,6 +452,7 @@ class Job:
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(job, move)`` after every committed move of this job."""
+        _callable("listener", listener)
         with self._lock:
             if self._listeners is None:
                 self._listeners = []

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 
-from jobfsm.errors import CallbackError, InvalidJobId, InvalidTime, JobNotTracked
+from jobfsm.errors import CallbackError, InvalidArgument, InvalidJobId, InvalidTime, JobNotTracked
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import REPEAT, VIOLATION, Mode, Rules, Step, StepKind
@@ -548,22 +548,22 @@ class Tracker:
         >>> seen[0].source, seen[0].target, seen[0].event
         (<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>, 'start')
         """
-        self._add(self._move_listeners, listener)
+        self._add(self._move_listeners, listener, "TrackedMove")
         return listener
 
     def on_violation(self, listener: _OnViolation) -> _OnViolation:
         """Call ``listener(TrackedViolation)`` for every rejected observation."""
-        self._add(self._violation_listeners, listener)
+        self._add(self._violation_listeners, listener, "TrackedViolation")
         return listener
 
     def on_terminal(self, listener: _OnTerminal) -> _OnTerminal:
         """Call ``listener(JobFinished)`` when a job enters, or is first seen in, a terminal one."""
-        self._add(self._terminal_listeners, listener)
+        self._add(self._terminal_listeners, listener, "JobFinished")
         return listener
 
     def on_late(self, listener: _OnLate) -> _OnLate:
         """Call ``listener(LateObservation)`` for every observation older than the job's last."""
-        self._add(self._late_listeners, listener)
+        self._add(self._late_listeners, listener, "LateObservation")
         return listener
 
     def remove_listener(self, listener: Callable[..., None]) -> None:
@@ -590,7 +590,10 @@ class Tracker:
             self._late_listeners,
         )
 
-    def _add(self, group: list[Any], listener: Callable[[Any], None]) -> None:
+    def _add(self, group: list[Any], listener: Callable[[Any], None], notice: str) -> None:
+        # Refused here, not at the next observation, where it would fail for every job.
+        if not callable(listener):
+            raise InvalidArgument("listener", listener, f"a callable listener({notice})")
         with self._lock:
             group.append(listener)
             self._listening = True

@@ -14,6 +14,7 @@ from jobfsm import (
     Guard,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     InvalidLifecycle,
     JobStatus,
     Lifecycle,
@@ -98,6 +99,13 @@ def test_a_query_given_a_non_status_raises_unknown_status(query: Any, bad: objec
     with pytest.raises(UnknownStatus) as info:
         query(bad)
     assert info.value.value == bad
+
+
+def test_a_guard_check_must_be_callable() -> None:
+    """A guard whose check cannot be called is refused when it is declared."""
+    with pytest.raises(InvalidArgument, match="check None is not accepted") as info:
+        Guard("quota", None, "too big")  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
 
 
 def test_queries_read_status_names() -> None:

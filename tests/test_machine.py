@@ -17,8 +17,10 @@ from jobfsm import (
     Guard,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     InvalidJobId,
     Job,
+    JobFSMError,
     JobMachine,
     JobStatus,
     Move,
@@ -392,3 +394,28 @@ def test_hooks_take_status_names() -> None:
     machine.on_exit(7, lambda job, move: seen.append("exit"))
     Job("j", S.WAITING, machine=machine).advance_to(S.RUNNING)
     assert seen == ["exit", "enter"]
+
+
+@pytest.mark.parametrize(
+    ("register", "argument"),
+    [
+        (lambda m, j, f: m.on_enter(S.RUNNING, f), "hook"),
+        (lambda m, j, f: m.on_exit(S.WAITING, f), "hook"),
+        (lambda m, j, f: m.add_listener(f), "listener"),
+        (lambda m, j, f: j.add_listener(f), "listener"),
+    ],
+)
+@pytest.mark.parametrize("callback", [None, 8, "print"])
+def test_a_callback_that_cannot_be_called_is_refused_when_registered(
+    register: Any, argument: str, callback: object
+) -> None:
+    """A non-callable hook or listener is an InvalidArgument (a TypeError) at once; moves go on."""
+    machine = JobMachine()
+    job = Job("j", S.WAITING, machine=machine)
+    with pytest.raises(InvalidArgument) as info:
+        register(machine, job, callback)
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, JobFSMError)
+    assert info.value.argument == argument
+    assert f"expected a callable {argument}(job, move)" in str(info.value)
+    assert job.advance_to(S.RUNNING)  # nothing half-registered breaks later moves

@@ -14,6 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from jobfsm import (
     DEFAULT_LIFECYCLE,
     CallbackError,
+    InvalidArgument,
     InvalidJobId,
     InvalidTime,
     JobNotTracked,
@@ -180,6 +181,18 @@ def test_a_bad_mode_is_unknown_mode() -> None:
     """Tracker(mode=...) refuses an unknown mode with UnknownMode naming the modes."""
     with pytest.raises(UnknownMode, match=r"'bogus'.*'strict', 'polled'"):
         Tracker(mode="bogus")
+
+
+@pytest.mark.parametrize("register", ["on_move", "on_violation", "on_terminal", "on_late"])
+def test_a_listener_that_cannot_be_called_is_refused_when_registered(register: str) -> None:
+    """A non-callable listener is an InvalidArgument (a TypeError) at once; observing goes on."""
+    tracker = Tracker()
+    with pytest.raises(InvalidArgument, match="expected a callable listener") as info:
+        getattr(tracker, register)(None)
+    assert isinstance(info.value, TypeError)
+    assert info.value.argument == "listener"
+    tracker.observe("j", S.RUNNING, 0.0)
+    assert tracker.observe("j", S.COMPLETED, 1.0).kind is StepKind.MOVE
 
 
 def test_bad_status_raises_and_records_nothing() -> None:
