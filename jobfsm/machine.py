@@ -398,8 +398,12 @@ class Job:
         actor: str | None,
         context: Mapping[str, object] | None,
     ) -> Move:
-        # Called with the lock held, for a declared edge. Guards are judged before anything
-        # changes, so a rejected move leaves the job exactly as it was.
+        # Called with the lock held, for a declared edge. Arguments and guards are judged before
+        # anything changes, so a rejected move leaves the job exactly as it was.
+        if (reason is not None and type(reason) is not str) or (
+            actor is not None and type(actor) is not str
+        ):
+            _check_notes(reason, actor)
         machine = self._machine
         t_event, t_step, t_state = step
         edge_event: str = t_event.name
@@ -547,6 +551,13 @@ class Job:
             )
         job._history = moves or None
         return job
+
+
+def _check_notes(reason: object, actor: object) -> None:
+    """Refuse a reason or actor that is not text: the history must stay JSON-safe and loadable."""
+    for argument, value in (("reason", reason), ("actor", actor)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgument(argument, value, "a string or None")
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:

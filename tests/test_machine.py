@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 import threading
@@ -419,3 +420,36 @@ def test_a_callback_that_cannot_be_called_is_refused_when_registered(
     assert info.value.argument == argument
     assert f"expected a callable {argument}(job, move)" in str(info.value)
     assert job.advance_to(S.RUNNING)  # nothing half-registered breaks later moves
+
+
+@pytest.mark.parametrize("argument", ["reason", "actor"])
+@pytest.mark.parametrize("value", [object(), ["x"], 5, b"ops"])
+@pytest.mark.parametrize("by_event", [False, True])
+def test_a_reason_or_actor_that_is_not_text_is_refused(
+    argument: str, value: object, by_event: bool
+) -> None:
+    """reason and actor are strings or None; anything else is refused before the job moves."""
+    job = Job("j", S.WAITING)
+    move: Any = job.start if by_event else functools.partial(job.advance_to, S.RUNNING)
+    with pytest.raises(InvalidArgument) as info:
+        move(**{argument: value})
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, JobFSMError)
+    assert info.value.argument == argument
+    assert str(info.value).startswith(f"{argument} ")
+    assert "expected a string or None" in str(info.value)
+    assert job.status is S.WAITING
+    assert job.history == ()
+
+
+def test_text_reasons_and_actors_make_a_loadable_snapshot() -> None:
+    """A move with a str (or str subclass) reason and actor round-trips through JSON."""
+
+    class Name(str):
+        pass
+
+    job = Job("j", S.WAITING)
+    job.advance_to(S.RUNNING, reason="granted", actor=Name("scheduler"))
+    job.advance_to(S.COMPLETED)
+    copy = Job.from_dict(json.loads(json.dumps(job.to_dict())))
+    assert [(m.reason, m.actor) for m in copy.history] == [("granted", "scheduler"), (None, None)]
