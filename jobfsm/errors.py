@@ -24,6 +24,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidJobId",
     "InvalidLifecycle",
+    "InvalidObservation",
     "InvalidTime",
     "JobExists",
     "JobFSMError",
@@ -352,6 +353,42 @@ class InvalidArgument(JobFSMError, TypeError, ValueError):
     @property
     def message(self) -> str:
         return f"{self.argument} {_shown(self.value)} is not accepted; expected {self.expected}"
+
+
+class InvalidObservation(InvalidArgument):
+    """An item of a :meth:`~jobfsm.tracker.Tracker.observe_many` batch that is not a
+    ``(job_id, status, at)`` tuple. The observations before it were applied; the rest were not read.
+
+    Attributes:
+        index: the item's position in the batch (0 is the first).
+        value: the item, when ``kept``.
+        kept: False when the batch was an iterator that had already handed the item over (then
+            ``value`` is None).
+        problem: what is wrong with the item.
+    """
+
+    def __init__(self, index: int, value: object, problem: str, kept: bool = True) -> None:
+        JobFSMError.__init__(self, index, value, problem, kept)
+        self.argument = f"observations[{index}]"
+        self.value = value
+        self.expected = "a (job_id, status, at) tuple such as ('train-42', 'RUNNING', 1767225600.0)"
+        self.index = index
+        self.problem = problem
+        self.kept = kept
+
+    @property
+    def message(self) -> str:
+        item = f" {_shown(self.value)}" if self.kept else ""
+        if self.index == 0:
+            done = "nothing was applied"
+        elif self.index == 1:
+            done = "the observation before it was applied"
+        else:
+            done = f"the {self.index} observations before it were applied"
+        return (
+            f"{self.argument}{item} is not accepted ({self.problem}); expected {self.expected}; "
+            f"{done} and the rest were not read"
+        )
 
 
 class UnknownMode(JobFSMError, ValueError):

@@ -537,6 +537,13 @@ class Lifecycle:
         )
 
 
+def _as_lifecycle(value: object, argument: str = "lifecycle") -> Lifecycle:
+    """``value``, refused with InvalidArgument unless it is a :class:`Lifecycle`."""
+    if not isinstance(value, Lifecycle):
+        raise InvalidArgument(argument, value, "a Lifecycle such as DEFAULT_LIFECYCLE")
+    return value
+
+
 _ACTIVE_BUT_UNKNOWN = tuple(s for s in JobStatus if s.is_active and s is not S.UNKNOWN)
 _STOPPABLE = (S.INIT, S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING, S.RUNNING, S.SCALING)
 _REVIEW_ACTIVE = (S.CHECK_INIT, S.CHECK_RUNNING, S.CHECK_RUNNING_COMPLETED)

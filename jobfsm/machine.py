@@ -36,7 +36,7 @@ from jobfsm.errors import (
     SnapshotError,
     UnknownStatus,
 )
-from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, MoveRequest, Verdict
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, MoveRequest, Verdict, _as_lifecycle
 from jobfsm.status import JobStatus
 
 __all__ = ["Job", "JobMachine", "Listener", "Move"]
@@ -92,7 +92,7 @@ class JobMachine:
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> None:
-        self.lifecycle = lifecycle
+        self.lifecycle = lifecycle = _as_lifecycle(lifecycle)
         self.engine = transitions.Machine(
             model=None,
             states=JobStatus,
@@ -116,6 +116,8 @@ class JobMachine:
     @classmethod
     def for_lifecycle(cls, lifecycle: Lifecycle) -> JobMachine:
         """The machine shared by every job of ``lifecycle`` (built on first use)."""
+        if type(lifecycle) is not Lifecycle:
+            _as_lifecycle(lifecycle)  # before it meets the weak dictionary, which can't say why
         machine = cls._shared.get(lifecycle)
         if machine is None:
             with cls._shared_lock:
@@ -211,9 +213,20 @@ class Job:
         created_at: datetime | None = None,
     ) -> None:
         if machine is None:
-            machine = JobMachine.for_lifecycle(lifecycle or DEFAULT_LIFECYCLE)
+            machine = JobMachine.for_lifecycle(
+                DEFAULT_LIFECYCLE if lifecycle is None else lifecycle
+            )
+        elif not isinstance(machine, JobMachine):
+            raise InvalidArgument(
+                "machine", machine, "a JobMachine, or None for the lifecycle's shared one"
+            )
         elif lifecycle is not None and lifecycle is not machine.lifecycle:
-            raise ValueError("pass either a lifecycle or a machine, not two that disagree")
+            raise InvalidArgument(
+                "lifecycle",
+                lifecycle,
+                "None or the machine's own lifecycle: pass either a lifecycle or a machine, "
+                "not two that disagree",
+            )
         if type(job_id) is not str or not job_id.strip():
             raise InvalidJobId(job_id)
         self.job_id = job_id

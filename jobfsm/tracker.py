@@ -21,12 +21,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 
-from jobfsm.errors import CallbackError, InvalidArgument, InvalidJobId, InvalidTime, JobNotTracked
+from jobfsm.errors import (
+    CallbackError,
+    InvalidArgument,
+    InvalidJobId,
+    InvalidObservation,
+    InvalidTime,
+    JobFSMError,
+    JobNotTracked,
+)
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import REPEAT, VIOLATION, Mode, Rules, Step, StepKind
@@ -178,6 +186,29 @@ def _status(value: object) -> JobStatus:
     if type(value) is int and 0 <= value < _CODES:
         return _BY_CODE[value]
     return JobStatus.parse(value)
+
+
+def _refuse_batch(observations: object, index: int, job_id: object, exc: Exception) -> None:
+    """Raise the error that names what is wrong with a batch ``observe_many`` could not read.
+
+    ``exc`` was raised by the loop itself before observation ``index`` was judged. Returns, so that
+    ``exc`` propagates as it is, when it came from looking up an unhashable job id (``job_id``
+    holds the last id read, and lookups of earlier ids succeeded): ``observe`` raises the same.
+    """
+    try:
+        hash(job_id)
+    except TypeError:
+        return
+    if index == 0:
+        try:
+            iter(observations)  # type: ignore[call-overload]
+        except TypeError:
+            raise InvalidArgument(
+                "observations", observations, "an iterable of (job_id, status, at) tuples"
+            ) from None
+    if isinstance(observations, Sequence) and index < len(observations):
+        raise InvalidObservation(index, observations[index], str(exc)) from None
+    raise InvalidObservation(index, None, str(exc), False) from None
 
 
 def _datetime(seconds: float) -> datetime:
@@ -378,6 +409,9 @@ class Tracker:
 
         Raises:
             UnknownStatus, InvalidTime, CallbackError: as :meth:`observe`.
+            InvalidObservation: an item is not a ``(job_id, status, at)`` tuple (its position is
+                named, and the item too unless an iterator already handed it over).
+            InvalidArgument: ``observations`` is not iterable.
 
         >>> tracker = Tracker()
         >>> tracker.observe_many([("a", 7, 0.0), ("b", 8, 0.0), ("a", 7, 10.0), ("a", 8, 20.0)])
@@ -393,6 +427,7 @@ class Tracker:
         violation, inferred_kind, new_job = VIOLATION, _INFERRED, _JobState
         credited = _NONE_YET
         started = repeats = moves = inferred = violations = late = 0
+        job_id = ""  # hashable until an item is read: see the except clause
         if lock is not None:
             lock.acquire()
         try:
@@ -472,6 +507,14 @@ class Tracker:
                     finally:
                         if lock is not None:
                             lock.acquire()
+        except (ValueError, TypeError) as exc:
+            # Costs nothing until raised. Raised in this very frame (not deeper, not ours), it is
+            # an item that is not a triple, or a batch that is not iterable.
+            trace = exc.__traceback__
+            if not isinstance(exc, JobFSMError) and trace is not None and trace.tb_next is None:
+                done = started + repeats + moves + inferred + violations + late
+                _refuse_batch(observations, done, job_id, exc)
+            raise
         finally:
             self._credit(credited, started, repeats, moves, inferred, violations, late)
             if lock is not None:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 from jobfsm.errors import IllegalTransition, UnknownMode
-from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _as_lifecycle
 from jobfsm.status import JobStatus
 
 __all__ = [
@@ -161,7 +161,7 @@ class Rules:
     def __init__(
         self, lifecycle: Lifecycle = DEFAULT_LIFECYCLE, mode: Mode | str = Mode.STRICT
     ) -> None:
-        self.lifecycle = lifecycle
+        self.lifecycle = _as_lifecycle(lifecycle)
         self.mode = Mode.parse(mode)
         statuses = sorted(JobStatus)
         # Codes are 0..22 without gaps, so a code is its own row and column index.
@@ -179,6 +179,8 @@ class Rules:
     ) -> Rules:
         """The rules shared by every user of ``lifecycle`` in ``mode`` (built on first use)."""
         mode = Mode.parse(mode)
+        if type(lifecycle) is not Lifecycle:
+            _as_lifecycle(lifecycle)  # before it meets the weak dictionary, which can't say why
         by_mode = cls._shared.get(lifecycle)
         rules = by_mode.get(mode) if by_mode is not None else None
         if rules is None:

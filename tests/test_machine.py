@@ -453,3 +453,33 @@ def test_text_reasons_and_actors_make_a_loadable_snapshot() -> None:
     job.advance_to(S.COMPLETED)
     copy = Job.from_dict(json.loads(json.dumps(job.to_dict())))
     assert [(m.reason, m.actor) for m in copy.history] == [("granted", "scheduler"), (None, None)]
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (lambda: JobMachine(None), "lifecycle"),  # type: ignore[arg-type]
+        (lambda: JobMachine.for_lifecycle(None), "lifecycle"),  # type: ignore[arg-type]
+        (lambda: Job("a", lifecycle=5), "lifecycle"),  # type: ignore[arg-type]
+        (lambda: Job("a", lifecycle=0), "lifecycle"),  # type: ignore[arg-type]
+        (lambda: Job("a", machine=5), "machine"),  # type: ignore[arg-type]
+        (lambda: Job("a", machine=DEFAULT_LIFECYCLE), "machine"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_constructor_argument_of_the_wrong_kind_is_refused(build: Any, argument: str) -> None:
+    """A lifecycle or machine that is not one is an InvalidArgument (a TypeError) naming it."""
+    with pytest.raises(InvalidArgument) as info:
+        build()
+    assert isinstance(info.value, TypeError)
+    assert info.value.argument == argument
+    assert str(info.value).startswith(f"{argument} ")
+
+
+def test_a_lifecycle_and_a_machine_that_disagree_are_refused() -> None:
+    """Passing both is allowed only when the machine runs that lifecycle."""
+    other = DEFAULT_LIFECYCLE.with_guards(Guard("g", lambda m: True, "never"))
+    machine = JobMachine(other)
+    assert Job("a", lifecycle=other, machine=machine).lifecycle is other
+    with pytest.raises(InvalidArgument, match="not two that disagree") as info:
+        Job("a", lifecycle=DEFAULT_LIFECYCLE, machine=machine)
+    assert isinstance(info.value, ValueError)

@@ -4,6 +4,7 @@ history validator."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +17,9 @@ from jobfsm import (
     CallbackError,
     InvalidArgument,
     InvalidJobId,
+    InvalidObservation,
     InvalidTime,
+    JobFSMError,
     JobNotTracked,
     JobStatus,
     Mode,
@@ -488,6 +491,77 @@ def test_observe_many_stops_at_a_bad_observation() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         tracker.observe_many([("a", S.COMPLETED, datetime(2026, 1, 1))])
     assert tracker.status("a") is S.RUNNING
+
+
+def test_observe_many_names_an_item_that_is_not_a_triple() -> None:
+    """A malformed item is InvalidObservation (a ValueError and TypeError) naming it and where."""
+    tracker = Tracker()
+    with pytest.raises(InvalidObservation) as info:
+        tracker.observe_many(
+            [("a", S.WAITING, 0.0), ("a", S.RUNNING, 10.0), ("b", 8)]  # type: ignore[list-item]
+        )
+    error = info.value
+    assert isinstance(error, ValueError)
+    assert isinstance(error, TypeError)
+    assert isinstance(error, InvalidArgument)
+    assert (error.index, error.value, error.kept) == (2, ("b", 8), True)
+    assert error.argument == "observations[2]"
+    assert str(error).startswith("observations[2] ('b', 8) is not accepted (not enough values")
+    assert "expected a (job_id, status, at) tuple" in str(error)
+    assert "the 2 observations before it were applied" in str(error)
+    assert tracker.status("a") is S.RUNNING  # the ones before it stand
+    assert tracker.counts().observations == 2
+    for item in [5, None, ("a", S.RUNNING, 20.0, "extra")]:
+        with pytest.raises(InvalidObservation, match=r"observations\[0\] ") as info:
+            tracker.observe_many([item])  # type: ignore[list-item]
+        assert info.value.value == item
+
+
+def test_observe_many_from_an_iterator_names_the_position() -> None:
+    """From an iterator the item is gone, but its position is named; the iterator resumes."""
+    tracker = Tracker()
+    rest: Iterator[tuple[str, S, float]] = iter(
+        [("a", S.WAITING, 0.0), ("b",), ("a", S.RUNNING, 10.0)]  # type: ignore[list-item]
+    )
+    with pytest.raises(InvalidObservation) as info:
+        tracker.observe_many(rest)
+    assert (info.value.index, info.value.value, info.value.kept) == (1, None, False)
+    assert str(info.value).startswith("observations[1] is not accepted (not enough values")
+    assert tracker.observe_many(rest).moves == 1
+
+
+def test_observe_many_leaves_other_errors_as_they_are() -> None:
+    """Only the batch's own shape is relabelled: the iterable's errors and an unhashable id
+    propagate exactly as they were raised (and as observe raises the latter)."""
+
+    def broken() -> Iterator[tuple[str, S, float]]:
+        yield ("a", S.WAITING, 0.0)
+        raise ValueError("the poll response was cut short")
+
+    tracker = Tracker()
+    with pytest.raises(ValueError, match="cut short") as cut:
+        tracker.observe_many(broken())
+    assert not isinstance(cut.value, JobFSMError)
+    with pytest.raises(TypeError, match="unhashable") as unhashable:
+        tracker.observe_many([(["a"], S.WAITING, 0.0)])  # type: ignore[list-item]
+    assert not isinstance(unhashable.value, JobFSMError)
+    with pytest.raises(TypeError, match="unhashable"):
+        tracker.observe(["a"], S.WAITING, 0.0)  # type: ignore[arg-type]
+
+
+def test_observe_many_refuses_a_batch_that_is_not_iterable() -> None:
+    """A batch that cannot be iterated is an InvalidArgument naming it."""
+    with pytest.raises(InvalidArgument, match="observations 5 is not accepted; expected an it"):
+        Tracker().observe_many(5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lifecycle", [None, "modelarts-v1", 0])
+def test_a_lifecycle_that_is_not_one_is_refused(lifecycle: object) -> None:
+    """Tracker(lifecycle=...) names a value that is not a Lifecycle with InvalidArgument."""
+    with pytest.raises(InvalidArgument, match="expected a Lifecycle") as info:
+        Tracker(lifecycle=lifecycle)  # type: ignore[arg-type]
+    assert info.value.argument == "lifecycle"
+    assert isinstance(info.value, TypeError)
 
 
 def test_observe_many_stops_after_a_raising_listener() -> None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from jobfsm import (
     DEFAULT_LIFECYCLE,
     HistoryReport,
+    InvalidArgument,
     JobFSMError,
     JobStatus,
     Mode,
@@ -211,6 +212,18 @@ def test_bad_mode_is_unknown_mode(mode: object) -> None:
     )
     with pytest.raises(UnknownMode):
         validate_history([1], mode)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lifecycle", [None, "modelarts-v1"])
+def test_a_lifecycle_that_is_not_one_is_refused(lifecycle: object) -> None:
+    """validate_history and Rules name a lifecycle argument that is not one."""
+    for call in (
+        lambda: validate_history([1], lifecycle=lifecycle),  # type: ignore[arg-type]
+        lambda: Rules(lifecycle),  # type: ignore[arg-type]
+        lambda: Rules.for_lifecycle(lifecycle),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidArgument, match=r"lifecycle .* expected a Lifecycle"):
+            call()
 
 
 def test_mode_parse_accepts_any_case() -> None:
