@@ -23,7 +23,7 @@ from jobfsm.errors import (
     TransitionRejected,
     UnknownEvent,
 )
-from jobfsm.status import JobStatus
+from jobfsm.status import JobStatus, _refuse_text
 
 __all__ = [
     "DEFAULT_LIFECYCLE",
@@ -63,6 +63,7 @@ class Event:
         target: JobStatus | int | str,
         reason: str,
     ) -> None:
+        _refuse_text(sources, "sources")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "sources", frozenset(JobStatus.parse(s) for s in sources))
         object.__setattr__(self, "target", JobStatus.parse(target))
@@ -125,6 +126,8 @@ class Guard:
     ) -> None:
         if not callable(check):
             raise InvalidArgument("check", check, "a callable check(move) returning True or False")
+        _refuse_text(events, "events", "event names")
+        _refuse_text(targets, "targets")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "check", check)
         object.__setattr__(self, "reason", reason)
@@ -480,6 +483,7 @@ class Lifecycle:
         source, target = JobStatus.parse(source), JobStatus.parse(target)
         if source == target:
             return (source,)
+        _refuse_text(avoid, "avoid")
         banned = frozenset(JobStatus.parse(s) for s in avoid)
         parent: dict[JobStatus, JobStatus] = {source: source}
         todo = deque([source])

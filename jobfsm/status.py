@@ -10,7 +10,7 @@ import difflib
 import enum
 from typing import Final
 
-from jobfsm.errors import UnknownStatus
+from jobfsm.errors import InvalidArgument, UnknownStatus
 
 __all__ = ["JobStatus", "Outcome", "Phase"]
 
@@ -262,3 +262,12 @@ def _suggest(text: str) -> tuple[str, ...]:
         return ()
     floor = -scored[0][0] - _SUGGEST_MARGIN
     return tuple(name for minus, _, name in scored[:3] if -minus >= floor)
+
+
+def _refuse_text(values: object, argument: str, what: str = "statuses") -> None:
+    """Refuse a str or bytes where a collection is expected: it would be read character by
+    character (``"RUNNING"`` as ``"R"``, ``"U"``, ...)."""
+    if isinstance(values, (str, bytes, bytearray)):
+        example = "['start']" if what == "event names" else "['RUNNING']"
+        given = "a single string" if isinstance(values, str) else "bytes"
+        raise InvalidArgument(argument, values, f"a list of {what} such as {example}, not {given}")

@@ -36,7 +36,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from jobfsm.errors import IllegalTransition, UnknownMode
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _as_lifecycle
-from jobfsm.status import JobStatus
+from jobfsm.status import JobStatus, _refuse_text
 
 __all__ = [
     "REPEAT",
@@ -390,6 +390,7 @@ def validate_history(
 
     Raises:
         UnknownStatus: an element is not a status.
+        InvalidArgument: ``statuses`` is a single string or bytes, not a list of statuses.
         UnknownMode: ``mode`` is not a mode (also a ValueError).
 
     >>> validate_history([8, 7]).ok
@@ -399,6 +400,7 @@ def validate_history(
     >>> [v.index for v in validate_history([8, 7, 7, 7, 10]).violations]
     [1]
     """
+    _refuse_text(statuses, "statuses")
     rules = Rules.for_lifecycle(lifecycle, mode)
     parse = JobStatus.parse
     seen = tuple(s if type(s) is JobStatus else parse(s) for s in statuses)

@@ -108,6 +108,23 @@ def test_a_guard_check_must_be_callable() -> None:
     assert isinstance(info.value, TypeError)
 
 
+@pytest.mark.parametrize(
+    ("declare", "argument"),
+    [
+        (lambda: Event("start", "WAITING", "RUNNING", "r"), "sources"),
+        (lambda: Guard("g", lambda m: True, "r", targets="RUNNING"), "targets"),
+        (lambda: Guard("g", lambda m: True, "r", events="start"), "events"),
+        (lambda: LC.shortest_path(7, 10, avoid="UNKNOWN"), "avoid"),
+    ],
+)
+def test_one_string_is_not_a_collection(declare: Any, argument: str) -> None:
+    """Where a collection is expected, a single string is refused instead of read letter by
+    letter (a guard on events="start" would have guarded the events 's', 't', 'a' and 'r')."""
+    with pytest.raises(InvalidArgument, match=r"expected a list of .* not a single string") as info:
+        declare()
+    assert info.value.argument == argument
+
+
 def test_queries_read_status_names() -> None:
     """Names are statuses everywhere, as JobStatus.parse reads them."""
     assert LC.can_transition("WAITING", "running")

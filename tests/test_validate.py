@@ -226,6 +226,18 @@ def test_a_lifecycle_that_is_not_one_is_refused(lifecycle: object) -> None:
             call()
 
 
+@pytest.mark.parametrize("statuses", ["RUNNING", "8", b"RUNNING", bytearray(b"\x08")])
+def test_one_string_is_not_a_history(statuses: object) -> None:
+    """A str or bytes is refused, not read one character (or byte) at a time."""
+    with pytest.raises(InvalidArgument) as info:
+        validate_history(statuses)  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, JobFSMError)
+    assert info.value.argument == "statuses"
+    assert "expected a list of statuses such as ['RUNNING']" in str(info.value)
+    assert validate_history(["RUNNING"]).final is S.RUNNING
+
+
 def test_mode_parse_accepts_any_case() -> None:
     """Mode.parse takes a Mode or its name in any case."""
     assert Mode.parse(" STRICT ") is Mode.STRICT
