@@ -597,16 +597,19 @@ class InvalidTime(JobFSMError, ValueError, TypeError):
     Attributes:
         value: the value given.
         expected: what would be accepted.
+        argument: the parameter it was given as, for example ``created_at``, when known.
     """
 
-    def __init__(self, value: object, expected: str) -> None:
-        super().__init__(value, expected)
+    def __init__(self, value: object, expected: str, argument: str | None = None) -> None:
+        super().__init__(value, expected, argument)
         self.value = value
         self.expected = expected
+        self.argument = argument
 
     @property
     def message(self) -> str:
-        return f"{self.value!r} is not a usable time; expected {self.expected}"
+        given = f"{self.argument} " if self.argument else ""
+        return f"{given}{self.value!r} is not a usable time; expected {self.expected}"
 
 
 class JobExists(JobFSMError):

@@ -33,6 +33,7 @@ from jobfsm.errors import (
     IllegalTransition,
     InvalidArgument,
     InvalidJobId,
+    InvalidTime,
     SnapshotError,
     UnknownStatus,
 )
@@ -168,6 +169,20 @@ def _now() -> datetime:
     return datetime.now(_UTC)
 
 
+def _aware(value: object, argument: str) -> datetime:
+    """``value`` if it is a datetime with a time zone; a naive one could not be compared with the
+    UTC times of moves, nor stored in a snapshot."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is not None:
+            return value
+        raise InvalidTime(
+            value,
+            "a datetime with a time zone (this one has none; for example tzinfo=timezone.utc)",
+            argument,
+        )
+    raise InvalidTime(value, "a datetime with a time zone, or None for now", argument)
+
+
 class Job:
     """One training job: its status, its audit trail and the moves it may make.
 
@@ -177,7 +192,12 @@ class Job:
             tracking late).
         lifecycle: the rules to apply; the ModelArts lifecycle by default.
         machine: a machine of your own (with its own hooks) instead of the lifecycle's shared one.
-        created_at: when the job entered ``status``; now by default.
+        created_at: when the job entered ``status``, a datetime with a time zone; now by default.
+
+    Raises:
+        InvalidJobId: ``job_id`` is not a non-blank string.
+        InvalidTime: ``created_at`` is a naive datetime or not a datetime.
+        InvalidArgument: ``lifecycle`` or ``machine`` is not one.
 
     >>> job = Job("j-1")
     >>> job.submit().target
@@ -232,7 +252,7 @@ class Job:
         self.job_id = job_id
         self._status = status if type(status) is JobStatus else JobStatus.parse(status)
         self._machine = machine
-        self._created = created_at or _now()
+        self._created = _now() if created_at is None else _aware(created_at, "created_at")
         self._history: list[Move] | None = None
         self._listeners: list[Listener] | None = None
         # Re-entrant, so that a hook or listener may move the same job again.
@@ -299,7 +319,13 @@ class Job:
         return self._machine.lifecycle.next_map[self._status]
 
     def time_in_status(self, now: datetime | None = None) -> dict[JobStatus, timedelta]:
-        """How long the job has spent in each status it visited, up to ``now``."""
+        """How long the job has spent in each status it visited, up to ``now`` (a datetime with a
+        time zone; now by default).
+
+        Raises:
+            InvalidTime: ``now`` is a naive datetime or not a datetime.
+        """
+        end = None if now is None else _aware(now, "now")
         spent: dict[JobStatus, timedelta] = {}
         with self._lock:
             history = self._history or ()
@@ -308,7 +334,8 @@ class Job:
             for move in history:
                 spent[move.source] = spent.get(move.source, timedelta()) + (move.at - since)
                 status, since = move.target, move.at
-        end = now or _now()
+        if end is None:
+            end = _now()
         spent[status] = spent.get(status, timedelta()) + max(end - since, timedelta())
         return spent
 

@@ -20,6 +20,7 @@ from jobfsm import (
     IllegalTransition,
     InvalidArgument,
     InvalidJobId,
+    InvalidTime,
     Job,
     JobFSMError,
     JobMachine,
@@ -483,3 +484,36 @@ def test_a_lifecycle_and_a_machine_that_disagree_are_refused() -> None:
     with pytest.raises(InvalidArgument, match="not two that disagree") as info:
         Job("a", lifecycle=DEFAULT_LIFECYCLE, machine=machine)
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("created_at", "naive"),
+    [(datetime(2026, 1, 1), True), ("2026-01-01", False), (1767225600, False)],
+)
+def test_created_at_must_be_an_aware_datetime(created_at: object, naive: bool) -> None:
+    """A naive datetime or a non-datetime is InvalidTime at once, naming created_at."""
+    with pytest.raises(InvalidTime) as info:
+        Job("j", created_at=created_at)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, TypeError)
+    assert info.value.argument == "created_at"
+    assert str(info.value).startswith(f"created_at {created_at!r} is not a usable time")
+    assert ("has none" in str(info.value)) is naive
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 1, 1), 5, "now"])
+def test_time_in_status_needs_an_aware_now(now: object) -> None:
+    """time_in_status refuses a naive or non-datetime now with InvalidTime naming it."""
+    with pytest.raises(InvalidTime, match=r"^now .* is not a usable time"):
+        Job("p").time_in_status(now=now)  # type: ignore[arg-type]
+
+
+def test_an_aware_created_at_in_any_zone_round_trips() -> None:
+    """Any time zone is accepted; its snapshot loads back and durations are exact."""
+    east = timezone(timedelta(hours=8))
+    t0 = datetime(2026, 1, 1, 8, tzinfo=east)
+    job = Job("j", created_at=t0)
+    copy = Job.from_dict(json.loads(json.dumps(job.to_dict())))
+    assert copy.created_at == t0
+    later = datetime(2026, 1, 1, 0, 30, tzinfo=timezone.utc)
+    assert copy.time_in_status(now=later) == {S.INIT: timedelta(minutes=30)}
