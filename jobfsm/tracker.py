@@ -9,6 +9,8 @@ finished and observations that arrived late.
 Times are seconds since the epoch internally. ``at`` may be epoch seconds (int or float), a
 time-zone-aware :class:`~datetime.datetime`, or None for now; a naive datetime is refused with
 :class:`~jobfsm.errors.InvalidTime` (a ``ValueError``): guessing its zone would shift durations.
+As in status logs (:mod:`jobfsm.logs`), a time before 1970-01-01 UTC is refused, and so is an
+epoch number of 1e11 or more: it is milliseconds, which the tracker does not guess.
 
 What happens when a listener raises: the observation has already been applied (or rejected) and
 the tracker's state is complete and consistent; every other listener still runs; then
@@ -51,9 +53,13 @@ __all__ = [
 ]
 
 _UTC = timezone.utc
-# Epoch seconds beyond ±1e11 (about 3,000 years from 1970) are mistakes such as milliseconds.
+# The times the log readers accept (jobfsm.logs.MIN_TIME, MAX_TIME): 1970-01-01 UTC to the end of
+# 9999. Epoch numbers of 1e11 or more (the year 5138) are milliseconds: logs convert them, a caller
+# of observe is told to.
+_MIN_SECONDS = 0.0
 _MAX_SECONDS = 1e11
-_MIN_SECONDS = -1e11
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, timezone.utc).timestamp()
+_RANGE = "from 1970-01-01T00:00:00Z on"
 # Plain int codes (what JSON and the API give) become statuses by one tuple index.
 _BY_CODE: tuple[JobStatus, ...] = tuple(sorted(JobStatus))
 _CODES = len(_BY_CODE)
@@ -160,7 +166,7 @@ class _JobState:
 
 def _seconds(at: datetime | float | None) -> float:
     """Epoch seconds from whatever ``observe`` was given."""
-    if type(at) is int and _MIN_SECONDS < at < _MAX_SECONDS:
+    if type(at) is int and _MIN_SECONDS <= at < _MAX_SECONDS:
         return float(at)
     if at is None:
         return time.time()
@@ -172,12 +178,17 @@ def _seconds(at: datetime | float | None) -> float:
                 "a datetime with a time zone (this one has no time zone; for example "
                 "tzinfo=timezone.utc) or epoch seconds",
             )
-        return at.timestamp()
+        seconds = at.timestamp()
+        if _MIN_SECONDS <= seconds <= _LATEST:
+            return seconds
+        raise InvalidTime(at, f"a time {_RANGE} (up to the end of 9999 UTC)")
     if isinstance(at, (int, float)) and not isinstance(at, bool):
         seconds = float(at)
-        if _MIN_SECONDS < seconds < _MAX_SECONDS:
+        if _MIN_SECONDS <= seconds < _MAX_SECONDS:
             return seconds
-        raise InvalidTime(at, "epoch seconds (milliseconds divided by 1000)")
+        if seconds < _MIN_SECONDS:
+            raise InvalidTime(at, f"epoch seconds {_RANGE} (0 or more)")
+        raise InvalidTime(at, "epoch seconds below 1e11 (milliseconds divided by 1000)")
     raise InvalidTime(at, "epoch seconds, an aware datetime, or None for now")
 
 
@@ -305,8 +316,8 @@ class Tracker:
         Raises:
             UnknownStatus: ``status`` is not a status (nothing changes).
             InvalidJobId: a new ``job_id`` that is not a non-blank string (nothing changes).
-            InvalidTime: ``at`` is a naive datetime, an absurd number or not a time (also a
-                ValueError and a TypeError; nothing changes).
+            InvalidTime: ``at`` is a naive datetime, before 1970, an absurd number (NaN,
+                milliseconds) or not a time (also a ValueError and a TypeError; nothing changes).
             CallbackError: a listener raised; the observation was still judged and recorded.
         """
         # The judgment below is repeated, inlined, in observe_many: keep the two identical.
@@ -331,7 +342,7 @@ class Tracker:
                 return REPEAT
             if type(status) is not JobStatus:
                 status = _status(status)
-            if type(at) is not float or not _MIN_SECONDS < at < _MAX_SECONDS:
+            if type(at) is not float or not _MIN_SECONDS <= at < _MAX_SECONDS:
                 at = _seconds(at)
             if job is None:
                 if type(job_id) is not str or not job_id.strip():
@@ -447,7 +458,7 @@ class Tracker:
                     continue
                 if type(status) is not status_type:
                     status = _status(status)
-                if type(at) is not time_type or not lo < at < hi:
+                if type(at) is not time_type or not lo <= at < hi:
                     at = _seconds(at)
                 if job is None:
                     if type(job_id) is not str or not job_id.strip():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -30,6 +31,7 @@ from jobfsm import (
     VerdictKind,
     validate_history,
 )
+from jobfsm.logs import parse_time
 from jobfsm.tracker import (
     FIRST,
     LATE,
@@ -172,6 +174,72 @@ def test_absurd_epoch_numbers_are_refused(at: float) -> None:
     """NaN, infinity and milliseconds passed as seconds are refused with a ValueError."""
     with pytest.raises(ValueError, match="epoch seconds"):
         Tracker().observe("j", S.RUNNING, at)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        -1,
+        -0.5,
+        -1e10,
+        datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=12))),  # in the year 10000 UTC
+    ],
+)
+@pytest.mark.parametrize("batch", [False, True])
+def test_times_outside_what_logs_accept_are_refused(at: object, batch: bool) -> None:
+    """Before 1970 (or after 9999) UTC is refused, as status logs refuse it; nothing changes."""
+    tracker = Tracker()
+    tracker.observe("old", S.RUNNING, 100.0)
+    for job_id in ("new", "old"):
+        observation: Any = (job_id, S.COMPLETED, at)
+        with pytest.raises(InvalidTime):
+            tracker.observe_many([observation]) if batch else tracker.observe(*observation)
+    assert tracker.jobs() == ("old",)
+    assert tracker.status("old") is S.RUNNING
+    with pytest.raises(InvalidTime):
+        tracker.time_in_status("old", now=at)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        0,
+        0.0,
+        datetime(1970, 1, 1, tzinfo=UTC),
+        99_999_999_999.0,
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ],
+)
+def test_the_edges_of_the_range_are_accepted(at: object) -> None:
+    """1970-01-01T00:00:00Z itself, and the last second of 9999 as a datetime, are times."""
+    assert Tracker().observe("j", S.RUNNING, at).kind is StepKind.FIRST  # type: ignore[arg-type]
+
+
+@given(
+    st.one_of(
+        st.integers(-(10**12), 10**11 - 1),
+        st.floats(-1e12, 1e11, exclude_max=True, allow_nan=False),
+        st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=14))])),
+    )
+)
+def test_the_tracker_accepts_the_times_a_status_log_accepts(at: int | float | datetime) -> None:
+    """Epoch seconds and aware datetimes: accepted by the tracker exactly when a log reads them
+    (as a number, or as ISO 8601 text), and read as the same instant."""
+    try:
+        expected: float | None = parse_time(at.isoformat() if isinstance(at, datetime) else at)
+    except ValueError:
+        expected = None
+    tracker = Tracker()
+    finished: list[JobFinished] = []
+    tracker.on_terminal(finished.append)
+    try:
+        tracker.observe("j", S.COMPLETED, at)
+    except InvalidTime:
+        assert expected is None
+    else:
+        assert expected is not None
+        assert finished[0].at.timestamp() == pytest.approx(expected, abs=1e-6)  # to the microsecond
 
 
 def test_a_non_time_is_a_type_error() -> None:
@@ -750,7 +818,7 @@ class TrackerAgainstHistories(RuleBasedStateMachine):
     @rule(job=st.sampled_from("abc"), status=st.sampled_from(list(S)), dt=st.integers(-5, 20))
     def observe(self, job: str, status: S, dt: int) -> None:
         last = self.clock.get(job)
-        at = (last if last is not None else 0.0) + dt
+        at = (last if last is not None else 1000.0) + dt
         step = self.tracker.observe(job, status, at)
         if last is None:
             assert step.kind is StepKind.FIRST
