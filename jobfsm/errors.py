@@ -19,6 +19,7 @@ __all__ = [
     "ConcurrentUpdate",
     "DiagramInputError",
     "GraphvizNotFound",
+    "GuardError",
     "GuardRejected",
     "IllegalTransition",
     "InvalidArgument",
@@ -329,6 +330,49 @@ class CallbackError(JobFSMError):
         return (
             f"job {self.job_id}: a callback raised during {_status(self.source)} → "
             f"{_status(self.target)}; {state}: {cause}{more}"
+        )
+
+
+class GuardError(JobFSMError):
+    """A guard's check raised instead of answering; the move was not made.
+
+    Attributes:
+        job_id: the job that was asked to move (None for a pure query).
+        guard: the guard's name.
+        source, target: the move being judged.
+        event: the event that declares the move.
+        error: the exception the check raised (also the ``__cause__``).
+    """
+
+    def __init__(
+        self,
+        job_id: str | None,
+        guard: str,
+        source: JobStatus,
+        target: JobStatus,
+        event: str,
+        error: BaseException,
+    ) -> None:
+        super().__init__(job_id, guard, source, target, event, error)
+        self.job_id = job_id
+        self.guard = guard
+        self.source = source
+        self.target = target
+        self.event = event
+        self.error = error
+
+    @property
+    def message(self) -> str:
+        subject = f"job {self.job_id}: " if self.job_id is not None else ""
+        stays = (
+            f"; the move was not made and the job stays {_status(self.source)}"
+            if self.job_id is not None
+            else ""
+        )
+        return (
+            f"{subject}guard {self.guard!r} raised while judging {_status(self.source)} → "
+            f"{_status(self.target)} by {self.event!r}{stays}: {type(self.error).__name__}: "
+            f"{self.error} (a guard's check must return True or False)"
         )
 
 

@@ -16,6 +16,7 @@ from typing import Final, NamedTuple
 
 from jobfsm.errors import (
     CheckFailure,
+    GuardError,
     GuardRejected,
     IllegalTransition,
     InvalidArgument,
@@ -438,10 +439,17 @@ class Lifecycle:
     ) -> Verdict:
         """Judge ``source → target`` without side effects, guards included.
 
+        Raises:
+            UnknownStatus: ``source`` or ``target`` is not a status.
+            GuardError: a guard raised instead of answering.
+            InvalidArgument: ``context`` is not a mapping.
+
         >>> print(DEFAULT_LIFECYCLE.explain(JobStatus.RUNNING, JobStatus.WAITING))
         cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: UNKNOWN(0), ...
         """
         source, target = JobStatus.parse(source), JobStatus.parse(target)
+        if context is not None and not isinstance(context, Mapping):
+            raise InvalidArgument("context", context, "a mapping such as {'gpus': 8}, or None")
         allowed = self.next_map[source]
         if source == target:
             return Verdict(source, target, VerdictKind.SAME_STATUS, allowed)
@@ -453,7 +461,11 @@ class Lifecycle:
         if guards:
             request = MoveRequest(job_id, source, target, edge.event, context or {})
             for guard in guards:
-                if not guard.check(request):
+                try:
+                    allowed_by_guard = guard.check(request)
+                except Exception as exc:
+                    raise GuardError(job_id, guard.name, source, target, edge.event, exc) from exc
+                if not allowed_by_guard:
                     return Verdict(
                         source,
                         target,

@@ -8,6 +8,8 @@ before any state changes, so the machine only ever executes legal moves.
 
 What happens when a callback raises:
 
+- a guard runs before anything changes: one that raises instead of answering abandons the move,
+  and :class:`GuardError` carries its exception (also the ``__cause__``);
 - an exit hook of the source status runs before the status changes: the move is abandoned, the job
   stays where it was, and :class:`CallbackError` (``committed=False``) is raised;
 - an enter hook of the target status runs after the status changed: the move stands and is in the
@@ -29,6 +31,7 @@ from transitions.core import EventData
 
 from jobfsm.errors import (
     CallbackError,
+    GuardError,
     GuardRejected,
     IllegalTransition,
     InvalidArgument,
@@ -375,6 +378,9 @@ class Job:
             UnknownStatus: ``target`` is not a status.
             IllegalTransition: the move is not declared, or leaves a terminal status.
             GuardRejected: a guard refused the move.
+            GuardError: a guard raised instead of answering (the job did not move).
+            InvalidArgument: ``reason`` or ``actor`` is not a string or None, or ``context`` is
+                not a mapping (the job did not move).
             CallbackError: a hook or listener raised (see the module docs for what stands).
         """
         if type(target) is not JobStatus:
@@ -415,6 +421,8 @@ class Job:
             UnknownEvent: the lifecycle declares no such event.
             IllegalTransition: the event has no move from the current status.
             GuardRejected: a guard refused the move.
+            GuardError: a guard raised instead of answering (the job did not move).
+            InvalidArgument: ``reason``, ``actor`` or ``context`` is of the wrong kind.
             CallbackError: a hook or listener raised.
         """
         lifecycle = self._machine.lifecycle
@@ -444,6 +452,8 @@ class Job:
             actor is not None and type(actor) is not str
         ):
             _check_notes(reason, actor)
+        if context is not None and type(context) is not dict:
+            _check_context(context)
         machine = self._machine
         t_event, t_step, t_state = step
         edge_event: str = t_event.name
@@ -451,7 +461,13 @@ class Job:
         if guards:
             request = MoveRequest(self.job_id, source, target, edge_event, context or {})
             for guard in guards:
-                if not guard.check(request):
+                try:
+                    allowed = guard.check(request)
+                except Exception as exc:
+                    raise GuardError(
+                        self.job_id, guard.name, source, target, edge_event, exc
+                    ) from exc
+                if not allowed:
                     raise GuardRejected(
                         self.job_id,
                         source,
@@ -598,6 +614,12 @@ def _check_notes(reason: object, actor: object) -> None:
     for argument, value in (("reason", reason), ("actor", actor)):
         if value is not None and not isinstance(value, str):
             raise InvalidArgument(argument, value, "a string or None")
+
+
+def _check_context(context: object) -> None:
+    """Refuse a context that is not a mapping: guards read it with ``context.get(...)``."""
+    if not isinstance(context, Mapping):
+        raise InvalidArgument("context", context, "a mapping such as {'gpus': 8}, or None")
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:

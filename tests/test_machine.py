@@ -8,6 +8,7 @@ import pickle
 import threading
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from jobfsm import (
     DEFAULT_LIFECYCLE,
     CallbackError,
     Guard,
+    GuardError,
     GuardRejected,
     IllegalTransition,
     InvalidArgument,
@@ -517,3 +519,85 @@ def test_an_aware_created_at_in_any_zone_round_trips() -> None:
     assert copy.created_at == t0
     later = datetime(2026, 1, 1, 0, 30, tzinfo=timezone.utc)
     assert copy.time_in_status(now=later) == {S.INIT: timedelta(minutes=30)}
+
+
+def _boom(move: Any) -> bool:
+    return 1 / 0 > 0
+
+
+BOOM = DEFAULT_LIFECYCLE.with_guards(Guard("boom", _boom, "never raises", targets={S.RUNNING}))
+
+
+@pytest.mark.parametrize("by_event", [False, True])
+def test_a_guard_that_raises_is_a_guard_error_and_the_job_stays(by_event: bool) -> None:
+    """A raising guard is GuardError naming guard and move, the cause attached; nothing moves."""
+    machine = JobMachine(BOOM)
+    heard: list[Move] = []
+    machine.add_listener(lambda job, move: heard.append(move))
+    job = Job("j", S.WAITING, machine=machine)
+    move: Any = job.start if by_event else functools.partial(job.advance_to, S.RUNNING)
+    with pytest.raises(GuardError) as info:
+        move()
+    error = info.value
+    assert isinstance(error, JobFSMError)
+    assert (error.job_id, error.guard, error.source, error.target, error.event) == (
+        "j",
+        "boom",
+        S.WAITING,
+        S.RUNNING,
+        "start",
+    )
+    assert isinstance(error.error, ZeroDivisionError)
+    assert error.__cause__ is error.error
+    assert str(error).startswith(
+        "job j: guard 'boom' raised while judging WAITING(7) → RUNNING(8) by 'start'; the move "
+        "was not made and the job stays WAITING(7): ZeroDivisionError: division by zero"
+    )
+    assert job.status is S.WAITING
+    assert job.history == ()
+    assert heard == []
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.guard, copy.source, str(copy)) == ("boom", S.WAITING, str(error))
+
+
+def test_queries_report_a_raising_guard_as_guard_error() -> None:
+    """explain and can_advance_to raise GuardError too; without a job, none is named."""
+    job = Job("j", S.WAITING, lifecycle=BOOM)
+    with pytest.raises(GuardError, match=r"^job j: guard 'boom'"):
+        job.can_advance_to(S.RUNNING)
+    with pytest.raises(GuardError, match=r"^guard 'boom' raised while judging") as info:
+        BOOM.explain(S.WAITING, S.RUNNING)
+    assert info.value.job_id is None
+    assert "stays" not in str(info.value)
+
+
+def _small(move: Any) -> bool:
+    return int(move.context.get("gpus", 0)) <= 8
+
+
+QUOTA = DEFAULT_LIFECYCLE.with_guards(Guard("quota", _small, "at most 8", targets={S.RUNNING}))
+
+
+@pytest.mark.parametrize("context", [5, "gpus=8", [("gpus", 8)]])
+def test_a_context_that_is_not_a_mapping_is_refused(context: Any) -> None:
+    """context is a mapping or None, with or without guards to read it; nothing moves."""
+    for lifecycle in (DEFAULT_LIFECYCLE, QUOTA):
+        job = Job("j", S.WAITING, lifecycle=lifecycle)
+        for call in (
+            functools.partial(job.advance_to, S.RUNNING, context=context),
+            functools.partial(job.start, context=context),
+            functools.partial(job.explain, S.RUNNING, context=context),
+        ):
+            with pytest.raises(InvalidArgument, match="expected a mapping") as info:
+                call()
+            assert info.value.argument == "context"
+            assert isinstance(info.value, TypeError)
+        assert job.status is S.WAITING
+
+
+def test_any_mapping_is_a_context() -> None:
+    """A read-only mapping works as a context, like a dict."""
+    job = Job("j", S.WAITING, lifecycle=QUOTA)
+    with pytest.raises(GuardRejected):
+        job.advance_to(S.RUNNING, context=MappingProxyType({"gpus": 16}))
+    assert job.advance_to(S.RUNNING, context=MappingProxyType({"gpus": 8}))
