@@ -636,7 +636,8 @@ class JobNotTracked(JobFSMError, KeyError):
 
 
 class InvalidTime(JobFSMError, ValueError, TypeError):
-    """A time jobfsm cannot place: a naive datetime, an absurd number, or not a time at all.
+    """A time jobfsm cannot place: a naive datetime, a time before 1970, an absurd number, or not
+    a time at all.
 
     Attributes:
         value: the value given.

@@ -519,7 +519,8 @@ class Tracker:
                         if lock is not None:
                             lock.acquire()
         except (ValueError, TypeError) as exc:
-            # Costs nothing until raised. Raised in this very frame (not deeper, not ours), it is
+            # Free until something raises (CPython 3.11+ keeps handlers in a table), so the loop
+            # stays as it was. Raised in this very frame, not deeper and not one of ours, it is
             # an item that is not a triple, or a batch that is not iterable.
             trace = exc.__traceback__
             if not isinstance(exc, JobFSMError) and trace is not None and trace.tb_next is None:
