@@ -38,7 +38,7 @@ from jobfsm._files import write_atomic
 from jobfsm.errors import DiagramInputError, GraphvizNotFound, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Edge, Lifecycle
 from jobfsm.machine import Job
-from jobfsm.status import JobStatus, Outcome, Phase
+from jobfsm.status import JobStatus, Outcome, Phase, _refuse_text
 
 if TYPE_CHECKING:
     import graphviz
@@ -346,6 +346,7 @@ def extract(
     Raises:
         DiagramInputError: an unknown view, or a negative or non-integer traffic count.
         UnknownStatus: a path item that is not a status.
+        InvalidArgument: ``path`` is a single string or bytes, not a list of statuses.
 
     >>> d = extract(path=[1, 2, 4, 7, 8, 7])
     >>> d.node("WAITING").emphasis
@@ -353,6 +354,7 @@ def extract(
     >>> [e.label for e in d.edges if e.style is EdgeStyle.UNDECLARED]
     ['undeclared']
     """
+    _refuse_text(path, "path")
     chosen = View.parse(view) if isinstance(view, str) else view
     focus = chosen.statuses(lifecycle)
     if traffic is not None and chosen.kind != "full":

@@ -19,10 +19,13 @@ __all__ = [
     "ConcurrentUpdate",
     "DiagramInputError",
     "GraphvizNotFound",
+    "GuardError",
     "GuardRejected",
     "IllegalTransition",
+    "InvalidArgument",
     "InvalidJobId",
     "InvalidLifecycle",
+    "InvalidObservation",
     "InvalidTime",
     "JobExists",
     "JobFSMError",
@@ -33,6 +36,7 @@ __all__ = [
     "StoreUnavailable",
     "TransitionRejected",
     "UnknownEvent",
+    "UnknownMode",
     "UnknownStatus",
     "UnreadableLog",
 ]
@@ -56,6 +60,12 @@ def _status(value: object) -> str:
 def _moves(allowed: Iterable[JobStatus]) -> str:
     names = [str(s) for s in sorted(allowed)]
     return ", ".join(names) if names else "none"
+
+
+def _shown(value: object) -> str:
+    """A value as an error shows it: its repr, cut short when it is long."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 class UnknownStatus(JobFSMError, ValueError):
@@ -323,6 +333,127 @@ class CallbackError(JobFSMError):
         )
 
 
+class GuardError(JobFSMError):
+    """A guard's check raised instead of answering; the move was not made.
+
+    Attributes:
+        job_id: the job that was asked to move (None for a pure query).
+        guard: the guard's name.
+        source, target: the move being judged.
+        event: the event that declares the move.
+        error: the exception the check raised (also the ``__cause__``).
+    """
+
+    def __init__(
+        self,
+        job_id: str | None,
+        guard: str,
+        source: JobStatus,
+        target: JobStatus,
+        event: str,
+        error: BaseException,
+    ) -> None:
+        super().__init__(job_id, guard, source, target, event, error)
+        self.job_id = job_id
+        self.guard = guard
+        self.source = source
+        self.target = target
+        self.event = event
+        self.error = error
+
+    @property
+    def message(self) -> str:
+        subject = f"job {self.job_id}: " if self.job_id is not None else ""
+        stays = (
+            f"; the move was not made and the job stays {_status(self.source)}"
+            if self.job_id is not None
+            else ""
+        )
+        return (
+            f"{subject}guard {self.guard!r} raised while judging {_status(self.source)} → "
+            f"{_status(self.target)} by {self.event!r}{stays}: {type(self.error).__name__}: "
+            f"{self.error} (a guard's check must return True or False)"
+        )
+
+
+class InvalidArgument(JobFSMError, TypeError, ValueError):
+    """An argument of the wrong kind: not a callable, not a lifecycle, a string for a list, ...
+
+    Also a ``TypeError`` and a ``ValueError``: the built-in error for the same mistake is one or
+    the other (a wrong type, or a sequence of the wrong length).
+
+    Attributes:
+        argument: the parameter, for example ``reason`` or ``observations[3]``.
+        value: the value given.
+        expected: what would be accepted.
+    """
+
+    def __init__(self, argument: str, value: object, expected: str) -> None:
+        super().__init__(argument, value, expected)
+        self.argument = argument
+        self.value = value
+        self.expected = expected
+
+    @property
+    def message(self) -> str:
+        return f"{self.argument} {_shown(self.value)} is not accepted; expected {self.expected}"
+
+
+class InvalidObservation(InvalidArgument):
+    """An item of a :meth:`~jobfsm.tracker.Tracker.observe_many` batch that is not a
+    ``(job_id, status, at)`` tuple. The observations before it were applied; the rest were not read.
+
+    Attributes:
+        index: the item's position in the batch (0 is the first).
+        value: the item, when ``kept``.
+        kept: False when the batch was an iterator that had already handed the item over (then
+            ``value`` is None).
+        problem: what is wrong with the item.
+    """
+
+    def __init__(self, index: int, value: object, problem: str, kept: bool = True) -> None:
+        JobFSMError.__init__(self, index, value, problem, kept)
+        self.argument = f"observations[{index}]"
+        self.value = value
+        self.expected = "a (job_id, status, at) tuple such as ('train-42', 'RUNNING', 1767225600.0)"
+        self.index = index
+        self.problem = problem
+        self.kept = kept
+
+    @property
+    def message(self) -> str:
+        item = f" {_shown(self.value)}" if self.kept else ""
+        if self.index == 0:
+            done = "nothing was applied"
+        elif self.index == 1:
+            done = "the observation before it was applied"
+        else:
+            done = f"the {self.index} observations before it were applied"
+        return (
+            f"{self.argument}{item} is not accepted ({self.problem}); expected {self.expected}; "
+            f"{done} and the rest were not read"
+        )
+
+
+class UnknownMode(JobFSMError, ValueError):
+    """A validation mode that is neither ``strict`` nor ``polled``.
+
+    Attributes:
+        value: the value given.
+        accepted: the accepted mode names.
+    """
+
+    def __init__(self, value: object, accepted: Sequence[str]) -> None:
+        super().__init__(value, tuple(accepted))
+        self.value = value
+        self.accepted = tuple(accepted)
+
+    @property
+    def message(self) -> str:
+        choices = ", ".join(repr(m) for m in self.accepted)
+        return f"{self.value!r} is not a validation mode; expected one of {choices}"
+
+
 class DiagramInputError(JobFSMError, ValueError):
     """An input to the diagram builder that it cannot draw (a view, a path, a traffic count).
 
@@ -505,21 +636,25 @@ class JobNotTracked(JobFSMError, KeyError):
 
 
 class InvalidTime(JobFSMError, ValueError, TypeError):
-    """A time jobfsm cannot place: a naive datetime, an absurd number, or not a time at all.
+    """A time jobfsm cannot place: a naive datetime, a time before 1970, an absurd number, or not
+    a time at all.
 
     Attributes:
         value: the value given.
         expected: what would be accepted.
+        argument: the parameter it was given as, for example ``created_at``, when known.
     """
 
-    def __init__(self, value: object, expected: str) -> None:
-        super().__init__(value, expected)
+    def __init__(self, value: object, expected: str, argument: str | None = None) -> None:
+        super().__init__(value, expected, argument)
         self.value = value
         self.expected = expected
+        self.argument = argument
 
     @property
     def message(self) -> str:
-        return f"{self.value!r} is not a usable time; expected {self.expected}"
+        given = f"{self.argument} " if self.argument else ""
+        return f"{given}{self.value!r} is not a usable time; expected {self.expected}"
 
 
 class JobExists(JobFSMError):

@@ -16,13 +16,15 @@ from typing import Final, NamedTuple
 
 from jobfsm.errors import (
     CheckFailure,
+    GuardError,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     InvalidLifecycle,
     TransitionRejected,
     UnknownEvent,
 )
-from jobfsm.status import JobStatus
+from jobfsm.status import JobStatus, _refuse_text
 
 __all__ = [
     "DEFAULT_LIFECYCLE",
@@ -56,11 +58,16 @@ class Event:
     reason: str
 
     def __init__(
-        self, name: str, sources: Iterable[JobStatus | int], target: JobStatus | int, reason: str
+        self,
+        name: str,
+        sources: Iterable[JobStatus | int | str],
+        target: JobStatus | int | str,
+        reason: str,
     ) -> None:
+        _refuse_text(sources, "sources")
         object.__setattr__(self, "name", name)
-        object.__setattr__(self, "sources", frozenset(JobStatus(s) for s in sources))
-        object.__setattr__(self, "target", JobStatus(target))
+        object.__setattr__(self, "sources", frozenset(JobStatus.parse(s) for s in sources))
+        object.__setattr__(self, "target", JobStatus.parse(target))
         object.__setattr__(self, "reason", reason)
 
     def edges(self) -> tuple[Edge, ...]:
@@ -116,13 +123,17 @@ class Guard:
         reason: str,
         *,
         events: Iterable[str] = (),
-        targets: Iterable[JobStatus | int] = (),
+        targets: Iterable[JobStatus | int | str] = (),
     ) -> None:
+        if not callable(check):
+            raise InvalidArgument("check", check, "a callable check(move) returning True or False")
+        _refuse_text(events, "events", "event names")
+        _refuse_text(targets, "targets")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "check", check)
         object.__setattr__(self, "reason", reason)
         object.__setattr__(self, "events", frozenset(events))
-        object.__setattr__(self, "targets", frozenset(JobStatus(t) for t in targets))
+        object.__setattr__(self, "targets", frozenset(JobStatus.parse(t) for t in targets))
 
     def applies_to(self, event: str, target: JobStatus) -> bool:
         """True when this guard judges a move fired by ``event`` into ``target``."""
@@ -307,13 +318,13 @@ class Lifecycle:
         events: Iterable[Event],
         *,
         guards: Iterable[Guard] = (),
-        initial: JobStatus = JobStatus.INIT,
+        initial: JobStatus | int | str = JobStatus.INIT,
         name: str = "custom",
     ) -> None:
         self.name = name
         self.events: tuple[Event, ...] = tuple(events)
         self.guards: tuple[Guard, ...] = tuple(guards)
-        self.initial = JobStatus(initial)
+        self.initial = JobStatus.parse(initial)
         self.declared_edges: tuple[Edge, ...] = tuple(e for ev in self.events for e in ev.edges())
         by_pair: dict[tuple[int, int], Edge] = {
             (e.source, e.target): e for e in self.declared_edges
@@ -321,6 +332,11 @@ class Lifecycle:
         self.edges: tuple[Edge, ...] = tuple(sorted(by_pair.values()))
         self._edge = by_pair
         self._pairs: frozenset[tuple[int, int]] = frozenset(by_pair)
+        # Every pair of statuses, declared or not, so that can_transition answers with one lookup
+        # and anything that is not a key (not a status) takes the path that names it.
+        self._declared: dict[tuple[object, object], bool] = {
+            (a, b): (a, b) in by_pair for a in JobStatus for b in JobStatus
+        }
         nexts: dict[JobStatus, set[JobStatus]] = {s: set() for s in JobStatus}
         fires: dict[str, dict[JobStatus, JobStatus]] = {}
         for e in self.edges:
@@ -365,24 +381,36 @@ class Lifecycle:
 
     # -- pure queries ---------------------------------------------------------------------------
 
-    def can_transition(self, source: JobStatus | int, target: JobStatus | int) -> bool:
-        """True when ``source → target`` is a declared edge (guards are not consulted)."""
-        return (source, target) in self._pairs
+    # Every query takes statuses as JobStatus.parse reads them (codes, names) and raises
+    # UnknownStatus for anything else.
 
-    def allowed_next(self, source: JobStatus | int) -> frozenset[JobStatus]:
+    def can_transition(self, source: JobStatus | int | str, target: JobStatus | int | str) -> bool:
+        """True when ``source → target`` is a declared edge (guards are not consulted).
+
+        Raises:
+            UnknownStatus: either value is not a status.
+        """
+        try:
+            return self._declared[(source, target)]
+        except (KeyError, TypeError):
+            return (JobStatus.parse(source), JobStatus.parse(target)) in self._pairs
+
+    def allowed_next(self, source: JobStatus | int | str) -> frozenset[JobStatus]:
         """The statuses a job in ``source`` may move to."""
-        return self.next_map[JobStatus(source)]
+        return self.next_map[JobStatus.parse(source)]
 
-    def edge(self, source: JobStatus | int, target: JobStatus | int) -> Edge | None:
+    def edge(self, source: JobStatus | int | str, target: JobStatus | int | str) -> Edge | None:
         """The declared edge ``source → target``, or None."""
+        if type(source) is not JobStatus or type(target) is not JobStatus:
+            source, target = JobStatus.parse(source), JobStatus.parse(target)
         return self._edge.get((source, target))
 
-    def event_for(self, source: JobStatus | int, target: JobStatus | int) -> str | None:
+    def event_for(self, source: JobStatus | int | str, target: JobStatus | int | str) -> str | None:
         """The event that declares ``source → target``, or None when the move is undeclared."""
-        edge = self._edge.get((source, target))
+        edge = self.edge(source, target)
         return edge.event if edge is not None else None
 
-    def target_of(self, event: str, source: JobStatus) -> JobStatus | None:
+    def target_of(self, event: str, source: JobStatus | int | str) -> JobStatus | None:
         """Where ``event`` leads from ``source``; None when it has no move from there.
 
         Raises:
@@ -391,26 +419,37 @@ class Lifecycle:
         targets = self._fires.get(event)
         if targets is None:
             raise UnknownEvent(event, self._fires)
+        if type(source) is not JobStatus:
+            source = JobStatus.parse(source)
         return targets.get(source)
 
-    def guards_for(self, source: JobStatus, target: JobStatus) -> tuple[Guard, ...]:
+    def guards_for(
+        self, source: JobStatus | int | str, target: JobStatus | int | str
+    ) -> tuple[Guard, ...]:
         """The guards that judge ``source → target``, in declaration order."""
-        return self._guards.get((source, target), ())
+        return self._guards.get((JobStatus.parse(source), JobStatus.parse(target)), ())
 
     def explain(
         self,
-        source: JobStatus,
-        target: JobStatus,
+        source: JobStatus | int | str,
+        target: JobStatus | int | str,
         *,
         job_id: str | None = None,
         context: Mapping[str, object] | None = None,
     ) -> Verdict:
         """Judge ``source → target`` without side effects, guards included.
 
+        Raises:
+            UnknownStatus: ``source`` or ``target`` is not a status.
+            GuardError: a guard raised instead of answering.
+            InvalidArgument: ``context`` is not a mapping.
+
         >>> print(DEFAULT_LIFECYCLE.explain(JobStatus.RUNNING, JobStatus.WAITING))
         cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: UNKNOWN(0), ...
         """
-        source, target = JobStatus(source), JobStatus(target)
+        source, target = JobStatus.parse(source), JobStatus.parse(target)
+        if context is not None and not isinstance(context, Mapping):
+            raise InvalidArgument("context", context, "a mapping such as {'gpus': 8}, or None")
         allowed = self.next_map[source]
         if source == target:
             return Verdict(source, target, VerdictKind.SAME_STATUS, allowed)
@@ -422,7 +461,11 @@ class Lifecycle:
         if guards:
             request = MoveRequest(job_id, source, target, edge.event, context or {})
             for guard in guards:
-                if not guard.check(request):
+                try:
+                    allowed_by_guard = guard.check(request)
+                except Exception as exc:
+                    raise GuardError(job_id, guard.name, source, target, edge.event, exc) from exc
+                if not allowed_by_guard:
                     return Verdict(
                         source,
                         target,
@@ -436,10 +479,10 @@ class Lifecycle:
 
     def shortest_path(
         self,
-        source: JobStatus,
-        target: JobStatus,
+        source: JobStatus | int | str,
+        target: JobStatus | int | str,
         *,
-        avoid: Iterable[JobStatus] = (JobStatus.UNKNOWN,),
+        avoid: Iterable[JobStatus | int | str] = (JobStatus.UNKNOWN,),
     ) -> tuple[JobStatus, ...] | None:
         """A shortest chain of declared moves from ``source`` to ``target``, both included.
 
@@ -449,9 +492,11 @@ class Lifecycle:
         >>> DEFAULT_LIFECYCLE.shortest_path(JobStatus.WAITING, JobStatus.COMPLETED)
         (<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>, <JobStatus.COMPLETED: 10>)
         """
+        source, target = JobStatus.parse(source), JobStatus.parse(target)
         if source == target:
             return (source,)
-        banned = frozenset(avoid)
+        _refuse_text(avoid, "avoid")
+        banned = frozenset(JobStatus.parse(s) for s in avoid)
         parent: dict[JobStatus, JobStatus] = {source: source}
         todo = deque([source])
         while todo:
@@ -479,10 +524,10 @@ class Lifecycle:
         )
 
     def without_edges(
-        self, *pairs: tuple[JobStatus | int, JobStatus | int], name: str | None = None
+        self, *pairs: tuple[JobStatus | int | str, JobStatus | int | str], name: str | None = None
     ) -> Lifecycle:
         """A new lifecycle with the given ``(source, target)`` edges removed."""
-        drop = {(JobStatus(a), JobStatus(b)) for a, b in pairs}
+        drop = {(JobStatus.parse(a), JobStatus.parse(b)) for a, b in pairs}
         missing = drop - set(self._pairs)
         if missing:
             raise InvalidLifecycle(
@@ -506,6 +551,13 @@ class Lifecycle:
         return Lifecycle(
             self.events, guards=self.guards + guards, initial=self.initial, name=name or self.name
         )
+
+
+def _as_lifecycle(value: object, argument: str = "lifecycle") -> Lifecycle:
+    """``value``, refused with InvalidArgument unless it is a :class:`Lifecycle`."""
+    if not isinstance(value, Lifecycle):
+        raise InvalidArgument(argument, value, "a Lifecycle such as DEFAULT_LIFECYCLE")
+    return value
 
 
 _ACTIVE_BUT_UNKNOWN = tuple(s for s in JobStatus if s.is_active and s is not S.UNKNOWN)

@@ -8,6 +8,8 @@ before any state changes, so the machine only ever executes legal moves.
 
 What happens when a callback raises:
 
+- a guard runs before anything changes: one that raises instead of answering abandons the move,
+  and :class:`GuardError` carries its exception (also the ``__cause__``);
 - an exit hook of the source status runs before the status changes: the move is abandoned, the job
   stays where it was, and :class:`CallbackError` (``committed=False``) is raised;
 - an enter hook of the target status runs after the status changed: the move stands and is in the
@@ -29,13 +31,16 @@ from transitions.core import EventData
 
 from jobfsm.errors import (
     CallbackError,
+    GuardError,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     InvalidJobId,
+    InvalidTime,
     SnapshotError,
     UnknownStatus,
 )
-from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, MoveRequest, Verdict
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, MoveRequest, Verdict, _as_lifecycle
 from jobfsm.status import JobStatus
 
 __all__ = ["Job", "JobMachine", "Listener", "Move"]
@@ -91,7 +96,7 @@ class JobMachine:
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> None:
-        self.lifecycle = lifecycle
+        self.lifecycle = lifecycle = _as_lifecycle(lifecycle)
         self.engine = transitions.Machine(
             model=None,
             states=JobStatus,
@@ -115,6 +120,8 @@ class JobMachine:
     @classmethod
     def for_lifecycle(cls, lifecycle: Lifecycle) -> JobMachine:
         """The machine shared by every job of ``lifecycle`` (built on first use)."""
+        if type(lifecycle) is not Lifecycle:
+            _as_lifecycle(lifecycle)  # before it meets the weak dictionary, which can't say why
         machine = cls._shared.get(lifecycle)
         if machine is None:
             with cls._shared_lock:
@@ -123,24 +130,35 @@ class JobMachine:
                     machine = cls._shared[lifecycle] = cls(lifecycle)
         return machine
 
-    def on_enter(self, status: JobStatus, hook: Listener) -> None:
+    def on_enter(self, status: JobStatus | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine enters ``status``."""
-        self.engine.get_state(JobStatus(status).name).add_callback("enter", _hook(hook))
+        self.engine.get_state(JobStatus.parse(status).name).add_callback(
+            "enter", _hook(_callable("hook", hook))
+        )
 
-    def on_exit(self, status: JobStatus, hook: Listener) -> None:
+    def on_exit(self, status: JobStatus | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine is about to leave ``status``.
 
         A hook that raises abandons the move.
         """
-        self.engine.get_state(JobStatus(status).name).add_callback("exit", _hook(hook))
+        self.engine.get_state(JobStatus.parse(status).name).add_callback(
+            "exit", _hook(_callable("hook", hook))
+        )
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(job, move)`` after every committed move of every job of this machine."""
-        self._listeners.append(listener)
+        self._listeners.append(_callable("listener", listener))
 
     def remove_listener(self, listener: Listener) -> None:
         """Stop calling ``listener``."""
         self._listeners.remove(listener)
+
+
+def _callable(argument: str, callback: Listener) -> Listener:
+    """``callback``, refused now if it cannot be called rather than at every later move."""
+    if not callable(callback):
+        raise InvalidArgument(argument, callback, f"a callable {argument}(job, move)")
+    return callback
 
 
 def _hook(hook: Listener) -> Callable[[EventData], None]:
@@ -154,6 +172,20 @@ def _now() -> datetime:
     return datetime.now(_UTC)
 
 
+def _aware(value: object, argument: str) -> datetime:
+    """``value`` if it is a datetime with a time zone; a naive one could not be compared with the
+    UTC times of moves, nor stored in a snapshot."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is not None:
+            return value
+        raise InvalidTime(
+            value,
+            "a datetime with a time zone (this one has none; for example tzinfo=timezone.utc)",
+            argument,
+        )
+    raise InvalidTime(value, "a datetime with a time zone, or None for now", argument)
+
+
 class Job:
     """One training job: its status, its audit trail and the moves it may make.
 
@@ -163,7 +195,12 @@ class Job:
             tracking late).
         lifecycle: the rules to apply; the ModelArts lifecycle by default.
         machine: a machine of your own (with its own hooks) instead of the lifecycle's shared one.
-        created_at: when the job entered ``status``; now by default.
+        created_at: when the job entered ``status``, a datetime with a time zone; now by default.
+
+    Raises:
+        InvalidJobId: ``job_id`` is not a non-blank string.
+        InvalidTime: ``created_at`` is a naive datetime or not a datetime.
+        InvalidArgument: ``lifecycle`` or ``machine`` is not one.
 
     >>> job = Job("j-1")
     >>> job.submit().target
@@ -199,15 +236,26 @@ class Job:
         created_at: datetime | None = None,
     ) -> None:
         if machine is None:
-            machine = JobMachine.for_lifecycle(lifecycle or DEFAULT_LIFECYCLE)
+            machine = JobMachine.for_lifecycle(
+                DEFAULT_LIFECYCLE if lifecycle is None else lifecycle
+            )
+        elif not isinstance(machine, JobMachine):
+            raise InvalidArgument(
+                "machine", machine, "a JobMachine, or None for the lifecycle's shared one"
+            )
         elif lifecycle is not None and lifecycle is not machine.lifecycle:
-            raise ValueError("pass either a lifecycle or a machine, not two that disagree")
+            raise InvalidArgument(
+                "lifecycle",
+                lifecycle,
+                "None or the machine's own lifecycle: pass either a lifecycle or a machine, "
+                "not two that disagree",
+            )
         if type(job_id) is not str or not job_id.strip():
             raise InvalidJobId(job_id)
         self.job_id = job_id
         self._status = status if type(status) is JobStatus else JobStatus.parse(status)
         self._machine = machine
-        self._created = created_at or _now()
+        self._created = _now() if created_at is None else _aware(created_at, "created_at")
         self._history: list[Move] | None = None
         self._listeners: list[Listener] | None = None
         # Re-entrant, so that a hook or listener may move the same job again.
@@ -274,7 +322,13 @@ class Job:
         return self._machine.lifecycle.next_map[self._status]
 
     def time_in_status(self, now: datetime | None = None) -> dict[JobStatus, timedelta]:
-        """How long the job has spent in each status it visited, up to ``now``."""
+        """How long the job has spent in each status it visited, up to ``now`` (a datetime with a
+        time zone; now by default).
+
+        Raises:
+            InvalidTime: ``now`` is a naive datetime or not a datetime.
+        """
+        end = None if now is None else _aware(now, "now")
         spent: dict[JobStatus, timedelta] = {}
         with self._lock:
             history = self._history or ()
@@ -283,7 +337,8 @@ class Job:
             for move in history:
                 spent[move.source] = spent.get(move.source, timedelta()) + (move.at - since)
                 status, since = move.target, move.at
-        end = now or _now()
+        if end is None:
+            end = _now()
         spent[status] = spent.get(status, timedelta()) + max(end - since, timedelta())
         return spent
 
@@ -323,6 +378,9 @@ class Job:
             UnknownStatus: ``target`` is not a status.
             IllegalTransition: the move is not declared, or leaves a terminal status.
             GuardRejected: a guard refused the move.
+            GuardError: a guard raised instead of answering (the job did not move).
+            InvalidArgument: ``reason`` or ``actor`` is not a string or None, or ``context`` is
+                not a mapping (the job did not move).
             CallbackError: a hook or listener raised (see the module docs for what stands).
         """
         if type(target) is not JobStatus:
@@ -363,6 +421,8 @@ class Job:
             UnknownEvent: the lifecycle declares no such event.
             IllegalTransition: the event has no move from the current status.
             GuardRejected: a guard refused the move.
+            GuardError: a guard raised instead of answering (the job did not move).
+            InvalidArgument: ``reason``, ``actor`` or ``context`` is of the wrong kind.
             CallbackError: a hook or listener raised.
         """
         lifecycle = self._machine.lifecycle
@@ -386,8 +446,14 @@ class Job:
         actor: str | None,
         context: Mapping[str, object] | None,
     ) -> Move:
-        # Called with the lock held, for a declared edge. Guards are judged before anything
-        # changes, so a rejected move leaves the job exactly as it was.
+        # Called with the lock held, for a declared edge. Arguments and guards are judged before
+        # anything changes, so a rejected move leaves the job exactly as it was.
+        if (reason is not None and type(reason) is not str) or (
+            actor is not None and type(actor) is not str
+        ):
+            _check_notes(reason, actor)
+        if context is not None and type(context) is not dict:
+            _check_context(context)
         machine = self._machine
         t_event, t_step, t_state = step
         edge_event: str = t_event.name
@@ -395,7 +461,13 @@ class Job:
         if guards:
             request = MoveRequest(self.job_id, source, target, edge_event, context or {})
             for guard in guards:
-                if not guard.check(request):
+                try:
+                    allowed = guard.check(request)
+                except Exception as exc:
+                    raise GuardError(
+                        self.job_id, guard.name, source, target, edge_event, exc
+                    ) from exc
+                if not allowed:
                     raise GuardRejected(
                         self.job_id,
                         source,
@@ -440,6 +512,7 @@ class Job:
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(job, move)`` after every committed move of this job."""
+        _callable("listener", listener)
         with self._lock:
             if self._listeners is None:
                 self._listeners = []
@@ -534,6 +607,19 @@ class Job:
             )
         job._history = moves or None
         return job
+
+
+def _check_notes(reason: object, actor: object) -> None:
+    """Refuse a reason or actor that is not text: the history must stay JSON-safe and loadable."""
+    for argument, value in (("reason", reason), ("actor", actor)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgument(argument, value, "a string or None")
+
+
+def _check_context(context: object) -> None:
+    """Refuse a context that is not a mapping: guards read it with ``context.get(...)``."""
+    if not isinstance(context, Mapping):
+        raise InvalidArgument("context", context, "a mapping such as {'gpus': 8}, or None")
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:

@@ -10,7 +10,7 @@ import difflib
 import enum
 from typing import Final
 
-from jobfsm.errors import UnknownStatus
+from jobfsm.errors import InvalidArgument, UnknownStatus
 
 __all__ = ["JobStatus", "Outcome", "Phase"]
 
@@ -241,7 +241,33 @@ _BY_VALUE: Final[dict[int | str, JobStatus]] = {int(status): status for status i
 _BY_VALUE.update(_BY_TEXT)
 
 
+# A name this much less similar than the closest one is noise, not a candidate: RUNING is
+# RUNNING, not CHECK_RUNNING.
+_SUGGEST_MARGIN: Final = 0.15
+
+
 def _suggest(text: str) -> tuple[str, ...]:
+    """Up to three short names closest to ``text``, best first (ties in code order)."""
     wanted = text.strip().upper().removeprefix(_PREFIX)
-    names = [s.name for s in JobStatus]
-    return tuple(_PREFIX + n for n in difflib.get_close_matches(wanted, names, n=3, cutoff=0.5))
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(wanted)
+    scored: list[tuple[float, int, str]] = []
+    for status in JobStatus:
+        matcher.set_seq1(status.name)
+        ratio = matcher.ratio()
+        if ratio >= 0.5:
+            scored.append((-ratio, status.value, status.name))
+    scored.sort()
+    if not scored:
+        return ()
+    floor = -scored[0][0] - _SUGGEST_MARGIN
+    return tuple(name for minus, _, name in scored[:3] if -minus >= floor)
+
+
+def _refuse_text(values: object, argument: str, what: str = "statuses") -> None:
+    """Refuse a str or bytes where a collection is expected: it would be read character by
+    character (``"RUNNING"`` as ``"R"``, ``"U"``, ...)."""
+    if isinstance(values, (str, bytes, bytearray)):
+        example = "['start']" if what == "event names" else "['RUNNING']"
+        given = "a single string" if isinstance(values, str) else "bytes"
+        raise InvalidArgument(argument, values, f"a list of {what} such as {example}, not {given}")

@@ -9,6 +9,8 @@ finished and observations that arrived late.
 Times are seconds since the epoch internally. ``at`` may be epoch seconds (int or float), a
 time-zone-aware :class:`~datetime.datetime`, or None for now; a naive datetime is refused with
 :class:`~jobfsm.errors.InvalidTime` (a ``ValueError``): guessing its zone would shift durations.
+As in status logs (:mod:`jobfsm.logs`), a time before 1970-01-01 UTC is refused, and so is an
+epoch number of 1e11 or more: it is milliseconds, which the tracker does not guess.
 
 What happens when a listener raises: the observation has already been applied (or rejected) and
 the tracker's state is complete and consistent; every other listener still runs; then
@@ -21,12 +23,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 
-from jobfsm.errors import CallbackError, InvalidJobId, InvalidTime, JobNotTracked
+from jobfsm.errors import (
+    CallbackError,
+    InvalidArgument,
+    InvalidJobId,
+    InvalidObservation,
+    InvalidTime,
+    JobFSMError,
+    JobNotTracked,
+)
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import REPEAT, VIOLATION, Mode, Rules, Step, StepKind
@@ -43,9 +53,13 @@ __all__ = [
 ]
 
 _UTC = timezone.utc
-# Epoch seconds beyond ±1e11 (about 3,000 years from 1970) are mistakes such as milliseconds.
+# The times the log readers accept (jobfsm.logs.MIN_TIME, MAX_TIME): 1970-01-01 UTC to the end of
+# 9999. Epoch numbers of 1e11 or more (the year 5138) are milliseconds: logs convert them, a caller
+# of observe is told to.
+_MIN_SECONDS = 0.0
 _MAX_SECONDS = 1e11
-_MIN_SECONDS = -1e11
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, timezone.utc).timestamp()
+_RANGE = "from 1970-01-01T00:00:00Z on"
 # Plain int codes (what JSON and the API give) become statuses by one tuple index.
 _BY_CODE: tuple[JobStatus, ...] = tuple(sorted(JobStatus))
 _CODES = len(_BY_CODE)
@@ -152,7 +166,7 @@ class _JobState:
 
 def _seconds(at: datetime | float | None) -> float:
     """Epoch seconds from whatever ``observe`` was given."""
-    if type(at) is int and _MIN_SECONDS < at < _MAX_SECONDS:
+    if type(at) is int and _MIN_SECONDS <= at < _MAX_SECONDS:
         return float(at)
     if at is None:
         return time.time()
@@ -164,12 +178,17 @@ def _seconds(at: datetime | float | None) -> float:
                 "a datetime with a time zone (this one has no time zone; for example "
                 "tzinfo=timezone.utc) or epoch seconds",
             )
-        return at.timestamp()
+        seconds = at.timestamp()
+        if _MIN_SECONDS <= seconds <= _LATEST:
+            return seconds
+        raise InvalidTime(at, f"a time {_RANGE} (up to the end of 9999 UTC)")
     if isinstance(at, (int, float)) and not isinstance(at, bool):
         seconds = float(at)
-        if _MIN_SECONDS < seconds < _MAX_SECONDS:
+        if _MIN_SECONDS <= seconds < _MAX_SECONDS:
             return seconds
-        raise InvalidTime(at, "epoch seconds (milliseconds divided by 1000)")
+        if seconds < _MIN_SECONDS:
+            raise InvalidTime(at, f"epoch seconds {_RANGE} (0 or more)")
+        raise InvalidTime(at, "epoch seconds below 1e11 (milliseconds divided by 1000)")
     raise InvalidTime(at, "epoch seconds, an aware datetime, or None for now")
 
 
@@ -178,6 +197,29 @@ def _status(value: object) -> JobStatus:
     if type(value) is int and 0 <= value < _CODES:
         return _BY_CODE[value]
     return JobStatus.parse(value)
+
+
+def _refuse_batch(observations: object, index: int, job_id: object, exc: Exception) -> None:
+    """Raise the error that names what is wrong with a batch ``observe_many`` could not read.
+
+    ``exc`` was raised by the loop itself before observation ``index`` was judged. Returns, so that
+    ``exc`` propagates as it is, when it came from looking up an unhashable job id (``job_id``
+    holds the last id read, and lookups of earlier ids succeeded): ``observe`` raises the same.
+    """
+    try:
+        hash(job_id)
+    except TypeError:
+        return
+    if index == 0:
+        try:
+            iter(observations)  # type: ignore[call-overload]
+        except TypeError:
+            raise InvalidArgument(
+                "observations", observations, "an iterable of (job_id, status, at) tuples"
+            ) from None
+    if isinstance(observations, Sequence) and index < len(observations):
+        raise InvalidObservation(index, observations[index], str(exc)) from None
+    raise InvalidObservation(index, None, str(exc), False) from None
 
 
 def _datetime(seconds: float) -> datetime:
@@ -274,8 +316,8 @@ class Tracker:
         Raises:
             UnknownStatus: ``status`` is not a status (nothing changes).
             InvalidJobId: a new ``job_id`` that is not a non-blank string (nothing changes).
-            InvalidTime: ``at`` is a naive datetime, an absurd number or not a time (also a
-                ValueError and a TypeError; nothing changes).
+            InvalidTime: ``at`` is a naive datetime, before 1970, an absurd number (NaN,
+                milliseconds) or not a time (also a ValueError and a TypeError; nothing changes).
             CallbackError: a listener raised; the observation was still judged and recorded.
         """
         # The judgment below is repeated, inlined, in observe_many: keep the two identical.
@@ -300,7 +342,7 @@ class Tracker:
                 return REPEAT
             if type(status) is not JobStatus:
                 status = _status(status)
-            if type(at) is not float or not _MIN_SECONDS < at < _MAX_SECONDS:
+            if type(at) is not float or not _MIN_SECONDS <= at < _MAX_SECONDS:
                 at = _seconds(at)
             if job is None:
                 if type(job_id) is not str or not job_id.strip():
@@ -378,6 +420,9 @@ class Tracker:
 
         Raises:
             UnknownStatus, InvalidTime, CallbackError: as :meth:`observe`.
+            InvalidObservation: an item is not a ``(job_id, status, at)`` tuple (its position is
+                named, and the item too unless an iterator already handed it over).
+            InvalidArgument: ``observations`` is not iterable.
 
         >>> tracker = Tracker()
         >>> tracker.observe_many([("a", 7, 0.0), ("b", 8, 0.0), ("a", 7, 10.0), ("a", 8, 20.0)])
@@ -393,6 +438,7 @@ class Tracker:
         violation, inferred_kind, new_job = VIOLATION, _INFERRED, _JobState
         credited = _NONE_YET
         started = repeats = moves = inferred = violations = late = 0
+        job_id = ""  # hashable until an item is read: see the except clause
         if lock is not None:
             lock.acquire()
         try:
@@ -412,7 +458,7 @@ class Tracker:
                     continue
                 if type(status) is not status_type:
                     status = _status(status)
-                if type(at) is not time_type or not lo < at < hi:
+                if type(at) is not time_type or not lo <= at < hi:
                     at = _seconds(at)
                 if job is None:
                     if type(job_id) is not str or not job_id.strip():
@@ -472,6 +518,15 @@ class Tracker:
                     finally:
                         if lock is not None:
                             lock.acquire()
+        except (ValueError, TypeError) as exc:
+            # Free until something raises (CPython 3.11+ keeps handlers in a table), so the loop
+            # stays as it was. Raised in this very frame, not deeper and not one of ours, it is
+            # an item that is not a triple, or a batch that is not iterable.
+            trace = exc.__traceback__
+            if not isinstance(exc, JobFSMError) and trace is not None and trace.tb_next is None:
+                done = started + repeats + moves + inferred + violations + late
+                _refuse_batch(observations, done, job_id, exc)
+            raise
         finally:
             self._credit(credited, started, repeats, moves, inferred, violations, late)
             if lock is not None:
@@ -548,22 +603,22 @@ class Tracker:
         >>> seen[0].source, seen[0].target, seen[0].event
         (<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>, 'start')
         """
-        self._add(self._move_listeners, listener)
+        self._add(self._move_listeners, listener, "TrackedMove")
         return listener
 
     def on_violation(self, listener: _OnViolation) -> _OnViolation:
         """Call ``listener(TrackedViolation)`` for every rejected observation."""
-        self._add(self._violation_listeners, listener)
+        self._add(self._violation_listeners, listener, "TrackedViolation")
         return listener
 
     def on_terminal(self, listener: _OnTerminal) -> _OnTerminal:
         """Call ``listener(JobFinished)`` when a job enters, or is first seen in, a terminal one."""
-        self._add(self._terminal_listeners, listener)
+        self._add(self._terminal_listeners, listener, "JobFinished")
         return listener
 
     def on_late(self, listener: _OnLate) -> _OnLate:
         """Call ``listener(LateObservation)`` for every observation older than the job's last."""
-        self._add(self._late_listeners, listener)
+        self._add(self._late_listeners, listener, "LateObservation")
         return listener
 
     def remove_listener(self, listener: Callable[..., None]) -> None:
@@ -590,7 +645,10 @@ class Tracker:
             self._late_listeners,
         )
 
-    def _add(self, group: list[Any], listener: Callable[[Any], None]) -> None:
+    def _add(self, group: list[Any], listener: Callable[[Any], None], notice: str) -> None:
+        # Refused here, not at the next observation, where it would fail for every job.
+        if not callable(listener):
+            raise InvalidArgument("listener", listener, f"a callable listener({notice})")
         with self._lock:
             group.append(listener)
             self._listening = True

@@ -34,9 +34,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
-from jobfsm.errors import IllegalTransition
-from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
-from jobfsm.status import JobStatus
+from jobfsm.errors import IllegalTransition, UnknownMode
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _as_lifecycle
+from jobfsm.status import JobStatus, _refuse_text
 
 __all__ = [
     "REPEAT",
@@ -70,7 +70,7 @@ class Mode(str, enum.Enum):
         """A mode from a :class:`Mode` or its name in any case.
 
         Raises:
-            ValueError: naming the value and the accepted modes.
+            UnknownMode: naming the value and the accepted modes (also a ValueError).
         """
         if isinstance(value, cls):
             return value
@@ -79,8 +79,7 @@ class Mode(str, enum.Enum):
                 return cls(value.strip().lower())
             except ValueError:
                 pass
-        choices = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"{value!r} is not a validation mode; expected one of {choices}")
+        raise UnknownMode(value, [m.value for m in cls])
 
 
 class StepKind(enum.Enum):
@@ -162,7 +161,7 @@ class Rules:
     def __init__(
         self, lifecycle: Lifecycle = DEFAULT_LIFECYCLE, mode: Mode | str = Mode.STRICT
     ) -> None:
-        self.lifecycle = lifecycle
+        self.lifecycle = _as_lifecycle(lifecycle)
         self.mode = Mode.parse(mode)
         statuses = sorted(JobStatus)
         # Codes are 0..22 without gaps, so a code is its own row and column index.
@@ -180,6 +179,8 @@ class Rules:
     ) -> Rules:
         """The rules shared by every user of ``lifecycle`` in ``mode`` (built on first use)."""
         mode = Mode.parse(mode)
+        if type(lifecycle) is not Lifecycle:
+            _as_lifecycle(lifecycle)  # before it meets the weak dictionary, which can't say why
         by_mode = cls._shared.get(lifecycle)
         rules = by_mode.get(mode) if by_mode is not None else None
         if rules is None:
@@ -389,7 +390,8 @@ def validate_history(
 
     Raises:
         UnknownStatus: an element is not a status.
-        ValueError: ``mode`` is not a mode.
+        InvalidArgument: ``statuses`` is a single string or bytes, not a list of statuses.
+        UnknownMode: ``mode`` is not a mode (also a ValueError).
 
     >>> validate_history([8, 7]).ok
     False
@@ -398,6 +400,7 @@ def validate_history(
     >>> [v.index for v in validate_history([8, 7, 7, 7, 10]).violations]
     [1]
     """
+    _refuse_text(statuses, "statuses")
     rules = Rules.for_lifecycle(lifecycle, mode)
     parse = JobStatus.parse
     seen = tuple(s if type(s) is JobStatus else parse(s) for s in statuses)

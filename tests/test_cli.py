@@ -111,7 +111,7 @@ def test_an_unknown_status_names_the_input_and_suggests(capsys: pytest.CaptureFi
     code, _, err = run(capsys, "explain", "RUNING", "COMPLETED")
     assert code == EXIT_USAGE
     assert "'RUNING' is not a ModelArts job status" in err
-    assert "did you mean JOBSTAT_RUNNING" in err
+    assert "did you mean RUNNING?" in err
 
 
 def test_demo_walks_a_job_and_rejects_a_move(capsys: pytest.CaptureFixture[str]) -> None:

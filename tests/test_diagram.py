@@ -22,6 +22,7 @@ from jobfsm import (
     DiagramInputError,
     Event,
     GraphvizNotFound,
+    InvalidArgument,
     Job,
     JobStatus,
     Phase,
@@ -761,3 +762,10 @@ def test_a_focused_view_keeps_only_the_traffic_that_touches_it() -> None:
     assert "KILLED" in names
     assert "CHECK_FAILED" not in names
     assert [e.label for e in drawing.edges if e.count] == ["killed ×3"]
+
+
+@pytest.mark.parametrize("path", ["RUNNING", b"RUNNING"])
+def test_a_path_given_as_one_string_is_refused(path: object) -> None:
+    """A string is not read as a path of one-letter statuses: the error says to pass a list."""
+    with pytest.raises(InvalidArgument, match=r"expected a list of statuses such as \['RUNNING'\]"):
+        extract(path=path)  # type: ignore[arg-type]

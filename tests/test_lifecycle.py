@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import Any
 
 import pytest
 
@@ -13,11 +14,13 @@ from jobfsm import (
     Guard,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     InvalidLifecycle,
     JobStatus,
     Lifecycle,
     MoveRequest,
     UnknownEvent,
+    UnknownStatus,
     VerdictKind,
 )
 
@@ -64,6 +67,75 @@ def test_every_edge_has_an_event_and_a_reason() -> None:
 def test_nothing_leaves_a_terminal_status() -> None:
     """No declared edge starts at a terminal status."""
     assert all(LC.allowed_next(s) == frozenset() for s in JobStatus if s.is_terminal)
+
+
+_NOT_A_STATUS = ["FOO", 99, None, -1, ["x"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda bad: LC.can_transition(bad, 1),
+        lambda bad: LC.can_transition(1, bad),
+        lambda bad: LC.allowed_next(bad),
+        lambda bad: LC.edge(bad, 1),
+        lambda bad: LC.event_for(1, bad),
+        lambda bad: LC.explain(bad, 1),
+        lambda bad: LC.explain(1, bad),
+        lambda bad: LC.guards_for(bad, 1),
+        lambda bad: LC.target_of("submit", bad),
+        lambda bad: LC.shortest_path(bad, 1),
+        lambda bad: LC.shortest_path(1, 8, avoid=[bad]),
+        lambda bad: LC.without_edges((bad, 1)),
+        lambda bad: Event("start", [bad], 8, "r"),
+        lambda bad: Event("start", [7], bad, "r"),
+        lambda bad: Guard("g", lambda m: True, "r", targets=[bad]),
+        lambda bad: Lifecycle(MODELARTS_EVENTS, initial=bad),
+    ],
+)
+@pytest.mark.parametrize("bad", _NOT_A_STATUS)
+def test_a_query_given_a_non_status_raises_unknown_status(query: Any, bad: object) -> None:
+    """Every entry point that takes a status refuses anything else with UnknownStatus naming it."""
+    with pytest.raises(UnknownStatus) as info:
+        query(bad)
+    assert info.value.value == bad
+
+
+def test_a_guard_check_must_be_callable() -> None:
+    """A guard whose check cannot be called is refused when it is declared."""
+    with pytest.raises(InvalidArgument, match="check None is not accepted") as info:
+        Guard("quota", None, "too big")  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize(
+    ("declare", "argument"),
+    [
+        (lambda: Event("start", "WAITING", "RUNNING", "r"), "sources"),
+        (lambda: Guard("g", lambda m: True, "r", targets="RUNNING"), "targets"),
+        (lambda: Guard("g", lambda m: True, "r", events="start"), "events"),
+        (lambda: LC.shortest_path(7, 10, avoid="UNKNOWN"), "avoid"),
+    ],
+)
+def test_one_string_is_not_a_collection(declare: Any, argument: str) -> None:
+    """Where a collection is expected, a single string is refused instead of read letter by
+    letter (a guard on events="start" would have guarded the events 's', 't', 'a' and 'r')."""
+    with pytest.raises(InvalidArgument, match=r"expected a list of .* not a single string") as info:
+        declare()
+    assert info.value.argument == argument
+
+
+def test_queries_read_status_names() -> None:
+    """Names are statuses everywhere, as JobStatus.parse reads them."""
+    assert LC.can_transition("WAITING", "running")
+    assert not LC.can_transition("RUNNING", "JOBSTAT_WAITING")
+    assert LC.allowed_next("KILLING") == LC.allowed_next(S.KILLING)
+    assert LC.event_for("8", "COMPLETED") == "complete"
+    assert LC.edge("RUNNING", 10) == LC.edge(S.RUNNING, S.COMPLETED)
+    assert LC.explain("RUNNING", "COMPLETED").legal
+    assert LC.target_of("start", "WAITING") is S.RUNNING
+    assert LC.shortest_path("WAITING", "COMPLETED") == (S.WAITING, S.RUNNING, S.COMPLETED)
+    assert LC.shortest_path(8, 8) == (S.RUNNING,)
 
 
 def test_pure_queries() -> None:

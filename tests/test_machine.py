@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 import threading
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -15,10 +17,14 @@ from jobfsm import (
     DEFAULT_LIFECYCLE,
     CallbackError,
     Guard,
+    GuardError,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     InvalidJobId,
+    InvalidTime,
     Job,
+    JobFSMError,
     JobMachine,
     JobStatus,
     Move,
@@ -372,3 +378,226 @@ def test_a_job_id_must_be_a_non_blank_string(job_id: object) -> None:
     """Job refuses an id that is not a non-blank string, naming it."""
     with pytest.raises(InvalidJobId, match="is not a job id"):
         Job(job_id)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["FOO", 99, None])
+def test_hooks_refuse_a_non_status(bad: object) -> None:
+    """on_enter and on_exit name a status that is not one with UnknownStatus."""
+    machine = JobMachine()
+    with pytest.raises(UnknownStatus):
+        machine.on_enter(bad, lambda job, move: None)  # type: ignore[arg-type]
+    with pytest.raises(UnknownStatus):
+        machine.on_exit(bad, lambda job, move: None)  # type: ignore[arg-type]
+
+
+def test_hooks_take_status_names() -> None:
+    """A hook may be registered by code or name."""
+    machine = JobMachine()
+    seen: list[str] = []
+    machine.on_enter("running", lambda job, move: seen.append("enter"))
+    machine.on_exit(7, lambda job, move: seen.append("exit"))
+    Job("j", S.WAITING, machine=machine).advance_to(S.RUNNING)
+    assert seen == ["exit", "enter"]
+
+
+@pytest.mark.parametrize(
+    ("register", "argument"),
+    [
+        (lambda m, j, f: m.on_enter(S.RUNNING, f), "hook"),
+        (lambda m, j, f: m.on_exit(S.WAITING, f), "hook"),
+        (lambda m, j, f: m.add_listener(f), "listener"),
+        (lambda m, j, f: j.add_listener(f), "listener"),
+    ],
+)
+@pytest.mark.parametrize("callback", [None, 8, "print"])
+def test_a_callback_that_cannot_be_called_is_refused_when_registered(
+    register: Any, argument: str, callback: object
+) -> None:
+    """A non-callable hook or listener is an InvalidArgument (a TypeError) at once; moves go on."""
+    machine = JobMachine()
+    job = Job("j", S.WAITING, machine=machine)
+    with pytest.raises(InvalidArgument) as info:
+        register(machine, job, callback)
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, JobFSMError)
+    assert info.value.argument == argument
+    assert f"expected a callable {argument}(job, move)" in str(info.value)
+    assert job.advance_to(S.RUNNING)  # nothing half-registered breaks later moves
+
+
+@pytest.mark.parametrize("argument", ["reason", "actor"])
+@pytest.mark.parametrize("value", [object(), ["x"], 5, b"ops"])
+@pytest.mark.parametrize("by_event", [False, True])
+def test_a_reason_or_actor_that_is_not_text_is_refused(
+    argument: str, value: object, by_event: bool
+) -> None:
+    """reason and actor are strings or None; anything else is refused before the job moves."""
+    job = Job("j", S.WAITING)
+    move: Any = job.start if by_event else functools.partial(job.advance_to, S.RUNNING)
+    with pytest.raises(InvalidArgument) as info:
+        move(**{argument: value})
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, JobFSMError)
+    assert info.value.argument == argument
+    assert str(info.value).startswith(f"{argument} ")
+    assert "expected a string or None" in str(info.value)
+    assert job.status is S.WAITING
+    assert job.history == ()
+
+
+def test_text_reasons_and_actors_make_a_loadable_snapshot() -> None:
+    """A move with a str (or str subclass) reason and actor round-trips through JSON."""
+
+    class Name(str):
+        pass
+
+    job = Job("j", S.WAITING)
+    job.advance_to(S.RUNNING, reason="granted", actor=Name("scheduler"))
+    job.advance_to(S.COMPLETED)
+    copy = Job.from_dict(json.loads(json.dumps(job.to_dict())))
+    assert [(m.reason, m.actor) for m in copy.history] == [("granted", "scheduler"), (None, None)]
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (lambda: JobMachine(None), "lifecycle"),  # type: ignore[arg-type]
+        (lambda: JobMachine.for_lifecycle(None), "lifecycle"),  # type: ignore[arg-type]
+        (lambda: Job("a", lifecycle=5), "lifecycle"),  # type: ignore[arg-type]
+        (lambda: Job("a", lifecycle=0), "lifecycle"),  # type: ignore[arg-type]
+        (lambda: Job("a", machine=5), "machine"),  # type: ignore[arg-type]
+        (lambda: Job("a", machine=DEFAULT_LIFECYCLE), "machine"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_constructor_argument_of_the_wrong_kind_is_refused(build: Any, argument: str) -> None:
+    """A lifecycle or machine that is not one is an InvalidArgument (a TypeError) naming it."""
+    with pytest.raises(InvalidArgument) as info:
+        build()
+    assert isinstance(info.value, TypeError)
+    assert info.value.argument == argument
+    assert str(info.value).startswith(f"{argument} ")
+
+
+def test_a_lifecycle_and_a_machine_that_disagree_are_refused() -> None:
+    """Passing both is allowed only when the machine runs that lifecycle."""
+    other = DEFAULT_LIFECYCLE.with_guards(Guard("g", lambda m: True, "never"))
+    machine = JobMachine(other)
+    assert Job("a", lifecycle=other, machine=machine).lifecycle is other
+    with pytest.raises(InvalidArgument, match="not two that disagree") as info:
+        Job("a", lifecycle=DEFAULT_LIFECYCLE, machine=machine)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("created_at", "naive"),
+    [(datetime(2026, 1, 1), True), ("2026-01-01", False), (1767225600, False)],
+)
+def test_created_at_must_be_an_aware_datetime(created_at: object, naive: bool) -> None:
+    """A naive datetime or a non-datetime is InvalidTime at once, naming created_at."""
+    with pytest.raises(InvalidTime) as info:
+        Job("j", created_at=created_at)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, TypeError)
+    assert info.value.argument == "created_at"
+    assert str(info.value).startswith(f"created_at {created_at!r} is not a usable time")
+    assert ("has none" in str(info.value)) is naive
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 1, 1), 5, "now"])
+def test_time_in_status_needs_an_aware_now(now: object) -> None:
+    """time_in_status refuses a naive or non-datetime now with InvalidTime naming it."""
+    with pytest.raises(InvalidTime, match=r"^now .* is not a usable time"):
+        Job("p").time_in_status(now=now)  # type: ignore[arg-type]
+
+
+def test_an_aware_created_at_in_any_zone_round_trips() -> None:
+    """Any time zone is accepted; its snapshot loads back and durations are exact."""
+    east = timezone(timedelta(hours=8))
+    t0 = datetime(2026, 1, 1, 8, tzinfo=east)
+    job = Job("j", created_at=t0)
+    copy = Job.from_dict(json.loads(json.dumps(job.to_dict())))
+    assert copy.created_at == t0
+    later = datetime(2026, 1, 1, 0, 30, tzinfo=timezone.utc)
+    assert copy.time_in_status(now=later) == {S.INIT: timedelta(minutes=30)}
+
+
+def _boom(move: Any) -> bool:
+    return 1 / 0 > 0
+
+
+BOOM = DEFAULT_LIFECYCLE.with_guards(Guard("boom", _boom, "never raises", targets={S.RUNNING}))
+
+
+@pytest.mark.parametrize("by_event", [False, True])
+def test_a_guard_that_raises_is_a_guard_error_and_the_job_stays(by_event: bool) -> None:
+    """A raising guard is GuardError naming guard and move, the cause attached; nothing moves."""
+    machine = JobMachine(BOOM)
+    heard: list[Move] = []
+    machine.add_listener(lambda job, move: heard.append(move))
+    job = Job("j", S.WAITING, machine=machine)
+    move: Any = job.start if by_event else functools.partial(job.advance_to, S.RUNNING)
+    with pytest.raises(GuardError) as info:
+        move()
+    error = info.value
+    assert isinstance(error, JobFSMError)
+    assert (error.job_id, error.guard, error.source, error.target, error.event) == (
+        "j",
+        "boom",
+        S.WAITING,
+        S.RUNNING,
+        "start",
+    )
+    assert isinstance(error.error, ZeroDivisionError)
+    assert error.__cause__ is error.error
+    assert str(error).startswith(
+        "job j: guard 'boom' raised while judging WAITING(7) → RUNNING(8) by 'start'; the move "
+        "was not made and the job stays WAITING(7): ZeroDivisionError: division by zero"
+    )
+    assert job.status is S.WAITING
+    assert job.history == ()
+    assert heard == []
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.guard, copy.source, str(copy)) == ("boom", S.WAITING, str(error))
+
+
+def test_queries_report_a_raising_guard_as_guard_error() -> None:
+    """explain and can_advance_to raise GuardError too; without a job, none is named."""
+    job = Job("j", S.WAITING, lifecycle=BOOM)
+    with pytest.raises(GuardError, match=r"^job j: guard 'boom'"):
+        job.can_advance_to(S.RUNNING)
+    with pytest.raises(GuardError, match=r"^guard 'boom' raised while judging") as info:
+        BOOM.explain(S.WAITING, S.RUNNING)
+    assert info.value.job_id is None
+    assert "stays" not in str(info.value)
+
+
+def _small(move: Any) -> bool:
+    return int(move.context.get("gpus", 0)) <= 8
+
+
+QUOTA = DEFAULT_LIFECYCLE.with_guards(Guard("quota", _small, "at most 8", targets={S.RUNNING}))
+
+
+@pytest.mark.parametrize("context", [5, "gpus=8", [("gpus", 8)]])
+def test_a_context_that_is_not_a_mapping_is_refused(context: Any) -> None:
+    """context is a mapping or None, with or without guards to read it; nothing moves."""
+    for lifecycle in (DEFAULT_LIFECYCLE, QUOTA):
+        job = Job("j", S.WAITING, lifecycle=lifecycle)
+        for call in (
+            functools.partial(job.advance_to, S.RUNNING, context=context),
+            functools.partial(job.start, context=context),
+            functools.partial(job.explain, S.RUNNING, context=context),
+        ):
+            with pytest.raises(InvalidArgument, match="expected a mapping") as info:
+                call()
+            assert info.value.argument == "context"
+            assert isinstance(info.value, TypeError)
+        assert job.status is S.WAITING
+
+
+def test_any_mapping_is_a_context() -> None:
+    """A read-only mapping works as a context, like a dict."""
+    job = Job("j", S.WAITING, lifecycle=QUOTA)
+    with pytest.raises(GuardRejected):
+        job.advance_to(S.RUNNING, context=MappingProxyType({"gpus": 16}))
+    assert job.advance_to(S.RUNNING, context=MappingProxyType({"gpus": 8}))

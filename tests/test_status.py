@@ -125,11 +125,32 @@ def test_parse_rejects_everything_else(value: object) -> None:
 
 
 def test_parse_suggests_the_closest_names() -> None:
-    """A misspelt name gets "did you mean" with the nearest statuses."""
+    """A misspelt name gets "did you mean" with the nearest status, by its short name."""
     with pytest.raises(UnknownStatus) as info:
         JobStatus.parse("RUNING")
-    assert info.value.suggestions[0] == "JOBSTAT_RUNNING"
-    assert "did you mean JOBSTAT_RUNNING" in str(info.value)
+    assert info.value.suggestions == ("RUNNING",)
+    assert str(info.value).endswith("(did you mean RUNNING?)")
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("waitng", ("WAITING",)),
+        ("JOBSTAT_RUNING", ("RUNNING",)),
+        ("KILL", ("KILLED", "KILLING")),
+        ("SUBMIT", ("SUBMIT_TRYING", "SUBMIT_FAILED")),
+        ("CANCELLED", ("CANCELED",)),
+        ("xyz", ()),
+    ],
+)
+def test_suggestions_are_short_names_about_as_close_as_the_best(
+    typed: str, suggested: tuple[str, ...]
+) -> None:
+    """Suggestions are short names, best first; names far behind the best one are left out."""
+    with pytest.raises(UnknownStatus) as info:
+        JobStatus.parse(typed)
+    assert info.value.suggestions == suggested
+    assert "JOBSTAT_" not in str(info.value).partition("did you mean")[2]
 
 
 @given(st.integers())

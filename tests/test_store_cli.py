@@ -164,7 +164,7 @@ def test_unknown_status_exits_2(capsys: pytest.CaptureFixture[str], url: str) ->
     run(capsys, "store", "create", url, "j-1")
     code, _, err = run(capsys, "store", "move", url, "j-1", "RUNING")
     assert code == EXIT_USAGE
-    assert "did you mean JOBSTAT_RUNNING" in err
+    assert "did you mean RUNNING?" in err
 
 
 def test_unknown_job_exits_2(capsys: pytest.CaptureFixture[str], url: str) -> None:

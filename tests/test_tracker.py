@@ -4,7 +4,9 @@ history validator."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -14,17 +16,22 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from jobfsm import (
     DEFAULT_LIFECYCLE,
     CallbackError,
+    InvalidArgument,
     InvalidJobId,
+    InvalidObservation,
     InvalidTime,
+    JobFSMError,
     JobNotTracked,
     JobStatus,
     Mode,
     Outcome,
     StepKind,
+    UnknownMode,
     UnknownStatus,
     VerdictKind,
     validate_history,
 )
+from jobfsm.logs import parse_time
 from jobfsm.tracker import (
     FIRST,
     LATE,
@@ -169,10 +176,94 @@ def test_absurd_epoch_numbers_are_refused(at: float) -> None:
         Tracker().observe("j", S.RUNNING, at)
 
 
+@pytest.mark.parametrize(
+    "at",
+    [
+        -1,
+        -0.5,
+        -1e10,
+        datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=12))),  # in the year 10000 UTC
+    ],
+)
+@pytest.mark.parametrize("batch", [False, True])
+def test_times_outside_what_logs_accept_are_refused(at: object, batch: bool) -> None:
+    """Before 1970 (or after 9999) UTC is refused, as status logs refuse it; nothing changes."""
+    tracker = Tracker()
+    tracker.observe("old", S.RUNNING, 100.0)
+    for job_id in ("new", "old"):
+        observation: Any = (job_id, S.COMPLETED, at)
+        with pytest.raises(InvalidTime):
+            tracker.observe_many([observation]) if batch else tracker.observe(*observation)
+    assert tracker.jobs() == ("old",)
+    assert tracker.status("old") is S.RUNNING
+    with pytest.raises(InvalidTime):
+        tracker.time_in_status("old", now=at)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        0,
+        0.0,
+        datetime(1970, 1, 1, tzinfo=UTC),
+        99_999_999_999.0,
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ],
+)
+def test_the_edges_of_the_range_are_accepted(at: object) -> None:
+    """1970-01-01T00:00:00Z itself, and the last second of 9999 as a datetime, are times."""
+    assert Tracker().observe("j", S.RUNNING, at).kind is StepKind.FIRST  # type: ignore[arg-type]
+
+
+@given(
+    st.one_of(
+        st.integers(-(10**12), 10**11 - 1),
+        st.floats(-1e12, 1e11, exclude_max=True, allow_nan=False),
+        st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=14))])),
+    )
+)
+def test_the_tracker_accepts_the_times_a_status_log_accepts(at: int | float | datetime) -> None:
+    """Epoch seconds and aware datetimes: accepted by the tracker exactly when a log reads them
+    (as a number, or as ISO 8601 text), and read as the same instant."""
+    try:
+        expected: float | None = parse_time(at.isoformat() if isinstance(at, datetime) else at)
+    except ValueError:
+        expected = None
+    tracker = Tracker()
+    finished: list[JobFinished] = []
+    tracker.on_terminal(finished.append)
+    try:
+        tracker.observe("j", S.COMPLETED, at)
+    except InvalidTime:
+        assert expected is None
+    else:
+        assert expected is not None
+        assert finished[0].at.timestamp() == pytest.approx(expected, abs=1e-6)  # to the microsecond
+
+
 def test_a_non_time_is_a_type_error() -> None:
     """A string time is a TypeError naming what is accepted."""
     with pytest.raises(TypeError, match="aware datetime"):
         Tracker().observe("j", S.RUNNING, "yesterday")  # type: ignore[arg-type]
+
+
+def test_a_bad_mode_is_unknown_mode() -> None:
+    """Tracker(mode=...) refuses an unknown mode with UnknownMode naming the modes."""
+    with pytest.raises(UnknownMode, match=r"'bogus'.*'strict', 'polled'"):
+        Tracker(mode="bogus")
+
+
+@pytest.mark.parametrize("register", ["on_move", "on_violation", "on_terminal", "on_late"])
+def test_a_listener_that_cannot_be_called_is_refused_when_registered(register: str) -> None:
+    """A non-callable listener is an InvalidArgument (a TypeError) at once; observing goes on."""
+    tracker = Tracker()
+    with pytest.raises(InvalidArgument, match="expected a callable listener") as info:
+        getattr(tracker, register)(None)
+    assert isinstance(info.value, TypeError)
+    assert info.value.argument == "listener"
+    tracker.observe("j", S.RUNNING, 0.0)
+    assert tracker.observe("j", S.COMPLETED, 1.0).kind is StepKind.MOVE
 
 
 def test_bad_status_raises_and_records_nothing() -> None:
@@ -470,6 +561,77 @@ def test_observe_many_stops_at_a_bad_observation() -> None:
     assert tracker.status("a") is S.RUNNING
 
 
+def test_observe_many_names_an_item_that_is_not_a_triple() -> None:
+    """A malformed item is InvalidObservation (a ValueError and TypeError) naming it and where."""
+    tracker = Tracker()
+    with pytest.raises(InvalidObservation) as info:
+        tracker.observe_many(
+            [("a", S.WAITING, 0.0), ("a", S.RUNNING, 10.0), ("b", 8)]  # type: ignore[list-item]
+        )
+    error = info.value
+    assert isinstance(error, ValueError)
+    assert isinstance(error, TypeError)
+    assert isinstance(error, InvalidArgument)
+    assert (error.index, error.value, error.kept) == (2, ("b", 8), True)
+    assert error.argument == "observations[2]"
+    assert str(error).startswith("observations[2] ('b', 8) is not accepted (not enough values")
+    assert "expected a (job_id, status, at) tuple" in str(error)
+    assert "the 2 observations before it were applied" in str(error)
+    assert tracker.status("a") is S.RUNNING  # the ones before it stand
+    assert tracker.counts().observations == 2
+    for item in [5, None, ("a", S.RUNNING, 20.0, "extra")]:
+        with pytest.raises(InvalidObservation, match=r"observations\[0\] ") as info:
+            tracker.observe_many([item])  # type: ignore[list-item]
+        assert info.value.value == item
+
+
+def test_observe_many_from_an_iterator_names_the_position() -> None:
+    """From an iterator the item is gone, but its position is named; the iterator resumes."""
+    tracker = Tracker()
+    rest: Iterator[tuple[str, S, float]] = iter(
+        [("a", S.WAITING, 0.0), ("b",), ("a", S.RUNNING, 10.0)]  # type: ignore[list-item]
+    )
+    with pytest.raises(InvalidObservation) as info:
+        tracker.observe_many(rest)
+    assert (info.value.index, info.value.value, info.value.kept) == (1, None, False)
+    assert str(info.value).startswith("observations[1] is not accepted (not enough values")
+    assert tracker.observe_many(rest).moves == 1
+
+
+def test_observe_many_leaves_other_errors_as_they_are() -> None:
+    """Only the batch's own shape is relabelled: the iterable's errors and an unhashable id
+    propagate exactly as they were raised (and as observe raises the latter)."""
+
+    def broken() -> Iterator[tuple[str, S, float]]:
+        yield ("a", S.WAITING, 0.0)
+        raise ValueError("the poll response was cut short")
+
+    tracker = Tracker()
+    with pytest.raises(ValueError, match="cut short") as cut:
+        tracker.observe_many(broken())
+    assert not isinstance(cut.value, JobFSMError)
+    with pytest.raises(TypeError, match="unhashable") as unhashable:
+        tracker.observe_many([(["a"], S.WAITING, 0.0)])  # type: ignore[list-item]
+    assert not isinstance(unhashable.value, JobFSMError)
+    with pytest.raises(TypeError, match="unhashable"):
+        tracker.observe(["a"], S.WAITING, 0.0)  # type: ignore[arg-type]
+
+
+def test_observe_many_refuses_a_batch_that_is_not_iterable() -> None:
+    """A batch that cannot be iterated is an InvalidArgument naming it."""
+    with pytest.raises(InvalidArgument, match="observations 5 is not accepted; expected an it"):
+        Tracker().observe_many(5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lifecycle", [None, "modelarts-v1", 0])
+def test_a_lifecycle_that_is_not_one_is_refused(lifecycle: object) -> None:
+    """Tracker(lifecycle=...) names a value that is not a Lifecycle with InvalidArgument."""
+    with pytest.raises(InvalidArgument, match="expected a Lifecycle") as info:
+        Tracker(lifecycle=lifecycle)  # type: ignore[arg-type]
+    assert info.value.argument == "lifecycle"
+    assert isinstance(info.value, TypeError)
+
+
 def test_observe_many_stops_after_a_raising_listener() -> None:
     """A raising listener: its observation stands, CallbackError, the rest is left unread."""
     tracker = Tracker()
@@ -656,7 +818,7 @@ class TrackerAgainstHistories(RuleBasedStateMachine):
     @rule(job=st.sampled_from("abc"), status=st.sampled_from(list(S)), dt=st.integers(-5, 20))
     def observe(self, job: str, status: S, dt: int) -> None:
         last = self.clock.get(job)
-        at = (last if last is not None else 0.0) + dt
+        at = (last if last is not None else 1000.0) + dt
         step = self.tracker.observe(job, status, at)
         if last is None:
             assert step.kind is StepKind.FIRST

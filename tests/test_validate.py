@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 from jobfsm import (
     DEFAULT_LIFECYCLE,
     HistoryReport,
+    InvalidArgument,
+    JobFSMError,
     JobStatus,
     Mode,
     Rules,
     Step,
     StepKind,
+    UnknownMode,
     UnknownStatus,
     VerdictKind,
     validate_history,
@@ -193,6 +196,46 @@ def test_bad_mode_names_the_choices() -> None:
     """An unknown mode is a ValueError naming the value and both modes."""
     with pytest.raises(ValueError, match=r"'lenient'.*'strict', 'polled'"):
         validate_history([1], "lenient")
+
+
+@pytest.mark.parametrize("mode", ["bogus", None, 3])
+def test_bad_mode_is_unknown_mode(mode: object) -> None:
+    """Mode.parse refuses with UnknownMode, a JobFSMError and a ValueError, listing the modes."""
+    with pytest.raises(UnknownMode) as info:
+        Mode.parse(mode)  # type: ignore[arg-type]
+    assert isinstance(info.value, JobFSMError)
+    assert isinstance(info.value, ValueError)
+    assert info.value.value == mode
+    assert info.value.accepted == ("strict", "polled")
+    assert (
+        str(info.value) == f"{mode!r} is not a validation mode; expected one of 'strict', 'polled'"
+    )
+    with pytest.raises(UnknownMode):
+        validate_history([1], mode)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lifecycle", [None, "modelarts-v1"])
+def test_a_lifecycle_that_is_not_one_is_refused(lifecycle: object) -> None:
+    """validate_history and Rules name a lifecycle argument that is not one."""
+    for call in (
+        lambda: validate_history([1], lifecycle=lifecycle),  # type: ignore[arg-type]
+        lambda: Rules(lifecycle),  # type: ignore[arg-type]
+        lambda: Rules.for_lifecycle(lifecycle),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidArgument, match=r"lifecycle .* expected a Lifecycle"):
+            call()
+
+
+@pytest.mark.parametrize("statuses", ["RUNNING", "8", b"RUNNING", bytearray(b"\x08")])
+def test_one_string_is_not_a_history(statuses: object) -> None:
+    """A str or bytes is refused, not read one character (or byte) at a time."""
+    with pytest.raises(InvalidArgument) as info:
+        validate_history(statuses)  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, JobFSMError)
+    assert info.value.argument == "statuses"
+    assert "expected a list of statuses such as ['RUNNING']" in str(info.value)
+    assert validate_history(["RUNNING"]).final is S.RUNNING
 
 
 def test_mode_parse_accepts_any_case() -> None:
