@@ -15,9 +15,10 @@ What is read:
   unreadable). Fields do not span lines; a line split by semicolons or tabs is rejected with a
   hint about the delimiter.
 - **ModelArts v1 records** (``get_job_info()`` responses, one per line): ``job_id``, ``status``,
-  ``create_time`` (epoch milliseconds) and ``duration`` (milliseconds); the observation time is
-  ``create_time + duration``. When a record carries ``version_id`` the job is
-  ``"<job_id>/<version_id>"``, because a re-run is a new job version with a lifecycle of its own.
+  ``create_time`` (epoch milliseconds) and ``duration`` (milliseconds), each a finite number, 0
+  or more (a negative one is a bad line); the observation time is ``create_time + duration``.
+  When a record carries ``version_id`` the job is ``"<job_id>/<version_id>"``, because a re-run
+  is a new job version with a lifecycle of its own.
   A failed response (``is_success`` false, with ``error_code`` and ``error_msg``) is a bad line
   naming both, in any JSON format.
 
@@ -475,13 +476,24 @@ class _Reader:
         return ""
 
 
+_ACCEPTED_MS: Final = {
+    "create_time": "epoch milliseconds, 0 or more",
+    "duration": "a finite number of milliseconds, 0 or more",
+}
+
+
 def _ms(value: object, field: str) -> float:
+    """A ModelArts millisecond field: a finite number, never negative (time does not run back)."""
     try:
         number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
     if type(value) is bool or not math.isfinite(number):
-        raise ValueError(f"{field} {value!r} is not a number of milliseconds")
+        raise ValueError(
+            f"{field} {value!r} is not a number of milliseconds; expected {_ACCEPTED_MS[field]}"
+        )
+    if number < 0.0:
+        raise ValueError(f"{field} {value!r} is negative; expected {_ACCEPTED_MS[field]}")
     return number
 
 

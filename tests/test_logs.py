@@ -512,6 +512,37 @@ def test_modelarts_time_out_of_range_is_rejected() -> None:
     assert "out of range" in log.errors[0].problem
 
 
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"duration": -5}, "duration -5 is negative"),
+        ({"duration": "-5"}, "duration '-5' is negative"),
+        ({"duration": "inf"}, "duration 'inf' is not a number of milliseconds"),
+        ({"duration": "nan"}, "duration 'nan' is not a number of milliseconds"),
+        ({"duration": True}, "duration True is not a number of milliseconds"),
+        ({"create_time": -1, "duration": 1772352060001}, "create_time -1 is negative"),
+    ],
+)
+def test_modelarts_negative_or_non_finite_milliseconds_are_rejected(
+    fields: dict[str, object], reason: str
+) -> None:
+    """A negative or non-finite duration (or create_time) is a bad line saying what is accepted,
+    so it cannot place a poll before the job's earlier ones and fake a violation."""
+    data = b"\n".join(
+        [
+            modelarts(status=8, duration=0),
+            modelarts(status=10, duration=60000),
+            modelarts(status=1, **fields),
+        ]
+    )
+    log = read(data + b"\n", "modelarts")
+    assert [e.line for e in log.errors] == [3]
+    assert reason in log.errors[0].problem
+    assert "0 or more" in log.errors[0].problem
+    assert check_log(log, "strict").ok is False
+    assert check_log(log, "strict").violations == ()
+
+
 def test_modelarts_failed_response_names_error_code_and_error_msg() -> None:
     """A v1 failed response (error_code, error_msg) in a .jsonl log is named as such."""
     failed = {"is_success": False, "error_code": "ModelArts.0104", "error_msg": "job not found"}
