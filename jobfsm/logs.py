@@ -22,6 +22,10 @@ What is read:
   A failed response (``is_success`` false, with ``error_code`` and ``error_msg``) is a bad line
   naming both, in any JSON format.
 
+Job ids: an integer, or a string that is not blank and holds no C0 control character or DEL
+(U+0000–U+001F, U+007F); any other character, non-ASCII spaces included, is kept as written
+(CSV cells are stripped first). Any other id is a bad line.
+
 Times: ISO 8601 (anything :meth:`datetime.fromisoformat` reads, plus a trailing ``Z``); a time
 without a zone is read as UTC. Or epoch numbers (also as strings): a magnitude of 10**11 or more
 is milliseconds, anything smaller is seconds (10**11 seconds is the year 5138, 10**11
@@ -43,6 +47,7 @@ import enum
 import itertools
 import math
 import os
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -84,7 +89,13 @@ _ACCEPTED_STATUS = "a code 0–22 or a status name such as RUNNING or JOBSTAT_RU
 _ACCEPTED_TIME = (
     "ISO 8601 (2026-03-01T08:00:00Z; no zone means UTC) or epoch seconds or milliseconds"
 )
-_ACCEPTED_JOB = "a non-empty string or an integer"
+_ACCEPTED_JOB = (
+    "an integer, or a string with a character other than white space and no control character "
+    "(U+0000–U+001F, U+007F)"
+)
+# C0 controls and DEL only: str.isprintable() would also refuse legitimate ids holding a no-break
+# space or a zero-width joiner.
+_control_char: Final = re.compile("[\x00-\x1f\x7f]").search
 _ACCEPTED_RANGE = "between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
 
 
@@ -287,15 +298,22 @@ class _Reader:
         self.log.errors.append(BadLogLine(self.log.source, number, problem))
 
     def intern(self, raw: object) -> int:
-        """The job number of ``raw``; ids are compared as text, so 42 and "42" are one job."""
+        """The job number of ``raw``; ids are compared as text, so 42 and "42" are one job.
+
+        Raises ValueError for a value that is not a job id. Readers call this only for an id not
+        seen yet, so the check costs once per job, not once per line.
+        """
         if isinstance(raw, int) and not isinstance(raw, bool):
             key = str(raw)
-        elif isinstance(raw, str) and raw:
+        elif isinstance(raw, str):
             key = raw
         else:
             raise ValueError(f"job_id {raw!r} is not a job id; expected {_ACCEPTED_JOB}")
         found = self.job_index.get(key)
         if found is None:
+            problem = _job_id_problem("job_id", key)
+            if problem is not None:
+                raise ValueError(problem)
             found = len(self.log.job_ids)
             self.log.job_ids.append(key)
             self.job_index[key] = found
@@ -526,8 +544,26 @@ def _modelarts_fields(record: dict[str, Any]) -> tuple[object, float]:
     when = _modelarts_time(record["create_time"], record["duration"])
     version = record.get("version_id")
     if version is not None and type(job_id) in (int, str) and type(version) in (int, str):
+        # A blank part would hide in the joined id; control characters are found in the whole.
+        if type(job_id) is str and not job_id.strip():
+            raise ValueError(_job_id_problem("job_id", job_id))
+        if type(version) is str and not version.strip():
+            raise ValueError(_job_id_problem("version_id", version))
         job_id = f"{job_id}/{version}"
     return job_id, when
+
+
+def _job_id_problem(field: str, text: str) -> str | None:
+    """Why ``text`` is not a job id (blank, or holding a control character), or None."""
+    if not text.strip():
+        return f"{field} {text!r} is not a job id (it is blank); expected {_ACCEPTED_JOB}"
+    found = _control_char(text)
+    if found is None:
+        return None
+    return (
+        f"{field} {text!r} is not a job id (it holds the control character {found.group()!r}); "
+        f"expected {_ACCEPTED_JOB}"
+    )
 
 
 #: Column names of a CSV header; a first line with one of them but no job_id is a bad header.

@@ -48,6 +48,11 @@ BAD_JSON_LINES = [
     pytest.param(line(time=True), "time True is not a time", id="bool-time"),
     pytest.param(line(job=None), "job_id None is not a job id", id="null-job"),
     pytest.param(line(job=""), "job_id '' is not a job id", id="empty-job"),
+    pytest.param(line(job="  "), "job_id '  ' is not a job id (it is blank)", id="blank-job"),
+    pytest.param(line(job="\t\u3000"), "(it is blank)", id="unicode-blank-job"),
+    pytest.param(line(job="a\x00b"), "control character '\\x00'", id="nul-in-job"),
+    pytest.param(line(job="a\nb"), "control character '\\n'", id="newline-in-job"),
+    pytest.param(line(job="a\x7f"), "control character '\\x7f'", id="del-in-job"),
     pytest.param(b"", "empty line", id="empty-line"),
     pytest.param(b"   \t", "empty line", id="blank-line"),
     pytest.param(b"[1, 2]", "a JSON list, not an object", id="json-array"),
@@ -541,6 +546,36 @@ def test_modelarts_negative_or_non_finite_milliseconds_are_rejected(
     assert "0 or more" in log.errors[0].problem
     assert check_log(log, "strict").ok is False
     assert check_log(log, "strict").violations == ()
+
+
+def test_blank_or_control_character_job_ids_are_not_jobs() -> None:
+    """Ids the library refuses (blank) and ids with control characters are bad lines in every
+    format, and no job is counted for them."""
+    jsonl = read(line(job=" ") + b"\n" + line(job="a\x01") + b"\n" + line(job="ok") + b"\n")
+    csv_log = read(b'job_id,status,time\n  ,8,5\n"a\x1fb",8,5\nok,8,5\n', name="x.csv")
+    records = b"\n".join(
+        [modelarts(job_id="  "), modelarts(version_id=" "), modelarts(job_id="a\rb")]
+    )
+    ma = read(records + b"\n", "modelarts")
+    assert [e.line for e in jsonl.errors] == [1, 2]
+    assert [e.line for e in csv_log.errors] == [2, 3]
+    assert "(it is blank)" in csv_log.errors[0].problem
+    assert [e.problem.split(" is not")[0] for e in ma.errors] == [
+        "job_id '  '",
+        "version_id ' '",
+        "job_id 'a\\rb/3'",
+    ]
+    assert jsonl.job_ids == ["ok"]
+    assert csv_log.job_ids == ["ok"]
+    assert check_log(ma).jobs == 0
+
+
+@pytest.mark.parametrize("job", ["作业-1", "a\u00a0b", "👩\u200d💻", " padded ", "a/b"])
+def test_printable_and_non_ascii_job_ids_are_accepted(job: str) -> None:
+    """Only blank ids and C0 controls or DEL are refused: non-ASCII spaces and joiners are kept."""
+    log = read(line(job=job) + b"\n")
+    assert log.errors == []
+    assert log.job_ids == [job]
 
 
 def test_modelarts_failed_response_names_error_code_and_error_msg() -> None:
