@@ -12,8 +12,8 @@ What is read:
 - **CSV**: a header naming the columns ``job_id``, ``status`` and ``time`` (any order, other
   columns ignored); without a header the columns are taken as ``job_id,status,time``. A first
   line naming ``status`` or ``time`` but not ``job_id`` is a header missing a column (the log is
-  unreadable). Fields do not span lines; a line split by semicolons or tabs is rejected with a
-  hint about the delimiter.
+  unreadable), and so is a header naming one of these columns twice. Fields do not span lines;
+  a line split by semicolons or tabs is rejected with a hint about the delimiter.
 - **ModelArts v1 records** (``get_job_info()`` responses, one per line): ``job_id``, ``status``,
   ``create_time`` (epoch milliseconds) and ``duration`` (milliseconds), each a finite number, 0
   or more (a negative one is a bad line); the observation time is ``create_time + duration``.
@@ -442,6 +442,14 @@ class _Reader:
             self.csv_columns = (0, 1, 2, -1)
             self.csv_headless_first = number
             return False
+        for column in _READ_COLUMNS:
+            if names.count(column) > 1:
+                # Which of the two to read would be a guess, and the wrong one judges wrong data.
+                raise UnreadableLog(
+                    self.log.source,
+                    f"the CSV header names the column {column!r} {names.count(column)} times; "
+                    "expected each of job_id, status and time (or create_time and duration) once",
+                )
         if "status" not in names:
             raise UnreadableLog(self.log.source, "the CSV header has no 'status' column")
         if "time" in names:
@@ -568,6 +576,8 @@ def _job_id_problem(field: str, text: str) -> str | None:
 
 #: Column names of a CSV header; a first line with one of them but no job_id is a bad header.
 _COLUMNS: Final = frozenset({"status", "time", "create_time", "duration"})
+#: The columns a CSV log is read from, each of which a header may name only once.
+_READ_COLUMNS: Final = ("job_id", "status", "time", "create_time", "duration")
 
 
 def _missing(field: object, modelarts: bool) -> str:

@@ -120,6 +120,18 @@ def test_check_unusable_csv_header_exits_2(
     assert "no 'status' column" in err
 
 
+def test_check_csv_header_with_a_repeated_column_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A CSV header naming job_id twice cannot be judged: exit 2, one line naming the column."""
+    code, out, err = check_file(
+        capsys, tmp_path / "log.csv", b"job_id,job_id,status,time\na,b,8,0\n"
+    )
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.strip().count("\n") == 0
+    assert "names the column 'job_id' 2 times" in err
+
+
 def test_check_bad_option_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """An unknown mode is a usage error."""
     code, _, err = run(capsys, "check", str(write(tmp_path / "ok.jsonl", *CLEAN)), "--mode", "x")

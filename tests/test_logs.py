@@ -248,6 +248,27 @@ def test_csv_header_without_status_is_unreadable() -> None:
         read(b"job_id,status,when\na,8,5\n", name="x.csv")
 
 
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        (b"job_id,job_id,status,time", "'job_id' 2 times"),
+        (b"job_id,status,Status,time", "'status' 2 times"),
+        (b"time,job_id,status,time,time", "'time' 3 times"),
+        (b"job_id,status,create_time,duration,duration", "'duration' 2 times"),
+    ],
+)
+def test_csv_header_naming_a_column_twice_is_unreadable(header: bytes, column: str) -> None:
+    """Two columns of one name leave which to read a guess: the log is refused, naming it."""
+    with pytest.raises(UnreadableLog, match=column):
+        read(header + b"\na,b,8,5,6\n", name="x.csv")
+
+
+def test_csv_header_may_repeat_a_column_it_does_not_read() -> None:
+    """Ignored columns (and empty names from trailing commas) may repeat."""
+    log = read(b"job_id,note,status,note,time,,\na,x,8,y,5,,\n", name="x.csv")
+    assert (log.errors, log.job_ids) == ([], ["a"])
+
+
 def test_csv_modelarts_columns() -> None:
     """A CSV with create_time and duration columns reads the ModelArts way."""
     log = read(b"job_id,status,create_time,duration\n7,8,1772352000000,1500\n", name="x.csv")
