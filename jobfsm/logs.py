@@ -673,13 +673,14 @@ def read_log(
 
     Raises:
         UnreadableLog: the log cannot be opened or read, or a CSV header lacks needed columns.
+        ValueError: ``fmt`` is not one of the formats, naming them.
 
     >>> import io
     >>> log = read_log(io.BytesIO(b'{"job_id": "a", "status": 8, "time": 0}\\n{"job_id": 1}\\n'))
     >>> len(log), log.rejected, log.errors[0].problem
     (1, 1, "missing field 'time'; expected an object with job_id, status and time ...")
     """
-    fmt = LogFormat(fmt)
+    fmt = _log_format(fmt)
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         label = name or path
@@ -693,6 +694,15 @@ def read_log(
         return _read(source, fmt, str(label), progress)
     except OSError as exc:
         raise UnreadableLog(str(label), exc.strerror or str(exc)) from None
+
+
+def _log_format(fmt: object) -> LogFormat:
+    """``fmt`` as a :class:`LogFormat`, or a ValueError listing the formats."""
+    try:
+        return LogFormat(fmt)
+    except ValueError:
+        formats = ", ".join(f.value for f in LogFormat)
+        raise ValueError(f"{fmt!r} is not a log format; expected one of {formats}") from None
 
 
 def _read(

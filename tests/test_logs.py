@@ -331,6 +331,16 @@ def test_format_detection(name: str, data: bytes, fmt: LogFormat) -> None:
     assert read(data, name=name).format is fmt
 
 
+@pytest.mark.parametrize("fmt", ["bogus", "JSONL", None, 5])
+def test_unknown_log_format_lists_the_formats(fmt: object) -> None:
+    """A format that is not one of LogFormat's is a ValueError naming it and every format."""
+    with pytest.raises(
+        ValueError, match=r"is not a log format; expected one of auto, jsonl, csv, modelarts"
+    ) as caught:
+        read_log(io.BytesIO(line()), fmt)  # type: ignore[arg-type]
+    assert repr(fmt) in str(caught.value)
+
+
 def test_missing_file_is_unreadable(tmp_path: Path) -> None:
     """A missing file raises UnreadableLog naming it."""
     with pytest.raises(UnreadableLog, match=r"nope\.jsonl: No such file"):
