@@ -53,7 +53,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, BinaryIO, Final, NamedTuple
+from typing import Any, BinaryIO, Final, NamedTuple, TextIO
 
 import orjson
 
@@ -636,9 +636,9 @@ def _sniff(head: bytes, name: str) -> LogFormat:
 
 
 def _batches(
-    stream: BinaryIO, head: bytes, progress: Callable[[int], None] | None
+    read: Callable[[int], bytes], head: bytes, progress: Callable[[int], None] | None
 ) -> Iterator[list[bytes]]:
-    """The lines of ``stream`` in batches, split on LF; the first chunk ``head`` is already read."""
+    """The lines ``read`` returns in batches, split on LF; the first chunk ``head`` is read."""
     carry = b""
     chunk = head
     while chunk:
@@ -647,14 +647,21 @@ def _batches(
         parts = (carry + chunk).split(b"\n")
         carry = parts.pop()
         yield parts
-        chunk = stream.read(_CHUNK)
+        chunk = read(_CHUNK)
     if carry:
         # The last line has no newline: often a line cut short by a writer that died.
         yield [carry]
 
 
+#: What read_log reads, for its TypeError.
+_ACCEPTED_SOURCE: Final = (
+    "a path (str or os.PathLike) or a file object open for reading, binary (sys.stdin.buffer) "
+    "or text (read as UTF-8)"
+)
+
+
 def read_log(
-    source: str | os.PathLike[str] | BinaryIO,
+    source: str | os.PathLike[str] | BinaryIO | TextIO,
     fmt: LogFormat | str = LogFormat.AUTO,
     *,
     name: str | None = None,
@@ -663,7 +670,9 @@ def read_log(
     """Read every line of a status log; bad lines are recorded, never raised.
 
     Args:
-        source: a path, or a binary stream (``sys.stdin.buffer``).
+        source: a path (``"-"`` is a file of that name, not stdin), or a file object with
+            ``read()``: binary (``sys.stdin.buffer``, ``io.BytesIO``) or text (``sys.stdin``,
+            ``io.StringIO``; its characters are read as UTF-8).
         fmt: ``auto`` (``.csv``, ``.jsonl``, ``.ndjson`` or ``.json`` by the name, else JSON
             when one of the first 100 lines opens an object), ``jsonl``, ``csv`` or
             ``modelarts``. In ``auto`` and ``jsonl`` a JSON line without ``time`` but with
@@ -674,6 +683,7 @@ def read_log(
     Raises:
         UnreadableLog: the log cannot be opened or read, or a CSV header lacks needed columns.
         ValueError: ``fmt`` is not one of the formats, naming them.
+        TypeError: ``source`` is neither a path nor a file object (``None``, ``bytes``, ...).
 
     >>> import io
     >>> log = read_log(io.BytesIO(b'{"job_id": "a", "status": 8, "time": 0}\\n{"job_id": 1}\\n'))
@@ -681,6 +691,11 @@ def read_log(
     (1, 1, "missing field 'time'; expected an object with job_id, status and time ...")
     """
     fmt = _log_format(fmt)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"{_what(source)} is not a status log; expected {_ACCEPTED_SOURCE} "
+            "(wrap log content held in memory in io.BytesIO)"
+        )
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         label = name or path
@@ -689,11 +704,25 @@ def read_log(
                 return _read(stream, fmt, label, progress)
         except OSError as exc:
             raise UnreadableLog(label, exc.strerror or str(exc)) from None
-    label = name or getattr(source, "name", None) or "<stream>"
+    if not callable(getattr(source, "read", None)):
+        raise TypeError(f"{_what(source)} is not a status log; expected {_ACCEPTED_SOURCE}")
+    label = str(name or getattr(source, "name", None) or "<stream>")
     try:
-        return _read(source, fmt, str(label), progress)
+        return _read(source, fmt, label, progress)
     except OSError as exc:
-        raise UnreadableLog(str(label), exc.strerror or str(exc)) from None
+        raise UnreadableLog(label, exc.strerror or str(exc)) from None
+    except UnicodeDecodeError as exc:
+        # Raised by a text stream's own decoding, before any line reaches the reader.
+        raise UnreadableLog(
+            label,
+            f"the text stream cannot be decoded ({exc.reason} at byte {exc.start}); open the log "
+            "in binary mode ('rb') and each undecodable line is reported as a bad line",
+        ) from None
+
+
+def _what(value: object) -> str:
+    """How a message names a value of the wrong type."""
+    return "None" if value is None else f"an object of type {type(value).__name__}"
 
 
 def _log_format(fmt: object) -> LogFormat:
@@ -706,15 +735,36 @@ def _log_format(fmt: object) -> LogFormat:
 
 
 def _read(
-    stream: BinaryIO, fmt: LogFormat, label: str, progress: Callable[[int], None] | None
+    stream: BinaryIO | TextIO,
+    fmt: LogFormat,
+    label: str,
+    progress: Callable[[int], None] | None,
 ) -> ObservationLog:
-    head = stream.read(_CHUNK)
+    first_chunk = stream.read(_CHUNK)
+    read: Callable[[int], bytes]
+    if type(first_chunk) is bytes:
+        head = first_chunk
+        read = stream.read  # type: ignore[assignment]
+    elif isinstance(first_chunk, str):
+        text_read = stream.read
+
+        # surrogatepass never fails: a lone surrogate becomes bytes that are not UTF-8, so its
+        # line is reported like any line of bad bytes.
+        def read(size: int) -> bytes:
+            return text_read(size).encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+
+        head = first_chunk.encode("utf-8", "surrogatepass")
+    else:
+        raise TypeError(
+            f"{label}: read() returned a {type(first_chunk).__name__}, not bytes or str; "
+            f"expected {_ACCEPTED_SOURCE}"
+        )
     if fmt is LogFormat.AUTO:
         fmt = _sniff(head, label)
     log = ObservationLog(label, fmt)
     reader = _Reader(log)
     first = 1
-    for batch in _batches(stream, head, progress):
+    for batch in _batches(read, head, progress):
         if first == 1 and batch and batch[0].startswith(_BOM):
             batch[0] = batch[0][len(_BOM) :]
         if fmt is LogFormat.CSV:
@@ -860,7 +910,21 @@ def check_log(
     True
     >>> check_log(log, "polled").ok
     True
+
+    Raises:
+        TypeError: ``log`` is not an :class:`ObservationLog` (a path is refused with a hint to
+            read it with :func:`read_log` first, which is where its format is chosen).
     """
+    if not isinstance(log, ObservationLog):
+        if isinstance(log, (str, os.PathLike)):
+            path = os.fspath(log)
+            raise TypeError(
+                f"check_log judges an ObservationLog, not the path {path!r}; "
+                f"read the log first: check_log(read_log({path!r}))"
+            )
+        raise TypeError(
+            f"check_log judges an ObservationLog (what read_log returns), not {_what(log)}"
+        )
     mode = Mode.parse(mode)
     rows = _kind_rows(Rules.for_lifecycle(lifecycle, mode))
     n_jobs = len(log.job_ids)

@@ -341,6 +341,84 @@ def test_unknown_log_format_lists_the_formats(fmt: object) -> None:
     assert repr(fmt) in str(caught.value)
 
 
+def test_text_streams_are_read_as_utf8(tmp_path: Path) -> None:
+    """A text stream (StringIO, a file opened in text mode) reads like its UTF-8 bytes."""
+    data = line("作业", 7) + b"\n" + line("作业", 8, T0 + 1) + b"\n{bad\n"
+    expected = read(data)
+    from_string = read_log(io.StringIO(data.decode()))
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(data)
+    with path.open(encoding="utf-8") as text:
+        from_file = read_log(text)
+    for log in (from_string, from_file):
+        assert list(log) == list(expected)
+        assert [e.problem for e in log.errors] == [e.problem for e in expected.errors]
+    assert from_string.source == "<stream>"
+    assert from_file.source == str(path)
+
+
+def test_text_stream_with_a_lone_surrogate_is_a_bad_line() -> None:
+    """Characters UTF-8 cannot encode make their line a bad line, not an exception."""
+    log = read_log(io.StringIO(line().decode() + "\n\udcff\n"))
+    assert (len(log), [e.line for e in log.errors]) == (1, [2])
+    assert "not UTF-8 text" in log.errors[0].problem
+
+
+def test_text_stream_that_cannot_decode_is_unreadable(tmp_path: Path) -> None:
+    """A text-mode file whose bytes are not UTF-8 fails in its own decoder: UnreadableLog."""
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(line() + b"\n\xff\xfe\n")
+    with path.open(encoding="utf-8") as text, pytest.raises(UnreadableLog, match="'rb'"):
+        read_log(text)
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        (None, "None is not a status log"),
+        (42, "an object of type int is not"),
+        (b'{"job_id": "a"}', "an object of type bytes is not"),
+        ([line()], "an object of type list is not"),
+    ],
+)
+def test_read_log_refuses_a_source_that_is_neither_path_nor_file(
+    source: object, named: str
+) -> None:
+    """Anything but a path or an object with read() is a TypeError saying what is accepted."""
+    with pytest.raises(TypeError, match=named) as caught:
+        read_log(source)  # type: ignore[arg-type]
+    assert "expected a path (str or os.PathLike) or a file object" in str(caught.value)
+
+
+def test_read_log_refuses_a_stream_that_returns_neither_bytes_nor_str() -> None:
+    """A read() that returns something else is a TypeError naming what it returned."""
+
+    class Lines:
+        name = "fake"
+
+        def read(self, size: int) -> list[bytes]:
+            return [line()]
+
+    with pytest.raises(TypeError, match="fake: read\\(\\) returned a list, not bytes or str"):
+        read_log(Lines())  # type: ignore[arg-type]
+
+
+def test_dash_is_a_path_not_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library reads "-" as a file of that name; only the command line maps it to stdin."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_bytes(line() + b"\n")
+    assert len(read_log("-", "jsonl")) == 1
+
+
+@pytest.mark.parametrize("path", ["file.jsonl", Path("file.jsonl")])
+def test_check_log_given_a_path_says_to_read_it_first(path: object) -> None:
+    """check_log judges what read_log returns; a path is a TypeError naming read_log."""
+    with pytest.raises(TypeError, match=r"check_log\(read_log\('file.jsonl'\)\)"):
+        check_log(path)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not None"):
+        check_log(None)  # type: ignore[arg-type]
+
+
 def test_missing_file_is_unreadable(tmp_path: Path) -> None:
     """A missing file raises UnreadableLog naming it."""
     with pytest.raises(UnreadableLog, match=r"nope\.jsonl: No such file"):
