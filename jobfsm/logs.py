@@ -35,7 +35,8 @@ milliseconds is March 1973). A time must lie between 1970-01-01 and 9999-12-31 U
 Accounting: every line of the file is either an accepted observation or a rejected line, so
 ``lines == observations + rejected``; a job exists once one of its lines is accepted. Blank
 lines are rejected lines (``"empty line"``); a CSV header is not a line of data and is not
-counted. A UTF-8 byte order mark on the first line and CRLF line endings are accepted.
+counted. A UTF-8 byte order mark on the first line and CRLF line endings are accepted; a log of a
+byte order mark alone has no lines.
 
 Order: observations are judged per job in time order; equal times keep file order.
 """
@@ -759,14 +760,17 @@ def _read(
             f"{label}: read() returned a {type(first_chunk).__name__}, not bytes or str; "
             f"expected {_ACCEPTED_SOURCE}"
         )
+    if head.startswith(_BOM):
+        # The mark is not data: a log holding nothing else has no lines (like an empty one).
+        if progress is not None:
+            progress(len(_BOM))
+        head = head[len(_BOM) :] or read(_CHUNK)
     if fmt is LogFormat.AUTO:
         fmt = _sniff(head, label)
     log = ObservationLog(label, fmt)
     reader = _Reader(log)
     first = 1
     for batch in _batches(read, head, progress):
-        if first == 1 and batch and batch[0].startswith(_BOM):
-            batch[0] = batch[0][len(_BOM) :]
         if fmt is LogFormat.CSV:
             reader.csv_lines(batch, first)
         else:

@@ -402,13 +402,37 @@ def test_check_failed_modelarts_response_in_jsonl(
     assert "failed API response (error_code 'ModelArts.0104', error_msg 'job not found')" in out
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty.jsonl", b""),
+        ("-", b""),
+        ("header.csv", b"job_id,status,time\n"),
+        ("-", b"\xef\xbb\xbf"),
+    ],
+    ids=["empty-file", "empty-stdin", "csv-header-only", "bom-only-stdin"],
+)
 def test_check_empty_log_says_it_has_no_lines(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    name: str,
+    data: bytes,
 ) -> None:
-    """An empty log passes (exit 0) and the text output says it had no lines."""
-    code, out, _ = check_file(capsys, tmp_path / "empty.jsonl", b"")
+    """A log without a line of data passes (exit 0, as documented), and the text says, for a file
+    as for stdin, that there was nothing to judge; the JSON report counts 0 lines."""
+    if name == "-":
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    else:
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "check", name)
     assert code == EXIT_OK
-    assert "the log has no lines of data" in out
+    assert "the log has no lines of data: nothing to judge" in out
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, _ = run(capsys, "check", name, "--format", "json")
+    assert code == EXIT_OK
+    assert (json.loads(out)["lines"], json.loads(out)["observations"]) == (0, 0)
 
 
 def test_simulate_sigterm_leaves_no_temporary_file(tmp_path: Path) -> None:

@@ -98,6 +98,25 @@ def test_bom_on_the_first_line_is_accepted() -> None:
     assert (len(log), log.rejected) == (1, 0)
 
 
+@pytest.mark.parametrize("rest", [b"", b"\n"])
+def test_a_byte_order_mark_alone_is_not_a_line(rest: bytes) -> None:
+    """A BOM is not data: BOM alone is an empty log; BOM and a newline is one empty line."""
+    log = read(b"\xef\xbb\xbf" + rest)
+    assert (log.lines_read, log.rejected) == (len(rest), len(rest))
+
+
+def test_a_byte_order_mark_in_a_short_first_read_is_not_lost() -> None:
+    """A stream whose first read() returns only the BOM still has its lines read."""
+    chunks = [b"\xef\xbb\xbf", line() + b"\n", b""]
+
+    class Trickle:
+        def read(self, size: int) -> bytes:
+            return chunks.pop(0)
+
+    log = read_log(Trickle())  # type: ignore[arg-type]
+    assert (len(log), log.rejected) == (1, 0)
+
+
 def test_crlf_line_endings_are_accepted() -> None:
     """CRLF line endings read like LF."""
     log = read(line(status=7) + b"\r\n" + line(status=8) + b"\r\n")
