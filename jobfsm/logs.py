@@ -512,16 +512,17 @@ _ACCEPTED_MS: Final = {
 def _ms(value: object, field: str) -> float:
     """A ModelArts millisecond field: a finite number, never negative (time does not run back)."""
     try:
-        number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
+        number = float(value.strip() if type(value) is str else value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
+    # One comparison refuses NaN, infinities and negatives alike; the reason is found after.
+    if 0.0 <= number < math.inf and type(value) is not bool:
+        return number
     if type(value) is bool or not math.isfinite(number):
         raise ValueError(
             f"{field} {value!r} is not a number of milliseconds; expected {_ACCEPTED_MS[field]}"
         )
-    if number < 0.0:
-        raise ValueError(f"{field} {value!r} is negative; expected {_ACCEPTED_MS[field]}")
-    return number
+    raise ValueError(f"{field} {value!r} is negative; expected {_ACCEPTED_MS[field]}")
 
 
 def _modelarts_time(create_time: object, duration: object) -> float:

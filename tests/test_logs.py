@@ -652,6 +652,7 @@ def test_modelarts_time_out_of_range_is_rejected() -> None:
         ({"duration": "-5"}, "duration '-5' is negative"),
         ({"duration": "inf"}, "duration 'inf' is not a number of milliseconds"),
         ({"duration": "nan"}, "duration 'nan' is not a number of milliseconds"),
+        ({"duration": "-inf"}, "duration '-inf' is not a number of milliseconds"),
         ({"duration": True}, "duration True is not a number of milliseconds"),
         ({"create_time": -1, "duration": 1772352060001}, "create_time -1 is negative"),
     ],
