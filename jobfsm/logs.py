@@ -12,14 +12,19 @@ What is read:
 - **CSV**: a header naming the columns ``job_id``, ``status`` and ``time`` (any order, other
   columns ignored); without a header the columns are taken as ``job_id,status,time``. A first
   line naming ``status`` or ``time`` but not ``job_id`` is a header missing a column (the log is
-  unreadable). Fields do not span lines; a line split by semicolons or tabs is rejected with a
-  hint about the delimiter.
+  unreadable), and so is a header naming one of these columns twice. Fields do not span lines;
+  a line split by semicolons or tabs is rejected with a hint about the delimiter.
 - **ModelArts v1 records** (``get_job_info()`` responses, one per line): ``job_id``, ``status``,
-  ``create_time`` (epoch milliseconds) and ``duration`` (milliseconds); the observation time is
-  ``create_time + duration``. When a record carries ``version_id`` the job is
-  ``"<job_id>/<version_id>"``, because a re-run is a new job version with a lifecycle of its own.
+  ``create_time`` (epoch milliseconds) and ``duration`` (milliseconds), each a finite number, 0
+  or more (a negative one is a bad line); the observation time is ``create_time + duration``.
+  When a record carries ``version_id`` the job is ``"<job_id>/<version_id>"``, because a re-run
+  is a new job version with a lifecycle of its own.
   A failed response (``is_success`` false, with ``error_code`` and ``error_msg``) is a bad line
   naming both, in any JSON format.
+
+Job ids: an integer, or a string that is not blank and holds no C0 control character or DEL
+(U+0000–U+001F, U+007F); any other character, non-ASCII spaces included, is kept as written
+(CSV cells are stripped first). Any other id is a bad line.
 
 Times: ISO 8601 (anything :meth:`datetime.fromisoformat` reads, plus a trailing ``Z``); a time
 without a zone is read as UTC. Or epoch numbers (also as strings): a magnitude of 10**11 or more
@@ -30,7 +35,8 @@ milliseconds is March 1973). A time must lie between 1970-01-01 and 9999-12-31 U
 Accounting: every line of the file is either an accepted observation or a rejected line, so
 ``lines == observations + rejected``; a job exists once one of its lines is accepted. Blank
 lines are rejected lines (``"empty line"``); a CSV header is not a line of data and is not
-counted. A UTF-8 byte order mark on the first line and CRLF line endings are accepted.
+counted. A UTF-8 byte order mark on the first line and CRLF line endings are accepted; a log of a
+byte order mark alone has no lines.
 
 Order: observations are judged per job in time order; equal times keep file order.
 """
@@ -42,12 +48,13 @@ import enum
 import itertools
 import math
 import os
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, BinaryIO, Final, NamedTuple
+from typing import Any, BinaryIO, Final, NamedTuple, TextIO
 
 import orjson
 
@@ -83,7 +90,13 @@ _ACCEPTED_STATUS = "a code 0–22 or a status name such as RUNNING or JOBSTAT_RU
 _ACCEPTED_TIME = (
     "ISO 8601 (2026-03-01T08:00:00Z; no zone means UTC) or epoch seconds or milliseconds"
 )
-_ACCEPTED_JOB = "a non-empty string or an integer"
+_ACCEPTED_JOB = (
+    "an integer, or a string with a character other than white space and no control character "
+    "(U+0000–U+001F, U+007F)"
+)
+# C0 controls and DEL only: str.isprintable() would also refuse legitimate ids holding a no-break
+# space or a zero-width joiner.
+_control_char: Final = re.compile("[\x00-\x1f\x7f]").search
 _ACCEPTED_RANGE = "between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
 
 
@@ -286,15 +299,22 @@ class _Reader:
         self.log.errors.append(BadLogLine(self.log.source, number, problem))
 
     def intern(self, raw: object) -> int:
-        """The job number of ``raw``; ids are compared as text, so 42 and "42" are one job."""
+        """The job number of ``raw``; ids are compared as text, so 42 and "42" are one job.
+
+        Raises ValueError for a value that is not a job id. Readers call this only for an id not
+        seen yet, so the check costs once per job, not once per line.
+        """
         if isinstance(raw, int) and not isinstance(raw, bool):
             key = str(raw)
-        elif isinstance(raw, str) and raw:
+        elif isinstance(raw, str):
             key = raw
         else:
             raise ValueError(f"job_id {raw!r} is not a job id; expected {_ACCEPTED_JOB}")
         found = self.job_index.get(key)
         if found is None:
+            problem = _job_id_problem("job_id", key)
+            if problem is not None:
+                raise ValueError(problem)
             found = len(self.log.job_ids)
             self.log.job_ids.append(key)
             self.job_index[key] = found
@@ -423,6 +443,14 @@ class _Reader:
             self.csv_columns = (0, 1, 2, -1)
             self.csv_headless_first = number
             return False
+        for column in _READ_COLUMNS:
+            if names.count(column) > 1:
+                # Which of the two to read would be a guess, and the wrong one judges wrong data.
+                raise UnreadableLog(
+                    self.log.source,
+                    f"the CSV header names the column {column!r} {names.count(column)} times; "
+                    "expected each of job_id, status and time (or create_time and duration) once",
+                )
         if "status" not in names:
             raise UnreadableLog(self.log.source, "the CSV header has no 'status' column")
         if "time" in names:
@@ -475,14 +503,26 @@ class _Reader:
         return ""
 
 
+_ACCEPTED_MS: Final = {
+    "create_time": "epoch milliseconds, 0 or more",
+    "duration": "a finite number of milliseconds, 0 or more",
+}
+
+
 def _ms(value: object, field: str) -> float:
+    """A ModelArts millisecond field: a finite number, never negative (time does not run back)."""
     try:
-        number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
+        number = float(value.strip() if type(value) is str else value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
+    # One comparison refuses NaN, infinities and negatives alike; the reason is found after.
+    if 0.0 <= number < math.inf and type(value) is not bool:
+        return number
     if type(value) is bool or not math.isfinite(number):
-        raise ValueError(f"{field} {value!r} is not a number of milliseconds")
-    return number
+        raise ValueError(
+            f"{field} {value!r} is not a number of milliseconds; expected {_ACCEPTED_MS[field]}"
+        )
+    raise ValueError(f"{field} {value!r} is negative; expected {_ACCEPTED_MS[field]}")
 
 
 def _modelarts_time(create_time: object, duration: object) -> float:
@@ -514,12 +554,32 @@ def _modelarts_fields(record: dict[str, Any]) -> tuple[object, float]:
     when = _modelarts_time(record["create_time"], record["duration"])
     version = record.get("version_id")
     if version is not None and type(job_id) in (int, str) and type(version) in (int, str):
+        # A blank part would hide in the joined id; control characters are found in the whole.
+        if type(job_id) is str and not job_id.strip():
+            raise ValueError(_job_id_problem("job_id", job_id))
+        if type(version) is str and not version.strip():
+            raise ValueError(_job_id_problem("version_id", version))
         job_id = f"{job_id}/{version}"
     return job_id, when
 
 
+def _job_id_problem(field: str, text: str) -> str | None:
+    """Why ``text`` is not a job id (blank, or holding a control character), or None."""
+    if not text.strip():
+        return f"{field} {text!r} is not a job id (it is blank); expected {_ACCEPTED_JOB}"
+    found = _control_char(text)
+    if found is None:
+        return None
+    return (
+        f"{field} {text!r} is not a job id (it holds the control character {found.group()!r}); "
+        f"expected {_ACCEPTED_JOB}"
+    )
+
+
 #: Column names of a CSV header; a first line with one of them but no job_id is a bad header.
 _COLUMNS: Final = frozenset({"status", "time", "create_time", "duration"})
+#: The columns a CSV log is read from, each of which a header may name only once.
+_READ_COLUMNS: Final = ("job_id", "status", "time", "create_time", "duration")
 
 
 def _missing(field: object, modelarts: bool) -> str:
@@ -578,9 +638,9 @@ def _sniff(head: bytes, name: str) -> LogFormat:
 
 
 def _batches(
-    stream: BinaryIO, head: bytes, progress: Callable[[int], None] | None
+    read: Callable[[int], bytes], head: bytes, progress: Callable[[int], None] | None
 ) -> Iterator[list[bytes]]:
-    """The lines of ``stream`` in batches, split on LF; the first chunk ``head`` is already read."""
+    """The lines ``read`` returns in batches, split on LF; the first chunk ``head`` is read."""
     carry = b""
     chunk = head
     while chunk:
@@ -589,14 +649,21 @@ def _batches(
         parts = (carry + chunk).split(b"\n")
         carry = parts.pop()
         yield parts
-        chunk = stream.read(_CHUNK)
+        chunk = read(_CHUNK)
     if carry:
         # The last line has no newline: often a line cut short by a writer that died.
         yield [carry]
 
 
+#: What read_log reads, for its TypeError.
+_ACCEPTED_SOURCE: Final = (
+    "a path (str or os.PathLike) or a file object open for reading, binary (sys.stdin.buffer) "
+    "or text (read as UTF-8)"
+)
+
+
 def read_log(
-    source: str | os.PathLike[str] | BinaryIO,
+    source: str | os.PathLike[str] | BinaryIO | TextIO,
     fmt: LogFormat | str = LogFormat.AUTO,
     *,
     name: str | None = None,
@@ -605,7 +672,9 @@ def read_log(
     """Read every line of a status log; bad lines are recorded, never raised.
 
     Args:
-        source: a path, or a binary stream (``sys.stdin.buffer``).
+        source: a path (``"-"`` is a file of that name, not stdin), or a file object with
+            ``read()``: binary (``sys.stdin.buffer``, ``io.BytesIO``) or text (``sys.stdin``,
+            ``io.StringIO``; its characters are read as UTF-8).
         fmt: ``auto`` (``.csv``, ``.jsonl``, ``.ndjson`` or ``.json`` by the name, else JSON
             when one of the first 100 lines opens an object), ``jsonl``, ``csv`` or
             ``modelarts``. In ``auto`` and ``jsonl`` a JSON line without ``time`` but with
@@ -615,13 +684,20 @@ def read_log(
 
     Raises:
         UnreadableLog: the log cannot be opened or read, or a CSV header lacks needed columns.
+        ValueError: ``fmt`` is not one of the formats, naming them.
+        TypeError: ``source`` is neither a path nor a file object (``None``, ``bytes``, ...).
 
     >>> import io
     >>> log = read_log(io.BytesIO(b'{"job_id": "a", "status": 8, "time": 0}\\n{"job_id": 1}\\n'))
     >>> len(log), log.rejected, log.errors[0].problem
     (1, 1, "missing field 'time'; expected an object with job_id, status and time ...")
     """
-    fmt = LogFormat(fmt)
+    fmt = _log_format(fmt)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"{_what(source)} is not a status log; expected {_ACCEPTED_SOURCE} "
+            "(wrap log content held in memory in io.BytesIO)"
+        )
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         label = name or path
@@ -630,25 +706,72 @@ def read_log(
                 return _read(stream, fmt, label, progress)
         except OSError as exc:
             raise UnreadableLog(label, exc.strerror or str(exc)) from None
-    label = name or getattr(source, "name", None) or "<stream>"
+    if not callable(getattr(source, "read", None)):
+        raise TypeError(f"{_what(source)} is not a status log; expected {_ACCEPTED_SOURCE}")
+    label = str(name or getattr(source, "name", None) or "<stream>")
     try:
-        return _read(source, fmt, str(label), progress)
+        return _read(source, fmt, label, progress)
     except OSError as exc:
-        raise UnreadableLog(str(label), exc.strerror or str(exc)) from None
+        raise UnreadableLog(label, exc.strerror or str(exc)) from None
+    except UnicodeDecodeError as exc:
+        # Raised by a text stream's own decoding, before any line reaches the reader.
+        raise UnreadableLog(
+            label,
+            f"the text stream cannot be decoded ({exc.reason} at byte {exc.start}); open the log "
+            "in binary mode ('rb') and each undecodable line is reported as a bad line",
+        ) from None
+
+
+def _what(value: object) -> str:
+    """How a message names a value of the wrong type."""
+    return "None" if value is None else f"an object of type {type(value).__name__}"
+
+
+def _log_format(fmt: object) -> LogFormat:
+    """``fmt`` as a :class:`LogFormat`, or a ValueError listing the formats."""
+    try:
+        return LogFormat(fmt)
+    except ValueError:
+        formats = ", ".join(f.value for f in LogFormat)
+        raise ValueError(f"{fmt!r} is not a log format; expected one of {formats}") from None
 
 
 def _read(
-    stream: BinaryIO, fmt: LogFormat, label: str, progress: Callable[[int], None] | None
+    stream: BinaryIO | TextIO,
+    fmt: LogFormat,
+    label: str,
+    progress: Callable[[int], None] | None,
 ) -> ObservationLog:
-    head = stream.read(_CHUNK)
+    first_chunk = stream.read(_CHUNK)
+    read: Callable[[int], bytes]
+    if type(first_chunk) is bytes:
+        head = first_chunk
+        read = stream.read  # type: ignore[assignment]
+    elif isinstance(first_chunk, str):
+        text_read = stream.read
+
+        # surrogatepass never fails: a lone surrogate becomes bytes that are not UTF-8, so its
+        # line is reported like any line of bad bytes.
+        def read(size: int) -> bytes:
+            return text_read(size).encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+
+        head = first_chunk.encode("utf-8", "surrogatepass")
+    else:
+        raise TypeError(
+            f"{label}: read() returned a {type(first_chunk).__name__}, not bytes or str; "
+            f"expected {_ACCEPTED_SOURCE}"
+        )
+    if head.startswith(_BOM):
+        # The mark is not data: a log holding nothing else has no lines (like an empty one).
+        if progress is not None:
+            progress(len(_BOM))
+        head = head[len(_BOM) :] or read(_CHUNK)
     if fmt is LogFormat.AUTO:
         fmt = _sniff(head, label)
     log = ObservationLog(label, fmt)
     reader = _Reader(log)
     first = 1
-    for batch in _batches(stream, head, progress):
-        if first == 1 and batch and batch[0].startswith(_BOM):
-            batch[0] = batch[0][len(_BOM) :]
+    for batch in _batches(read, head, progress):
         if fmt is LogFormat.CSV:
             reader.csv_lines(batch, first)
         else:
@@ -792,7 +915,21 @@ def check_log(
     True
     >>> check_log(log, "polled").ok
     True
+
+    Raises:
+        TypeError: ``log`` is not an :class:`ObservationLog` (a path is refused with a hint to
+            read it with :func:`read_log` first, which is where its format is chosen).
     """
+    if not isinstance(log, ObservationLog):
+        if isinstance(log, (str, os.PathLike)):
+            path = os.fspath(log)
+            raise TypeError(
+                f"check_log judges an ObservationLog, not the path {path!r}; "
+                f"read the log first: check_log(read_log({path!r}))"
+            )
+        raise TypeError(
+            f"check_log judges an ObservationLog (what read_log returns), not {_what(log)}"
+        )
     mode = Mode.parse(mode)
     rows = _kind_rows(Rules.for_lifecycle(lifecycle, mode))
     n_jobs = len(log.job_ids)

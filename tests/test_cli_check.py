@@ -120,6 +120,18 @@ def test_check_unusable_csv_header_exits_2(
     assert "no 'status' column" in err
 
 
+def test_check_csv_header_with_a_repeated_column_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A CSV header naming job_id twice cannot be judged: exit 2, one line naming the column."""
+    code, out, err = check_file(
+        capsys, tmp_path / "log.csv", b"job_id,job_id,status,time\na,b,8,0\n"
+    )
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.strip().count("\n") == 0
+    assert "names the column 'job_id' 2 times" in err
+
+
 def test_check_bad_option_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """An unknown mode is a usage error."""
     code, _, err = run(capsys, "check", str(write(tmp_path / "ok.jsonl", *CLEAN)), "--mode", "x")
@@ -390,13 +402,37 @@ def test_check_failed_modelarts_response_in_jsonl(
     assert "failed API response (error_code 'ModelArts.0104', error_msg 'job not found')" in out
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty.jsonl", b""),
+        ("-", b""),
+        ("header.csv", b"job_id,status,time\n"),
+        ("-", b"\xef\xbb\xbf"),
+    ],
+    ids=["empty-file", "empty-stdin", "csv-header-only", "bom-only-stdin"],
+)
 def test_check_empty_log_says_it_has_no_lines(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    name: str,
+    data: bytes,
 ) -> None:
-    """An empty log passes (exit 0) and the text output says it had no lines."""
-    code, out, _ = check_file(capsys, tmp_path / "empty.jsonl", b"")
+    """A log without a line of data passes (exit 0, as documented), and the text says, for a file
+    as for stdin, that there was nothing to judge; the JSON report counts 0 lines."""
+    if name == "-":
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    else:
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "check", name)
     assert code == EXIT_OK
-    assert "the log has no lines of data" in out
+    assert "the log has no lines of data: nothing to judge" in out
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, _ = run(capsys, "check", name, "--format", "json")
+    assert code == EXIT_OK
+    assert (json.loads(out)["lines"], json.loads(out)["observations"]) == (0, 0)
 
 
 def test_simulate_sigterm_leaves_no_temporary_file(tmp_path: Path) -> None:

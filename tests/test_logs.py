@@ -48,6 +48,11 @@ BAD_JSON_LINES = [
     pytest.param(line(time=True), "time True is not a time", id="bool-time"),
     pytest.param(line(job=None), "job_id None is not a job id", id="null-job"),
     pytest.param(line(job=""), "job_id '' is not a job id", id="empty-job"),
+    pytest.param(line(job="  "), "job_id '  ' is not a job id (it is blank)", id="blank-job"),
+    pytest.param(line(job="\t\u3000"), "(it is blank)", id="unicode-blank-job"),
+    pytest.param(line(job="a\x00b"), "control character '\\x00'", id="nul-in-job"),
+    pytest.param(line(job="a\nb"), "control character '\\n'", id="newline-in-job"),
+    pytest.param(line(job="a\x7f"), "control character '\\x7f'", id="del-in-job"),
     pytest.param(b"", "empty line", id="empty-line"),
     pytest.param(b"   \t", "empty line", id="blank-line"),
     pytest.param(b"[1, 2]", "a JSON list, not an object", id="json-array"),
@@ -90,6 +95,25 @@ def test_rejections_quote_the_start_of_the_line() -> None:
 def test_bom_on_the_first_line_is_accepted() -> None:
     """A UTF-8 byte order mark before the first line is skipped."""
     log = read(b"\xef\xbb\xbf" + line() + b"\n")
+    assert (len(log), log.rejected) == (1, 0)
+
+
+@pytest.mark.parametrize("rest", [b"", b"\n"])
+def test_a_byte_order_mark_alone_is_not_a_line(rest: bytes) -> None:
+    """A BOM is not data: BOM alone is an empty log; BOM and a newline is one empty line."""
+    log = read(b"\xef\xbb\xbf" + rest)
+    assert (log.lines_read, log.rejected) == (len(rest), len(rest))
+
+
+def test_a_byte_order_mark_in_a_short_first_read_is_not_lost() -> None:
+    """A stream whose first read() returns only the BOM still has its lines read."""
+    chunks = [b"\xef\xbb\xbf", line() + b"\n", b""]
+
+    class Trickle:
+        def read(self, size: int) -> bytes:
+            return chunks.pop(0)
+
+    log = read_log(Trickle())  # type: ignore[arg-type]
     assert (len(log), log.rejected) == (1, 0)
 
 
@@ -243,6 +267,27 @@ def test_csv_header_without_status_is_unreadable() -> None:
         read(b"job_id,status,when\na,8,5\n", name="x.csv")
 
 
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        (b"job_id,job_id,status,time", "'job_id' 2 times"),
+        (b"job_id,status,Status,time", "'status' 2 times"),
+        (b"time,job_id,status,time,time", "'time' 3 times"),
+        (b"job_id,status,create_time,duration,duration", "'duration' 2 times"),
+    ],
+)
+def test_csv_header_naming_a_column_twice_is_unreadable(header: bytes, column: str) -> None:
+    """Two columns of one name leave which to read a guess: the log is refused, naming it."""
+    with pytest.raises(UnreadableLog, match=column):
+        read(header + b"\na,b,8,5,6\n", name="x.csv")
+
+
+def test_csv_header_may_repeat_a_column_it_does_not_read() -> None:
+    """Ignored columns (and empty names from trailing commas) may repeat."""
+    log = read(b"job_id,note,status,note,time,,\na,x,8,y,5,,\n", name="x.csv")
+    assert (log.errors, log.job_ids) == ([], ["a"])
+
+
 def test_csv_modelarts_columns() -> None:
     """A CSV with create_time and duration columns reads the ModelArts way."""
     log = read(b"job_id,status,create_time,duration\n7,8,1772352000000,1500\n", name="x.csv")
@@ -303,6 +348,94 @@ def test_modelarts_failed_response_and_missing_duration_are_rejected() -> None:
 def test_format_detection(name: str, data: bytes, fmt: LogFormat) -> None:
     """auto picks CSV by the .csv extension, else JSON when the first bytes open an object."""
     assert read(data, name=name).format is fmt
+
+
+@pytest.mark.parametrize("fmt", ["bogus", "JSONL", None, 5])
+def test_unknown_log_format_lists_the_formats(fmt: object) -> None:
+    """A format that is not one of LogFormat's is a ValueError naming it and every format."""
+    with pytest.raises(
+        ValueError, match=r"is not a log format; expected one of auto, jsonl, csv, modelarts"
+    ) as caught:
+        read_log(io.BytesIO(line()), fmt)  # type: ignore[arg-type]
+    assert repr(fmt) in str(caught.value)
+
+
+def test_text_streams_are_read_as_utf8(tmp_path: Path) -> None:
+    """A text stream (StringIO, a file opened in text mode) reads like its UTF-8 bytes."""
+    data = line("作业", 7) + b"\n" + line("作业", 8, T0 + 1) + b"\n{bad\n"
+    expected = read(data)
+    from_string = read_log(io.StringIO(data.decode()))
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(data)
+    with path.open(encoding="utf-8") as text:
+        from_file = read_log(text)
+    for log in (from_string, from_file):
+        assert list(log) == list(expected)
+        assert [e.problem for e in log.errors] == [e.problem for e in expected.errors]
+    assert from_string.source == "<stream>"
+    assert from_file.source == str(path)
+
+
+def test_text_stream_with_a_lone_surrogate_is_a_bad_line() -> None:
+    """Characters UTF-8 cannot encode make their line a bad line, not an exception."""
+    log = read_log(io.StringIO(line().decode() + "\n\udcff\n"))
+    assert (len(log), [e.line for e in log.errors]) == (1, [2])
+    assert "not UTF-8 text" in log.errors[0].problem
+
+
+def test_text_stream_that_cannot_decode_is_unreadable(tmp_path: Path) -> None:
+    """A text-mode file whose bytes are not UTF-8 fails in its own decoder: UnreadableLog."""
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(line() + b"\n\xff\xfe\n")
+    with path.open(encoding="utf-8") as text, pytest.raises(UnreadableLog, match="'rb'"):
+        read_log(text)
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        (None, "None is not a status log"),
+        (42, "an object of type int is not"),
+        (b'{"job_id": "a"}', "an object of type bytes is not"),
+        ([line()], "an object of type list is not"),
+    ],
+)
+def test_read_log_refuses_a_source_that_is_neither_path_nor_file(
+    source: object, named: str
+) -> None:
+    """Anything but a path or an object with read() is a TypeError saying what is accepted."""
+    with pytest.raises(TypeError, match=named) as caught:
+        read_log(source)  # type: ignore[arg-type]
+    assert "expected a path (str or os.PathLike) or a file object" in str(caught.value)
+
+
+def test_read_log_refuses_a_stream_that_returns_neither_bytes_nor_str() -> None:
+    """A read() that returns something else is a TypeError naming what it returned."""
+
+    class Lines:
+        name = "fake"
+
+        def read(self, size: int) -> list[bytes]:
+            return [line()]
+
+    with pytest.raises(TypeError, match="fake: read\\(\\) returned a list, not bytes or str"):
+        read_log(Lines())  # type: ignore[arg-type]
+
+
+def test_dash_is_a_path_not_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library reads "-" as a file of that name; only the command line maps it to stdin."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_bytes(line() + b"\n")
+    assert len(read_log("-", "jsonl")) == 1
+
+
+@pytest.mark.parametrize("path", ["file.jsonl", Path("file.jsonl")])
+def test_check_log_given_a_path_says_to_read_it_first(path: object) -> None:
+    """check_log judges what read_log returns; a path is a TypeError naming read_log."""
+    with pytest.raises(TypeError, match=r"check_log\(read_log\('file.jsonl'\)\)"):
+        check_log(path)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not None"):
+        check_log(None)  # type: ignore[arg-type]
 
 
 def test_missing_file_is_unreadable(tmp_path: Path) -> None:
@@ -510,6 +643,68 @@ def test_modelarts_time_out_of_range_is_rejected() -> None:
     log = read(modelarts(create_time=1e300), "modelarts")
     assert "create_time + duration" in log.errors[0].problem
     assert "out of range" in log.errors[0].problem
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"duration": -5}, "duration -5 is negative"),
+        ({"duration": "-5"}, "duration '-5' is negative"),
+        ({"duration": "inf"}, "duration 'inf' is not a number of milliseconds"),
+        ({"duration": "nan"}, "duration 'nan' is not a number of milliseconds"),
+        ({"duration": "-inf"}, "duration '-inf' is not a number of milliseconds"),
+        ({"duration": True}, "duration True is not a number of milliseconds"),
+        ({"create_time": -1, "duration": 1772352060001}, "create_time -1 is negative"),
+    ],
+)
+def test_modelarts_negative_or_non_finite_milliseconds_are_rejected(
+    fields: dict[str, object], reason: str
+) -> None:
+    """A negative or non-finite duration (or create_time) is a bad line saying what is accepted,
+    so it cannot place a poll before the job's earlier ones and fake a violation."""
+    data = b"\n".join(
+        [
+            modelarts(status=8, duration=0),
+            modelarts(status=10, duration=60000),
+            modelarts(status=1, **fields),
+        ]
+    )
+    log = read(data + b"\n", "modelarts")
+    assert [e.line for e in log.errors] == [3]
+    assert reason in log.errors[0].problem
+    assert "0 or more" in log.errors[0].problem
+    assert check_log(log, "strict").ok is False
+    assert check_log(log, "strict").violations == ()
+
+
+def test_blank_or_control_character_job_ids_are_not_jobs() -> None:
+    """Ids the library refuses (blank) and ids with control characters are bad lines in every
+    format, and no job is counted for them."""
+    jsonl = read(line(job=" ") + b"\n" + line(job="a\x01") + b"\n" + line(job="ok") + b"\n")
+    csv_log = read(b'job_id,status,time\n  ,8,5\n"a\x1fb",8,5\nok,8,5\n', name="x.csv")
+    records = b"\n".join(
+        [modelarts(job_id="  "), modelarts(version_id=" "), modelarts(job_id="a\rb")]
+    )
+    ma = read(records + b"\n", "modelarts")
+    assert [e.line for e in jsonl.errors] == [1, 2]
+    assert [e.line for e in csv_log.errors] == [2, 3]
+    assert "(it is blank)" in csv_log.errors[0].problem
+    assert [e.problem.split(" is not")[0] for e in ma.errors] == [
+        "job_id '  '",
+        "version_id ' '",
+        "job_id 'a\\rb/3'",
+    ]
+    assert jsonl.job_ids == ["ok"]
+    assert csv_log.job_ids == ["ok"]
+    assert check_log(ma).jobs == 0
+
+
+@pytest.mark.parametrize("job", ["作业-1", "a\u00a0b", "👩\u200d💻", " padded ", "a/b"])
+def test_printable_and_non_ascii_job_ids_are_accepted(job: str) -> None:
+    """Only blank ids and C0 controls or DEL are refused: non-ASCII spaces and joiners are kept."""
+    log = read(line(job=job) + b"\n")
+    assert log.errors == []
+    assert log.job_ids == [job]
 
 
 def test_modelarts_failed_response_names_error_code_and_error_msg() -> None:
