@@ -58,7 +58,7 @@ from typing import Any, BinaryIO, Final, NamedTuple, TextIO
 
 import orjson
 
-from jobfsm.errors import BadLogLine, UnknownStatus, UnreadableLog
+from jobfsm.errors import BadLogLine, InvalidArgument, UnknownStatus, UnreadableLog
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import Mode, Rules, StepKind
@@ -684,8 +684,8 @@ def read_log(
 
     Raises:
         UnreadableLog: the log cannot be opened or read, or a CSV header lacks needed columns.
-        ValueError: ``fmt`` is not one of the formats, naming them.
-        TypeError: ``source`` is neither a path nor a file object (``None``, ``bytes``, ...).
+        InvalidArgument: ``fmt`` is not one of the formats (naming them), or ``source`` is neither
+            a path nor a file object (``None``, ``bytes``, ...); also a ValueError and TypeError.
 
     >>> import io
     >>> log = read_log(io.BytesIO(b'{"job_id": "a", "status": 8, "time": 0}\\n{"job_id": 1}\\n'))
@@ -694,9 +694,10 @@ def read_log(
     """
     fmt = _log_format(fmt)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        raise TypeError(
-            f"{_what(source)} is not a status log; expected {_ACCEPTED_SOURCE} "
-            "(wrap log content held in memory in io.BytesIO)"
+        raise InvalidArgument(
+            "source",
+            source,
+            f"{_ACCEPTED_SOURCE} (wrap log content held in memory in io.BytesIO)",
         )
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
@@ -707,7 +708,7 @@ def read_log(
         except OSError as exc:
             raise UnreadableLog(label, exc.strerror or str(exc)) from None
     if not callable(getattr(source, "read", None)):
-        raise TypeError(f"{_what(source)} is not a status log; expected {_ACCEPTED_SOURCE}")
+        raise InvalidArgument("source", source, _ACCEPTED_SOURCE)
     label = str(name or getattr(source, "name", None) or "<stream>")
     try:
         return _read(source, fmt, label, progress)
@@ -722,18 +723,13 @@ def read_log(
         ) from None
 
 
-def _what(value: object) -> str:
-    """How a message names a value of the wrong type."""
-    return "None" if value is None else f"an object of type {type(value).__name__}"
-
-
 def _log_format(fmt: object) -> LogFormat:
     """``fmt`` as a :class:`LogFormat`, or a ValueError listing the formats."""
     try:
         return LogFormat(fmt)
     except ValueError:
         formats = ", ".join(f.value for f in LogFormat)
-        raise ValueError(f"{fmt!r} is not a log format; expected one of {formats}") from None
+        raise InvalidArgument("fmt", fmt, f"a log format, one of {formats}") from None
 
 
 def _read(
@@ -917,19 +913,18 @@ def check_log(
     True
 
     Raises:
-        TypeError: ``log`` is not an :class:`ObservationLog` (a path is refused with a hint to
-            read it with :func:`read_log` first, which is where its format is chosen).
+        InvalidArgument: ``log`` is not an :class:`ObservationLog` (a path is refused with a hint
+            to read it with :func:`read_log` first, which is where its format is chosen).
     """
     if not isinstance(log, ObservationLog):
         if isinstance(log, (str, os.PathLike)):
             path = os.fspath(log)
-            raise TypeError(
-                f"check_log judges an ObservationLog, not the path {path!r}; "
-                f"read the log first: check_log(read_log({path!r}))"
+            raise InvalidArgument(
+                "log",
+                log,
+                f"an ObservationLog, not a path; read the log first: check_log(read_log({path!r}))",
             )
-        raise TypeError(
-            f"check_log judges an ObservationLog (what read_log returns), not {_what(log)}"
-        )
+        raise InvalidArgument("log", log, "an ObservationLog (what read_log returns)")
     mode = Mode.parse(mode)
     rows = _kind_rows(Rules.for_lifecycle(lifecycle, mode))
     n_jobs = len(log.job_ids)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobfsm import DEFAULT_LIFECYCLE, JobStatus, UnreadableLog
+from jobfsm import DEFAULT_LIFECYCLE, InvalidArgument, JobStatus, UnreadableLog
 from jobfsm.logs import (
     LogFormat,
     Observation,
@@ -354,9 +354,11 @@ def test_format_detection(name: str, data: bytes, fmt: LogFormat) -> None:
 def test_unknown_log_format_lists_the_formats(fmt: object) -> None:
     """A format that is not one of LogFormat's is a ValueError naming it and every format."""
     with pytest.raises(
-        ValueError, match=r"is not a log format; expected one of auto, jsonl, csv, modelarts"
+        InvalidArgument, match=r"expected a log format, one of auto, jsonl, csv, modelarts"
     ) as caught:
         read_log(io.BytesIO(line()), fmt)  # type: ignore[arg-type]
+    assert isinstance(caught.value, ValueError)
+    assert (caught.value.argument, caught.value.value) == ("fmt", fmt)
     assert repr(fmt) in str(caught.value)
 
 
@@ -394,18 +396,19 @@ def test_text_stream_that_cannot_decode_is_unreadable(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("source", "named"),
     [
-        (None, "None is not a status log"),
-        (42, "an object of type int is not"),
-        (b'{"job_id": "a"}', "an object of type bytes is not"),
-        ([line()], "an object of type list is not"),
+        (None, "source None is not accepted"),
+        (42, "source 42 is not accepted"),
+        (b'{"job_id": "a"}', "io.BytesIO"),
+        ([line()], r"source \[b'"),
     ],
 )
 def test_read_log_refuses_a_source_that_is_neither_path_nor_file(
     source: object, named: str
 ) -> None:
     """Anything but a path or an object with read() is a TypeError saying what is accepted."""
-    with pytest.raises(TypeError, match=named) as caught:
+    with pytest.raises(InvalidArgument, match=named) as caught:
         read_log(source)  # type: ignore[arg-type]
+    assert isinstance(caught.value, TypeError)
     assert "expected a path (str or os.PathLike) or a file object" in str(caught.value)
 
 
@@ -432,9 +435,9 @@ def test_dash_is_a_path_not_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize("path", ["file.jsonl", Path("file.jsonl")])
 def test_check_log_given_a_path_says_to_read_it_first(path: object) -> None:
     """check_log judges what read_log returns; a path is a TypeError naming read_log."""
-    with pytest.raises(TypeError, match=r"check_log\(read_log\('file.jsonl'\)\)"):
+    with pytest.raises(InvalidArgument, match=r"check_log\(read_log\('file.jsonl'\)\)"):
         check_log(path)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="not None"):
+    with pytest.raises(InvalidArgument, match="log None is not accepted"):
         check_log(None)  # type: ignore[arg-type]
 
 
