@@ -33,6 +33,7 @@ from jobfsm.lifecycle import DEFAULT_LIFECYCLE
 from jobfsm.logs import LogFormat, LogReport, ObservationLog, check_log, count_moves, read_log
 from jobfsm.machine import Job
 from jobfsm.simulate import (
+    MAX_JOBS,
     MAX_POLL_INTERVAL,
     MIN_POLL_INTERVAL,
     Simulation,
@@ -342,7 +343,12 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
 
 
 @cli.command()
-@click.option("--jobs", type=click.IntRange(min=1), required=True, help="How many jobs.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, MAX_JOBS),
+    required=True,
+    help=f"How many jobs, 1 to {MAX_JOBS:,} (memory grows by under 1 KB per job).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same log.")
 @click.option(
     "--poll-interval",
