@@ -46,11 +46,14 @@ from jobfsm.validate import validate_history
 if TYPE_CHECKING:
     from jobfsm.store import JobRecord, JobStore
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "MAX_LIMIT", "cli", "main"]
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+
+#: The largest ``store list --limit``: far beyond any listing, and within every database's integer.
+MAX_LIMIT = 1_000_000_000
 
 FORMAT = click.Choice(["table", "json"])
 
@@ -884,7 +887,11 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
 @click.argument("url")
 @click.option("--status", "statuses_", type=STATUS, multiple=True, help="Repeatable.")
 @click.option("--active", is_flag=True, help="Only jobs that can still move.")
-@click.option("--limit", type=click.IntRange(min=0), help="At most this many jobs.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    help=f"At most this many jobs, 1 to {MAX_LIMIT:,}.",
+)
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_list(
     url: str, statuses_: tuple[JobStatus, ...], active: bool, limit: int | None, fmt: str
