@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus
-from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, display_width, main, table
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -156,3 +156,21 @@ def test_transitions_from_a_terminal_status_says_so(capsys: pytest.CaptureFixtur
     code, out, _ = run(capsys, "transitions", "--from", "COMPLETED")
     assert code == EXIT_OK
     assert out == "COMPLETED(10) is terminal: no move leaves it (a re-run is a new job)\n"
+
+
+def test_table_aligns_wide_characters_by_display_width() -> None:
+    """Double-width (CJK) characters count as two columns, so the next column lines up."""
+    lines = table(["名字", "n"], [("作业", 1), ("ab", 2), ("e\u0301", 3)]).splitlines()
+    assert lines == ["名字  n", "----  -", "作业  1", "ab    2", "e\u0301     3"]
+    assert [display_width(line) for line in lines] == [7, 7, 7, 7, 7]
+
+
+def test_statuses_underlines_the_chinese_column_to_its_width(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The rule under 说明 is as wide as its widest description in terminal columns."""
+    code, out, _ = run(capsys, "statuses")
+    assert code == EXIT_OK
+    rule = out.splitlines()[1].split("  ")[-1]
+    assert len(rule) == max(display_width(s.description_zh) for s in JobStatus)
+    assert len(rule) > max(len(s.description_zh) for s in JobStatus)
