@@ -1,7 +1,8 @@
 """The ``jobfsm`` command line.
 
 Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a violating log);
-2 usage error or unreadable input. User mistakes print one clear line on stderr, never a traceback.
+2 usage error or unreadable input; 130 interrupted (Ctrl-C); 143 stopped by SIGTERM. User
+mistakes print one clear line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -38,7 +42,6 @@ from jobfsm.simulate import (
     MAX_POLL_INTERVAL,
     MIN_POLL_INTERVAL,
     Simulation,
-    sigterm_exits,
     write_log,
 )
 from jobfsm.status import JobStatus
@@ -47,11 +50,23 @@ from jobfsm.validate import validate_history
 if TYPE_CHECKING:
     from jobfsm.store import JobRecord, JobStore
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "MAX_LIMIT", "cli", "main"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_TERMINATED",
+    "EXIT_USAGE",
+    "MAX_LIMIT",
+    "cli",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+#: Stopped by a signal: 128 + its number, as a shell reports a process the signal killed.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 #: The largest ``store list --limit``: far beyond any listing, and within every database's integer.
 MAX_LIMIT = 1_000_000_000
@@ -396,7 +411,8 @@ def simulate(
 ) -> int:
     """Write a realistic poll log of a fleet of jobs, optionally with injected faults.
 
-    The file is written atomically: stopped by Ctrl-C or SIGTERM (exit 143), it leaves nothing.
+    The file is written atomically: stopped by Ctrl-C (exit 130) or SIGTERM (exit 143), it
+    leaves nothing.
     """
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
     try:
@@ -409,8 +425,7 @@ def simulate(
             sys.stdout.write(line + "\n")
     else:
         try:
-            with sigterm_exits():
-                count = write_log(out, simulation)
+            count = write_log(out, simulation)
         except OSError as exc:
             raise click.FileError(out, hint=exc.strerror or str(exc)) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
@@ -933,14 +948,56 @@ def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) ->
     return EXIT_INVALID if records else EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this)."""
+class _Stopped(BaseException):
+    """Ctrl-C or SIGTERM, raised by :func:`_stop_on_signals` so that the stack unwinds.
+
+    Not a KeyboardInterrupt, which click would turn into an Abort after printing a blank line;
+    a BaseException, so that ``except Exception`` never swallows it and ``finally`` blocks (the
+    removal of a temporary file) run.
+    """
+
+    def __init__(self, code: int, what: str) -> None:
+        super().__init__(code, what)
+        self.code = code
+        self.what = what
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM raise :class:`_Stopped` (only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT:
+            raise _Stopped(EXIT_INTERRUPTED, "interrupted")
+        raise _Stopped(EXIT_TERMINATED, "terminated")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None,
-            standalone_mode=False,
-            prog_name="jobfsm",
-        )
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this).
+
+    Ctrl-C returns 130 and SIGTERM 143 (128 + the signal, as a shell reports a process the
+    signal killed), each after one line on stderr and without leaving a partial file.
+    """
+    try:
+        with _stop_on_signals():
+            result = cli.main(
+                args=list(argv) if argv is not None else None,
+                standalone_mode=False,
+                prog_name="jobfsm",
+            )
+    except _Stopped as stopped:
+        click.echo(f"jobfsm: {stopped.what}", err=True)
+        return stopped.code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:

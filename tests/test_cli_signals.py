@@ -1,0 +1,89 @@
+"""Ctrl-C and SIGTERM: exit 130 or 143, one line on stderr, no partial file; as real processes."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jobfsm.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
+
+STOPS = [
+    (signal.SIGINT, EXIT_INTERRUPTED, "jobfsm: interrupted\n"),
+    (signal.SIGTERM, EXIT_TERMINATED, "jobfsm: terminated\n"),
+]
+
+
+def jobfsm(*argv: str, cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobfsm", *argv],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes], signum: int) -> str:
+    """Send ``signum`` to ``proc`` and return its stderr once it has ended."""
+    try:
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return err.decode()
+
+
+def test_ctrl_c_stops_simulate_with_130_and_leaves_no_file(tmp_path: Path) -> None:
+    """Ctrl-C while simulate writes: exit 130, `jobfsm: interrupted` alone, no temporary file."""
+    proc = jobfsm("simulate", "--jobs", "200000", "--out", "big.jsonl", cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".big.jsonl.*.tmp")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "simulate ended before it was stopped"
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".big.jsonl.*.tmp")), "no temporary file appeared"
+    err = stop(proc, signal.SIGINT)
+    assert proc.returncode == EXIT_INTERRUPTED
+    assert err == "jobfsm: interrupted\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("signum", "code", "message"), STOPS)
+@pytest.mark.parametrize(
+    "argv",
+    [["check", "log.jsonl"], ["render", "--log", "log.jsonl", "--format", "dot", "--out", "x.dot"]],
+)
+def test_a_signal_stops_a_command_reading_its_log(
+    tmp_path: Path, argv: list[str], signum: int, code: int, message: str
+) -> None:
+    """check and render, stopped while reading a log, exit 128 + the signal with one line."""
+    fifo = tmp_path / "log.jsonl"
+    os.mkfifo(fifo)
+    proc = jobfsm(*argv, cwd=tmp_path)
+    writer = -1
+    try:
+        # Opening the write end succeeds once the command has opened the log: it is running.
+        deadline = time.monotonic() + 60
+        while writer < 0:
+            try:
+                writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                    raise
+                assert proc.poll() is None, "the command ended before it opened the log"
+                assert time.monotonic() < deadline, "the command never opened the log"
+                time.sleep(0.05)
+        err = stop(proc, signum)
+    finally:
+        if writer >= 0:
+            os.close(writer)
+    assert proc.returncode == code
+    assert err == message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.jsonl"]
