@@ -1,8 +1,8 @@
 """The ``jobfsm`` command line.
 
 Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a violating log);
-2 usage error or unreadable input; 130 interrupted (Ctrl-C); 143 stopped by SIGTERM. User
-mistakes print one clear line on stderr, never a traceback.
+2 usage error, unreadable input or unwritable output; 130 interrupted (Ctrl-C); 143 stopped by
+SIGTERM. User mistakes print one clear line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -71,6 +71,9 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 #: The largest ``store list --limit``: far beyond any listing, and within every database's integer.
 MAX_LIMIT = 1_000_000_000
 
+#: ``--out -`` means standard output.
+STDOUT = "-"
+
 FORMAT = click.Choice(["table", "json"])
 
 
@@ -107,6 +110,66 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+class CommandError(click.ClickException):
+    """Input that cannot be read or output that cannot be written: one ``jobfsm: error:`` line.
+
+    The same form as a :class:`JobFSMError` from the library, and the same exit code 2.
+    """
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"jobfsm: error: {self.format_message()}", err=True, file=file)
+
+
+class OutPathParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """Where a command writes: a file (or ``-`` for stdout, where allowed), or a directory.
+
+    Refuses at once what could never be written: an empty name, a directory given for a file, a
+    file given for a directory. A missing parent directory is refused when the command starts
+    (see :func:`check_parent`), with the project's error form.
+    """
+
+    def __init__(self, example: str, *, directory: bool = False, stdout: bool = False) -> None:
+        self.example = example
+        self.directory = directory
+        self.stdout = stdout
+        self.name = "directory" if directory else "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+        accepted = f"a {self.name} name such as {self.example}"
+        if self.stdout:
+            accepted += ", or - for standard output"
+        if text == STDOUT and self.stdout:
+            return text
+        if not text:
+            self.fail(f"an empty name is not a {self.name}; give {accepted}", param, ctx)
+        if self.directory:
+            if os.path.exists(text) and not os.path.isdir(text):
+                self.fail(f"{text!r} is a file, not a directory; give {accepted}", param, ctx)
+        elif text.endswith(os.sep) or os.path.isdir(text):
+            self.fail(f"{text!r} is a directory, not a file; give {accepted}", param, ctx)
+        return text
+
+
+def check_parent(path: Path, what: str = "write") -> None:
+    """Refuse ``path`` unless its parent directory exists: jobfsm creates no directory chains.
+
+    Raises:
+        CommandError: naming ``path`` and the missing directory.
+    """
+    parent = path.parent
+    if not parent.is_dir():
+        reason = "is not a directory" if parent.exists() else "does not exist"
+        raise CommandError(f"cannot {what} {path}: the directory {parent} {reason}")
+
+
+def cannot_write(path: object, exc: OSError) -> CommandError:
+    """The error for an output that failed while written, naming the path and the reason."""
+    return CommandError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def emit_json(data: object) -> None:
@@ -405,29 +468,35 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
     type=click.Choice(["jsonl", "csv"]),
     help="Line format; by default csv for a .csv file, else jsonl.",
 )
-@click.option("--out", required=True, help="The log file to write (- for stdout).")
+@click.option(
+    "--out",
+    type=OutPathParam("fleet.jsonl", stdout=True),
+    required=True,
+    help="The log file to write, or - for stdout. Its directory must exist.",
+)
 def simulate(
     jobs: int, seed: int, poll_interval: float, faults: float, fmt: str | None, out: str
 ) -> int:
     """Write a realistic poll log of a fleet of jobs, optionally with injected faults.
 
     The file is written atomically: stopped by Ctrl-C (exit 130) or SIGTERM (exit 143), it
-    leaves nothing.
+    leaves nothing. Exit 0, or 2 for a usage error or a file that cannot be written.
     """
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
     try:
         simulation = Simulation(jobs, seed, poll_interval=poll_interval, faults=faults, fmt=fmt)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    if out == "-":
+    if out == STDOUT:
         count = 0
         for count, line in enumerate(simulation.lines(), 1):  # noqa: B007 - count is the total
             sys.stdout.write(line + "\n")
     else:
+        check_parent(Path(out))
         try:
             count = write_log(out, simulation)
         except OSError as exc:
-            raise click.FileError(out, hint=exc.strerror or str(exc)) from None
+            raise cannot_write(out, exc) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
     click.echo(
         f"wrote {count} lines ({jobs} jobs, {simulation.observations} polls; "
@@ -440,12 +509,20 @@ def simulate(
 @cli.command()
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutPathParam("build/demo", directory=True),
+    metavar="DIR",
     help="Also keep the demo's files here: the fleet's log, its check report, the lifecycle and "
-    "the fleet's traffic as pictures, and a job store with two workers' moves.",
+    "the fleet's traffic as pictures, and a job store with two workers' moves. DIR is created "
+    "if missing; its parent must exist.",
 )
-def demo(out: Path | None) -> int:
-    """Walk jobs through the lifecycle, check a simulated fleet, draw it, and share a store."""
+def demo(out: str | None) -> int:
+    """Walk jobs through the lifecycle, check a simulated fleet, draw it, and share a store.
+
+    Exit 0, or 2 when --out cannot be written.
+    """
+    kept = None if out is None else Path(out)
+    if kept is not None:
+        check_parent(kept, "create")
     s = JobStatus
     click.echo("The 23 ModelArts job statuses\n")
     click.echo(status_table())
@@ -461,15 +538,18 @@ def demo(out: Path | None) -> int:
     job = Job("train-1", s.COMPLETED)
     walk(job, [s.KILLING])
     with tempfile.TemporaryDirectory(prefix="jobfsm-demo-") as scratch:
-        folder = out or Path(scratch)
+        folder = kept or Path(scratch)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(exist_ok=True)
         except OSError as exc:
-            raise click.FileError(str(folder), exc.strerror or str(exc)) from None
-        log = demo_fleet(folder)
-        demo_store(folder)
-        if out is not None:
-            demo_pictures(folder, log)
+            raise CommandError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        try:
+            log = demo_fleet(folder)
+            demo_store(folder)
+            if kept is not None:
+                demo_pictures(folder, log)
+        except OSError as exc:
+            raise CommandError(f"cannot write into {folder}: {exc.strerror or exc}") from None
     return EXIT_OK
 
 
@@ -566,15 +646,28 @@ class ViewParam(click.ParamType):  # type: ignore[type-arg]  # generic only in n
             self.fail(exc.message, param, ctx)
 
 
-def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
-    """Render ``drawing`` as ``fmt`` to ``out`` (atomically) or, for a text format, to stdout.
+def check_diagram_output(fmt: str, out: str | None) -> None:
+    """Refuse, before any work, an output that ``fmt`` cannot go to.
 
     Raises:
         click.UsageError: a binary format without ``out``.
-        GraphvizNotFound: SVG, PNG or PDF without the ``dot`` executable.
+        CommandError: the file's directory is missing.
     """
     if out is None and fmt in diagrams.BINARY_FORMATS:
         raise click.UsageError(f"--format {fmt} is binary; give --out FILE to write it to")
+    if out is not None:
+        check_parent(Path(out))
+
+
+def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
+    """Render ``drawing`` as ``fmt`` to the file ``out`` (atomically), or to stdout when None.
+
+    Call :func:`check_diagram_output` first.
+
+    Raises:
+        GraphvizNotFound: SVG, PNG or PDF without the ``dot`` executable.
+        CommandError: the file cannot be written.
+    """
     data = diagrams.render(drawing, fmt)
     if out is None:
         click.echo(data.decode(), nl=False)
@@ -582,7 +675,7 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
     try:
         diagrams.write_atomic(out, data)
     except OSError as exc:
-        raise click.FileError(str(out), exc.strerror or str(exc)) from None
+        raise cannot_write(out, exc) from None
 
 
 @cli.command()
@@ -596,8 +689,9 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (atomically) instead of stdout; required for png and pdf.",
+    type=OutPathParam("lifecycle.svg"),
+    help="Write here (atomically; its directory must exist) instead of stdout; required for png "
+    "and pdf.",
 )
 @click.option(
     "--path",
@@ -646,23 +740,23 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
 @click.option(
     "--all-formats",
     "all_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutPathParam("diagrams", directory=True),
     metavar="DIR",
     help="Write the committed set (lifecycle.svg/.png/.dot/.mmd, lifecycle-all-edges, "
-    "path-example) into DIR.",
+    "path-example) into DIR. DIR is created if missing; its parent must exist.",
 )
 @click.pass_context
 def render(
     ctx: click.Context,
     fmt: str,
-    out: Path | None,
+    out: str | None,
     path: tuple[JobStatus, ...],
     view: diagrams.View,
     all_edges: bool,
     log: str | None,
     mode: str,
     input_format: str,
-    all_dir: Path | None,
+    all_dir: str | None,
 ) -> int:
     """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid."""
     if all_dir is not None:
@@ -674,16 +768,20 @@ def render(
         if given:
             names = ", ".join(g.replace("--fmt", "--format") for g in given)
             raise click.UsageError(f"--all-formats writes a fixed set; it takes no {names}")
+        folder = Path(all_dir)
+        check_parent(folder, "create")
         try:
-            written = diagrams.write_gallery(all_dir)
+            # The parent exists, so only DIR itself can be created.
+            written = diagrams.write_gallery(folder)
         except OSError as exc:
-            raise click.FileError(str(all_dir), exc.strerror or str(exc)) from None
+            raise CommandError(f"cannot write into {folder}: {exc.strerror or exc}") from None
         for file in written:
             click.echo(f"wrote {file}")
         return EXIT_OK
     for name in ("mode", "input_format"):
         if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             raise click.UsageError(f"--{name.replace('_', '-')} goes with --log")
+    check_diagram_output(fmt, out)
     traffic = None
     if log is not None:
         traffic = count_moves(load_log(log, input_format), DEFAULT_LIFECYCLE, mode)

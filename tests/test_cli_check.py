@@ -287,7 +287,8 @@ def test_simulate_unwritable_exits_2(capsys: pytest.CaptureFixture[str], tmp_pat
     """An output path in a missing directory is one line on stderr and exit 2."""
     code, _, err = run(capsys, "simulate", "--jobs", "2", "--out", str(tmp_path / "no" / "x"))
     assert code == EXIT_USAGE
-    assert "No such file or directory" in err
+    assert err.startswith("jobfsm: error: cannot write ")
+    assert "does not exist" in err
 
 
 def test_demo_checks_a_simulated_fleet(capsys: pytest.CaptureFixture[str]) -> None:
