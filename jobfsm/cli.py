@@ -479,8 +479,10 @@ def simulate(
 ) -> int:
     """Write a realistic poll log of a fleet of jobs, optionally with injected faults.
 
-    The file is written atomically: stopped by Ctrl-C (exit 130) or SIGTERM (exit 143), it
-    leaves nothing. Exit 0, or 2 for a usage error or a file that cannot be written.
+    A summary line, "wrote FILE: N lines (...)", goes to stderr, so that stdout holds only the
+    log with --out -. The file is written atomically: stopped by Ctrl-C (exit 130) or SIGTERM
+    (exit 143), it leaves nothing. Exit 0, or 2 for a usage error or a file that cannot be
+    written.
     """
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
     try:
@@ -488,10 +490,12 @@ def simulate(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if out == STDOUT:
+        name = "<stdout>"
         count = 0
         for count, line in enumerate(simulation.lines(), 1):  # noqa: B007 - count is the total
             sys.stdout.write(line + "\n")
     else:
+        name = out
         check_parent(Path(out))
         try:
             count = write_log(out, simulation)
@@ -499,8 +503,8 @@ def simulate(
             raise cannot_write(out, exc) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
     click.echo(
-        f"wrote {count} lines ({jobs} jobs, {simulation.observations} polls; "
-        f"faults: {injected}) to {out}",
+        f"wrote {name}: {count} lines ({jobs} jobs, {simulation.observations} polls; "
+        f"faults: {injected})",
         err=True,
     )
     return EXIT_OK
@@ -611,7 +615,7 @@ def demo_pictures(folder: Path, log: ObservationLog) -> None:
     for name, drawing in drawings.items():
         target = folder / f"{name}.{fmt}"
         diagrams.write_atomic(target, diagrams.render(drawing, fmt))
-        click.echo(f"wrote {target}")
+        click.echo(f"wrote {target}", err=True)
     click.echo(f"kept the fleet's log, its check report and the store in {folder}")
 
 
@@ -649,33 +653,51 @@ class ViewParam(click.ParamType):  # type: ignore[type-arg]  # generic only in n
 def check_diagram_output(fmt: str, out: str | None) -> None:
     """Refuse, before any work, an output that ``fmt`` cannot go to.
 
+    A binary format needs ``--out FILE``, or ``--out -`` with stdout redirected away from a
+    terminal; a file's directory must exist.
+
     Raises:
-        click.UsageError: a binary format without ``out``.
+        click.UsageError: a binary format to stdout without ``--out -``, or to a terminal.
         CommandError: the file's directory is missing.
     """
-    if out is None and fmt in diagrams.BINARY_FORMATS:
-        raise click.UsageError(f"--format {fmt} is binary; give --out FILE to write it to")
-    if out is not None:
+    if fmt in diagrams.BINARY_FORMATS:
+        if out is None:
+            raise click.UsageError(
+                f"--format {fmt} is binary; give --out FILE to write it to, or --out - to send "
+                "it to a redirected stdout"
+            )
+        if out == STDOUT and sys.stdout.isatty():
+            raise click.UsageError(
+                f"--format {fmt} is binary and stdout is a terminal; redirect stdout "
+                f"(--out - > lifecycle.{fmt}) or give --out FILE"
+            )
+    if out is not None and out != STDOUT:
         check_parent(Path(out))
 
 
 def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
-    """Render ``drawing`` as ``fmt`` to the file ``out`` (atomically), or to stdout when None.
+    """Render ``drawing`` as ``fmt`` to the file ``out`` (atomically) or to stdout (None or -).
 
-    Call :func:`check_diagram_output` first.
+    Call :func:`check_diagram_output` first. A file written is named on stderr.
 
     Raises:
         GraphvizNotFound: SVG, PNG or PDF without the ``dot`` executable.
         CommandError: the file cannot be written.
     """
     data = diagrams.render(drawing, fmt)
-    if out is None:
-        click.echo(data.decode(), nl=False)
+    if out is None or out == STDOUT:
+        if fmt in diagrams.BINARY_FORMATS:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(data.decode(), nl=False)
         return
     try:
         diagrams.write_atomic(out, data)
     except OSError as exc:
         raise cannot_write(out, exc) from None
+    click.echo(f"wrote {out}", err=True)
 
 
 @cli.command()
@@ -689,9 +711,9 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
 )
 @click.option(
     "--out",
-    type=OutPathParam("lifecycle.svg"),
-    help="Write here (atomically; its directory must exist) instead of stdout; required for png "
-    "and pdf.",
+    type=OutPathParam("lifecycle.svg", stdout=True),
+    help="Write here (atomically; its directory must exist) instead of stdout, and name it on "
+    "stderr. png and pdf need --out FILE, or --out - with stdout redirected.",
 )
 @click.option(
     "--path",
@@ -743,7 +765,8 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
     type=OutPathParam("diagrams", directory=True),
     metavar="DIR",
     help="Write the committed set (lifecycle.svg/.png/.dot/.mmd, lifecycle-all-edges, "
-    "path-example) into DIR. DIR is created if missing; its parent must exist.",
+    "path-example) into DIR, naming each file on stderr. DIR is created if missing; its parent "
+    "must exist.",
 )
 @click.pass_context
 def render(
@@ -776,7 +799,7 @@ def render(
         except OSError as exc:
             raise CommandError(f"cannot write into {folder}: {exc.strerror or exc}") from None
         for file in written:
-            click.echo(f"wrote {file}")
+            click.echo(f"wrote {file}", err=True)
         return EXIT_OK
     for name in ("mode", "input_format"):
         if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:

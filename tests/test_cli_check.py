@@ -218,7 +218,7 @@ def test_simulate_writes_a_log_that_checks(
     path = tmp_path / "fleet.jsonl"
     code, _, err = run(capsys, "simulate", "--jobs", "8", "--seed", "3", "--out", str(path))
     assert code == EXIT_OK
-    assert f"to {path}" in err
+    assert err.startswith(f"wrote {path}: 1271 lines (8 jobs, 1271 polls; faults: illegal 0,")
     assert run(capsys, "check", str(path), "--mode", "polled")[0] == EXIT_OK
 
 

@@ -156,3 +156,40 @@ def test_demo_into_an_unwritable_directory_is_one_error_line(
     code, _, err = run(capsys, "demo", "--out", str(tmp_path))
     assert code == EXIT_USAGE
     assert err == f"jobfsm: error: cannot write into {tmp_path}: Permission denied\n"
+
+
+# -- what was written is named on stderr, so stdout stays the data --------------------------------
+
+
+def test_render_names_the_file_it_wrote_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """render --out FILE says `wrote FILE` on stderr and prints nothing on stdout."""
+    target = tmp_path / "x.dot"
+    code, out, err = run(capsys, "render", "--format", "dot", "--out", str(target))
+    assert (code, out, err) == (EXIT_OK, "", f"wrote {target}\n")
+    assert target.read_text().startswith("digraph lifecycle")
+
+
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_simulate_summary_is_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, to_stdout: bool
+) -> None:
+    """simulate's summary starts with `wrote FILE:` (`<stdout>` for -) and stays off stdout."""
+    target = "-" if to_stdout else str(tmp_path / "fleet.csv")
+    code, out, err = run(capsys, "simulate", "--jobs", "3", "--out", target)
+    assert code == EXIT_OK
+    name = "<stdout>" if to_stdout else target
+    assert err.startswith(f"wrote {name}: ")
+    assert err.count("\n") == 1
+    assert "wrote" not in out
+
+
+def test_demo_names_its_pictures_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """demo --out DIR names each picture it wrote on stderr, like render."""
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path / "demo"))
+    assert code == EXIT_OK
+    assert "wrote" not in out
+    assert err.count("wrote ") == 2
