@@ -700,6 +700,30 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
     click.echo(f"wrote {out}", err=True)
 
 
+def load_traffic(path: str, input_format: str) -> ObservationLog:
+    """The log behind ``render --log``: rejected lines make one warning, no observation an error.
+
+    Raises:
+        CommandError: the log has no observation at all (empty, or every line rejected).
+    """
+    log = load_log(path, input_format)
+    if log.errors:
+        first = log.errors[0]
+        where = f"first: line {first.line}: {first.problem}"
+        if not len(log):
+            raise CommandError(
+                f"no observations in {log.source}: {log.lines_read} lines, all rejected; {where}"
+            )
+        click.echo(
+            f"jobfsm: warning: {log.source}: {len(log.errors)} of {log.lines_read} lines "
+            f"rejected and left out of the picture; {where}",
+            err=True,
+        )
+    elif not len(log):
+        raise CommandError(f"no observations in {log.source}: it has no lines of data")
+    return log
+
+
 @cli.command()
 @click.option(
     "--format",
@@ -743,7 +767,8 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
     "log",
     metavar="LOG",
     help="Overlay the moves observed in a status LOG (a path, or - for stdin): edge width by "
-    "count, counts in the labels, observed undeclared moves red and dashed.",
+    "count, counts in the labels, observed undeclared moves red and dashed. Rejected lines are "
+    "counted in one warning on stderr; a LOG without a single observation is an error (exit 2).",
 )
 @click.option(
     "--mode",
@@ -807,7 +832,7 @@ def render(
     check_diagram_output(fmt, out)
     traffic = None
     if log is not None:
-        traffic = count_moves(load_log(log, input_format), DEFAULT_LIFECYCLE, mode)
+        traffic = count_moves(load_traffic(log, input_format), DEFAULT_LIFECYCLE, mode)
     drawing = diagrams.extract(
         DEFAULT_LIFECYCLE, view=view, all_edges=all_edges, path=path, traffic=traffic
     )

@@ -777,6 +777,47 @@ def test_render_log_missing_file_exits_2(
     assert not out_file.exists()
 
 
+def test_render_log_warns_once_about_rejected_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Bad lines are not silently dropped: one warning counts them and names the first."""
+    log = tmp_path / "seen.jsonl"
+    log.write_text(
+        '{"job_id": "a", "status": 7, "time": 1}\nnot json\n'
+        '{"job_id": "a", "status": 8, "time": 2}\n\n'
+    )
+    code, out, err = run(capsys, "render", "--log", str(log), "--format", "dot")
+    assert code == EXIT_OK
+    assert "start ×1" in out
+    assert err.startswith(f"jobfsm: warning: {log}: 2 of 4 lines rejected")
+    assert "first: line 2: malformed JSON" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\n", "3 lines, all rejected; first: line 1: "),
+        (b"", "it has no lines of data"),
+    ],
+)
+def test_render_log_without_observations_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes, reason: str
+) -> None:
+    """A LOG that yields no observation (a picture given by mistake, an empty file) is an error
+    naming it, and nothing is drawn."""
+    log = tmp_path / "some.png"
+    log.write_bytes(data)
+    target = tmp_path / "t.dot"
+    code, out, err = run(
+        capsys, "render", "--log", str(log), "--format", "dot", "--out", str(target)
+    )
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"jobfsm: error: no observations in {log}: {reason}")
+    assert err.count("\n") == 1
+    assert not target.exists()
+
+
 @pytest.mark.integration
 def test_render_log_of_a_faulty_fleet_draws_with_real_dot(
     dot: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
