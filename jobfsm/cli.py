@@ -71,6 +71,18 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 #: The largest ``store list --limit``: far beyond any listing, and within every database's integer.
 MAX_LIMIT = 1_000_000_000
 
+#: Written after ``Exit codes:`` in the top-level help; \b keeps click from rewrapping the list.
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    ok
+  1    the input was judged and found wanting (an illegal move, a violating
+       log, a refused store move, stale jobs found)
+  2    usage error, unreadable input or unwritable output (one line on stderr)
+  130  interrupted by Ctrl-C
+  143  stopped by SIGTERM
+Files are written atomically: errors, Ctrl-C and SIGTERM leave no partial file.
+"""
+
 #: ``--out -`` means standard output.
 STDOUT = "-"
 
@@ -176,7 +188,7 @@ def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="jobfsm", prog_name="jobfsm")
 def cli() -> None:
     """The lifecycle of a ModelArts training job: statuses, legal moves, validation, diagrams."""
@@ -219,7 +231,10 @@ def status_table() -> str:
 @cli.command()
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def statuses(fmt: str) -> int:
-    """List the 23 ModelArts job statuses with their classification."""
+    """List the 23 ModelArts job statuses with their classification.
+
+    Exit 0, or 2 for a usage error.
+    """
     if fmt == "json":
         emit_json(_status_rows())
     else:
@@ -231,7 +246,10 @@ def statuses(fmt: str) -> int:
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @click.option("--from", "source", type=STATUS, help="Only the moves out of this status.")
 def transitions(fmt: str, source: JobStatus | None) -> int:
-    """List the declared legal moves with their events and reasons."""
+    """List the declared legal moves with their events and reasons.
+
+    Exit 0, or 2 for a usage error (an unknown --from status).
+    """
     edges = [e for e in DEFAULT_LIFECYCLE.edges if source is None or e.source == source]
     if source is not None and not edges and fmt != "json":
         click.echo(f"{source} is terminal: no move leaves it (a re-run is a new job)")
@@ -263,9 +281,14 @@ def transitions(fmt: str, source: JobStatus | None) -> int:
 @cli.command()
 @click.argument("source", type=STATUS)
 @click.argument("target", type=STATUS)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def explain(source: JobStatus, target: JobStatus, fmt: str) -> int:
-    """Say whether SOURCE → TARGET is a legal move, and why (exit 1 when it is not)."""
+    """Say whether SOURCE → TARGET is a legal move, and why.
+
+    Exit 0 when it is legal, 1 when it is not, 2 for a usage error (an unknown status).
+    """
     verdict = DEFAULT_LIFECYCLE.explain(source, target)
     if fmt == "json":
         emit_json(
@@ -806,7 +829,11 @@ def render(
     input_format: str,
     all_dir: str | None,
 ) -> int:
-    """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid."""
+    """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid.
+
+    Exit 0, or 2 for a usage error, a LOG that cannot be read or has no observation, no dot for
+    svg, png or pdf, or an output that cannot be written (nothing is then written).
+    """
     if all_dir is not None:
         given = [
             f"--{name.replace('_', '-')}"
@@ -953,14 +980,17 @@ def store() -> None:
 
     URL is a SQLite file path, sqlite:///path/to/jobs.db, or
     postgresql+psycopg://user:password@host/dbname. Exit codes: 0 ok; 1 a move or create was
-    refused, or stale jobs were found; 2 usage, an unknown job or an unusable store.
+    refused, or stale jobs were found; 2 usage, an unknown job or a store that cannot be reached.
     """
 
 
 @store.command("init")
 @click.argument("url")
 def store_init(url: str) -> int:
-    """Create the store's tables in URL (tables that exist are kept)."""
+    """Create the store's tables in URL (tables that exist are kept).
+
+    Exit 0, or 2 for a usage error or a store that cannot be reached.
+    """
     with open_store(url) as s:
         s.create_schema()
         from jobfsm.store import mask_url
@@ -982,7 +1012,11 @@ def store_init(url: str) -> int:
     help="key=value, repeatable (each key once)",
 )
 def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str] | None) -> int:
-    """Start tracking JOB_ID in the store (exit 1 when it is already there)."""
+    """Start tracking JOB_ID in the store.
+
+    Exit 0 when created, 1 when JOB_ID is already there, 2 for a usage error or a store that
+    cannot be reached.
+    """
     with open_store(url) as s:
         try:
             record = s.create(job_id, status, labels)
@@ -1008,7 +1042,11 @@ def store_move(
     reason: str | None,
     actor: str | None,
 ) -> int:
-    """Move JOB_ID to the observed STATUS (exit 1 when the lifecycle refuses the move)."""
+    """Move JOB_ID to the observed STATUS.
+
+    Exit 0 when moved or already there, 1 when the lifecycle (or --expected) refuses the move, 2
+    for a usage error, an unknown job or a store that cannot be reached.
+    """
     with open_store(url) as s:
         try:
             result = s.transition(job_id, target, expected=expected, reason=reason, actor=actor)
@@ -1030,7 +1068,10 @@ def store_move(
 @click.argument("job_id")
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_show(url: str, job_id: str, fmt: str) -> int:
-    """Show JOB_ID's status and its history."""
+    """Show JOB_ID's status and its history.
+
+    Exit 0, or 2 for a usage error, an unknown job or a store that cannot be reached.
+    """
     with open_store(url) as s:
         record = s.get(job_id)
         moves = s.history(job_id)
@@ -1069,7 +1110,10 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
 def store_list(
     url: str, statuses_: tuple[JobStatus, ...], active: bool, limit: int | None, fmt: str
 ) -> int:
-    """List stored jobs by id, optionally only some statuses or only active jobs."""
+    """List stored jobs by id, optionally only some statuses or only active jobs.
+
+    Exit 0, or 2 for a usage error or a store that cannot be reached.
+    """
     with open_store(url) as s:
         records = s.list(status=statuses_ or None, active=True if active else None, limit=limit)
     _records(records, fmt)
@@ -1084,7 +1128,11 @@ def store_list(
 )
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) -> int:
-    """List jobs in --status for longer than --older-than (exit 1 when there are any)."""
+    """List jobs in --status for longer than --older-than.
+
+    Exit 0 when there are none, 1 when there are any, 2 for a usage error or a store that cannot
+    be reached.
+    """
     with open_store(url) as s:
         records = s.stale(status, older_than)
     if records or fmt == "json":

@@ -174,3 +174,48 @@ def test_statuses_underlines_the_chinese_column_to_its_width(
     rule = out.splitlines()[1].split("  ")[-1]
     assert len(rule) == max(display_width(s.description_zh) for s in JobStatus)
     assert len(rule) > max(len(s.description_zh) for s in JobStatus)
+
+
+def test_top_level_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    """`jobfsm --help` ends with the exit codes, Ctrl-C and SIGTERM included."""
+    code, out, _ = run(capsys, "--help")
+    assert code == EXIT_OK
+    codes = out[out.index("Exit codes:") :]
+    for line in ("0    ok", "1    the input was judged", "2    usage error", "130  interrupted",
+                 "143  stopped by SIGTERM"):  # fmt: skip
+        assert line in codes
+
+
+@pytest.mark.parametrize(
+    ("command", "codes"),
+    [
+        (["statuses"], "Exit 0, or 2 for a usage error"),
+        (["transitions"], "Exit 0, or 2 for a usage error"),
+        (["explain"], "Exit 0 when it is legal, 1 when it is not, 2 for a usage error"),
+        (["validate"], "Exit 0 when it conforms, 1 when an observation is rejected, 2"),
+        (["check"], "Exit 0 when every job conforms"),
+        (["simulate"], "Ctrl-C (exit 130) or SIGTERM (exit 143)"),
+        (["render"], "Exit 0, or 2 for a usage error"),
+        (["demo"], "Exit 0, or 2 when --out cannot be written"),
+        (["store"], "Exit codes: 0 ok; 1 a move or create was refused"),
+        (["store", "init"], "Exit 0, or 2 for a usage error or a store"),
+        (["store", "create"], "Exit 0 when created, 1 when JOB_ID is already there, 2"),
+        (["store", "move"], "Exit 0 when moved or already there, 1 when the lifecycle"),
+        (["store", "show"], "Exit 0, or 2 for a usage error, an unknown job"),
+        (["store", "list"], "Exit 0, or 2 for a usage error"),
+        (["store", "stale"], "Exit 0 when there are none, 1 when there are any, 2"),
+    ],
+)
+def test_each_command_help_states_its_exit_codes(
+    capsys: pytest.CaptureFixture[str], command: list[str], codes: str
+) -> None:
+    """Every command's --help says which exit codes it gives."""
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == EXIT_OK
+    assert codes in " ".join(out.split())
+
+
+def test_explain_help_shows_its_default_format(capsys: pytest.CaptureFixture[str]) -> None:
+    """explain --format shows its default like every other command's --format."""
+    _, out, _ = run(capsys, "explain", "--help")
+    assert "[default: text]" in out
