@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import click
 import pytest
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus
-from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, display_width, main, table
+from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, cli, display_width, main, table
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -219,3 +222,39 @@ def test_explain_help_shows_its_default_format(capsys: pytest.CaptureFixture[str
     """explain --format shows its default like every other command's --format."""
     _, out, _ = run(capsys, "explain", "--help")
     assert "[default: text]" in out
+
+
+def readme_synopsis(command: list[str]) -> str:
+    """The lines of ``command`` in the README's "Command line" synopsis, continuations included."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Command line") :]
+    lines = section[section.index("```sh\n") + 6 : section.index("```\n", 10)].splitlines()
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith(f"jobfsm {' '.join(command)} ")
+    )
+    block = [lines[start]]
+    block += itertools.takewhile(lambda line: line.startswith(" "), lines[start + 1 :])
+    return "\n".join(block)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["statuses"], ["transitions"], ["explain"], ["validate"], ["check"], ["simulate"],
+     ["render"], ["store", "list"], ["demo"]],
+)  # fmt: skip
+def test_readme_synopsis_names_every_option(command: list[str]) -> None:
+    """Each command written out in the README's synopsis shows all of its options."""
+    found: click.Command = cli
+    for name in command:
+        assert isinstance(found, click.Group)
+        found = found.commands[name]
+    options = {opt for param in found.params for opt in param.opts if opt.startswith("--")}
+    synopsis = readme_synopsis(command)
+    missing = sorted(opt for opt in options - {"--help"} if opt not in synopsis)
+    assert not missing, f"the README synopsis of {' '.join(command)} lacks {missing}"
+
+
+def test_readme_synopsis_shows_dash_for_stdout() -> None:
+    """simulate and render both document --out - (stdout)."""
+    assert "--out LOG|-" in readme_synopsis(["simulate"])
+    assert "--out FILE|-" in readme_synopsis(["render"])
