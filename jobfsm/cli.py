@@ -1158,7 +1158,11 @@ class _Stopped(BaseException):
 
 @contextmanager
 def _stop_on_signals() -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM raise :class:`_Stopped` (only in the main thread)."""
+    """While inside, SIGINT and SIGTERM raise :class:`_Stopped` (only in the main thread).
+
+    A signal the process was started with ignored stays ignored: a shell starts background jobs
+    with SIGINT ignored, so that Ctrl-C stops only the job in the foreground.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -1168,7 +1172,11 @@ def _stop_on_signals() -> Iterator[None]:
             raise _Stopped(EXIT_INTERRUPTED, "interrupted")
         raise _Stopped(EXIT_TERMINATED, "terminated")
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, stop)
+        for sig in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:

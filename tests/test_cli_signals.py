@@ -20,12 +20,16 @@ STOPS = [
 ]
 
 
-def jobfsm(*argv: str, cwd: Path) -> subprocess.Popen[bytes]:
+def jobfsm(*argv: str, cwd: Path, ignore_sigint: bool = False) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "jobfsm", *argv],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # What a shell does to a job it starts in the background.
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if ignore_sigint
+        else None,
     )
 
 
@@ -63,14 +67,19 @@ def stop(proc: subprocess.Popen[bytes], signum: int) -> str:
     return err.decode()
 
 
+def writing(proc: subprocess.Popen[bytes], folder: Path) -> None:
+    """Wait until simulate has opened its temporary file in ``folder``."""
+    deadline = time.monotonic() + 60
+    while not list(folder.glob(".big.jsonl.*.tmp")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "simulate ended before it was stopped"
+        time.sleep(0.05)
+    assert list(folder.glob(".big.jsonl.*.tmp")), "no temporary file appeared"
+
+
 def test_ctrl_c_stops_simulate_with_130_and_leaves_no_file(tmp_path: Path) -> None:
     """Ctrl-C while simulate writes: exit 130, `jobfsm: interrupted` alone, no temporary file."""
     proc = jobfsm("simulate", "--jobs", "200000", "--out", "big.jsonl", cwd=tmp_path)
-    deadline = time.monotonic() + 60
-    while not list(tmp_path.glob(".big.jsonl.*.tmp")) and time.monotonic() < deadline:
-        assert proc.poll() is None, "simulate ended before it was stopped"
-        time.sleep(0.05)
-    assert list(tmp_path.glob(".big.jsonl.*.tmp")), "no temporary file appeared"
+    writing(proc, tmp_path)
     err = stop(proc, signal.SIGINT)
     assert proc.returncode == EXIT_INTERRUPTED
     assert err == "jobfsm: interrupted\n"
@@ -110,3 +119,20 @@ def test_a_signal_stops_a_command_reading_its_log(
     assert proc.returncode == code
     assert err == message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.jsonl"]
+
+
+def test_an_ignored_sigint_stays_ignored(tmp_path: Path) -> None:
+    """Started with SIGINT ignored (a background job), simulate goes on through a Ctrl-C meant
+    for the foreground; SIGTERM still stops it cleanly."""
+    argv = ("simulate", "--jobs", "200000", "--out", "big.jsonl")
+    proc = jobfsm(*argv, cwd=tmp_path, ignore_sigint=True)
+    try:
+        writing(proc, tmp_path)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1)
+        assert proc.poll() is None, "an ignored SIGINT stopped simulate"
+    finally:
+        err = stop(proc, signal.SIGTERM)
+    assert proc.returncode == EXIT_TERMINATED
+    assert err == "jobfsm: terminated\n"
+    assert list(tmp_path.iterdir()) == []
