@@ -193,3 +193,13 @@ def test_demo_names_its_pictures_on_stderr(
     assert code == EXIT_OK
     assert "wrote" not in out
     assert err.count("wrote ") == 2
+
+
+def test_all_formats_into_an_unwritable_directory_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """--all-formats into a directory the system refuses (read-only, say) names it and why."""
+    monkeypatch.setattr(diagrams, "write_gallery", refuse)
+    code, out, err = run(capsys, "render", "--all-formats", str(tmp_path))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == f"jobfsm: error: cannot write into {tmp_path}: Permission denied\n"
