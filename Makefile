@@ -15,6 +15,7 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 # The demo keeps its files (a fleet's log, its check, pictures, a job store) in build/demo.
 demo: $(STAMP) graphviz
+	mkdir -p build
 	$(BIN)/jobfsm demo --out build/demo
 
 test: $(STAMP) system-deps lint typecheck unit

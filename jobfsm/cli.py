@@ -1,7 +1,8 @@
 """The ``jobfsm`` command line.
 
 Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a violating log);
-2 usage error or unreadable input. User mistakes print one clear line on stderr, never a traceback.
+2 usage error, unreadable input or unwritable output; 130 interrupted (Ctrl-C); 143 stopped by
+SIGTERM. User mistakes print one clear line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -33,10 +38,10 @@ from jobfsm.lifecycle import DEFAULT_LIFECYCLE
 from jobfsm.logs import LogFormat, LogReport, ObservationLog, check_log, count_moves, read_log
 from jobfsm.machine import Job
 from jobfsm.simulate import (
+    MAX_JOBS,
     MAX_POLL_INTERVAL,
     MIN_POLL_INTERVAL,
     Simulation,
-    sigterm_exits,
     write_log,
 )
 from jobfsm.status import JobStatus
@@ -45,11 +50,41 @@ from jobfsm.validate import validate_history
 if TYPE_CHECKING:
     from jobfsm.store import JobRecord, JobStore
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_TERMINATED",
+    "EXIT_USAGE",
+    "MAX_LIMIT",
+    "cli",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+#: Stopped by a signal: 128 + its number, as a shell reports a process the signal killed.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+#: The largest ``store list --limit``: far beyond any listing, and within every database's integer.
+MAX_LIMIT = 1_000_000_000
+
+#: Written after ``Exit codes:`` in the top-level help; \b keeps click from rewrapping the list.
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    ok
+  1    the input was judged and found wanting (an illegal move, a violating
+       log, a refused store move, stale jobs found)
+  2    usage error, unreadable input or unwritable output (one line on stderr)
+  130  interrupted by Ctrl-C
+  143  stopped by SIGTERM
+Files are written atomically: errors, Ctrl-C and SIGTERM leave no partial file.
+"""
+
+#: ``--out -`` means standard output.
+STDOUT = "-"
 
 FORMAT = click.Choice(["table", "json"])
 
@@ -69,20 +104,91 @@ class StatusParam(click.ParamType):  # type: ignore[type-arg]  # generic only in
 STATUS = StatusParam()
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) characters two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Plain aligned columns for people; ``--format json`` is for machines."""
     cells = [[str(c) for c in headers], *([str(c) for c in row] for row in rows)]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c + " " * (w - display_width(c)) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+class CommandError(click.ClickException):
+    """Input that cannot be read or output that cannot be written: one ``jobfsm: error:`` line.
+
+    The same form as a :class:`JobFSMError` from the library, and the same exit code 2.
+    """
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"jobfsm: error: {self.format_message()}", err=True, file=file)
+
+
+class OutPathParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """Where a command writes: a file (or ``-`` for stdout, where allowed), or a directory.
+
+    Refuses at once what could never be written: an empty name, a directory given for a file, a
+    file given for a directory. A missing parent directory is refused when the command starts
+    (see :func:`check_parent`), with the project's error form.
+    """
+
+    def __init__(self, example: str, *, directory: bool = False, stdout: bool = False) -> None:
+        self.example = example
+        self.directory = directory
+        self.stdout = stdout
+        self.name = "directory" if directory else "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+        accepted = f"a {self.name} name such as {self.example}"
+        if self.stdout:
+            accepted += ", or - for standard output"
+        if text == STDOUT and self.stdout:
+            return text
+        if not text:
+            self.fail(f"an empty name is not a {self.name}; give {accepted}", param, ctx)
+        if self.directory:
+            if os.path.exists(text) and not os.path.isdir(text):
+                self.fail(f"{text!r} is a file, not a directory; give {accepted}", param, ctx)
+        elif text.endswith(os.sep) or os.path.isdir(text):
+            self.fail(f"{text!r} is a directory, not a file; give {accepted}", param, ctx)
+        return text
+
+
+def check_parent(path: Path, what: str = "write") -> None:
+    """Refuse ``path`` unless its parent directory exists: jobfsm creates no directory chains.
+
+    Raises:
+        CommandError: naming ``path`` and the missing directory.
+    """
+    parent = path.parent
+    if not parent.is_dir():
+        reason = "is not a directory" if parent.exists() else "does not exist"
+        raise CommandError(f"cannot {what} {path}: the directory {parent} {reason}")
+
+
+def cannot_write(path: object, exc: OSError) -> CommandError:
+    """The error for an output that failed while written, naming the path and the reason."""
+    return CommandError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="jobfsm", prog_name="jobfsm")
 def cli() -> None:
     """The lifecycle of a ModelArts training job: statuses, legal moves, validation, diagrams."""
@@ -125,7 +231,10 @@ def status_table() -> str:
 @cli.command()
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def statuses(fmt: str) -> int:
-    """List the 23 ModelArts job statuses with their classification."""
+    """List the 23 ModelArts job statuses with their classification.
+
+    Exit 0, or 2 for a usage error.
+    """
     if fmt == "json":
         emit_json(_status_rows())
     else:
@@ -137,7 +246,10 @@ def statuses(fmt: str) -> int:
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @click.option("--from", "source", type=STATUS, help="Only the moves out of this status.")
 def transitions(fmt: str, source: JobStatus | None) -> int:
-    """List the declared legal moves with their events and reasons."""
+    """List the declared legal moves with their events and reasons.
+
+    Exit 0, or 2 for a usage error (an unknown --from status).
+    """
     edges = [e for e in DEFAULT_LIFECYCLE.edges if source is None or e.source == source]
     if source is not None and not edges and fmt != "json":
         click.echo(f"{source} is terminal: no move leaves it (a re-run is a new job)")
@@ -169,9 +281,14 @@ def transitions(fmt: str, source: JobStatus | None) -> int:
 @cli.command()
 @click.argument("source", type=STATUS)
 @click.argument("target", type=STATUS)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def explain(source: JobStatus, target: JobStatus, fmt: str) -> int:
-    """Say whether SOURCE → TARGET is a legal move, and why (exit 1 when it is not)."""
+    """Say whether SOURCE → TARGET is a legal move, and why.
+
+    Exit 0 when it is legal, 1 when it is not, 2 for a usage error (an unknown status).
+    """
     verdict = DEFAULT_LIFECYCLE.explain(source, target)
     if fmt == "json":
         emit_json(
@@ -342,7 +459,12 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
 
 
 @cli.command()
-@click.option("--jobs", type=click.IntRange(min=1), required=True, help="How many jobs.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, MAX_JOBS),
+    required=True,
+    help=f"How many jobs, 1 to {MAX_JOBS:,} (memory grows by under 1 KB per job).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same log.")
 @click.option(
     "--poll-interval",
@@ -369,33 +491,43 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
     type=click.Choice(["jsonl", "csv"]),
     help="Line format; by default csv for a .csv file, else jsonl.",
 )
-@click.option("--out", required=True, help="The log file to write (- for stdout).")
+@click.option(
+    "--out",
+    type=OutPathParam("fleet.jsonl", stdout=True),
+    required=True,
+    help="The log file to write, or - for stdout. Its directory must exist.",
+)
 def simulate(
     jobs: int, seed: int, poll_interval: float, faults: float, fmt: str | None, out: str
 ) -> int:
     """Write a realistic poll log of a fleet of jobs, optionally with injected faults.
 
-    The file is written atomically: stopped by Ctrl-C or SIGTERM (exit 143), it leaves nothing.
+    A summary line, "wrote FILE: N lines (...)", goes to stderr, so that stdout holds only the
+    log with --out -. The file is written atomically: stopped by Ctrl-C (exit 130) or SIGTERM
+    (exit 143), it leaves nothing. Exit 0, or 2 for a usage error or a file that cannot be
+    written.
     """
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
     try:
         simulation = Simulation(jobs, seed, poll_interval=poll_interval, faults=faults, fmt=fmt)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    if out == "-":
+    if out == STDOUT:
+        name = "<stdout>"
         count = 0
         for count, line in enumerate(simulation.lines(), 1):  # noqa: B007 - count is the total
             sys.stdout.write(line + "\n")
     else:
+        name = out
+        check_parent(Path(out))
         try:
-            with sigterm_exits():
-                count = write_log(out, simulation)
+            count = write_log(out, simulation)
         except OSError as exc:
-            raise click.FileError(out, hint=exc.strerror or str(exc)) from None
+            raise cannot_write(out, exc) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
     click.echo(
-        f"wrote {count} lines ({jobs} jobs, {simulation.observations} polls; "
-        f"faults: {injected}) to {out}",
+        f"wrote {name}: {count} lines ({jobs} jobs, {simulation.observations} polls; "
+        f"faults: {injected})",
         err=True,
     )
     return EXIT_OK
@@ -404,12 +536,20 @@ def simulate(
 @cli.command()
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutPathParam("build/demo", directory=True),
+    metavar="DIR",
     help="Also keep the demo's files here: the fleet's log, its check report, the lifecycle and "
-    "the fleet's traffic as pictures, and a job store with two workers' moves.",
+    "the fleet's traffic as pictures, and a job store with two workers' moves. DIR is created "
+    "if missing; its parent must exist.",
 )
-def demo(out: Path | None) -> int:
-    """Walk jobs through the lifecycle, check a simulated fleet, draw it, and share a store."""
+def demo(out: str | None) -> int:
+    """Walk jobs through the lifecycle, check a simulated fleet, draw it, and share a store.
+
+    Exit 0, or 2 when --out cannot be written.
+    """
+    kept = None if out is None else Path(out)
+    if kept is not None:
+        check_parent(kept, "create")
     s = JobStatus
     click.echo("The 23 ModelArts job statuses\n")
     click.echo(status_table())
@@ -425,15 +565,18 @@ def demo(out: Path | None) -> int:
     job = Job("train-1", s.COMPLETED)
     walk(job, [s.KILLING])
     with tempfile.TemporaryDirectory(prefix="jobfsm-demo-") as scratch:
-        folder = out or Path(scratch)
+        folder = kept or Path(scratch)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(exist_ok=True)
         except OSError as exc:
-            raise click.FileError(str(folder), exc.strerror or str(exc)) from None
-        log = demo_fleet(folder)
-        demo_store(folder)
-        if out is not None:
-            demo_pictures(folder, log)
+            raise CommandError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        try:
+            log = demo_fleet(folder)
+            demo_store(folder)
+            if kept is not None:
+                demo_pictures(folder, log)
+        except OSError as exc:
+            raise CommandError(f"cannot write into {folder}: {exc.strerror or exc}") from None
     return EXIT_OK
 
 
@@ -495,7 +638,7 @@ def demo_pictures(folder: Path, log: ObservationLog) -> None:
     for name, drawing in drawings.items():
         target = folder / f"{name}.{fmt}"
         diagrams.write_atomic(target, diagrams.render(drawing, fmt))
-        click.echo(f"wrote {target}")
+        click.echo(f"wrote {target}", err=True)
     click.echo(f"kept the fleet's log, its check report and the store in {folder}")
 
 
@@ -530,23 +673,78 @@ class ViewParam(click.ParamType):  # type: ignore[type-arg]  # generic only in n
             self.fail(exc.message, param, ctx)
 
 
-def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
-    """Render ``drawing`` as ``fmt`` to ``out`` (atomically) or, for a text format, to stdout.
+def check_diagram_output(fmt: str, out: str | None) -> None:
+    """Refuse, before any work, an output that ``fmt`` cannot go to.
+
+    A binary format needs ``--out FILE``, or ``--out -`` with stdout redirected away from a
+    terminal; a file's directory must exist.
 
     Raises:
-        click.UsageError: a binary format without ``out``.
-        GraphvizNotFound: SVG, PNG or PDF without the ``dot`` executable.
+        click.UsageError: a binary format to stdout without ``--out -``, or to a terminal.
+        CommandError: the file's directory is missing.
     """
-    if out is None and fmt in diagrams.BINARY_FORMATS:
-        raise click.UsageError(f"--format {fmt} is binary; give --out FILE to write it to")
+    if fmt in diagrams.BINARY_FORMATS:
+        if out is None:
+            raise click.UsageError(
+                f"--format {fmt} is binary; give --out FILE to write it to, or --out - to send "
+                "it to a redirected stdout"
+            )
+        if out == STDOUT and sys.stdout.isatty():
+            raise click.UsageError(
+                f"--format {fmt} is binary and stdout is a terminal; redirect stdout "
+                f"(--out - > lifecycle.{fmt}) or give --out FILE"
+            )
+    if out is not None and out != STDOUT:
+        check_parent(Path(out))
+
+
+def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
+    """Render ``drawing`` as ``fmt`` to the file ``out`` (atomically) or to stdout (None or -).
+
+    Call :func:`check_diagram_output` first. A file written is named on stderr.
+
+    Raises:
+        GraphvizNotFound: SVG, PNG or PDF without the ``dot`` executable.
+        CommandError: the file cannot be written.
+    """
     data = diagrams.render(drawing, fmt)
-    if out is None:
-        click.echo(data.decode(), nl=False)
+    if out is None or out == STDOUT:
+        if fmt in diagrams.BINARY_FORMATS:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(data.decode(), nl=False)
         return
     try:
         diagrams.write_atomic(out, data)
     except OSError as exc:
-        raise click.FileError(str(out), exc.strerror or str(exc)) from None
+        raise cannot_write(out, exc) from None
+    click.echo(f"wrote {out}", err=True)
+
+
+def load_traffic(path: str, input_format: str) -> ObservationLog:
+    """The log behind ``render --log``: rejected lines make one warning, no observation an error.
+
+    Raises:
+        CommandError: the log has no observation at all (empty, or every line rejected).
+    """
+    log = load_log(path, input_format)
+    if log.errors:
+        first = log.errors[0]
+        where = f"first: line {first.line}: {first.problem}"
+        if not len(log):
+            raise CommandError(
+                f"no observations in {log.source}: {log.lines_read} lines, all rejected; {where}"
+            )
+        click.echo(
+            f"jobfsm: warning: {log.source}: {len(log.errors)} of {log.lines_read} lines "
+            f"rejected and left out of the picture; {where}",
+            err=True,
+        )
+    elif not len(log):
+        raise CommandError(f"no observations in {log.source}: it has no lines of data")
+    return log
 
 
 @cli.command()
@@ -560,8 +758,9 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (atomically) instead of stdout; required for png and pdf.",
+    type=OutPathParam("lifecycle.svg", stdout=True),
+    help="Write here (atomically; its directory must exist) instead of stdout, and name it on "
+    "stderr. png and pdf need --out FILE, or --out - with stdout redirected.",
 )
 @click.option(
     "--path",
@@ -591,7 +790,8 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
     "log",
     metavar="LOG",
     help="Overlay the moves observed in a status LOG (a path, or - for stdin): edge width by "
-    "count, counts in the labels, observed undeclared moves red and dashed.",
+    "count, counts in the labels, observed undeclared moves red and dashed. Rejected lines are "
+    "counted in one warning on stderr; a LOG without a single observation is an error (exit 2).",
 )
 @click.option(
     "--mode",
@@ -610,25 +810,30 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: Path | None) -> None:
 @click.option(
     "--all-formats",
     "all_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutPathParam("diagrams", directory=True),
     metavar="DIR",
     help="Write the committed set (lifecycle.svg/.png/.dot/.mmd, lifecycle-all-edges, "
-    "path-example) into DIR.",
+    "path-example) into DIR, naming each file on stderr. DIR is created if missing; its parent "
+    "must exist.",
 )
 @click.pass_context
 def render(
     ctx: click.Context,
     fmt: str,
-    out: Path | None,
+    out: str | None,
     path: tuple[JobStatus, ...],
     view: diagrams.View,
     all_edges: bool,
     log: str | None,
     mode: str,
     input_format: str,
-    all_dir: Path | None,
+    all_dir: str | None,
 ) -> int:
-    """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid."""
+    """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid.
+
+    Exit 0, or 2 for a usage error, a LOG that cannot be read or has no observation, no dot for
+    svg, png or pdf, or an output that cannot be written (nothing is then written).
+    """
     if all_dir is not None:
         given = [
             f"--{name.replace('_', '-')}"
@@ -638,19 +843,23 @@ def render(
         if given:
             names = ", ".join(g.replace("--fmt", "--format") for g in given)
             raise click.UsageError(f"--all-formats writes a fixed set; it takes no {names}")
+        folder = Path(all_dir)
+        check_parent(folder, "create")
         try:
-            written = diagrams.write_gallery(all_dir)
+            # The parent exists, so only DIR itself can be created.
+            written = diagrams.write_gallery(folder)
         except OSError as exc:
-            raise click.FileError(str(all_dir), exc.strerror or str(exc)) from None
+            raise CommandError(f"cannot write into {folder}: {exc.strerror or exc}") from None
         for file in written:
-            click.echo(f"wrote {file}")
+            click.echo(f"wrote {file}", err=True)
         return EXIT_OK
     for name in ("mode", "input_format"):
         if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             raise click.UsageError(f"--{name.replace('_', '-')} goes with --log")
+    check_diagram_output(fmt, out)
     traffic = None
     if log is not None:
-        traffic = count_moves(load_log(log, input_format), DEFAULT_LIFECYCLE, mode)
+        traffic = count_moves(load_traffic(log, input_format), DEFAULT_LIFECYCLE, mode)
     drawing = diagrams.extract(
         DEFAULT_LIFECYCLE, view=view, all_edges=all_edges, path=path, traffic=traffic
     )
@@ -771,14 +980,17 @@ def store() -> None:
 
     URL is a SQLite file path, sqlite:///path/to/jobs.db, or
     postgresql+psycopg://user:password@host/dbname. Exit codes: 0 ok; 1 a move or create was
-    refused, or stale jobs were found; 2 usage, an unknown job or an unusable store.
+    refused, or stale jobs were found; 2 usage, an unknown job or a store that cannot be reached.
     """
 
 
 @store.command("init")
 @click.argument("url")
 def store_init(url: str) -> int:
-    """Create the store's tables in URL (tables that exist are kept)."""
+    """Create the store's tables in URL (tables that exist are kept).
+
+    Exit 0, or 2 for a usage error or a store that cannot be reached.
+    """
     with open_store(url) as s:
         s.create_schema()
         from jobfsm.store import mask_url
@@ -800,7 +1012,11 @@ def store_init(url: str) -> int:
     help="key=value, repeatable (each key once)",
 )
 def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str] | None) -> int:
-    """Start tracking JOB_ID in the store (exit 1 when it is already there)."""
+    """Start tracking JOB_ID in the store.
+
+    Exit 0 when created, 1 when JOB_ID is already there, 2 for a usage error or a store that
+    cannot be reached.
+    """
     with open_store(url) as s:
         try:
             record = s.create(job_id, status, labels)
@@ -826,7 +1042,11 @@ def store_move(
     reason: str | None,
     actor: str | None,
 ) -> int:
-    """Move JOB_ID to the observed STATUS (exit 1 when the lifecycle refuses the move)."""
+    """Move JOB_ID to the observed STATUS.
+
+    Exit 0 when moved or already there, 1 when the lifecycle (or --expected) refuses the move, 2
+    for a usage error, an unknown job or a store that cannot be reached.
+    """
     with open_store(url) as s:
         try:
             result = s.transition(job_id, target, expected=expected, reason=reason, actor=actor)
@@ -848,7 +1068,10 @@ def store_move(
 @click.argument("job_id")
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_show(url: str, job_id: str, fmt: str) -> int:
-    """Show JOB_ID's status and its history."""
+    """Show JOB_ID's status and its history.
+
+    Exit 0, or 2 for a usage error, an unknown job or a store that cannot be reached.
+    """
     with open_store(url) as s:
         record = s.get(job_id)
         moves = s.history(job_id)
@@ -878,12 +1101,19 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
 @click.argument("url")
 @click.option("--status", "statuses_", type=STATUS, multiple=True, help="Repeatable.")
 @click.option("--active", is_flag=True, help="Only jobs that can still move.")
-@click.option("--limit", type=click.IntRange(min=0), help="At most this many jobs.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    help=f"At most this many jobs, 1 to {MAX_LIMIT:,}.",
+)
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_list(
     url: str, statuses_: tuple[JobStatus, ...], active: bool, limit: int | None, fmt: str
 ) -> int:
-    """List stored jobs by id, optionally only some statuses or only active jobs."""
+    """List stored jobs by id, optionally only some statuses or only active jobs.
+
+    Exit 0, or 2 for a usage error or a store that cannot be reached.
+    """
     with open_store(url) as s:
         records = s.list(status=statuses_ or None, active=True if active else None, limit=limit)
     _records(records, fmt)
@@ -898,7 +1128,11 @@ def store_list(
 )
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) -> int:
-    """List jobs in --status for longer than --older-than (exit 1 when there are any)."""
+    """List jobs in --status for longer than --older-than.
+
+    Exit 0 when there are none, 1 when there are any, 2 for a usage error or a store that cannot
+    be reached.
+    """
     with open_store(url) as s:
         records = s.stale(status, older_than)
     if records or fmt == "json":
@@ -908,14 +1142,64 @@ def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) ->
     return EXIT_INVALID if records else EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this)."""
+class _Stopped(BaseException):
+    """Ctrl-C or SIGTERM, raised by :func:`_stop_on_signals` so that the stack unwinds.
+
+    Not a KeyboardInterrupt, which click would turn into an Abort after printing a blank line;
+    a BaseException, so that ``except Exception`` never swallows it and ``finally`` blocks (the
+    removal of a temporary file) run.
+    """
+
+    def __init__(self, code: int, what: str) -> None:
+        super().__init__(code, what)
+        self.code = code
+        self.what = what
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM raise :class:`_Stopped` (only in the main thread).
+
+    A signal the process was started with ignored stays ignored: a shell starts background jobs
+    with SIGINT ignored, so that Ctrl-C stops only the job in the foreground.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT:
+            raise _Stopped(EXIT_INTERRUPTED, "interrupted")
+        raise _Stopped(EXIT_TERMINATED, "terminated")
+
+    previous = {
+        sig: signal.signal(sig, stop)
+        for sig in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
     try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None,
-            standalone_mode=False,
-            prog_name="jobfsm",
-        )
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this).
+
+    Ctrl-C returns 130 and SIGTERM 143 (128 + the signal, as a shell reports a process the
+    signal killed), each after one line on stderr and without leaving a partial file.
+    """
+    try:
+        with _stop_on_signals():
+            result = cli.main(
+                args=list(argv) if argv is not None else None,
+                standalone_mode=False,
+                prog_name="jobfsm",
+            )
+    except _Stopped as stopped:
+        click.echo(f"jobfsm: {stopped.what}", err=True)
+        return stopped.code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import click
 import pytest
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus
-from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, cli, display_width, main, table
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -156,3 +159,102 @@ def test_transitions_from_a_terminal_status_says_so(capsys: pytest.CaptureFixtur
     code, out, _ = run(capsys, "transitions", "--from", "COMPLETED")
     assert code == EXIT_OK
     assert out == "COMPLETED(10) is terminal: no move leaves it (a re-run is a new job)\n"
+
+
+def test_table_aligns_wide_characters_by_display_width() -> None:
+    """Double-width (CJK) characters count as two columns, so the next column lines up."""
+    lines = table(["名字", "n"], [("作业", 1), ("ab", 2), ("e\u0301", 3)]).splitlines()
+    assert lines == ["名字  n", "----  -", "作业  1", "ab    2", "e\u0301     3"]
+    assert [display_width(line) for line in lines] == [7, 7, 7, 7, 7]
+
+
+def test_statuses_underlines_the_chinese_column_to_its_width(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The rule under 说明 is as wide as its widest description in terminal columns."""
+    code, out, _ = run(capsys, "statuses")
+    assert code == EXIT_OK
+    rule = out.splitlines()[1].split("  ")[-1]
+    assert len(rule) == max(display_width(s.description_zh) for s in JobStatus)
+    assert len(rule) > max(len(s.description_zh) for s in JobStatus)
+
+
+def test_top_level_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    """`jobfsm --help` ends with the exit codes, Ctrl-C and SIGTERM included."""
+    code, out, _ = run(capsys, "--help")
+    assert code == EXIT_OK
+    codes = out[out.index("Exit codes:") :]
+    for line in ("0    ok", "1    the input was judged", "2    usage error", "130  interrupted",
+                 "143  stopped by SIGTERM"):  # fmt: skip
+        assert line in codes
+
+
+@pytest.mark.parametrize(
+    ("command", "codes"),
+    [
+        (["statuses"], "Exit 0, or 2 for a usage error"),
+        (["transitions"], "Exit 0, or 2 for a usage error"),
+        (["explain"], "Exit 0 when it is legal, 1 when it is not, 2 for a usage error"),
+        (["validate"], "Exit 0 when it conforms, 1 when an observation is rejected, 2"),
+        (["check"], "Exit 0 when every job conforms"),
+        (["simulate"], "Ctrl-C (exit 130) or SIGTERM (exit 143)"),
+        (["render"], "Exit 0, or 2 for a usage error"),
+        (["demo"], "Exit 0, or 2 when --out cannot be written"),
+        (["store"], "Exit codes: 0 ok; 1 a move or create was refused"),
+        (["store", "init"], "Exit 0, or 2 for a usage error or a store"),
+        (["store", "create"], "Exit 0 when created, 1 when JOB_ID is already there, 2"),
+        (["store", "move"], "Exit 0 when moved or already there, 1 when the lifecycle"),
+        (["store", "show"], "Exit 0, or 2 for a usage error, an unknown job"),
+        (["store", "list"], "Exit 0, or 2 for a usage error"),
+        (["store", "stale"], "Exit 0 when there are none, 1 when there are any, 2"),
+    ],
+)
+def test_each_command_help_states_its_exit_codes(
+    capsys: pytest.CaptureFixture[str], command: list[str], codes: str
+) -> None:
+    """Every command's --help says which exit codes it gives."""
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == EXIT_OK
+    assert codes in " ".join(out.split())
+
+
+def test_explain_help_shows_its_default_format(capsys: pytest.CaptureFixture[str]) -> None:
+    """explain --format shows its default like every other command's --format."""
+    _, out, _ = run(capsys, "explain", "--help")
+    assert "[default: text]" in out
+
+
+def readme_synopsis(command: list[str]) -> str:
+    """The lines of ``command`` in the README's "Command line" synopsis, continuations included."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Command line") :]
+    lines = section[section.index("```sh\n") + 6 : section.index("```\n", 10)].splitlines()
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith(f"jobfsm {' '.join(command)} ")
+    )
+    block = [lines[start]]
+    block += itertools.takewhile(lambda line: line.startswith(" "), lines[start + 1 :])
+    return "\n".join(block)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["statuses"], ["transitions"], ["explain"], ["validate"], ["check"], ["simulate"],
+     ["render"], ["store", "list"], ["demo"]],
+)  # fmt: skip
+def test_readme_synopsis_names_every_option(command: list[str]) -> None:
+    """Each command written out in the README's synopsis shows all of its options."""
+    found: click.Command = cli
+    for name in command:
+        assert isinstance(found, click.Group)
+        found = found.commands[name]
+    options = {opt for param in found.params for opt in param.opts if opt.startswith("--")}
+    synopsis = readme_synopsis(command)
+    missing = sorted(opt for opt in options - {"--help"} if opt not in synopsis)
+    assert not missing, f"the README synopsis of {' '.join(command)} lacks {missing}"
+
+
+def test_readme_synopsis_shows_dash_for_stdout() -> None:
+    """simulate and render both document --out - (stdout)."""
+    assert "--out LOG|-" in readme_synopsis(["simulate"])
+    assert "--out FILE|-" in readme_synopsis(["render"])

@@ -230,7 +230,7 @@ def test_simulate_writes_a_log_that_checks(
     path = tmp_path / "fleet.jsonl"
     code, _, err = run(capsys, "simulate", "--jobs", "8", "--seed", "3", "--out", str(path))
     assert code == EXIT_OK
-    assert f"to {path}" in err
+    assert err.startswith(f"wrote {path}: 1271 lines (8 jobs, 1271 polls; faults: illegal 0,")
     assert run(capsys, "check", str(path), "--mode", "polled")[0] == EXIT_OK
 
 
@@ -283,11 +283,24 @@ def test_simulate_bad_options_exit_2(capsys: pytest.CaptureFixture[str], argv: l
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("jobs", ["99999999999999999999999999", "1000001"])
+def test_simulate_refuses_more_jobs_than_it_can_hold(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, jobs: str
+) -> None:
+    """--jobs beyond 1,000,000 is a usage error naming the range, before anything is written."""
+    code, _, err = run(capsys, "simulate", "--jobs", jobs, "--out", str(tmp_path / "a.jsonl"))
+    assert code == EXIT_USAGE
+    assert "'--jobs'" in err
+    assert "1<=x<=1000000" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_simulate_unwritable_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """An output path in a missing directory is one line on stderr and exit 2."""
     code, _, err = run(capsys, "simulate", "--jobs", "2", "--out", str(tmp_path / "no" / "x"))
     assert code == EXIT_USAGE
-    assert "No such file or directory" in err
+    assert err.startswith("jobfsm: error: cannot write ")
+    assert "does not exist" in err
 
 
 def test_demo_checks_a_simulated_fleet(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -499,11 +500,12 @@ def test_pdf_is_a_pdf(dot: str) -> None:
 def test_all_formats_writes_the_gallery(
     dot: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`render --all-formats DIR` writes every committed diagram and names each file."""
-    code, out, _ = run(capsys, "render", "--all-formats", str(tmp_path / "out"))
+    """`render --all-formats DIR` writes every committed diagram and names each file on stderr."""
+    code, out, err = run(capsys, "render", "--all-formats", str(tmp_path / "out"))
     assert code == EXIT_OK
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(gallery())
-    assert out.count("wrote ") == len(gallery())
+    assert out == ""
+    assert err.count("wrote ") == len(gallery())
     assert (tmp_path / "out" / "lifecycle.dot").read_text() == to_dot(extract())
 
 
@@ -511,13 +513,14 @@ def test_all_formats_writes_the_gallery(
 def test_cli_writes_png_to_out(
     dot: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`render --format png --out FILE --path ...` writes a PNG and prints nothing."""
+    """`render --format png --out FILE --path ...` writes a PNG and names it on stderr only."""
     out = tmp_path / "job.png"
-    code, stdout, _ = run(
+    code, stdout, err = run(
         capsys, "render", "--format", "png", "--out", str(out), "--path", "1,2,4,7,8,10"
     )
     assert code == EXIT_OK
     assert stdout == ""
+    assert err == f"wrote {out}\n"
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["job.png"]
 
@@ -618,6 +621,49 @@ def test_bad_render_arguments_exit_2(
     assert out == ""
     assert needle in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("fmt", "draw"), [("dot", to_dot), ("mermaid", to_mermaid)])
+def test_out_dash_writes_a_text_format_to_stdout(
+    fmt: str,
+    draw: Callable[[Diagram], str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """`--out -` means stdout, as for simulate: no file named '-' appears."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "render", "--format", fmt, "--out", "-")
+    assert (code, out, err) == (EXIT_OK, draw(extract()), "")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.integration
+def test_out_dash_writes_png_bytes_to_a_redirected_stdout(
+    dot: str, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """`--format png --out -` sends the PNG's bytes to stdout when it is not a terminal."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", "--format", "png", "--out", "-"]) == EXIT_OK
+    out, err = capsysbinary.readouterr()
+    assert out[:8] == b"\x89PNG\r\n\x1a\n"
+    assert err == b""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf"])
+def test_out_dash_refuses_binary_to_a_terminal(
+    fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A binary format is not sent to a terminal: a usage error says to redirect or use a file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, err = run(capsys, "render", "--format", fmt, "--out", "-")
+    assert (code, out) == (EXIT_USAGE, "")
+    assert list(tmp_path.iterdir()) == []
+    assert "stdout is a terminal" in err
+    assert "--out FILE" in err
 
 
 def test_out_into_a_missing_directory_exits_2(
@@ -730,6 +776,47 @@ def test_render_log_missing_file_exits_2(
     assert "nope.jsonl" in err
     assert len(err.strip().splitlines()) == 1
     assert not out_file.exists()
+
+
+def test_render_log_warns_once_about_rejected_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Bad lines are not silently dropped: one warning counts them and names the first."""
+    log = tmp_path / "seen.jsonl"
+    log.write_text(
+        '{"job_id": "a", "status": 7, "time": 1}\nnot json\n'
+        '{"job_id": "a", "status": 8, "time": 2}\n\n'
+    )
+    code, out, err = run(capsys, "render", "--log", str(log), "--format", "dot")
+    assert code == EXIT_OK
+    assert "start ×1" in out
+    assert err.startswith(f"jobfsm: warning: {log}: 2 of 4 lines rejected")
+    assert "first: line 2: malformed JSON" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\n", "3 lines, all rejected; first: line 1: "),
+        (b"", "it has no lines of data"),
+    ],
+)
+def test_render_log_without_observations_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes, reason: str
+) -> None:
+    """A LOG that yields no observation (a picture given by mistake, an empty file) is an error
+    naming it, and nothing is drawn."""
+    log = tmp_path / "some.png"
+    log.write_bytes(data)
+    target = tmp_path / "t.dot"
+    code, out, err = run(
+        capsys, "render", "--log", str(log), "--format", "dot", "--out", str(target)
+    )
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"jobfsm: error: no observations in {log}: {reason}")
+    assert err.count("\n") == 1
+    assert not target.exists()
 
 
 @pytest.mark.integration

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import array
+import heapq
 import io
 import itertools
 import math
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus, Simulation, check_log, read_log
-from jobfsm.simulate import FAULT_KINDS, MIN_POLL_INTERVAL, write_log
+from jobfsm.simulate import FAULT_KINDS, MAX_JOBS, MIN_POLL_INTERVAL, write_log
 from jobfsm.validate import validate_history
 
 
@@ -99,6 +101,7 @@ def test_csv_log_has_a_header() -> None:
     ("kwargs", "message"),
     [
         ({"jobs": -1}, "jobs"),
+        ({"jobs": MAX_JOBS + 1}, "between 0 and 1,000,000"),
         ({"jobs": 1, "poll_interval": 0}, "poll interval"),
         ({"jobs": 1, "poll_interval": math.nan}, "poll interval"),
         ({"jobs": 1, "poll_interval": math.inf}, "poll interval"),
@@ -127,21 +130,64 @@ def test_write_log_writes_the_lines(tmp_path: Path) -> None:
 
 
 class Failing(Simulation):
-    """A simulation that breaks half-way through."""
+    """A simulation that breaks half-way through, with ``error``."""
+
+    error: BaseException = RuntimeError("disk on fire")
 
     def lines(self) -> Iterator[str]:
         yield from itertools.islice(super().lines(), 10)
-        raise RuntimeError("disk on fire")
+        raise self.error
 
 
-def test_write_log_is_atomic(tmp_path: Path) -> None:
-    """A failure leaves neither a half-written log nor a temporary file, and keeps the old log."""
+@pytest.mark.parametrize(
+    "error", [RuntimeError("disk on fire"), MemoryError(), KeyboardInterrupt()]
+)
+def test_write_log_is_atomic(tmp_path: Path, error: BaseException) -> None:
+    """Any failure, running out of memory or Ctrl-C included, leaves neither a half-written log
+    nor a temporary file, and keeps the old log."""
     path = tmp_path / "fleet.jsonl"
     path.write_text("old\n")
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        write_log(path, Failing(5))
+    failing = Failing(5)
+    failing.error = error
+    with pytest.raises(type(error)):
+        write_log(path, failing)
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["fleet.jsonl"]
+
+
+def test_a_jobs_poller_is_made_only_when_its_first_poll_is_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first line of a large fleet needs the poller of one job, not one per job: memory
+    follows the jobs polled at one time rather than all of them."""
+    made = 0
+    polls = Simulation._polls
+
+    def counting(self: Simulation, *args: random.Random) -> Iterator[tuple[float, JobStatus]]:
+        nonlocal made
+        made += 1
+        return polls(self, *args)
+
+    monkeypatch.setattr(Simulation, "_polls", counting)
+    next(Simulation(2000, seed=1).lines())
+    assert made < 10
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_merge_is_the_order_of_all_polls_at_once(seed: int) -> None:
+    """Making pollers as their jobs come due gives exactly the order of merging every job's
+    polls at once, by time and then job."""
+    sim = Simulation(60, seed=seed, arrivals=600.0)
+    master = random.Random(seed)
+    seeds = [master.getrandbits(64) for _ in range(sim.jobs)]
+
+    def tagged(job: int) -> Iterator[tuple[float, int, JobStatus]]:
+        for when, status in sim._polls(random.Random(seeds[job])):
+            yield when, job, status
+
+    everything = list(heapq.merge(*(tagged(job) for job in range(sim.jobs))))
+    assert len({job for _, job, _ in everything}) == sim.jobs
+    assert list(sim._merged(array.array("Q", seeds))) == everything
 
 
 def test_fastest_polling_gives_a_bounded_log() -> None:

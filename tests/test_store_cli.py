@@ -109,6 +109,18 @@ def test_list_filters(capsys: pytest.CaptureFixture[str], url: str) -> None:
     assert len(out.splitlines()) == 5
 
 
+@pytest.mark.parametrize("limit", ["99999999999999999999999", "1000000001", "0", "-1"])
+def test_list_limit_out_of_range_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], url: str, limit: str
+) -> None:
+    """A --limit outside 1..1,000,000,000 is a usage error naming the range, not a traceback."""
+    code, out, err = run(capsys, "store", "list", url, f"--limit={limit}")
+    assert (code, out) == (EXIT_USAGE, "")
+    assert "'--limit'" in err
+    assert "1<=x<=1000000000" in err
+    assert "Traceback" not in err
+
+
 def test_stale_lists_stuck_jobs_and_exits_1(
     capsys: pytest.CaptureFixture[str], url: str, store_url: str
 ) -> None:

@@ -1,0 +1,205 @@
+"""Where commands write: bad output paths are refused clearly, and nothing is half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobfsm import cli
+from jobfsm import diagram as diagrams
+from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "accepted"),
+    [
+        (["render", "--format", "dot", "--out", ""], "'--out'", "a file name such as"),
+        (["simulate", "--jobs", "2", "--out", ""], "'--out'", "or - for standard output"),
+        (["render", "--all-formats", ""], "'--all-formats'", "a directory name such as"),
+        (["demo", "--out", ""], "'--out'", "a directory name such as"),
+    ],
+)
+def test_an_empty_output_name_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], argv: list[str], option: str, accepted: str
+) -> None:
+    """An empty --out or --all-formats names the option and what is accepted; exit 2."""
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert option in err
+    assert "an empty name is not a" in err
+    assert accepted in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv", [["render", "--format", "dot", "--out"], ["simulate", "--jobs", "2", "--out"]]
+)
+def test_a_directory_given_as_the_output_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    """--out naming a directory is refused before any work, naming it."""
+    code, _, err = run(capsys, *argv, str(tmp_path))
+    assert code == EXIT_USAGE
+    assert f"'{tmp_path}' is a directory, not a file" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [(["render", "--all-formats"], "--all-formats"), (["demo", "--out"], "--out")],
+)
+def test_a_file_given_as_the_output_directory_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], what: str
+) -> None:
+    """A directory option naming an existing file is refused, naming it."""
+    plain = tmp_path / "plain"
+    plain.write_text("keep")
+    code, out, err = run(capsys, *argv, str(plain))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert f"'{what}'" in err
+    assert f"'{plain}' is a file, not a directory" in err
+    assert plain.read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["render", "--format", "dot", "--out"], ["simulate", "--jobs", "2", "--out"]],
+)
+def test_a_file_in_a_missing_directory_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    """The project's error form names the file and the missing directory; nothing is created."""
+    target = tmp_path / "no" / "dir" / "x.out"
+    code, out, err = run(capsys, *argv, str(target))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == (
+        f"jobfsm: error: cannot write {target}: the directory {target.parent} does not exist\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_whose_parent_is_a_file_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A parent that is a file, not a directory, is named as such."""
+    (tmp_path / "plain").write_text("")
+    target = tmp_path / "plain" / "x.dot"
+    code, _, err = run(capsys, "render", "--format", "dot", "--out", str(target))
+    assert code == EXIT_USAGE
+    assert err == (
+        f"jobfsm: error: cannot write {target}: the directory {target.parent} is not a directory\n"
+    )
+
+
+def refuse(*args: object, **kwargs: object) -> None:
+    raise PermissionError(13, "Permission denied")
+
+
+@pytest.mark.parametrize(
+    ("argv", "patched"),
+    [
+        (["render", "--format", "dot", "--out"], (diagrams, "write_atomic")),
+        (["simulate", "--jobs", "2", "--out"], (cli, "write_log")),
+    ],
+)
+def test_an_unwritable_file_is_one_error_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    patched: tuple[object, str],
+) -> None:
+    """A write the system refuses (a read-only directory, say) names the file and the reason."""
+    monkeypatch.setattr(*patched, refuse)
+    target = tmp_path / "x.out"
+    code, _, err = run(capsys, *argv, str(target))
+    assert code == EXIT_USAGE
+    assert err == f"jobfsm: error: cannot write {target}: Permission denied\n"
+
+
+@pytest.mark.parametrize("argv", [["render", "--all-formats"], ["demo", "--out"]])
+def test_only_the_last_directory_of_an_output_directory_is_created(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    """--all-formats and demo --out create DIR but not a chain of missing parents, as --out
+    writes a file only into an existing directory."""
+    folder = tmp_path / "a" / "b"
+    code, _, err = run(capsys, *argv, str(folder))
+    assert code == EXIT_USAGE
+    assert err == (
+        f"jobfsm: error: cannot create {folder}: the directory {folder.parent} does not exist\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_creates_its_directory_when_the_parent_exists(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """demo --out DIR creates DIR itself."""
+    code, _, _ = run(capsys, "demo", "--out", str(tmp_path / "demo"))
+    assert code == EXIT_OK
+    assert (tmp_path / "demo" / "fleet.jsonl").is_file()
+
+
+def test_demo_into_an_unwritable_directory_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A demo directory the system refuses to write into is named with the reason."""
+    monkeypatch.setattr(cli, "write_log", refuse)
+    code, _, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == EXIT_USAGE
+    assert err == f"jobfsm: error: cannot write into {tmp_path}: Permission denied\n"
+
+
+# -- what was written is named on stderr, so stdout stays the data --------------------------------
+
+
+def test_render_names_the_file_it_wrote_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """render --out FILE says `wrote FILE` on stderr and prints nothing on stdout."""
+    target = tmp_path / "x.dot"
+    code, out, err = run(capsys, "render", "--format", "dot", "--out", str(target))
+    assert (code, out, err) == (EXIT_OK, "", f"wrote {target}\n")
+    assert target.read_text().startswith("digraph lifecycle")
+
+
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_simulate_summary_is_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, to_stdout: bool
+) -> None:
+    """simulate's summary starts with `wrote FILE:` (`<stdout>` for -) and stays off stdout."""
+    target = "-" if to_stdout else str(tmp_path / "fleet.csv")
+    code, out, err = run(capsys, "simulate", "--jobs", "3", "--out", target)
+    assert code == EXIT_OK
+    name = "<stdout>" if to_stdout else target
+    assert err.startswith(f"wrote {name}: ")
+    assert err.count("\n") == 1
+    assert "wrote" not in out
+
+
+def test_demo_names_its_pictures_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """demo --out DIR names each picture it wrote on stderr, like render."""
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path / "demo"))
+    assert code == EXIT_OK
+    assert "wrote" not in out
+    assert err.count("wrote ") == 2
+
+
+def test_all_formats_into_an_unwritable_directory_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """--all-formats into a directory the system refuses (read-only, say) names it and why."""
+    monkeypatch.setattr(diagrams, "write_gallery", refuse)
+    code, out, err = run(capsys, "render", "--all-formats", str(tmp_path))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == f"jobfsm: error: cannot write into {tmp_path}: Permission denied\n"
