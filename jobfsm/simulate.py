@@ -12,18 +12,14 @@ seed gives the same log, byte for byte.
 from __future__ import annotations
 
 import array
-import contextlib
 import heapq
 import json
 import math
 import os
 import random
-import signal
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from types import FrameType
 from typing import Final
 
 from jobfsm._files import atomic_open
@@ -37,7 +33,6 @@ __all__ = [
     "MAX_POLL_INTERVAL",
     "MIN_POLL_INTERVAL",
     "Simulation",
-    "sigterm_exits",
     "write_log",
 ]
 
@@ -327,29 +322,3 @@ def write_log(path: str | os.PathLike[str], simulation: Simulation) -> int:
             out.write("\n")
             count += 1
     return count
-
-
-#: The exit status of a process stopped by SIGTERM, as a shell reports it (128 + 15).
-_SIGTERM_EXIT: Final = 128 + signal.SIGTERM
-
-
-@contextlib.contextmanager
-def sigterm_exits() -> Iterator[None]:
-    """While inside, SIGTERM raises :class:`SystemExit` (status 143) instead of killing at once.
-
-    Python's default for SIGTERM ends the process without unwinding, so ``finally`` blocks (the
-    removal of a temporary file, say) never run; SIGINT already unwinds as KeyboardInterrupt.
-    Outside the main thread, where handlers cannot be installed, this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(_SIGTERM_EXIT)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
