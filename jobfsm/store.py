@@ -33,6 +33,7 @@ from typing import Any, Final, NamedTuple
 from jobfsm.errors import (
     ConcurrentUpdate,
     IllegalTransition,
+    InvalidArgument,
     InvalidJobId,
     JobExists,
     JobNotFound,
@@ -59,6 +60,9 @@ _UTC = timezone.utc
 DEFAULT_ATTEMPTS: Final = 16
 #: How many jobs a store remembers the last known version of (see ``cache_size``).
 DEFAULT_CACHE_SIZE: Final = 10_000
+#: The largest ``limit`` :meth:`JobStore.list` takes: SQLite and PostgreSQL both count rows in
+#: signed 64-bit integers.
+MAX_LIMIT: Final = 2**63 - 1
 #: How long a SQLite writer waits for the write lock before failing, in seconds.
 SQLITE_BUSY_TIMEOUT: Final = 60.0
 #: How long to wait for a PostgreSQL server to accept a connection, in seconds.
@@ -230,8 +234,24 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
     if not isinstance(labels, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
     ):
-        raise ValueError(f"labels must map strings to strings, got {labels!r}")
+        raise InvalidArgument(
+            "labels", labels, "a mapping of strings to strings, such as {'team': 'vision'}, or None"
+        )
     return dict(labels)
+
+
+def _whole_number(argument: str, value: object, low: int, high: int | None = None) -> int:
+    """``value`` if it is an int from ``low`` to ``high``; InvalidArgument naming ``argument``."""
+    # bool is an int, but limit=True is a mistake, not a 1.
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= low
+        and (high is None or value <= high)
+    ):
+        return value
+    bound = f"from {low} to {high}" if high is not None else f"of {low} or more"
+    raise InvalidArgument(argument, value, f"a whole number {bound}")
 
 
 _JOB_COLUMNS = (
@@ -456,10 +476,11 @@ class JobStore:
         Args:
             status: one status or several; None for every status.
             active: True for jobs that can still move, False for terminal ones, None for both.
-            limit: at most this many jobs.
+            limit: at most this many jobs (0 to :data:`MAX_LIMIT`).
 
         Raises:
             UnknownStatus: a status that is not one of the 23.
+            InvalidArgument: a ``limit`` that is not a whole number in range.
         """
         query = sa.select(*_JOB_COLUMNS).order_by(jobs_table.c.job_id)
         if status is not None:
@@ -469,9 +490,7 @@ class JobStore:
             chosen = [int(s) for s in JobStatus if s.is_active == active]
             query = query.where(jobs_table.c.status.in_(chosen))
         if limit is not None:
-            if limit < 0:
-                raise ValueError(f"limit must not be negative, got {limit}")
-            query = query.limit(limit)
+            query = query.limit(_whole_number("limit", limit, 0, MAX_LIMIT))
         with self._transaction(write=False) as conn:
             return [_record(r) for r in conn.execute(query)]
 
@@ -524,7 +543,7 @@ class JobStore:
             JobExists: the store already holds the job.
             UnknownStatus: ``status`` is not one of the 23.
             InvalidJobId: an empty or blank id.
-            ValueError: labels that are not strings.
+            InvalidArgument: labels that do not map strings to strings.
         """
         if not isinstance(job_id, str) or not job_id.strip():
             raise InvalidJobId(job_id)

@@ -18,6 +18,7 @@ from jobfsm import (
     Guard,
     GuardRejected,
     IllegalTransition,
+    InvalidArgument,
     Job,
     JobExists,
     JobNotFound,
@@ -27,7 +28,7 @@ from jobfsm import (
     StoreUnavailable,
     UnknownStatus,
 )
-from jobfsm.store import mask_url
+from jobfsm.store import MAX_LIMIT, mask_url
 
 S = JobStatus
 UTC = timezone.utc
@@ -79,10 +80,17 @@ def test_create_unknown_status(store: JobStore, bad: object) -> None:
     assert store.list() == []
 
 
-def test_labels_must_be_strings(store: JobStore) -> None:
+@pytest.mark.parametrize("labels", [{"gpus": 8}, {8: "gpus"}, [("team", "vision")], "team=vision"])
+def test_labels_must_be_strings(store: JobStore, labels: object) -> None:
     """Labels map strings to strings; anything else is refused naming the labels."""
-    with pytest.raises(ValueError, match="labels must map strings to strings"):
-        store.create("j-1", labels={"gpus": 8})  # type: ignore[dict-item]
+    with pytest.raises(
+        InvalidArgument,
+        match=r"^labels .* is not accepted; expected a mapping of strings to strings",
+    ) as info:
+        store.create("j-1", labels=labels)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert info.value.argument == "labels"
+    assert store.list() == []
 
 
 def test_unknown_job(store: JobStore) -> None:
@@ -209,6 +217,26 @@ def test_list_filters(store: JobStore) -> None:
     assert [r.job_id for r in store.list(limit=2)] == ["a", "b"]
     with pytest.raises(UnknownStatus):
         store.list(status="RUNING")
+
+
+@pytest.mark.parametrize("limit", [-1, 2**63, 2**70, 1.5, "2", True])
+def test_list_refuses_a_limit_out_of_range(store: JobStore, limit: object) -> None:
+    """A limit that is not a whole number from 0 to 2**63-1 is refused naming the argument."""
+    store.create("a")
+    with pytest.raises(
+        InvalidArgument, match=r"^limit .* is not accepted; expected a whole number from 0 to 92233"
+    ) as info:
+        store.list(limit=limit)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, TypeError)
+    assert (info.value.argument, info.value.value) == ("limit", limit)
+
+
+def test_list_takes_the_largest_limit(store: JobStore) -> None:
+    """The largest limit both backends can count to is accepted, and so is 0."""
+    store.create("a")
+    assert [r.job_id for r in store.list(limit=MAX_LIMIT)] == ["a"]
+    assert store.list(limit=0) == []
 
 
 def test_stale_finds_jobs_stuck_in_a_status(store: JobStore) -> None:
