@@ -63,6 +63,8 @@ DEFAULT_CACHE_SIZE: Final = 10_000
 #: The largest ``limit`` :meth:`JobStore.list` takes: SQLite and PostgreSQL both count rows in
 #: signed 64-bit integers.
 MAX_LIMIT: Final = 2**63 - 1
+#: The longest ``actor`` and job id a store keeps (PostgreSQL refuses longer ones).
+MAX_NAME_LENGTH: Final = 255
 #: How long a SQLite writer waits for the write lock before failing, in seconds.
 SQLITE_BUSY_TIMEOUT: Final = 60.0
 #: How long to wait for a PostgreSQL server to accept a connection, in seconds.
@@ -238,6 +240,16 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
             "labels", labels, "a mapping of strings to strings, such as {'team': 'vision'}, or None"
         )
     return dict(labels)
+
+
+def _text(argument: str, value: object, max_length: int | None = None) -> str | None:
+    """``value`` if it is a str of at most ``max_length`` characters or None; else refused."""
+    if value is None or (
+        isinstance(value, str) and (max_length is None or len(value) <= max_length)
+    ):
+        return value
+    longest = f" of at most {max_length} characters" if max_length is not None else ""
+    raise InvalidArgument(argument, value, f"a string{longest} or None")
 
 
 def _whole_number(argument: str, value: object, low: int, high: int | None = None) -> int:
@@ -598,6 +610,8 @@ class JobStore:
         Raises:
             JobNotFound: the store does not hold the job.
             UnknownStatus: ``target`` or ``expected`` is not one of the 23.
+            InvalidArgument: a ``reason`` that is not a string, or an ``actor`` that is not a
+                string of at most 255 characters (nothing is written).
             IllegalTransition: the move is not declared from the status found, or leaves a
                 terminal status.
             GuardRejected: a guard refused the move.
@@ -605,6 +619,10 @@ class JobStore:
         """
         target = JobStatus.parse(target)
         wanted = JobStatus.parse(expected) if expected is not None else None
+        # Checked here: the driver would refuse a list only mid-transaction, and store a number
+        # as text without a word.
+        _text("reason", reason)
+        _text("actor", actor, MAX_NAME_LENGTH)
         found = target
         known = self._known.get(job_id)
         for _ in range(self.attempts):
@@ -759,13 +777,18 @@ class JobStore:
         Raises:
             ConcurrentUpdate: the stored job has moves this ``job`` does not have.
             IllegalTransition: a move of ``job`` is not declared by this store's lifecycle.
+            InvalidArgument: a move whose reason or actor the store cannot keep (see
+                :meth:`transition`); nothing is written.
         """
         moves = job.history
-        for m in moves:
+        for i, m in enumerate(moves):
             if self.lifecycle.event_for(m.source, m.target) != m.event:
                 raise IllegalTransition(
                     job.job_id, m.source, m.target, m.event, self.lifecycle.next_map[m.source]
                 )
+            # A Job checks that they are text, not that the database's column can hold them.
+            _text(f"history[{i}].reason", m.reason)
+            _text(f"history[{i}].actor", m.actor, MAX_NAME_LENGTH)
         stored_labels = _labels(labels)
         self._known.pop(job.job_id, None)
         with self._transaction(write=True) as conn:

@@ -128,6 +128,42 @@ def test_transition_records_the_move(store: JobStore) -> None:
     assert (record.status, record.version, record.updated_at) == (S.SUBMIT_TRYING, 1, move.at)
 
 
+@pytest.mark.parametrize(
+    ("argument", "value", "expected"),
+    [
+        ("reason", ["x"], "a string or None"),
+        ("reason", b"x", "a string or None"),
+        ("actor", 5, "a string of at most 255 characters or None"),
+        ("actor", "a" * 256, "a string of at most 255 characters or None"),
+    ],
+)
+def test_reason_and_actor_must_be_strings(
+    store: JobStore, argument: str, value: object, expected: str
+) -> None:
+    """A reason or actor that is not a string (or an actor too long to keep) is refused naming
+    the argument; nothing is written, and the job still moves when asked properly."""
+    store.create("j-1", S.WAITING)
+    with pytest.raises(InvalidArgument, match=f"^{argument} .*; expected {expected}$") as info:
+        store.transition("j-1", S.RUNNING, **{argument: value})  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
+    assert info.value.argument == argument
+    assert (store.get("j-1").version, store.history("j-1")) == (0, ())
+    store.transition("j-1", S.RUNNING, reason="r" * 10_000, actor="a" * 255)
+    assert store.history("j-1")[0].actor == "a" * 255
+
+
+def test_save_refuses_a_move_whose_actor_cannot_be_kept(store: JobStore) -> None:
+    """A Job takes an actor of any length; ``save`` refuses one longer than the store keeps
+    before writing any move, the same on both backends."""
+    job = Job("j-1")
+    job.advance_to(S.SUBMIT_TRYING)
+    job.advance_to(S.WAITING, actor="a" * 256)
+    pattern = r"^history\[1\]\.actor 'a+\.\.\. is not accepted; expected a string of at most 255"
+    with pytest.raises(InvalidArgument, match=pattern):
+        store.save(job)
+    assert store.list() == []
+
+
 def test_repeated_observation_is_a_noop(store: JobStore) -> None:
     """Observing the current status again writes nothing and says it did not move."""
     store.create("j-1")
