@@ -23,12 +23,13 @@ from __future__ import annotations
 import builtins
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
 
 from jobfsm.errors import (
     ConcurrentUpdate,
@@ -48,13 +49,14 @@ try:
     import sqlalchemy as sa
     from sqlalchemy import event as sa_event
     from sqlalchemy.engine import URL, Connection, Engine, make_url
-    from sqlalchemy.pool import StaticPool
+    from sqlalchemy.pool import NullPool, StaticPool
 except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
     raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
 
 __all__ = ["JobRecord", "JobStore", "TransitionResult", "metadata"]
 
 _UTC = timezone.utc
+_T = TypeVar("_T")
 
 #: How many compare-and-set attempts :meth:`JobStore.transition` makes before giving up.
 DEFAULT_ATTEMPTS: Final = 16
@@ -67,6 +69,8 @@ MAX_LIMIT: Final = 2**63 - 1
 MAX_NAME_LENGTH: Final = 255
 #: How long a SQLite writer waits for the write lock before failing, in seconds.
 SQLITE_BUSY_TIMEOUT: Final = 60.0
+#: How many times a read of a read-only SQLite file is made again when the file changed under it.
+SNAPSHOT_ATTEMPTS: Final = 5
 #: How long to wait for a PostgreSQL server to accept a connection, in seconds.
 CONNECT_TIMEOUT: Final = 10
 
@@ -355,6 +359,7 @@ class JobStore:
         # A writer's connections carry this option, so that SQLite takes the lock up front.
         self._writer = self.engine.execution_options(jobfsm_write=True)
         self._file_seen = False
+        self._snapshot: Engine | None = None
 
     def __repr__(self) -> str:
         return f"<JobStore {mask_url(self.url)}>"
@@ -376,9 +381,26 @@ class JobStore:
         sa_event.listen(engine, "begin", _sqlite_begin)
         return engine
 
+    def _snapshot_engine(self) -> Engine:
+        """Read-only connections that take the SQLite file as it is, without its WAL index."""
+        if self._snapshot is None:
+            uri = Path(str(self.url.database)).absolute().as_uri() + "?mode=ro&immutable=1"
+            self._snapshot = sa.create_engine(
+                "sqlite://",
+                # immutable=1 lets a connection cache pages for as long as it lives: a fresh one
+                # for every read.
+                poolclass=NullPool,
+                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+            )
+            sa_event.listen(self._snapshot, "connect", _sqlite_connect)
+            sa_event.listen(self._snapshot, "begin", _sqlite_begin)
+        return self._snapshot
+
     def close(self) -> None:
         """Close the store's connections (a closed store reconnects when used again)."""
         self.engine.dispose()
+        if self._snapshot is not None:
+            self._snapshot.dispose()
 
     def __enter__(self) -> JobStore:
         return self
@@ -389,10 +411,13 @@ class JobStore:
     # -- connections ----------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self, *, write: bool, create: bool = False) -> Iterator[Connection]:
+    def _transaction(
+        self, *, write: bool, create: bool = False, engine: Engine | None = None
+    ) -> Iterator[Connection]:
         if not create and not self._file_seen:
             self._require_file()
-        engine = self._writer if write else self.engine
+        if engine is None:
+            engine = self._writer if write else self.engine
         try:
             with engine.begin() as conn:
                 yield conn
@@ -428,6 +453,12 @@ class JobStore:
             problem = (
                 "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) first"
             )
+        elif _read_only(exc):
+            path = Path(str(self.url.database))
+            problem = (
+                f"the database is read-only for this user ({text}); creating and moving jobs "
+                f"needs write access to {path} and to its directory {path.parent}"
+            )
         else:
             first = text.splitlines()[0] if text else type(exc.orig).__name__
             problem = f"{first} ({type(exc.orig).__name__})"
@@ -444,14 +475,67 @@ class JobStore:
 
     # -- reads ----------------------------------------------------------------------------------
 
+    def _read(self, work: Callable[[Connection], _T]) -> _T:
+        """``work`` in a read transaction; also on a SQLite file this process may only read."""
+        try:
+            with self._transaction(write=False) as conn:
+                return work(conn)
+        except StoreUnavailable as exc:
+            cause = exc.__cause__
+            if not (
+                self.backend == "sqlite"
+                and self.url.database not in (None, "", ":memory:")
+                and isinstance(cause, sa.exc.OperationalError)
+                and any(s in str(cause.orig) for s in ("readonly database", "unable to open"))
+            ):
+                raise
+        # A WAL database needs its -shm file to be read; when the directory is read-only and no
+        # writer has the database open, there is none and SQLite cannot make one. Everything
+        # committed is then in the file itself, unless a -wal file is left: read it as it is.
+        return self._read_snapshot(work)
+
+    def _read_snapshot(self, work: Callable[[Connection], _T]) -> _T:
+        path = Path(str(self.url.database)).absolute()
+        wal = path.with_name(path.name + "-wal")
+        for _ in range(SNAPSHOT_ATTEMPTS):
+            if self._file_state(wal, missing=True)[1]:
+                raise StoreUnavailable(
+                    mask_url(self.url),
+                    f"the database is read-only for this user and {wal.name} holds commits not "
+                    f"yet in {path.name}; give this user write access to {path.parent}, or read "
+                    "again once the writers have closed the database",
+                )
+            before = self._file_state(path)
+            with self._transaction(write=False, engine=self._snapshot_engine()) as conn:
+                result = work(conn)
+            # A writer that checkpointed meanwhile may have changed pages under the read.
+            if self._file_state(path) == before and not self._file_state(wal, missing=True)[1]:
+                return result
+        raise StoreUnavailable(
+            mask_url(self.url),
+            f"the database is read-only for this user and kept changing during "
+            f"{SNAPSHOT_ATTEMPTS} reads; try again",
+        )
+
+    def _file_state(self, path: Path, *, missing: bool = False) -> tuple[int, int, int]:
+        """(inode, size, modification time) of ``path``; zeros for a missing file if allowed."""
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            if missing:
+                return (0, 0, 0)
+            raise StoreUnavailable(mask_url(self.url), f"{path} disappeared") from None
+        except OSError as exc:
+            raise StoreUnavailable(mask_url(self.url), f"cannot read {path}: {exc}") from None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
     def get(self, job_id: str) -> JobRecord:
         """The stored job ``job_id``.
 
         Raises:
             JobNotFound: the store does not hold the job.
         """
-        with self._transaction(write=False) as conn:
-            return _record(_job_row(conn, job_id))
+        return self._read(lambda conn: _record(_job_row(conn, job_id)))
 
     def history(self, job_id: str) -> tuple[Move, ...]:
         """Every committed move of ``job_id``, oldest first.
@@ -459,8 +543,7 @@ class JobStore:
         Raises:
             JobNotFound: the store does not hold the job.
         """
-        with self._transaction(write=False) as conn:
-            return self._history(conn, job_id)
+        return self._read(lambda conn: self._history(conn, job_id))
 
     def _history(self, conn: Connection, job_id: str) -> tuple[Move, ...]:
         exists = conn.execute(
@@ -503,8 +586,7 @@ class JobStore:
             query = query.where(jobs_table.c.status.in_(chosen))
         if limit is not None:
             query = query.limit(_whole_number("limit", limit, 0, MAX_LIMIT))
-        with self._transaction(write=False) as conn:
-            return [_record(r) for r in conn.execute(query)]
+        return self._read(lambda conn: [_record(r) for r in conn.execute(query)])
 
     def stale(
         self,
@@ -531,8 +613,7 @@ class JobStore:
             .where(jobs_table.c.status == code, jobs_table.c.updated_at < self._time(cutoff))
             .order_by(jobs_table.c.updated_at, jobs_table.c.job_id)
         )
-        with self._transaction(write=False) as conn:
-            return [_record(r) for r in conn.execute(query)]
+        return self._read(lambda conn: [_record(r) for r in conn.execute(query)])
 
     def _time(self, value: datetime) -> datetime:
         # SQLite compares stored times as text without a zone: give it naive UTC.
@@ -753,9 +834,7 @@ class JobStore:
         Raises:
             JobNotFound: the store does not hold the job.
         """
-        with self._transaction(write=False) as conn:
-            row = _job_row(conn, job_id)
-            moves = self._history(conn, job_id)
+        row, moves = self._read(lambda conn: (_job_row(conn, job_id), self._history(conn, job_id)))
         record = _record(row)
         return Job.from_dict(
             {
@@ -875,6 +954,12 @@ class JobStore:
         )
 
 
+def _read_only(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is SQLite refusing to write (SQLITE_READONLY and its variants)."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    return isinstance(orig, sqlite3.OperationalError) and "readonly database" in str(orig)
+
+
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself, so writers can ask for IMMEDIATE.
     dbapi_connection.isolation_level = None
@@ -883,8 +968,14 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # WAL: readers never block the writer nor each other. NORMAL sync is safe in WAL mode: a
         # crashed process loses nothing committed; a power cut may lose the last commits, never
         # half of one.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.OperationalError as exc:
+            # A file this process may only read can still be read in the mode it is in; a
+            # write will say why it cannot.
+            if not _read_only(exc):
+                raise
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
