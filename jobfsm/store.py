@@ -414,8 +414,8 @@ class JobStore:
     def _transaction(
         self, *, write: bool, create: bool = False, engine: Engine | None = None
     ) -> Iterator[Connection]:
-        if not create and not self._file_seen:
-            self._require_file()
+        if not self._file_seen:
+            self._require_file(create=create)
         if engine is None:
             engine = self._writer if write else self.engine
         try:
@@ -435,13 +435,21 @@ class JobStore:
             raise self._unavailable(exc) from exc
         self._file_seen = True
 
-    def _require_file(self) -> None:
+    def _require_file(self, *, create: bool) -> None:
         # SQLite creates a missing file on connect: only create_schema may do that, so that a
         # mistyped path is an error rather than a new, empty database.
         if self.backend != "sqlite" or self.url.database in (None, "", ":memory:"):
             self._file_seen = True
             return
-        if not os.path.exists(str(self.url.database)):
+        path = str(self.url.database)
+        if os.path.isdir(path):
+            # SQLite would only say "unable to open database file".
+            raise StoreUnavailable(
+                mask_url(self.url),
+                f"{path!r} is a directory; give a database file path such as "
+                f"{os.path.join(path, 'jobs.db')}",
+            )
+        if not create and not os.path.exists(path):
             raise StoreUnavailable(
                 mask_url(self.url),
                 "no such database file; run `jobfsm store init URL` (or create_schema()) first",

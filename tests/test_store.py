@@ -339,6 +339,16 @@ def test_unreachable_sqlite_file() -> None:
         store.create_schema()
 
 
+def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
+    """A SQLite path naming a directory says so, whether given as a path or a URL."""
+    for url in (tmp_path, str(tmp_path), f"sqlite:///{tmp_path}"):
+        store = JobStore(url)
+        with pytest.raises(StoreUnavailable, match=f"'{tmp_path}' is a directory; give a"):
+            store.create_schema()
+        with pytest.raises(StoreUnavailable, match=f"'{tmp_path}' is a directory; give a"):
+            store.get("j-1")
+
+
 def test_unreachable_postgres_hides_the_password() -> None:
     """An unreachable server is reported with its URL, the password masked."""
     store = JobStore("postgresql://sched:hunter2@127.0.0.1:1/jobs")

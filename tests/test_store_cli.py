@@ -289,3 +289,16 @@ def test_huge_durations_are_refused_or_find_nothing(
     )
     assert code == EXIT_OK
     assert "no job" in out.lower()
+
+
+def test_a_directory_is_named_as_one(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A store path that is a directory is one line saying so and suggesting a file in it."""
+    for sub in ("init", "list", "create"):
+        argv = [sub, str(tmp_path)] + (["j-1"] if sub == "create" else [])
+        code, _, err = run(capsys, "store", *argv)
+        assert code == EXIT_USAGE
+        assert err == (
+            f"jobfsm: error: cannot use the job store at sqlite:///{tmp_path}: '{tmp_path}' is a "
+            f"directory; give a database file path such as {tmp_path / 'jobs.db'}\n"
+        )
+    assert list(tmp_path.iterdir()) == []
