@@ -39,6 +39,7 @@ from jobfsm.errors import (
     UnknownMode,
     UnknownStatus,
     UnreadableLog,
+    UnusableJobId,
 )
 from jobfsm.lifecycle import (
     DEFAULT_LIFECYCLE,
@@ -150,6 +151,7 @@ __all__ = [
     "UnknownMode",
     "UnknownStatus",
     "UnreadableLog",
+    "UnusableJobId",
     "Verdict",
     "VerdictKind",
     "Violation",

@@ -39,6 +39,7 @@ __all__ = [
     "UnknownMode",
     "UnknownStatus",
     "UnreadableLog",
+    "UnusableJobId",
 ]
 
 
@@ -716,4 +717,28 @@ class MissingExtra(JobFSMError, ImportError):
         return (
             f"{self.feature} needs {self.missing}, which is not installed; "
             f"run: pip install 'jobfsm[{self.extra}]'"
+        )
+
+
+class UnusableJobId(InvalidJobId):
+    """A non-blank job id that still cannot be used: a control character in it, or too long.
+
+    A control character (U+0000–U+001F, U+007F: a newline, a tab, NUL...) would break every line
+    of output that shows the id; a job store keeps ids of at most 255 characters.
+
+    Attributes:
+        job_id: the value given.
+        problem: what is wrong with it, in a phrase.
+    """
+
+    def __init__(self, job_id: str, problem: str) -> None:
+        super().__init__(job_id)
+        self.args = (job_id, problem)
+        self.problem = problem
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{_shown(self.job_id)} is not a job id: {self.problem}; expected printable text "
+            "such as 'train-42'"
         )

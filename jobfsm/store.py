@@ -40,6 +40,7 @@ from jobfsm.errors import (
     JobNotFound,
     MissingExtra,
     StoreUnavailable,
+    UnusableJobId,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.machine import Job, Move
@@ -244,6 +245,30 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
             "labels", labels, "a mapping of strings to strings, such as {'team': 'vision'}, or None"
         )
     return dict(labels)
+
+
+# C0 controls and DEL, as status logs refuse them: each would break the line of output that shows
+# the id, and PostgreSQL cannot even compare a text holding NUL. Not str.isprintable(): it would
+# also refuse ids holding a no-break space or a zero-width joiner.
+_NOT_IN_JOB_ID = re.compile("[\x00-\x1f\x7f]")
+
+
+def _job_id(job_id: object) -> str:
+    """``job_id`` if a store can keep it: printable, not blank, at most 255 characters."""
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise InvalidJobId(job_id)
+    bad = _NOT_IN_JOB_ID.search(job_id)
+    if bad is not None:
+        char = bad.group()
+        raise UnusableJobId(
+            job_id, f"it contains the control character {char!r} (U+{ord(char):04X})"
+        )
+    if len(job_id) > MAX_NAME_LENGTH:
+        raise UnusableJobId(
+            job_id,
+            f"it has {len(job_id)} characters, more than the {MAX_NAME_LENGTH} a job store keeps",
+        )
+    return job_id
 
 
 def _text(argument: str, value: object, max_length: int | None = None) -> str | None:
@@ -542,7 +567,9 @@ class JobStore:
 
         Raises:
             JobNotFound: the store does not hold the job.
+            InvalidJobId: not a job id a store can hold (see :meth:`create`).
         """
+        _job_id(job_id)
         return self._read(lambda conn: _record(_job_row(conn, job_id)))
 
     def history(self, job_id: str) -> tuple[Move, ...]:
@@ -550,7 +577,9 @@ class JobStore:
 
         Raises:
             JobNotFound: the store does not hold the job.
+            InvalidJobId: not a job id a store can hold (see :meth:`create`).
         """
+        _job_id(job_id)
         return self._read(lambda conn: self._history(conn, job_id))
 
     def _history(self, conn: Connection, job_id: str) -> tuple[Move, ...]:
@@ -643,11 +672,12 @@ class JobStore:
         Raises:
             JobExists: the store already holds the job.
             UnknownStatus: ``status`` is not one of the 23.
-            InvalidJobId: an empty or blank id.
+            InvalidJobId: an id that is not a string, or is blank; :class:`UnusableJobId` (an
+                InvalidJobId) for one with a control character (U+0000–U+001F or U+007F: a
+                newline, a tab, NUL...) or longer than 255 characters.
             InvalidArgument: labels that do not map strings to strings.
         """
-        if not isinstance(job_id, str) or not job_id.strip():
-            raise InvalidJobId(job_id)
+        _job_id(job_id)
         code = JobStatus.parse(status)
         stored_labels = _labels(labels)
         at = _utc(created_at) if created_at is not None else _now()
@@ -698,6 +728,7 @@ class JobStore:
 
         Raises:
             JobNotFound: the store does not hold the job.
+            InvalidJobId: not a job id a store can hold (see :meth:`create`).
             UnknownStatus: ``target`` or ``expected`` is not one of the 23.
             InvalidArgument: a ``reason`` that is not a string, or an ``actor`` that is not a
                 string of at most 255 characters (nothing is written).
@@ -706,6 +737,7 @@ class JobStore:
             GuardRejected: a guard refused the move.
             ConcurrentUpdate: ``expected`` does not match, or the job kept moving under us.
         """
+        _job_id(job_id)
         target = JobStatus.parse(target)
         wanted = JobStatus.parse(expected) if expected is not None else None
         # Checked here: the driver would refuse a list only mid-transaction, and store a number
@@ -841,7 +873,9 @@ class JobStore:
 
         Raises:
             JobNotFound: the store does not hold the job.
+            InvalidJobId: not a job id a store can hold (see :meth:`create`).
         """
+        _job_id(job_id)
         row, moves = self._read(lambda conn: (_job_row(conn, job_id), self._history(conn, job_id)))
         record = _record(row)
         return Job.from_dict(
@@ -866,7 +900,9 @@ class JobStore:
             IllegalTransition: a move of ``job`` is not declared by this store's lifecycle.
             InvalidArgument: a move whose reason or actor the store cannot keep (see
                 :meth:`transition`); nothing is written.
+            InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
         """
+        _job_id(job.job_id)
         moves = job.history
         for i, m in enumerate(moves):
             if self.lifecycle.event_for(m.source, m.target) != m.event:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +20,7 @@ from jobfsm import (
     GuardRejected,
     IllegalTransition,
     InvalidArgument,
+    InvalidJobId,
     Job,
     JobExists,
     JobNotFound,
@@ -27,6 +29,7 @@ from jobfsm import (
     MoveRequest,
     StoreUnavailable,
     UnknownStatus,
+    UnusableJobId,
 )
 from jobfsm.store import MAX_LIMIT, mask_url
 
@@ -91,6 +94,84 @@ def test_labels_must_be_strings(store: JobStore, labels: object) -> None:
     assert isinstance(info.value, ValueError)
     assert info.value.argument == "labels"
     assert store.list() == []
+
+
+UNUSABLE_IDS = [
+    ("a\nb", "the control character '\\n' (U+000A)"),
+    ("a\x00b", "the control character '\\x00' (U+0000)"),
+    ("tab\there", "the control character '\\t' (U+0009)"),
+    ("esc\x1b[31m", "the control character '\\x1b' (U+001B)"),
+    ("del\x7f", "the control character '\\x7f' (U+007F)"),
+    ("x" * 256, "it has 256 characters, more than the 255 a job store keeps"),
+]
+
+
+@pytest.mark.parametrize(("job_id", "problem"), UNUSABLE_IDS)
+def test_unusable_job_ids_are_refused(store: JobStore, job_id: str, problem: str) -> None:
+    """An id with a control character, or too long to keep, is refused by every call naming the
+    problem, the same on both backends; nothing is written."""
+    job = Job(job_id)
+    for call in (
+        lambda: store.create(job_id),
+        lambda: store.save(job),
+        lambda: store.get(job_id),
+        lambda: store.history(job_id),
+        lambda: store.transition(job_id, S.SUBMIT_TRYING),
+        lambda: store.load(job_id),
+    ):
+        with pytest.raises(UnusableJobId) as info:
+            call()
+        assert isinstance(info.value, InvalidJobId)
+        assert isinstance(info.value, ValueError)
+        assert info.value.job_id == job_id
+        assert problem in str(info.value)
+        assert str(info.value).endswith("; expected printable text such as 'train-42'")
+        assert "\n" not in str(info.value)
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("job_id", [5, None, b"train-1", "", " \u3000"])
+def test_job_ids_that_are_not_text_are_refused(store: JobStore, job_id: object) -> None:
+    """A job id that is not a non-blank string is InvalidJobId everywhere, not a database error."""
+    for call in (
+        lambda: store.create(job_id),  # type: ignore[arg-type]
+        lambda: store.get(job_id),  # type: ignore[arg-type]
+        lambda: store.history(job_id),  # type: ignore[arg-type]
+        lambda: store.transition(job_id, S.SUBMIT_TRYING),  # type: ignore[arg-type]
+        lambda: store.load(job_id),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidJobId, match="is not a job id"):
+            call()
+
+
+def test_unusable_job_id_pickles_with_its_problem() -> None:
+    """The error crosses process boundaries with its fields and message."""
+    error = UnusableJobId("a\nb", "it contains the control character '\\n' (U+000A)")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.job_id, copy.problem, str(copy)) == (
+        UnusableJobId,
+        "a\nb",
+        error.problem,
+        str(error),
+    )
+
+
+def test_printable_unicode_job_ids_are_kept(store: JobStore) -> None:
+    """Only C0 controls and DEL are refused, as in status logs: a no-break space, a zero-width
+    joiner or a line separator inside an id is kept."""
+    ids = ["a\u00a0b", "a\u200db", "a\u2028b", "a\x85b"]
+    for job_id in ids:
+        store.create(job_id)
+    assert [r.job_id for r in store.list()] == sorted(ids)
+
+
+def test_the_longest_job_id_is_kept(store: JobStore) -> None:
+    """An id of 255 characters, any of them printable Unicode, is kept by both backends."""
+    job_id = "训练-" + "x" * 248 + " a b"
+    assert len(job_id) == 255
+    store.create(job_id)
+    store.transition(job_id, S.SUBMIT_TRYING)
+    assert [r.job_id for r in store.list()] == [job_id]
 
 
 def test_unknown_job(store: JobStore) -> None:

@@ -302,3 +302,15 @@ def test_a_directory_is_named_as_one(capsys: pytest.CaptureFixture[str], tmp_pat
             f"directory; give a database file path such as {tmp_path / 'jobs.db'}\n"
         )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("job_id", ["a\nb", "a\tb", "a\rb"])
+def test_job_id_with_a_control_character_exits_2(
+    capsys: pytest.CaptureFixture[str], url: str, job_id: str
+) -> None:
+    """An id that would break the show and list tables is refused in one line; nothing stored."""
+    code, _, err = run(capsys, "store", "create", url, job_id)
+    assert code == EXIT_USAGE
+    assert err.startswith(f"jobfsm: error: {job_id!r} is not a job id: it contains the control")
+    assert err.count("\n") == 1
+    assert run(capsys, "store", "list", url, "--format", "json")[1] == "[]\n"
