@@ -167,11 +167,21 @@ def mask_url(url: str | URL) -> str:
     return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", text)
 
 
+_URL_EXPECTED = (
+    "a SQLite file path or a database URL as a non-empty string or a Path, such as jobs.db, "
+    "sqlite:///path/to/jobs.db or postgresql+psycopg://user:password@host/dbname"
+)
+
+
 def _store_url(url: str | Path | URL) -> URL:
     """Read a store URL: a SQLite file path, ``sqlite:///…`` or ``postgresql[+psycopg]://…``."""
     if isinstance(url, URL):
         parsed = url
     else:
+        # str(None) or str(5) would name a file in the current directory, and "" the directory.
+        if not isinstance(url, (str, Path)) or (isinstance(url, str) and not url.strip()):
+            shown = mask_url(str(url)) if isinstance(url, (bytes, bytearray)) else url
+            raise InvalidArgument("url", shown, _URL_EXPECTED)
         text = str(url)
         if "://" not in text:
             return URL.create("sqlite", database=str(Path(text).expanduser().absolute()))
@@ -340,6 +350,8 @@ class JobStore:
 
     Raises:
         StoreUnavailable: the URL cannot be read or names an unsupported backend.
+        InvalidArgument: ``url`` is not a non-empty string, a Path or a SQLAlchemy URL;
+            ``attempts`` is not a whole number of 1 or more, or ``cache_size`` of 0 or more.
 
     SQLite runs in WAL mode with a busy timeout, and every writer takes the write lock up front
     (``BEGIN IMMEDIATE``), so workers in several processes wait for each other instead of failing.
@@ -370,11 +382,9 @@ class JobStore:
         attempts: int = DEFAULT_ATTEMPTS,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
-        if attempts < 1:
-            raise ValueError(f"attempts must be at least 1, got {attempts}")
         self.lifecycle = lifecycle
-        self.attempts = attempts
-        self._cache_size = cache_size
+        self.attempts = _whole_number("attempts", attempts, 1)
+        self._cache_size = _whole_number("cache_size", cache_size, 0)
         # job id -> (status, version, updated_at) this store last committed or read, oldest
         # first; only ever a hint that the compare-and-set confirms.
         self._known: dict[str, tuple[JobStatus, int, datetime]] = {}

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pgserver import PostgresServer
 from sqlalchemy import event
+from sqlalchemy.engine import URL
 
 from jobfsm import (
     DEFAULT_LIFECYCLE,
@@ -449,6 +450,54 @@ def test_unsupported_url(url: str) -> None:
     with pytest.raises(StoreUnavailable, match=r"sqlite:///path/to/jobs\.db") as info:
         JobStore(url)
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", [None, 5, "", "   ", ["jobs.db"], b"postgresql://u:hunter2@h/db"])
+def test_a_url_that_is_not_text_is_refused(
+    url: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """None, a number or an empty string is refused naming the argument, and no file appears
+    (str(None) would have been a database called ./None)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgument, match=r"^url .* is not accepted; expected a SQLite file"):
+        JobStore(url).create_schema()  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_password_in_a_refused_url_is_masked() -> None:
+    """Even a URL refused for its type does not show its password."""
+    with pytest.raises(InvalidArgument) as info:
+        JobStore(b"postgresql://u:hunter2@h/db")  # type: ignore[arg-type]
+    assert "hunter2" not in str(info.value)
+
+
+def test_a_path_and_a_url_object_are_accepted(tmp_path: Path) -> None:
+    """A pathlib.Path and a SQLAlchemy URL name a store as well as text does."""
+    db = tmp_path / "jobs.db"
+    with JobStore(db) as store:
+        store.create_schema()
+        store.create("j-1")
+    with JobStore(URL.create("sqlite", database=str(db))) as store:
+        assert store.get("j-1").status is S.INIT
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "expected"),
+    [
+        ("cache_size", -1, "a whole number of 0 or more"),
+        ("cache_size", "x", "a whole number of 0 or more"),
+        ("cache_size", 1.5, "a whole number of 0 or more"),
+        ("cache_size", None, "a whole number of 0 or more"),
+        ("attempts", 0, "a whole number of 1 or more"),
+        ("attempts", "3", "a whole number of 1 or more"),
+        ("attempts", True, "a whole number of 1 or more"),
+    ],
+)
+def test_store_options_are_checked(argument: str, value: object, expected: str) -> None:
+    """cache_size and attempts outside what they can mean are refused naming the argument."""
+    pattern = f"^{argument} .* is not accepted; expected {expected}$"
+    with pytest.raises(InvalidArgument, match=pattern):
+        JobStore("sqlite://", **{argument: value})  # type: ignore[arg-type]
 
 
 def test_mask_url_without_a_parseable_url() -> None:

@@ -314,3 +314,10 @@ def test_job_id_with_a_control_character_exits_2(
     assert err.startswith(f"jobfsm: error: {job_id!r} is not a job id: it contains the control")
     assert err.count("\n") == 1
     assert run(capsys, "store", "list", url, "--format", "json")[1] == "[]\n"
+
+
+def test_an_empty_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty store URL is a usage error naming the argument, not the current directory."""
+    code, _, err = run(capsys, "store", "list", "")
+    assert code == EXIT_USAGE
+    assert err.startswith("jobfsm: error: url '' is not accepted; expected a SQLite file path")
