@@ -36,6 +36,7 @@ from jobfsm.errors import (
     IllegalTransition,
     InvalidArgument,
     InvalidJobId,
+    InvalidTime,
     JobExists,
     JobNotFound,
     MissingExtra,
@@ -647,10 +648,30 @@ class JobStore:
         For example ``stale(JobStatus.KILLING, timedelta(minutes=10))`` finds the kills that
         never finished.
 
+        Args:
+            older_than: a duration of zero or more, as :func:`jobfsm.cli.parse_duration` reads
+                ``--older-than``.
+            now: the time to count back from (a datetime with a time zone); the clock's by
+                default.
+
         Raises:
             UnknownStatus: ``status`` is not one of the 23.
+            InvalidArgument: ``older_than`` is not a timedelta of zero or more.
+            InvalidTime: ``now`` is not a datetime with a time zone.
         """
         code = int(JobStatus.parse(status))
+        # Seconds as a plain number are refused, not guessed: a timedelta says its unit.
+        if not isinstance(older_than, timedelta) or older_than < timedelta(0):
+            raise InvalidArgument(
+                "older_than",
+                older_than,
+                "a timedelta of zero or more, such as timedelta(minutes=10)",
+            )
+        if now is not None and (not isinstance(now, datetime) or now.utcoffset() is None):
+            # A naive time would be taken as this machine's local time.
+            raise InvalidTime(
+                now, "a datetime with a time zone, such as datetime.now(timezone.utc)", "now"
+            )
         try:
             cutoff = (now or _now()) - older_than
         except OverflowError:

@@ -22,6 +22,7 @@ from jobfsm import (
     IllegalTransition,
     InvalidArgument,
     InvalidJobId,
+    InvalidTime,
     Job,
     JobExists,
     JobNotFound,
@@ -36,6 +37,7 @@ from jobfsm.store import MAX_LIMIT, mask_url
 
 S = JobStatus
 UTC = timezone.utc
+SECOND = timedelta(seconds=1)
 
 
 @pytest.fixture
@@ -368,6 +370,39 @@ def test_stale_finds_jobs_stuck_in_a_status(store: JobStore) -> None:
     stuck = store.stale(S.KILLING, timedelta(minutes=10), now=now)
     assert [r.job_id for r in stuck] == ["older", "old"]
     assert stuck[0].updated_at == t0 - timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    "older_than", [8, 5.0, "10m", None, timedelta(days=-1), timedelta(microseconds=-1)]
+)
+def test_stale_takes_only_a_duration_of_zero_or_more(store: JobStore, older_than: object) -> None:
+    """older_than is a timedelta of zero or more, as the CLI reads --older-than; seconds as a bare
+    number and negative durations are refused naming the argument."""
+    store.create("k", S.KILLING)
+    with pytest.raises(
+        InvalidArgument,
+        match=r"^older_than .* is not accepted; expected a timedelta of zero or more",
+    ) as info:
+        store.stale(S.KILLING, older_than)  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, ValueError)
+    assert info.value.argument == "older_than"
+
+
+def test_stale_with_zero_finds_every_job_in_the_status(store: JobStore) -> None:
+    """older_than=0 lists every job that entered the status before now."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    store.create("k", S.KILLING, created_at=t0)
+    assert [r.job_id for r in store.stale(S.KILLING, timedelta(0), now=t0 + SECOND)] == ["k"]
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 1, 1), 1767225600, "2026-01-01T00:00:00Z"])
+def test_stale_needs_an_aware_now(store: JobStore, now: object) -> None:
+    """A now without a time zone (or not a datetime) is refused rather than read as local time."""
+    with pytest.raises(
+        InvalidTime, match=r"^now .* is not a usable time; expected a datetime with a time zone"
+    ):
+        store.stale(S.KILLING, timedelta(0), now=now)  # type: ignore[arg-type]
 
 
 def test_load_gives_a_job_with_its_history(store: JobStore) -> None:
