@@ -36,7 +36,6 @@ from jobfsm.errors import (
     IllegalTransition,
     InvalidArgument,
     InvalidJobId,
-    InvalidTime,
     JobExists,
     JobNotFound,
     MissingExtra,
@@ -44,7 +43,7 @@ from jobfsm.errors import (
     UnusableJobId,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
-from jobfsm.machine import Job, Move
+from jobfsm.machine import Job, Move, _aware
 from jobfsm.status import JobStatus
 
 try:
@@ -667,11 +666,8 @@ class JobStore:
                 older_than,
                 "a timedelta of zero or more, such as timedelta(minutes=10)",
             )
-        if now is not None and (not isinstance(now, datetime) or now.utcoffset() is None):
-            # A naive time would be taken as this machine's local time.
-            raise InvalidTime(
-                now, "a datetime with a time zone, such as datetime.now(timezone.utc)", "now"
-            )
+        if now is not None:
+            now = _aware(now, "now")  # a naive time would be taken as this machine's local time
         try:
             cutoff = (now or _now()) - older_than
         except OverflowError:
@@ -707,11 +703,13 @@ class JobStore:
                 InvalidJobId) for one with a control character (U+0000–U+001F or U+007F: a
                 newline, a tab, NUL...) or longer than 255 characters.
             InvalidArgument: labels that do not map strings to strings.
+            InvalidTime: ``created_at`` is a naive datetime or not a datetime, as for a
+                :class:`~jobfsm.machine.Job`.
         """
         _job_id(job_id)
         code = JobStatus.parse(status)
         stored_labels = _labels(labels)
-        at = _utc(created_at) if created_at is not None else _now()
+        at = _utc(_aware(created_at, "created_at")) if created_at is not None else _now()
         try:
             with self._transaction(write=True) as conn:
                 conn.execute(

@@ -405,6 +405,14 @@ def test_stale_needs_an_aware_now(store: JobStore, now: object) -> None:
         store.stale(S.KILLING, timedelta(0), now=now)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("created_at", [datetime(2026, 1, 1), 1767225600, "2026-01-01"])
+def test_create_needs_an_aware_created_at(store: JobStore, created_at: object) -> None:
+    """A creation time without a time zone is refused as Job refuses it, and nothing is stored."""
+    with pytest.raises(InvalidTime, match=r"^created_at .* expected a datetime with a time zone"):
+        store.create("j-1", created_at=created_at)  # type: ignore[arg-type]
+    assert store.list() == []
+
+
 def test_load_gives_a_job_with_its_history(store: JobStore) -> None:
     """``load`` restores the status, creation time and every move into a ``Job``."""
     store.create("j-1")
