@@ -332,10 +332,11 @@ class Lifecycle:
         self.edges: tuple[Edge, ...] = tuple(sorted(by_pair.values()))
         self._edge = by_pair
         self._pairs: frozenset[tuple[int, int]] = frozenset(by_pair)
-        # Every pair of statuses, declared or not, so that can_transition answers with one lookup
-        # and anything that is not a key (not a status) takes the path that names it.
-        self._declared: dict[tuple[object, object], bool] = {
-            (a, b): (a, b) in by_pair for a in JobStatus for b in JobStatus
+        # Every pair of statuses, declared or not, as a row per source: can_transition answers
+        # with two int-keyed lookups (no pair tuple to build and hash), and anything that is not a
+        # key (not a status) takes the path that names it.
+        self._declared: dict[object, dict[object, bool]] = {
+            a: {b: (a, b) in by_pair for b in JobStatus} for a in JobStatus
         }
         nexts: dict[JobStatus, set[JobStatus]] = {s: set() for s in JobStatus}
         fires: dict[str, dict[JobStatus, JobStatus]] = {}
@@ -391,7 +392,7 @@ class Lifecycle:
             UnknownStatus: either value is not a status.
         """
         try:
-            return self._declared[(source, target)]
+            return self._declared[source][target]
         except (KeyError, TypeError):
             return (JobStatus.parse(source), JobStatus.parse(target)) in self._pairs
 
