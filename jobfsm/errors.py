@@ -455,8 +455,11 @@ class UnknownMode(JobFSMError, ValueError):
         return f"{self.value!r} is not a validation mode; expected one of {choices}"
 
 
-class DiagramInputError(JobFSMError, ValueError):
+class DiagramInputError(InvalidArgument):
     """An input to the diagram builder that it cannot draw (a view, a path, a traffic count).
+
+    An :class:`InvalidArgument` (so also a ValueError and a TypeError) whose ``argument`` is also
+    called ``field``.
 
     Attributes:
         field: which input is wrong, for example ``view`` or ``traffic[(8, 9)]``.
@@ -467,8 +470,6 @@ class DiagramInputError(JobFSMError, ValueError):
     def __init__(self, field: str, value: object, expected: str) -> None:
         super().__init__(field, value, expected)
         self.field = field
-        self.value = value
-        self.expected = expected
 
     @property
     def message(self) -> str:
