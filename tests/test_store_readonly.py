@@ -1,8 +1,10 @@
 """A SQLite store that the user may only read: reads work, writes say why they cannot.
 
-The commands run in a subprocess as an unprivileged user (``nobody`` through ``setpriv`` when the
-tests run as root, who could write anyway; the current user otherwise), on a database file at
-0444 in a directory at 0555.
+The commands run in a subprocess that file modes bind, on a database file at 0444 in a directory at
+0555: as the current user, or, when the tests run as root (whom modes do not stop), as root without
+the capabilities that override them (``setpriv`` drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH).
+Staying the same user keeps the subprocess able to reach this checkout and its virtualenv, wherever
+they are (a fresh clone in a private temporary directory, say).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import pwd
 import shutil
 import sqlite3
 import stat
@@ -33,14 +34,14 @@ S = JobStatus
 
 @pytest.fixture(scope="module")
 def reader() -> list[str]:
-    """The command prefix that runs a program as a user without write access to the files."""
+    """The command prefix that runs a program that the files' modes keep from writing them."""
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv") or ""
     if not setpriv:
-        unavailable("setpriv (util-linux) is needed to run the store as an unprivileged user")
-    nobody = pwd.getpwnam("nobody")
-    prefix = [setpriv, f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+        unavailable("setpriv (util-linux) is needed to run the store bound by file modes")
+    dropped = "-dac_override,-dac_read_search"
+    prefix = [setpriv, f"--bounding-set={dropped}", f"--inh-caps={dropped}"]
     probe = subprocess.run(
         [*prefix, sys.executable, "-c", "import jobfsm.store"],
         capture_output=True,
@@ -48,15 +49,15 @@ def reader() -> list[str]:
         check=False,
     )
     if probe.returncode != 0:
-        unavailable(f"user nobody cannot run this Python and jobfsm: {probe.stderr.strip()}")
+        problem = probe.stderr.strip()
+        unavailable(f"without DAC capabilities, this Python cannot run jobfsm: {problem}")
     return prefix
 
 
 @pytest.fixture
 def folder() -> Iterator[Path]:
-    """A directory the unprivileged user can reach (pytest's tmp_path is private to its user)."""
+    """A directory for the database, writable again afterwards so that it can be removed."""
     path = Path(tempfile.mkdtemp(prefix="jobfsm-readonly-"))
-    path.chmod(0o755)
     yield path
     for sub in path.rglob("*"):
         if sub.is_dir():
