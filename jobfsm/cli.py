@@ -188,7 +188,26 @@ def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+class _ReaderLeft(Exception):
+    """Standard output's reader closed the pipe (``jobfsm statuses | head``).
+
+    Not an OSError: click turns a broken pipe into exit 1, the code for a judged failure.
+    """
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ReaderLeft from None
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES_HELP,
+)
 @click.version_option(package_name="jobfsm", prog_name="jobfsm")
 def cli() -> None:
     """The lifecycle of a ModelArts training job: statuses, legal moves, validation, diagrams."""
@@ -1211,8 +1230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JobFSMError as exc:
         click.echo(f"jobfsm: error: {exc}", err=True)
         return EXIT_USAGE
-    except BrokenPipeError:
-        # `jobfsm statuses | head`: the reader left; that is not an error.
-        sys.stderr.close()
+    except (_ReaderLeft, BrokenPipeError):
+        # `jobfsm statuses | head`: the reader left, which is not an error. Output still buffered
+        # for it goes nowhere, so that the interpreter's last flush cannot fail on the pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
         return EXIT_OK
     return result if isinstance(result, int) else EXIT_OK

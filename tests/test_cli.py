@@ -258,3 +258,20 @@ def test_readme_synopsis_shows_dash_for_stdout() -> None:
     """simulate and render both document --out - (stdout)."""
     assert "--out LOG|-" in readme_synopsis(["simulate"])
     assert "--out FILE|-" in readme_synopsis(["render"])
+
+
+@pytest.mark.parametrize(
+    "argv", [["statuses"], ["simulate", "--jobs", "2000", "--out", "-"], ["transitions"]]
+)
+def test_a_reader_that_leaves_early_is_not_an_error(argv: list[str]) -> None:
+    """`jobfsm ... | head`: the closed pipe ends the command with 0 and nothing on stderr."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "jobfsm", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        proc.stdout.close()  # before the command has written: every write meets a closed pipe
+        err = proc.stderr.read()
+        assert (proc.wait(timeout=60), err) == (EXIT_OK, b"")
