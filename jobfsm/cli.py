@@ -423,8 +423,9 @@ def check_text(report: LogReport, max_errors: int) -> str:
         if more > 0:
             out.append(f"  ... and {more} more (raise --max-errors)")
     if report.lines == 0:
-        out += ["", "the log has no lines of data: nothing to judge"]
-    if report.ok:
+        # "every one of 0 jobs conforms" would read as a pass of something that was checked.
+        verdict = "nothing to judge: the log has no lines of data"
+    elif report.ok:
         verdict = f"every one of {report.jobs} job(s) conforms"
     else:
         verdict = f"{report.violating} job(s) with violations, {report.rejected} bad line(s)"
@@ -754,7 +755,8 @@ def load_traffic(path: str, input_format: str) -> ObservationLog:
         where = f"first: line {first.line}: {first.problem}"
         if not len(log):
             raise CommandError(
-                f"no observations in {log.source}: {log.lines_read} lines, all rejected; {where}"
+                f"no observations in {log.source}: {log.lines_read} "
+                f"{'line' if log.lines_read == 1 else 'lines'}, all rejected; {where}"
             )
         click.echo(
             f"jobfsm: warning: {log.source}: {len(log.errors)} of {log.lines_read} lines "

@@ -799,6 +799,7 @@ def test_render_log_warns_once_about_rejected_lines(
     ("data", "reason"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\n", "3 lines, all rejected; first: line 1: "),
+        (b"\x89PNG\n", "1 line, all rejected; first: line 1: "),
         (b"", "it has no lines of data"),
     ],
 )
