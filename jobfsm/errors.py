@@ -6,6 +6,7 @@ stays cheap on the hot path of a scheduler.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -719,6 +720,13 @@ class MissingExtra(JobFSMError, ImportError):
             f"{self.feature} needs {self.missing}, which is not installed; "
             f"run: pip install 'jobfsm[{self.extra}]'"
         )
+
+
+#: Finds the first character no job id may hold: C0 controls and DEL, which would break every line
+#: of output that shows the id (and PostgreSQL cannot compare a text holding NUL). Not
+#: str.isprintable(), which would also refuse ids holding a no-break space or a zero-width joiner.
+#: Status logs and job stores both refuse ids by it.
+find_control_character = re.compile("[\x00-\x1f\x7f]").search
 
 
 class UnusableJobId(InvalidJobId):

@@ -48,7 +48,6 @@ import enum
 import itertools
 import math
 import os
-import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -58,7 +57,13 @@ from typing import Any, BinaryIO, Final, NamedTuple, TextIO
 
 import orjson
 
-from jobfsm.errors import BadLogLine, InvalidArgument, UnknownStatus, UnreadableLog
+from jobfsm.errors import (
+    BadLogLine,
+    InvalidArgument,
+    UnknownStatus,
+    UnreadableLog,
+    find_control_character,
+)
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import Mode, Rules, StepKind
@@ -94,9 +99,6 @@ _ACCEPTED_JOB = (
     "an integer, or a string with a character other than white space and no control character "
     "(U+0000–U+001F, U+007F)"
 )
-# C0 controls and DEL only: str.isprintable() would also refuse legitimate ids holding a no-break
-# space or a zero-width joiner.
-_control_char: Final = re.compile("[\x00-\x1f\x7f]").search
 _ACCEPTED_RANGE = "between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
 
 
@@ -567,7 +569,7 @@ def _job_id_problem(field: str, text: str) -> str | None:
     """Why ``text`` is not a job id (blank, or holding a control character), or None."""
     if not text.strip():
         return f"{field} {text!r} is not a job id (it is blank); expected {_ACCEPTED_JOB}"
-    found = _control_char(text)
+    found = find_control_character(text)
     if found is None:
         return None
     return (

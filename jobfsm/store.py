@@ -41,6 +41,7 @@ from jobfsm.errors import (
     MissingExtra,
     StoreUnavailable,
     UnusableJobId,
+    find_control_character,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.machine import Job, Move, _aware
@@ -257,17 +258,11 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
     return dict(labels)
 
 
-# C0 controls and DEL, as status logs refuse them: each would break the line of output that shows
-# the id, and PostgreSQL cannot even compare a text holding NUL. Not str.isprintable(): it would
-# also refuse ids holding a no-break space or a zero-width joiner.
-_NOT_IN_JOB_ID = re.compile("[\x00-\x1f\x7f]")
-
-
 def _job_id(job_id: object) -> str:
     """``job_id`` if a store can keep it: printable, not blank, at most 255 characters."""
     if not isinstance(job_id, str) or not job_id.strip():
         raise InvalidJobId(job_id)
-    bad = _NOT_IN_JOB_ID.search(job_id)
+    bad = find_control_character(job_id)
     if bad is not None:
         char = bad.group()
         raise UnusableJobId(
