@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -344,18 +344,26 @@ def walk(job: Job, path: Iterable[JobStatus]) -> None:
 MODE = click.Choice(["strict", "polled"], case_sensitive=False)
 TEXT_OR_JSON = click.Choice(["text", "json"])
 LOG_FORMAT = click.Choice([f.value for f in LogFormat])
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _judging_options(command: _F) -> _F:
+    """The --mode (strict by default) and --format (text or json) of validate and check."""
+    fmt = click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+    mode = click.option(
+        "--mode",
+        type=MODE,
+        default="strict",
+        show_default=True,
+        help="strict: every change a declared edge; polled: jumps along a legal chain are "
+        "accepted.",
+    )
+    return mode(fmt(command))
 
 
 @cli.command("validate")
 @click.argument("statuses", nargs=-1, required=True, type=STATUS)
-@click.option(
-    "--mode",
-    type=MODE,
-    default="strict",
-    show_default=True,
-    help="strict: every change a declared edge; polled: jumps along a legal chain are accepted.",
-)
-@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+@_judging_options
 def validate_command(statuses: tuple[JobStatus, ...], mode: str, fmt: str) -> int:
     """Judge one observed sequence of STATUSES (codes or names), oldest first.
 
@@ -435,14 +443,7 @@ def check_text(report: LogReport, max_errors: int) -> str:
 
 @cli.command()
 @click.argument("log")
-@click.option(
-    "--mode",
-    type=MODE,
-    default="strict",
-    show_default=True,
-    help="strict: every change a declared edge; polled: jumps along a legal chain are accepted.",
-)
-@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+@_judging_options
 @click.option(
     "--input-format",
     type=LOG_FORMAT,
