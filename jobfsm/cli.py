@@ -87,6 +87,7 @@ Files are written atomically: errors, Ctrl-C and SIGTERM leave no partial file.
 STDOUT = "-"
 
 FORMAT = click.Choice(["table", "json"])
+TEXT_OR_JSON = click.Choice(["text", "json"])
 
 
 class StatusParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
@@ -179,9 +180,9 @@ def check_parent(path: Path, what: str = "write") -> None:
         raise CommandError(f"cannot {what} {path}: the directory {parent} {reason}")
 
 
-def cannot_write(path: object, exc: OSError) -> CommandError:
+def cannot_write(path: object, exc: OSError, what: str = "write") -> CommandError:
     """The error for an output that failed while written, naming the path and the reason."""
-    return CommandError(f"cannot write {path}: {exc.strerror or exc}")
+    return CommandError(f"cannot {what} {path}: {exc.strerror or exc}")
 
 
 def emit_json(data: object) -> None:
@@ -300,9 +301,7 @@ def transitions(fmt: str, source: JobStatus | None) -> int:
 @cli.command()
 @click.argument("source", type=STATUS)
 @click.argument("target", type=STATUS)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 def explain(source: JobStatus, target: JobStatus, fmt: str) -> int:
     """Say whether SOURCE → TARGET is a legal move, and why.
 
@@ -342,7 +341,6 @@ def walk(job: Job, path: Iterable[JobStatus]) -> None:
 
 
 MODE = click.Choice(["strict", "polled"], case_sensitive=False)
-TEXT_OR_JSON = click.Choice(["text", "json"])
 LOG_FORMAT = click.Choice([f.value for f in LogFormat])
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -590,14 +588,14 @@ def demo(out: str | None) -> int:
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
-            raise CommandError(f"cannot create {folder}: {exc.strerror or exc}") from None
+            raise cannot_write(folder, exc, "create") from None
         try:
             log = demo_fleet(folder)
             demo_store(folder)
             if kept is not None:
                 demo_pictures(folder, log)
         except OSError as exc:
-            raise CommandError(f"cannot write into {folder}: {exc.strerror or exc}") from None
+            raise cannot_write(folder, exc, "write into") from None
     return EXIT_OK
 
 
@@ -871,7 +869,7 @@ def render(
             # The parent exists, so only DIR itself can be created.
             written = diagrams.write_gallery(folder)
         except OSError as exc:
-            raise CommandError(f"cannot write into {folder}: {exc.strerror or exc}") from None
+            raise cannot_write(folder, exc, "write into") from None
         for file in written:
             click.echo(f"wrote {file}", err=True)
         return EXIT_OK
