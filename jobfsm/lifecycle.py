@@ -449,8 +449,8 @@ class Lifecycle:
         cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: UNKNOWN(0), ...
         """
         source, target = JobStatus.parse(source), JobStatus.parse(target)
-        if context is not None and not isinstance(context, Mapping):
-            raise InvalidArgument("context", context, "a mapping such as {'gpus': 8}, or None")
+        if context is not None:
+            _check_context(context)
         allowed = self.next_map[source]
         if source == target:
             return Verdict(source, target, VerdictKind.SAME_STATUS, allowed)
@@ -460,22 +460,17 @@ class Lifecycle:
             return Verdict(source, target, kind, allowed)
         guards = self._guards.get((source, target))
         if guards:
-            request = MoveRequest(job_id, source, target, edge.event, context or {})
-            for guard in guards:
-                try:
-                    allowed_by_guard = guard.check(request)
-                except Exception as exc:
-                    raise GuardError(job_id, guard.name, source, target, edge.event, exc) from exc
-                if not allowed_by_guard:
-                    return Verdict(
-                        source,
-                        target,
-                        VerdictKind.GUARD_REJECTED,
-                        allowed,
-                        edge.event,
-                        guard.reason,
-                        guard.name,
-                    )
+            refusing = _first_refusal(guards, job_id, source, target, edge.event, context)
+            if refusing is not None:
+                return Verdict(
+                    source,
+                    target,
+                    VerdictKind.GUARD_REJECTED,
+                    allowed,
+                    edge.event,
+                    refusing.reason,
+                    refusing.name,
+                )
         return Verdict(source, target, VerdictKind.LEGAL, allowed, edge.event, edge.reason)
 
     def shortest_path(
@@ -552,6 +547,39 @@ class Lifecycle:
         return Lifecycle(
             self.events, guards=self.guards + guards, initial=self.initial, name=name or self.name
         )
+
+
+def _check_context(context: object) -> None:
+    """Refuse a context that is not a mapping: guards read it with ``context.get(...)``."""
+    if not isinstance(context, Mapping):
+        raise InvalidArgument("context", context, "a mapping such as {'gpus': 8}, or None")
+
+
+def _first_refusal(
+    guards: Iterable[Guard],
+    job_id: str | None,
+    source: JobStatus,
+    target: JobStatus,
+    event: str,
+    context: Mapping[str, object] | None,
+) -> Guard | None:
+    """The first of ``guards`` that refuses the move, or None when all allow it.
+
+    The one guard judgment of :meth:`Lifecycle.explain` and of a :class:`~jobfsm.machine.Job`'s
+    moves.
+
+    Raises:
+        GuardError: a guard raised instead of answering.
+    """
+    request = MoveRequest(job_id, source, target, event, context or {})
+    for guard in guards:
+        try:
+            allowed = guard.check(request)
+        except Exception as exc:
+            raise GuardError(job_id, guard.name, source, target, event, exc) from exc
+        if not allowed:
+            return guard
+    return None
 
 
 def _as_lifecycle(value: object, argument: str = "lifecycle") -> Lifecycle:

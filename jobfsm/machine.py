@@ -31,7 +31,6 @@ from transitions.core import EventData
 
 from jobfsm.errors import (
     CallbackError,
-    GuardError,
     GuardRejected,
     IllegalTransition,
     InvalidArgument,
@@ -40,7 +39,14 @@ from jobfsm.errors import (
     SnapshotError,
     UnknownStatus,
 )
-from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, MoveRequest, Verdict, _as_lifecycle
+from jobfsm.lifecycle import (
+    DEFAULT_LIFECYCLE,
+    Lifecycle,
+    Verdict,
+    _as_lifecycle,
+    _check_context,
+    _first_refusal,
+)
 from jobfsm.status import JobStatus
 
 __all__ = ["Job", "JobMachine", "Listener", "Move"]
@@ -459,24 +465,17 @@ class Job:
         edge_event: str = t_event.name
         guards = machine.lifecycle._guards.get((source, target))
         if guards:
-            request = MoveRequest(self.job_id, source, target, edge_event, context or {})
-            for guard in guards:
-                try:
-                    allowed = guard.check(request)
-                except Exception as exc:
-                    raise GuardError(
-                        self.job_id, guard.name, source, target, edge_event, exc
-                    ) from exc
-                if not allowed:
-                    raise GuardRejected(
-                        self.job_id,
-                        source,
-                        target,
-                        edge_event,
-                        machine._next[source],
-                        guard.name,
-                        guard.reason,
-                    )
+            refusing = _first_refusal(guards, self.job_id, source, target, edge_event, context)
+            if refusing is not None:
+                raise GuardRejected(
+                    self.job_id,
+                    source,
+                    target,
+                    edge_event,
+                    machine._next[source],
+                    refusing.name,
+                    refusing.reason,
+                )
         move = Move(source, target, edge_event, _now(), reason, actor)
         try:
             t_step.execute(EventData(t_state, t_event, machine.engine, self, (), {"move": move}))
@@ -614,12 +613,6 @@ def _check_notes(reason: object, actor: object) -> None:
     for argument, value in (("reason", reason), ("actor", actor)):
         if value is not None and not isinstance(value, str):
             raise InvalidArgument(argument, value, "a string or None")
-
-
-def _check_context(context: object) -> None:
-    """Refuse a context that is not a mapping: guards read it with ``context.get(...)``."""
-    if not isinstance(context, Mapping):
-        raise InvalidArgument("context", context, "a mapping such as {'gpus': 8}, or None")
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:
