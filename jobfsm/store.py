@@ -394,13 +394,17 @@ class JobStore:
     def __repr__(self) -> str:
         return f"<JobStore {mask_url(self.url)}>"
 
+    @property
+    def _sqlite_file(self) -> bool:
+        """Whether the store is a SQLite database in a file (not PostgreSQL, not in memory)."""
+        return self.backend == "sqlite" and self.url.database not in (None, "", ":memory:")
+
     def _make_engine(self) -> Engine:
         if self.backend == "postgresql":
             return sa.create_engine(
                 self.url, connect_args={"connect_timeout": CONNECT_TIMEOUT}, pool_pre_ping=True
             )
-        memory = self.url.database in (None, "", ":memory:")
-        if memory:
+        if not self._sqlite_file:
             # One in-memory database only exists on one connection: share it.
             engine = sa.create_engine(
                 self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
@@ -468,7 +472,7 @@ class JobStore:
     def _require_file(self, *, create: bool) -> None:
         # SQLite creates a missing file on connect: only create_schema may do that, so that a
         # mistyped path is an error rather than a new, empty database.
-        if self.backend != "sqlite" or self.url.database in (None, "", ":memory:"):
+        if not self._sqlite_file:
             self._file_seen = True
             return
         path = str(self.url.database)
@@ -521,10 +525,9 @@ class JobStore:
         except StoreUnavailable as exc:
             cause = exc.__cause__
             if not (
-                self.backend == "sqlite"
-                and self.url.database not in (None, "", ":memory:")
+                self._sqlite_file
                 and isinstance(cause, sa.exc.OperationalError)
-                and any(s in str(cause.orig) for s in ("readonly database", "unable to open"))
+                and (_read_only(cause) or "unable to open" in str(cause.orig))
             ):
                 raise
         # A WAL database needs its -shm file to be read; when the directory is read-only and no
