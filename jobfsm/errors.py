@@ -66,7 +66,12 @@ def _moves(allowed: Iterable[JobStatus]) -> str:
 
 def _shown(value: object) -> str:
     """A value as an error shows it: its repr, cut short when it is long."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int past sys.get_int_max_str_digits() has no repr
+        if not isinstance(value, int):
+            raise
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
@@ -657,7 +662,7 @@ class InvalidTime(JobFSMError, ValueError, TypeError):
     @property
     def message(self) -> str:
         given = f"{self.argument} " if self.argument else ""
-        return f"{given}{self.value!r} is not a usable time; expected {self.expected}"
+        return f"{given}{_shown(self.value)} is not a usable time; expected {self.expected}"
 
 
 class JobExists(JobFSMError):

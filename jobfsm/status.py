@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+from collections.abc import Iterable
 from typing import Final
 
 from jobfsm.errors import InvalidArgument, UnknownStatus
@@ -265,9 +266,11 @@ def _suggest(text: str) -> tuple[str, ...]:
 
 
 def _refuse_text(values: object, argument: str, what: str = "statuses") -> None:
-    """Refuse a str or bytes where a collection is expected: it would be read character by
-    character (``"RUNNING"`` as ``"R"``, ``"U"``, ...)."""
+    """Refuse what cannot be a collection of statuses: a str or bytes would be read character
+    by character (``"RUNNING"`` as ``"R"``, ``"U"``, ...), and None or a number not at all."""
+    example = "['start']" if what == "event names" else "['RUNNING']"
     if isinstance(values, (str, bytes, bytearray)):
-        example = "['start']" if what == "event names" else "['RUNNING']"
         given = "a single string" if isinstance(values, str) else "bytes"
         raise InvalidArgument(argument, values, f"a list of {what} such as {example}, not {given}")
+    if not isinstance(values, Iterable):
+        raise InvalidArgument(argument, values, f"a list of {what} such as {example}")

@@ -21,6 +21,7 @@ the tracker's state is complete and consistent; every other listener still runs;
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -178,12 +179,18 @@ def _seconds(at: datetime | float | None) -> float:
                 "a datetime with a time zone (this one has no time zone; for example "
                 "tzinfo=timezone.utc) or epoch seconds",
             )
-        seconds = at.timestamp()
+        try:
+            seconds = at.timestamp()
+        except (OverflowError, ValueError):  # an offset that moves it before year 1 or past 9999
+            raise InvalidTime(at, f"a time {_RANGE} (up to the end of 9999 UTC)") from None
         if _MIN_SECONDS <= seconds <= _LATEST:
             return seconds
         raise InvalidTime(at, f"a time {_RANGE} (up to the end of 9999 UTC)")
     if isinstance(at, (int, float)) and not isinstance(at, bool):
-        seconds = float(at)
+        try:
+            seconds = float(at)
+        except OverflowError:  # an int too large for a float is as far out as infinity
+            seconds = math.inf if at > 0 else -math.inf
         if _MIN_SECONDS <= seconds < _MAX_SECONDS:
             return seconds
         if seconds < _MIN_SECONDS:
@@ -202,14 +209,14 @@ def _status(value: object) -> JobStatus:
 def _refuse_batch(observations: object, index: int, job_id: object, exc: Exception) -> None:
     """Raise the error that names what is wrong with a batch ``observe_many`` could not read.
 
-    ``exc`` was raised by the loop itself before observation ``index`` was judged. Returns, so that
-    ``exc`` propagates as it is, when it came from looking up an unhashable job id (``job_id``
-    holds the last id read, and lookups of earlier ids succeeded): ``observe`` raises the same.
+    ``exc`` was raised by the loop itself before observation ``index`` was judged. An unhashable
+    ``job_id`` (the last id read: lookups of earlier ids succeeded) is the InvalidJobId that
+    ``observe`` raises for it.
     """
     try:
         hash(job_id)
     except TypeError:
-        return
+        raise InvalidJobId(job_id) from None
     if index == 0:
         try:
             iter(observations)  # type: ignore[call-overload]
@@ -326,7 +333,10 @@ class Tracker:
         if lock is not None:
             lock.acquire()
         try:
-            job = self._jobs.get(job_id)
+            try:
+                job = self._jobs.get(job_id)
+            except TypeError:  # free until raised (CPython 3.11+), as in observe_many
+                raise InvalidJobId(job_id) from None
             # Most polls repeat the status: answer them first, in as few operations as possible.
             # A status identical to the current one is a JobStatus, and a float time not before
             # the last one is a number past the lower bound, so this fully checks the input.

@@ -599,8 +599,8 @@ def test_observe_many_from_an_iterator_names_the_position() -> None:
 
 
 def test_observe_many_leaves_other_errors_as_they_are() -> None:
-    """Only the batch's own shape is relabelled: the iterable's errors and an unhashable id
-    propagate exactly as they were raised (and as observe raises the latter)."""
+    """Only the batch's own shape is relabelled: the iterable's errors propagate exactly as they
+    were raised, and an unhashable id is the InvalidJobId that observe raises."""
 
     def broken() -> Iterator[tuple[str, S, float]]:
         yield ("a", S.WAITING, 0.0)
@@ -610,10 +610,9 @@ def test_observe_many_leaves_other_errors_as_they_are() -> None:
     with pytest.raises(ValueError, match="cut short") as cut:
         tracker.observe_many(broken())
     assert not isinstance(cut.value, JobFSMError)
-    with pytest.raises(TypeError, match="unhashable") as unhashable:
+    with pytest.raises(InvalidJobId, match=r"^\['a'\] is not a job id"):
         tracker.observe_many([(["a"], S.WAITING, 0.0)])  # type: ignore[list-item]
-    assert not isinstance(unhashable.value, JobFSMError)
-    with pytest.raises(TypeError, match="unhashable"):
+    with pytest.raises(InvalidJobId, match=r"^\['a'\] is not a job id"):
         tracker.observe(["a"], S.WAITING, 0.0)  # type: ignore[arg-type]
 
 
@@ -892,7 +891,7 @@ def test_tracker_errors_are_jobfsm_errors() -> None:
 
 
 @pytest.mark.parametrize("batch", [False, True])
-@pytest.mark.parametrize("job_id", ["", "  ", None, 7])
+@pytest.mark.parametrize("job_id", ["", "  ", None, 7, ["unhashable"], {"a": 1}])
 def test_a_job_id_must_be_a_non_blank_string(job_id: object, batch: bool) -> None:
     """A new job's id must be a non-blank string; nothing is tracked otherwise."""
     tracker = Tracker()
@@ -905,4 +904,33 @@ def test_a_job_id_must_be_a_non_blank_string(job_id: object, batch: bool) -> Non
 
     with pytest.raises(InvalidJobId, match="is not a job id"):
         feed()
+    assert len(tracker) == 0
+
+
+@pytest.mark.parametrize("batch", [False, True])
+@pytest.mark.parametrize(
+    "at",
+    [
+        10**400,
+        -(10**400),
+        10**5000,
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=23, minutes=59))),
+        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-23, minutes=-59))),
+    ],
+    ids=["1e400", "-1e400", "1e5000", "year-1-east", "year-9999-west"],
+)
+def test_a_time_beyond_any_float_or_calendar_is_invalid_time(at: object, batch: bool) -> None:
+    """An int too large for a float, or a datetime whose offset leaves years 1-9999, is
+    InvalidTime with a short message, and nothing is tracked."""
+    tracker = Tracker()
+
+    def feed() -> None:
+        if batch:
+            tracker.observe_many([("j", S.RUNNING, at)])  # type: ignore[list-item]
+        else:
+            tracker.observe("j", S.RUNNING, at)  # type: ignore[arg-type]
+
+    with pytest.raises(InvalidTime, match="is not a usable time") as info:
+        feed()
+    assert len(str(info.value)) < 200
     assert len(tracker) == 0

@@ -238,6 +238,14 @@ def test_one_string_is_not_a_history(statuses: object) -> None:
     assert validate_history(["RUNNING"]).final is S.RUNNING
 
 
+@pytest.mark.parametrize("statuses", [None, 8, 8.0, object()])
+def test_what_is_not_a_collection_is_not_a_history(statuses: object) -> None:
+    """None, a number or any other non-iterable is InvalidArgument saying what is accepted."""
+    expected = r"expected a list of statuses such as \['RUNNING'\]$"
+    with pytest.raises(InvalidArgument, match=expected):
+        validate_history(statuses)  # type: ignore[arg-type]
+
+
 def test_mode_parse_accepts_any_case() -> None:
     """Mode.parse takes a Mode or its name in any case."""
     assert Mode.parse(" STRICT ") is Mode.STRICT
