@@ -23,6 +23,7 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import html
 import itertools
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from jobfsm._files import write_atomic
+from jobfsm._files import write_all_atomic, write_atomic
 from jobfsm.errors import DiagramInputError, GraphvizNotFound, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Edge, Lifecycle
 from jobfsm.machine import Job
@@ -1035,16 +1036,24 @@ def gallery(lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> dict[str, tuple[Diagram
 def write_gallery(directory: Path, lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> list[Path]:
     """Render every diagram of :func:`gallery` into ``directory``; return the files written.
 
-    Everything is rendered before the first file is written, so a missing ``dot`` leaves the
-    directory untouched.
+    Everything is rendered before the first file is written, and every file is written in full
+    before the first one replaces its old version (:func:`~jobfsm._files.write_all_atomic`): a
+    missing ``dot``, a full disk or an interrupt leaves the directory as it was, and removes it
+    again (with any parent made for it) when it was created for this.
 
     Raises:
         GraphvizNotFound: the ``dot`` executable is not on PATH.
+        OSError: the directory or a file cannot be written.
     """
-    rendered = {name: render(diagram, fmt) for name, (diagram, fmt) in gallery(lifecycle).items()}
+    pictures = gallery(lifecycle).items()
+    rendered = {directory / name: render(diagram, fmt) for name, (diagram, fmt) in pictures}
+    created = list(itertools.takewhile(lambda d: not d.exists(), (directory, *directory.parents)))
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in rendered.items():
-        write_atomic(directory / name, data)
-        written.append(directory / name)
-    return written
+    try:
+        write_all_atomic(rendered)
+    except BaseException:
+        for folder in created:  # the deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return list(rendered)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ from jobfsm import (
     JobStatus,
     Phase,
     UnknownStatus,
+    _files,
 )
 from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
 from jobfsm.diagram import (
@@ -709,6 +711,46 @@ def test_write_atomic_failure_keeps_the_old_file(
         write_atomic(target, b"new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.dot"]
+
+
+def disk_full_at(monkeypatch: pytest.MonkeyPatch, nth: int) -> None:
+    """The disk fills up while the ``nth`` output file is closed (its last bytes written)."""
+    close = _files._Output.close
+    closed = 0
+
+    def filling(self: _files._Output) -> None:
+        nonlocal closed
+        closed += 1
+        if closed == nth:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        close(self)
+
+    monkeypatch.setattr(_files._Output, "close", filling)
+
+
+@pytest.mark.integration
+def test_all_formats_on_a_full_disk_leaves_no_directory(
+    dot: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--all-formats into a new DIR on a full disk: exit 2, and neither DIR nor a file is left."""
+    disk_full_at(monkeypatch, 3)
+    code, out, err = run(capsys, "render", "--all-formats", str(tmp_path / "d"))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == f"jobfsm: error: cannot write into {tmp_path / 'd'}: No space left on device\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.integration
+def test_all_formats_on_a_full_disk_keeps_the_old_set(
+    dot: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into an existing DIR, a full disk leaves every old file as it was and no temporary file."""
+    for name in gallery():
+        (tmp_path / name).write_text("old")
+    disk_full_at(monkeypatch, len(gallery()))
+    assert main(["render", "--all-formats", str(tmp_path)]) == EXIT_USAGE
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(gallery())
+    assert all((tmp_path / name).read_text() == "old" for name in gallery())
 
 
 # -- render --log: a status log's traffic on the lifecycle --------------------------------------
