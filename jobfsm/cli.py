@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -656,7 +657,9 @@ def demo_pictures(folder: Path, log: ObservationLog) -> None:
     click.echo("")
     for name, drawing in drawings.items():
         target = folder / f"{name}.{fmt}"
-        diagrams.write_atomic(target, diagrams.render(drawing, fmt))
+        with dot_warnings_on_stderr():
+            data = diagrams.render(drawing, fmt)
+        diagrams.write_atomic(target, data)
         click.echo(f"wrote {target}", err=True)
     click.echo(f"kept the fleet's log, its check report and the store in {folder}")
 
@@ -717,6 +720,28 @@ def check_diagram_output(fmt: str, out: str | None) -> None:
         check_parent(Path(out))
 
 
+@contextmanager
+def dot_warnings_on_stderr() -> Iterator[None]:
+    """While inside, what ``dot`` warns goes to stderr as ``jobfsm: warning: dot: ...`` lines,
+    each message once: the picture was drawn, so they do not change the exit code."""
+    shown: set[str] = set()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", diagrams.GraphvizWarning)
+        try:
+            yield
+        finally:
+            for record in caught:
+                if not isinstance(record.message, diagrams.GraphvizWarning):
+                    warnings.showwarning(
+                        record.message, record.category, record.filename, record.lineno
+                    )
+                    continue
+                for line in record.message.lines:
+                    if line not in shown:
+                        shown.add(line)
+                        click.echo(f"jobfsm: warning: dot: {line}", err=True)
+
+
 def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
     """Render ``drawing`` as ``fmt`` to the file ``out`` (atomically) or to stdout (None or -).
 
@@ -726,7 +751,8 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
         GraphvizNotFound: SVG, PNG or PDF without the ``dot`` executable.
         CommandError: the file cannot be written.
     """
-    data = diagrams.render(drawing, fmt)
+    with dot_warnings_on_stderr():
+        data = diagrams.render(drawing, fmt)
     if out is None or out == STDOUT:
         if fmt in diagrams.BINARY_FORMATS:
             sys.stdout.flush()
@@ -867,7 +893,8 @@ def render(
         check_parent(folder, "create")
         try:
             # The parent exists, so only DIR itself can be created.
-            written = diagrams.write_gallery(folder)
+            with dot_warnings_on_stderr():
+                written = diagrams.write_gallery(folder)
         except OSError as exc:
             raise cannot_write(folder, exc, "write into") from None
         for file in written:

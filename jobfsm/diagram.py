@@ -30,6 +30,7 @@ import itertools
 import math
 import shutil
 import subprocess
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ __all__ = [
     "DiagramEdge",
     "EdgeStyle",
     "Emphasis",
+    "GraphvizWarning",
     "LegendEntry",
     "Node",
     "NodeKind",
@@ -846,7 +848,15 @@ def to_dot(diagram: Diagram, *, spine_groups: bool = True) -> str:
         if on_spine and by_id[edge.source].phase is not by_id[edge.target].phase:
             # A free rank between phases lets their frames sit side by side along the spine.
             attrs["minlen"] = "2"
-        g.edge(edge.source, edge.target, f" {edge.label} ", **attrs)
+        label = f" {edge.label} "
+        if attrs.get("constraint") == "false":
+            # dot keeps room for a label in the ranks an edge spans, which an edge outside the
+            # ranking has not: its label lands among other edges' (KILLING → COMPLETED's
+            # "complete" read as RUNNING → FAILED's) and routing warns that it cannot reclaim the
+            # space. An xlabel is placed beside the edge once it is drawn.
+            g.edge(edge.source, edge.target, xlabel=label, **attrs)
+        else:
+            g.edge(edge.source, edge.target, label, **attrs)
     source: str = g.source
     return source
 
@@ -957,6 +967,8 @@ def to_mermaid(diagram: Diagram) -> str:
 def render(diagram: Diagram, fmt: str) -> bytes:
     """``diagram`` in one of :data:`FORMATS`; SVG, PNG and PDF run the Graphviz ``dot`` executable.
 
+    Anything ``dot`` says on stderr while it succeeds is issued as one :class:`GraphvizWarning`.
+
     Raises:
         GraphvizNotFound: ``dot`` is not on PATH (``dot`` and ``mermaid`` never need it).
         DiagramInputError: an unknown format.
@@ -982,7 +994,29 @@ def render(diagram: Diagram, fmt: str) -> bytes:
         done = _run_dot(executable, fmt, extra, to_dot(diagram, spine_groups=False))
     if done.returncode != 0:
         raise DiagramInputError("the DOT source", diagram.title, done.stderr.decode().strip())
+    said = done.stderr.decode(errors="replace")
+    if said.strip():
+        warnings.warn(GraphvizWarning(fmt, said), stacklevel=2)
     return done.stdout
+
+
+class GraphvizWarning(UserWarning):
+    """What ``dot`` said on stderr while it still drew the picture (a layout it could not fully
+    make, a font it replaced): the picture is there, but may read wrong.
+
+    Attributes:
+        format: the format being rendered.
+        lines: each message once, in order, without dot's ``Warning:`` prefix.
+    """
+
+    def __init__(self, format: str, stderr: str) -> None:
+        lines = (line.strip().removeprefix("Warning:").strip() for line in stderr.splitlines())
+        self.format = format
+        self.lines = tuple(dict.fromkeys(line for line in lines if line))
+        super().__init__(format, self.lines)
+
+    def __str__(self) -> str:
+        return f"dot warned while rendering {self.format}: {'; '.join(self.lines)}"
 
 
 def _run_dot(

@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import warnings
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from jobfsm.diagram import (
     Diagram,
     EdgeStyle,
     Emphasis,
+    GraphvizWarning,
     NodeKind,
     View,
     extract,
@@ -85,6 +87,8 @@ def no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
+    # Library calls fail on a GraphvizWarning (filterwarnings = error); the CLI prints it instead.
+    assert "jobfsm: warning: dot:" not in err, err
     return code, out, err
 
 
@@ -327,10 +331,10 @@ def test_undeclared_step_is_red_dashed_and_repeats_are_not_moves() -> None:
     assert [(e.source, e.target, e.covers) for e in bad] == [("RUNNING", "WAITING", ())]
     assert not any(e.source == e.target for e in d.edges)
     assert d.node("WAITING").emphasis is Emphasis.CURRENT
-    dot = to_dot(d)
-    assert 'RUNNING -> WAITING [label=" undeclared "' in dot
-    assert 'color="#DC2626"' in dot
-    assert "style=dashed" in dot.split("RUNNING -> WAITING")[1].splitlines()[0]
+    line = to_dot(d).split("RUNNING -> WAITING")[1].splitlines()[0]
+    assert 'xlabel=" undeclared "' in line  # outside the ranking, so labelled beside the edge
+    assert 'color="#DC2626"' in line
+    assert "style=dashed" in line
 
 
 def test_path_of_a_job_is_its_history() -> None:
@@ -525,6 +529,93 @@ def test_cli_writes_png_to_out(
     assert err == f"wrote {out}\n"
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["job.png"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+@pytest.mark.parametrize(
+    "drawing",
+    [
+        *(name for name in gallery() if name.endswith(".dot")),
+        *(f"view {v}" for v in ("phase:review", "phase:creation", "phase:run", "phase:stop")),
+        *(f"view {v}" for v in ("phase:unknown", "from:init", "from:running", "from:killing")),
+    ],
+)
+def test_dot_draws_without_a_warning(dot: str, drawing: str, fmt: str) -> None:
+    """No committed picture and no view makes dot warn (it once could not route KILLING →
+    COMPLETED's label, which then read as RUNNING → FAILED's)."""
+    if drawing.startswith("view "):
+        diagram = extract(view=drawing.removeprefix("view "))
+    else:
+        diagram = gallery()[drawing][0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render(diagram, fmt)
+    assert [str(w.message) for w in caught] == []
+
+
+def test_an_edge_outside_the_ranking_has_its_label_beside_it() -> None:
+    """KILLING → COMPLETED does not rank COMPLETED: its label is an xlabel, placed on the edge."""
+    line = next(ln for ln in to_dot(extract()).splitlines() if "KILLING -> COMPLETED" in ln)
+    assert 'xlabel=" complete "' in line
+    assert "constraint=false" in line
+    spine = next(ln for ln in to_dot(extract()).splitlines() if "RUNNING -> COMPLETED" in ln)
+    assert 'label=" complete "' in spine
+    assert "xlabel" not in spine
+
+
+@pytest.fixture
+def warning_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `dot` on PATH that draws a tiny SVG and warns twice, as Graphviz does, on stderr."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    fake = folder / "dot"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "cat > /dev/null\n"
+        'echo \'Warning: Unable to reclaim box space for edge "A" -> "B".\' >&2\n'
+        'echo \'Warning: Unable to reclaim box space for edge "A" -> "B".\' >&2\n'
+        "echo '<svg xmlns=\"http://www.w3.org/2000/svg\"/>'\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return folder
+
+
+def test_dot_warnings_are_a_graphviz_warning(warning_dot: Path) -> None:
+    """render() returns the picture and issues what dot said, once per message."""
+    with pytest.warns(GraphvizWarning) as caught:
+        svg = render(extract(), "svg")
+    assert svg.startswith(b"<svg")
+    [warning] = [w.message for w in caught]
+    assert isinstance(warning, GraphvizWarning)
+    assert warning.format == "svg"
+    assert warning.lines == ('Unable to reclaim box space for edge "A" -> "B".',)
+
+
+def test_render_shows_dot_warnings_on_stderr_and_exits_0(warning_dot: Path, tmp_path: Path) -> None:
+    """As a real process: the file is written, exit 0, and dot's warning is one stderr line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "render", "--out", "x.svg"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_OK
+    assert done.stderr == (
+        'jobfsm: warning: dot: Unable to reclaim box space for edge "A" -> "B".\nwrote x.svg\n'
+    )
+    assert (tmp_path / "x.svg").read_text().startswith("<svg")
+
+
+def test_all_formats_shows_each_dot_warning_once(
+    warning_dot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gallery draws several pictures with dot; the same message is shown once."""
+    assert main(["render", "--all-formats", str(tmp_path / "d")]) == EXIT_OK
+    _, err = capsys.readouterr()
+    assert err.count("jobfsm: warning: dot: Unable to reclaim box space") == 1
 
 
 # -- without dot --------------------------------------------------------------------------------
@@ -776,7 +867,7 @@ def test_render_log_overlays_observed_counts(
     assert code == EXIT_OK
     assert "start ×2" in out
     assert "complete ×1" in out
-    assert 'RUNNING -> WAITING [label=" undeclared ×1 "' in out
+    assert 'xlabel=" undeclared ×1 "' in out.split("RUNNING -> WAITING")[1].splitlines()[0]
 
 
 def test_render_log_polled_spreads_a_jump_over_its_path(
