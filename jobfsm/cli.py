@@ -695,28 +695,54 @@ class ViewParam(click.ParamType):  # type: ignore[type-arg]  # generic only in n
             self.fail(exc.message, param, ctx)
 
 
+def diagram_format(fmt: str | None, out: str | None) -> str:
+    """The format to draw: ``--format``, else the one the extension of ``--out FILE`` names, else
+    svg (for stdout, or a name without an extension such as /dev/null).
+
+    Raises:
+        click.UsageError: ``--format`` contradicts the file's extension, or, without
+            ``--format``, the extension names no format (a PNG is never written into ``x.jpg``).
+    """
+    if out is None or out == STDOUT:
+        return fmt or "svg"
+    try:
+        named = diagrams.format_of(out)
+    except DiagramInputError as exc:
+        if fmt is not None:
+            return fmt  # what the user asked for, under a name of their choosing
+        raise click.UsageError(
+            f"cannot tell a format from --out {out}: its extension {exc.value} names none; give "
+            f"--format ({', '.join(diagrams.FORMATS)}) or {exc.expected}"
+        ) from None
+    if fmt is not None and named is not None and named != fmt:
+        raise click.UsageError(
+            f"--format {fmt} contradicts --out {out}, whose extension names {named}; drop "
+            f"--format, or name the file *{diagrams.EXTENSIONS[fmt]}"
+        )
+    return fmt or named or "svg"
+
+
 def check_diagram_output(fmt: str, out: str | None) -> None:
     """Refuse, before any work, an output that ``fmt`` cannot go to.
 
-    A binary format needs ``--out FILE``, or ``--out -`` with stdout redirected away from a
-    terminal; a file's directory must exist.
+    Stdout (no ``--out``, or ``--out -``) takes any format when it is redirected. A terminal gets
+    no PNG or PDF, and SVG only when asked for with ``--out -``: plain ``jobfsm render`` would
+    fill the screen with some 50 KB of XML. A file's directory must exist.
 
     Raises:
-        click.UsageError: a binary format to stdout without ``--out -``, or to a terminal.
-        CommandError: the file's directory is missing.
+        CommandError: a picture for a terminal (one line saying what to do instead), or the
+            file's directory is missing.
     """
-    if fmt in diagrams.BINARY_FORMATS:
-        if out is None:
-            raise click.UsageError(
-                f"--format {fmt} is binary; give --out FILE to write it to, or --out - to send "
-                "it to a redirected stdout"
+    if out is None or out == STDOUT:
+        if sys.stdout.isatty() and (fmt in diagrams.BINARY_FORMATS or (fmt, out) == ("svg", None)):
+            ext = diagrams.EXTENSIONS[fmt]
+            what = "binary" if fmt in diagrams.BINARY_FORMATS else "some 50 KB of XML"
+            also = "" if fmt in diagrams.BINARY_FORMATS else "; --out - shows it here anyway"
+            raise CommandError(
+                f"stdout is a terminal and {fmt} is {what}: give --out FILE (such as "
+                f"lifecycle{ext}) or redirect stdout (> lifecycle{ext}){also}"
             )
-        if out == STDOUT and sys.stdout.isatty():
-            raise click.UsageError(
-                f"--format {fmt} is binary and stdout is a terminal; redirect stdout "
-                f"(--out - > lifecycle.{fmt}) or give --out FILE"
-            )
-    if out is not None and out != STDOUT:
+    else:
         check_parent(Path(out))
 
 
@@ -798,15 +824,17 @@ def load_traffic(path: str, input_format: str) -> ObservationLog:
     "--format",
     "fmt",
     type=click.Choice(diagrams.FORMATS),
-    default="svg",
-    show_default=True,
-    help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text.",
+    help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text. "
+    "By default the format --out FILE's extension names (.svg, .png, .pdf, .dot or .gv, .mmd "
+    "or .mermaid; another extension needs --format), else svg. A --format that contradicts "
+    "the extension is refused.",
 )
 @click.option(
     "--out",
     type=OutPathParam("lifecycle.svg", stdout=True),
     help="Write here (atomically; its directory must exist) instead of stdout, and name it on "
-    "stderr. png and pdf need --out FILE, or --out - with stdout redirected.",
+    "stderr. Stdout, redirected, takes any format; a terminal gets no png or pdf, and svg only "
+    "with --out -.",
 )
 @click.option(
     "--path",
@@ -865,7 +893,7 @@ def load_traffic(path: str, input_format: str) -> ObservationLog:
 @click.pass_context
 def render(
     ctx: click.Context,
-    fmt: str,
+    fmt: str | None,
     out: str | None,
     path: tuple[JobStatus, ...],
     view: diagrams.View,
@@ -903,6 +931,7 @@ def render(
     for name in ("mode", "input_format"):
         if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             raise click.UsageError(f"--{name.replace('_', '-')} goes with --log")
+    fmt = diagram_format(fmt, out)
     check_diagram_output(fmt, out)
     traffic = None
     if log is not None:

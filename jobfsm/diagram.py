@@ -28,6 +28,7 @@ import enum
 import html
 import itertools
 import math
+import os
 import shutil
 import subprocess
 import warnings
@@ -50,6 +51,7 @@ __all__ = [
     "EXAMPLE_PATH",
     "EXTENSIONS",
     "FORMATS",
+    "FORMAT_OF_EXTENSION",
     "MAIN_PATH",
     "TEXT_FORMATS",
     "Cluster",
@@ -63,6 +65,7 @@ __all__ = [
     "NodeKind",
     "View",
     "extract",
+    "format_of",
     "gallery",
     "kind_of",
     "path_of",
@@ -1035,6 +1038,34 @@ EXTENSIONS: Final[Mapping[str, str]] = {
     "dot": ".dot",
     "mermaid": ".mmd",
 }
+
+#: The format a file's extension names, compared in lower case (``.gv`` is Graphviz's other name
+#: for DOT source).
+FORMAT_OF_EXTENSION: Final[Mapping[str, str]] = {
+    **{ext: fmt for fmt, ext in EXTENSIONS.items()},
+    ".gv": "dot",
+    ".mermaid": "mermaid",
+}
+
+
+def format_of(path: str | os.PathLike[str]) -> str | None:
+    """The format the extension of ``path`` names, or None when it has no extension.
+
+    Raises:
+        DiagramInputError: an extension that names none of :data:`FORMATS` (such as ``.jpg``).
+
+    >>> format_of("lifecycle.PNG"), format_of("/dev/null")
+    ('png', None)
+    """
+    suffix = Path(path).suffix.lower()
+    if not suffix:
+        return None
+    try:
+        return FORMAT_OF_EXTENSION[suffix]
+    except KeyError:
+        expected = "a name ending in " + ", ".join(FORMAT_OF_EXTENSION)
+        raise DiagramInputError("file extension", suffix, expected) from None
+
 
 #: The path drawn in ``diagrams/path-example``: a poller's observations of one job, repeats
 #: included, ending in a move the lifecycle does not declare (RUNNING → WAITING).

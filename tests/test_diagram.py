@@ -686,12 +686,144 @@ def test_subprocess_without_dot_on_path(no_dot: Path, tmp_path: Path) -> None:
 # -- CLI usage errors ---------------------------------------------------------------------------
 
 
-def test_binary_format_to_stdout_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    """`--format png` without --out exits 2 and asks for --out."""
-    code, out, err = run(capsys, "render", "--format", "png")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("fmt", "start"), [("png", PNG), ("pdf", b"%PDF-"), ("svg", b"<?xml")])
+def test_a_redirected_stdout_gets_any_format(
+    dot: str, tmp_path: Path, fmt: str, start: bytes
+) -> None:
+    """`jobfsm render --format png > y.png` (no --out) writes the PNG's bytes into y.png."""
+    with (tmp_path / f"y.{fmt}").open("wb") as redirected:
+        done = subprocess.run(
+            [sys.executable, "-m", "jobfsm", "render", "--format", fmt],
+            stdout=redirected,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (EXIT_OK, b"")
+    assert (tmp_path / f"y.{fmt}").read_bytes().startswith(start)
+
+
+def at_a_terminal(*argv: str) -> tuple[int, bytes, str]:
+    """Run jobfsm with stdout on a pseudo-terminal; return its exit code, what reached the
+    terminal and its stderr."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobfsm", *argv],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal's last writer has gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        _, err = proc.communicate(timeout=60)
+    finally:
+        os.close(controller)
+    return proc.returncode, shown, err
+
+
+@pytest.mark.parametrize(("argv", "ext"), [([], ".svg"), (["--format", "png"], ".png")])
+def test_a_picture_for_a_terminal_is_one_line_of_hint(argv: list[str], ext: str) -> None:
+    """`jobfsm render` at a terminal prints no 50 KB of SVG (nor PNG bytes): exit 2 and one line
+    on stderr saying to give --out or to redirect."""
+    code, shown, err = at_a_terminal("render", *argv)
     assert code == EXIT_USAGE
-    assert out == ""
-    assert "give --out FILE" in err
+    assert shown == b""
+    assert len(err.splitlines()) == 1
+    assert err.startswith("jobfsm: error: stdout is a terminal")
+    assert f"--out FILE (such as lifecycle{ext})" in err
+    assert f"> lifecycle{ext}" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["--format", "mermaid"], b"stateDiagram-v2"),
+        (["--format", "dot"], b"digraph lifecycle {"),
+        (["--out", "-"], b"<?xml"),
+    ],
+)
+def test_text_and_an_explicit_out_dash_reach_a_terminal(
+    dot: str, argv: list[str], start: bytes
+) -> None:
+    """DOT and Mermaid are read at a terminal; `--out -` asks for the SVG there."""
+    code, shown, err = at_a_terminal("render", *argv)
+    assert (code, err) == (EXIT_OK, "")
+    assert shown.startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [
+        ("lifecycle.png", PNG),
+        ("LIFECYCLE.PNG", PNG),
+        ("lifecycle.pdf", b"%PDF-"),
+        ("lifecycle.svg", b"<?xml"),
+        ("lifecycle", b"<?xml"),
+        ("lifecycle.dot", b"digraph lifecycle {"),
+        ("lifecycle.gv", b"digraph lifecycle {"),
+        ("lifecycle.mmd", b"stateDiagram-v2"),
+        ("lifecycle.mermaid", b"stateDiagram-v2"),
+    ],
+)
+def test_the_format_follows_the_extension(
+    dot: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, start: bytes
+) -> None:
+    """`render --out lifecycle.png` draws a PNG, not SVG under a .png name; no extension: SVG."""
+    code, _, err = run(capsys, "render", "--out", str(tmp_path / name))
+    assert (code, err) == (EXIT_OK, f"wrote {tmp_path / name}\n")
+    assert (tmp_path / name).read_bytes().startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--format", "svg", "--out", "x.png"], "--format svg contradicts --out x.png"),
+        (["--format", "png", "--out", "x.PDF"], "whose extension names pdf"),
+        (["--format", "dot", "--out", "x.mmd"], "name the file *.dot"),
+        (
+            ["--out", "x.jpg"],
+            "cannot tell a format from --out x.jpg: its extension .jpg names none",
+        ),
+    ],
+)
+def test_a_format_the_extension_contradicts_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    needle: str,
+) -> None:
+    """A contradiction between --format and the extension, or an unknown extension without
+    --format, exits 2 and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "render", *argv)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert needle in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_names_what_an_unknown_extension_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --format, any name is accepted: `--format dot --out x.txt` writes DOT."""
+    code, _, _ = run(capsys, "render", "--format", "dot", "--out", str(tmp_path / "x.txt"))
+    assert code == EXIT_OK
+    assert (tmp_path / "x.txt").read_text() == to_dot(extract())
 
 
 @pytest.mark.parametrize(
