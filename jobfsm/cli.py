@@ -1,8 +1,8 @@
 """The ``jobfsm`` command line.
 
 Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a violating log);
-2 usage error, unreadable input or unwritable output; 130 interrupted (Ctrl-C); 143 stopped by
-SIGTERM. User mistakes print one clear line on stderr, never a traceback.
+2 usage error, unreadable input or unwritable output; 129 hung up (SIGHUP); 130 interrupted
+(Ctrl-C); 143 stopped by SIGTERM. User mistakes print one clear line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from jobfsm.store import JobRecord, JobStore
 
 __all__ = [
+    "EXIT_HANGUP",
     "EXIT_INTERRUPTED",
     "EXIT_INVALID",
     "EXIT_OK",
@@ -66,6 +67,7 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 #: Stopped by a signal: 128 + its number, as a shell reports a process the signal killed.
+EXIT_HANGUP = 128 + signal.SIGHUP
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
@@ -79,9 +81,11 @@ Exit codes:
   1    the input was judged and found wanting (an illegal move, a violating
        log, a refused store move, stale jobs found)
   2    usage error, unreadable input or unwritable output (one line on stderr)
+  129  hung up (SIGHUP: the terminal closed)
   130  interrupted by Ctrl-C
   143  stopped by SIGTERM
-Files are written atomically: errors, Ctrl-C and SIGTERM leave no partial file.
+Files are written atomically: errors, Ctrl-C, SIGTERM and SIGHUP leave no
+partial file (after SIGKILL, the next write of the same file removes it).
 """
 
 #: ``--out -`` means standard output.
@@ -524,8 +528,9 @@ def simulate(
 
     A summary line, "wrote FILE: N lines (...)", goes to stderr, so that stdout holds only the
     log with --out -. The file is written atomically: stopped by Ctrl-C (exit 130) or SIGTERM
-    (exit 143), it leaves nothing. Exit 0, or 2 for a usage error or a file that cannot be
-    written.
+    (exit 143), or by SIGHUP when the terminal closes (exit 129), it leaves nothing; killed by
+    SIGKILL, it leaves a temporary .FILE.<pid>.<hex>.tmp that the next write of FILE removes.
+    Exit 0, or 2 for a usage error or a file that cannot be written.
     """
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
     try:
@@ -1219,7 +1224,7 @@ def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) ->
 
 
 class _Stopped(BaseException):
-    """Ctrl-C or SIGTERM, raised by :func:`_stop_on_signals` so that the stack unwinds.
+    """Ctrl-C, SIGTERM or SIGHUP, raised by :func:`_stop_on_signals` so that the stack unwinds.
 
     Not a KeyboardInterrupt, which click would turn into an Abort after printing a blank line;
     a BaseException, so that ``except Exception`` never swallows it and ``finally`` blocks (the
@@ -1234,7 +1239,10 @@ class _Stopped(BaseException):
 
 @contextmanager
 def _stop_on_signals() -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM raise :class:`_Stopped` (only in the main thread).
+    """While inside, SIGINT, SIGTERM and SIGHUP raise :class:`_Stopped` (only in the main thread).
+
+    SIGHUP comes when the terminal closes under a long ``simulate``: stopping as for Ctrl-C
+    removes the temporary file, which the default action (ending at once) would leave.
 
     A signal the process was started with ignored stays ignored: a shell starts background jobs
     with SIGINT ignored, so that Ctrl-C stops only the job in the foreground.
@@ -1246,11 +1254,13 @@ def _stop_on_signals() -> Iterator[None]:
     def stop(signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGINT:
             raise _Stopped(EXIT_INTERRUPTED, "interrupted")
+        if signum == signal.SIGHUP:
+            raise _Stopped(EXIT_HANGUP, "hung up")
         raise _Stopped(EXIT_TERMINATED, "terminated")
 
     previous = {
         sig: signal.signal(sig, stop)
-        for sig in (signal.SIGINT, signal.SIGTERM)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         if signal.getsignal(sig) is not signal.SIG_IGN
     }
     try:
@@ -1274,7 +1284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 prog_name="jobfsm",
             )
     except _Stopped as stopped:
-        click.echo(f"jobfsm: {stopped.what}", err=True)
+        # After SIGHUP the terminal may be gone, and stderr with it.
+        with suppress(OSError):
+            click.echo(f"jobfsm: {stopped.what}", err=True)
         return stopped.code
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -9,14 +9,19 @@ import itertools
 import math
 import os
 import random
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_cli_signals import jobfsm, stop, writing
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus, Simulation, check_log, read_log
+from jobfsm.cli import EXIT_HANGUP
 from jobfsm.simulate import FAULT_KINDS, MAX_JOBS, MIN_POLL_INTERVAL, write_log
 from jobfsm.validate import validate_history
 
@@ -205,3 +210,37 @@ def test_written_log_honours_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "fleet.jsonl").stat().st_mode & 0o777 == 0o644
+
+
+# -- stopped while writing (real processes) -------------------------------------------------------
+
+
+def test_sighup_stops_simulate_with_129_and_leaves_no_file(tmp_path: Path) -> None:
+    """The terminal closing under simulate (SIGHUP): exit 129, one line, no temporary file."""
+    proc = jobfsm("simulate", "--jobs", "200000", "--out", "big.jsonl", cwd=tmp_path)
+    writing(proc, tmp_path)
+    err = stop(proc, signal.SIGHUP)
+    assert proc.returncode == EXIT_HANGUP
+    assert err == "jobfsm: hung up\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_next_write_removes_what_sigkill_left(tmp_path: Path) -> None:
+    """SIGKILL cannot be caught, so its temporary file stays; the next simulate of the same
+    file removes it, and leaves the log alone."""
+    proc = jobfsm("simulate", "--jobs", "200000", "--out", "big.jsonl", cwd=tmp_path)
+    writing(proc, tmp_path)
+    proc.kill()
+    proc.communicate()
+    [left] = tmp_path.glob(".big.jsonl.*.tmp")
+    assert left.name.startswith(f".big.jsonl.{proc.pid}.")
+    done = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "simulate", "--jobs", "2", "--out", "big.jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["big.jsonl"]
+    assert (tmp_path / "big.jsonl").read_bytes() == text(Simulation(2))
