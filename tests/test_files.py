@@ -214,21 +214,21 @@ def test_a_read_only_file_is_refused_and_kept(tmp_path: Path, mode: int) -> None
 @pytest.mark.parametrize(
     "argv",
     [
-        ["render", "--format", "dot", "--out", "a.svg"],
-        ["simulate", "--jobs", "2", "--out", "a.svg"],
+        ["render", "--format", "dot", "--out", "a.dot"],
+        ["simulate", "--jobs", "2", "--out", "a.dot"],
     ],
 )
 def test_commands_refuse_a_read_only_output_with_exit_2(tmp_path: Path, argv: list[str]) -> None:
     """render and simulate on a read-only file: exit 2, one line naming it, the file unchanged."""
-    target = tmp_path / "a.svg"
+    target = tmp_path / "a.dot"
     target.write_text("old")
     target.chmod(0o444)
     done = jobfsm(*argv, cwd=tmp_path)
     assert done.returncode == EXIT_USAGE
-    assert done.stderr.startswith("jobfsm: error: cannot write a.svg: it is read-only")
+    assert done.stderr.startswith("jobfsm: error: cannot write a.dot: it is read-only")
     assert len(done.stderr.splitlines()) == 1
     assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["a.svg"]
+    assert [p.name for p in tmp_path.iterdir()] == ["a.dot"]
 
 
 def test_a_symbolic_link_stays_a_link_to_the_rewritten_file(tmp_path: Path) -> None:
