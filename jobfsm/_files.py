@@ -107,14 +107,27 @@ def _kind(mode: int) -> str:
 
 
 class _Output:
-    """One output being written: a temporary file to rename into place, or a device or FIFO."""
+    """One output being written: a temporary file to rename into place, or a device or FIFO.
+
+    Made without touching the file system; :meth:`open` then does the work, inside the ``try``
+    whose ``except`` calls :meth:`abort`. A signal can interrupt between any two steps (a busy
+    machine may stop the process just after the temporary file appears), and abort still knows
+    the temporary file's name.
+    """
 
     def __init__(self, path: str | os.PathLike[str], mode: str, kwargs: Mapping[str, Any]) -> None:
         if mode not in ("w", "wb"):
             raise ValueError(f"mode {mode!r} is not 'w' or 'wb'")
-        given = os.fspath(path)
-        self.target = Path(given)
+        self.given = os.fspath(path)
+        self.mode = mode
+        self.kwargs = kwargs
+        self.target = Path(self.given)
         self.temporary: Path | None = None
+        self.file: IO[Any] | None = None
+
+    def open(self) -> IO[Any]:
+        """Open the output as the module describes and return the file to write to."""
+        given, mode = self.given, self.mode
         try:
             found: os.stat_result | None = os.stat(given)
         except FileNotFoundError:
@@ -123,11 +136,11 @@ class _Output:
             # No O_CREAT: should the node vanish meanwhile, this fails rather than make a file.
             fd = os.open(given, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
             try:
-                self.file: IO[Any] = open(fd, mode, **kwargs)  # noqa: SIM115 - closed by commit
+                self.file = open(fd, mode, **self.kwargs)  # noqa: SIM115 - closed by commit
             except BaseException:
                 os.close(fd)
                 raise
-            return
+            return self.file
         if found is not None and not stat.S_ISREG(found.st_mode):
             raise OSError(
                 errno.EISDIR if stat.S_ISDIR(found.st_mode) else errno.EINVAL,
@@ -146,28 +159,30 @@ class _Output:
             )
         remove_stale_temporaries(self.target)
         self.temporary = self.target.with_name(_temporary_name(self.target.name))
-        self.file = open(self.temporary, mode.replace("w", "x"), **kwargs)  # noqa: SIM115
         try:
-            fd = self.file.fileno()
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if found is not None:
-                if (found.st_uid, found.st_gid) != (os.geteuid(), os.getegid()):
-                    # Only root may give a file away; anyone else keeps the new file's owner.
-                    with contextlib.suppress(PermissionError):
-                        os.fchown(fd, found.st_uid, found.st_gid)
-                # After fchown, which clears the set-id bits.
-                os.fchmod(fd, stat.S_IMODE(found.st_mode))
-        except BaseException:
-            self.abort()
+            self.file = open(self.temporary, mode.replace("w", "x"), **self.kwargs)  # noqa: SIM115
+        except FileExistsError:
+            self.temporary = None  # another writer's: not ours to remove
             raise
+        fd = self.file.fileno()
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if found is not None:
+            if (found.st_uid, found.st_gid) != (os.geteuid(), os.getegid()):
+                # Only root may give a file away; anyone else keeps the new file's owner.
+                with contextlib.suppress(PermissionError):
+                    os.fchown(fd, found.st_uid, found.st_gid)
+            # After fchown, which clears the set-id bits.
+            os.fchmod(fd, stat.S_IMODE(found.st_mode))
+        return self.file
 
     def close(self) -> None:
         """Close the file: what is still buffered is written, so a full disk shows here."""
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
 
     def commit(self) -> None:
         """Close the file and, for a regular file, rename the temporary file into place."""
-        self.file.close()
+        self.close()
         if self.temporary is not None:
             os.replace(self.temporary, self.target)
             self.temporary = None
@@ -175,7 +190,7 @@ class _Output:
     def abort(self) -> None:
         """Close the file and remove the temporary file, if any (idempotent)."""
         with contextlib.suppress(OSError):
-            self.file.close()
+            self.close()
         if self.temporary is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.temporary)
@@ -195,7 +210,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", **kwargs: Any) -
     """
     output = _Output(path, mode, kwargs)
     try:
-        yield output.file
+        yield output.open()
         output.commit()
     except BaseException:
         output.abort()
@@ -218,10 +233,9 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
     outputs: list[_Output] = []
     try:
         for path, data in files.items():
-            output = _Output(path, "wb", {})
-            outputs.append(output)
-            output.file.write(data)
-            output.close()
+            outputs.append(_Output(path, "wb", {}))
+            outputs[-1].open().write(data)
+            outputs[-1].close()
         for output in outputs:
             output.commit()
     except BaseException:

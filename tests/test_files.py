@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import unavailable
@@ -317,3 +318,29 @@ def test_remove_stale_temporaries_reports_what_it_removed(tmp_path: Path) -> Non
     alike.write_text("mine")
     assert remove_stale_temporaries(tmp_path / "a.svg") == [stale]
     assert alike.exists()
+
+
+@pytest.mark.parametrize("step", ["open", "flock"])
+def test_an_interrupt_just_after_the_temporary_appears_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """A signal handled the moment the temporary file exists (a busy machine had stopped the
+    writer there) still removes it, and keeps the old file."""
+    target = tmp_path / "a.svg"
+    target.write_text("old")
+    real: Callable[..., Any] = open if step == "open" else fcntl.flock
+
+    def then_interrupted(*args: Any, **kwargs: Any) -> Any:
+        done = real(*args, **kwargs)
+        if step == "open":
+            done.close()
+        raise KeyboardInterrupt
+
+    if step == "open":
+        monkeypatch.setattr(_files, "open", then_interrupted, raising=False)
+    else:
+        monkeypatch.setattr(fcntl, "flock", then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"new")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.svg"]
+    assert target.read_text() == "old"
