@@ -161,9 +161,10 @@ class _Output:
         self.temporary = self.target.with_name(_temporary_name(self.target.name))
         try:
             self.file = open(self.temporary, mode.replace("w", "x"), **self.kwargs)  # noqa: SIM115
-        except FileExistsError:
-            self.temporary = None  # another writer's: not ours to remove
-            raise
+        except OSError as exc:
+            self.temporary = None  # not made, or another writer's: not ours to remove
+            # Named for the output, not for the temporary file beside it.
+            raise type(exc)(exc.errno, exc.strerror, given) from None
         fd = self.file.fileno()
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         if found is not None:

@@ -191,6 +191,14 @@ def cannot_write(path: object, exc: OSError, what: str = "write") -> CommandErro
     return CommandError(f"cannot {what} {path}: {exc.strerror or exc}")
 
 
+def cannot_write_into(folder: Path, exc: OSError) -> CommandError:
+    """The error for a directory's output that failed: naming the file when the error does (a
+    read-only file in it), else the directory (a full disk)."""
+    if exc.filename:
+        return cannot_write(exc.filename, exc)
+    return cannot_write(folder, exc, "write into")
+
+
 def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -646,7 +654,7 @@ def demo(out: str | None) -> int:
             if kept is not None:
                 demo_pictures(folder, log)
         except OSError as exc:
-            raise cannot_write(folder, exc, "write into") from None
+            raise cannot_write_into(folder, exc) from None
     return EXIT_OK
 
 
@@ -955,8 +963,11 @@ def render(
 ) -> int:
     """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid.
 
-    Exit 0, or 2 for a usage error, a LOG that cannot be read or has no observation, no dot for
-    svg, png or pdf, or an output that cannot be written (nothing is then written).
+    The format follows the extension of --out FILE unless --format says otherwise. Exit 0, or 2
+    for a usage error (a --format the extension contradicts), a LOG that cannot be read or has
+    no observation, no dot for svg, png or pdf, a picture for a terminal, or an output that
+    cannot be written (nothing is then written). What dot warns is shown on stderr as
+    "jobfsm: warning: dot: ..." and does not change the exit code.
     """
     if all_dir is not None:
         given = [
@@ -974,7 +985,7 @@ def render(
             with dot_warnings_on_stderr():
                 written = diagrams.write_gallery(folder)
         except OSError as exc:
-            raise cannot_write(folder, exc, "write into") from None
+            raise cannot_write_into(folder, exc) from None
         for file in written:
             click.echo(f"wrote {file}", err=True)
         return EXIT_OK

@@ -976,6 +976,23 @@ def test_all_formats_on_a_full_disk_keeps_the_old_set(
     assert all((tmp_path / name).read_text() == "old" for name in gallery())
 
 
+@pytest.mark.integration
+def test_all_formats_names_a_read_only_file_and_changes_nothing(
+    dot: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A read-only lifecycle.svg in DIR: exit 2 naming it; no file of the set is replaced."""
+    for name in gallery():
+        (tmp_path / name).write_text("old")
+    (tmp_path / "lifecycle.svg").chmod(0o444)
+    code, _, err = run(capsys, "render", "--all-formats", str(tmp_path))
+    assert code == EXIT_USAGE
+    assert err.startswith(
+        f"jobfsm: error: cannot write {tmp_path / 'lifecycle.svg'}: it is read-only"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(gallery())
+    assert all((tmp_path / name).read_text() == "old" for name in gallery())
+
+
 # -- render --log: a status log's traffic on the lifecycle --------------------------------------
 
 

@@ -344,3 +344,33 @@ def test_an_interrupt_just_after_the_temporary_appears_leaves_nothing(
         write_atomic(target, b"new")
     assert [p.name for p in tmp_path.iterdir()] == ["a.svg"]
     assert target.read_text() == "old"
+
+
+def test_demo_names_the_read_only_file_it_cannot_write(tmp_path: Path) -> None:
+    """demo --out DIR with a read-only file in DIR: exit 2, naming that file, which is kept."""
+    (tmp_path / "demo").mkdir()
+    kept = tmp_path / "demo" / "fleet.jsonl"
+    kept.write_text("mine")
+    kept.chmod(0o444)
+    done = jobfsm("demo", "--out", "demo", cwd=tmp_path)
+    assert done.returncode == EXIT_USAGE
+    assert done.stderr == "jobfsm: error: cannot write demo/fleet.jsonl: it is read-only; " + (
+        "make it writable (chmod u+w) or remove it to have it rewritten\n"
+    )
+    assert kept.read_text() == "mine"
+
+
+def test_an_error_names_the_output_not_its_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the temporary file cannot be made (a directory the user may not write), the error
+    names the file asked for."""
+
+    def refused(path: str, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+
+    monkeypatch.setattr(_files, "open", refused, raising=False)
+    with pytest.raises(PermissionError) as info:
+        write_atomic(tmp_path / "a.svg", b"new")
+    assert info.value.filename == str(tmp_path / "a.svg")
+    assert list(tmp_path.iterdir()) == []
