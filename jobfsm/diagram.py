@@ -852,11 +852,13 @@ def to_dot(diagram: Diagram, *, spine_groups: bool = True) -> str:
             # A free rank between phases lets their frames sit side by side along the spine.
             attrs["minlen"] = "2"
         label = f" {edge.label} "
-        if attrs.get("constraint") == "false":
-            # dot keeps room for a label in the ranks an edge spans, which an edge outside the
-            # ranking has not: its label lands among other edges' (KILLING → COMPLETED's
-            # "complete" read as RUNNING → FAILED's) and routing warns that it cannot reclaim the
-            # space. An xlabel is placed beside the edge once it is drawn.
+        if attrs.get("constraint") == "false" and edge.style is not EdgeStyle.UNDECLARED:
+            # dot keeps room for a label in the ranks an edge spans, which a declared edge kept
+            # out of the ranking (it rejoins the spine) has not: its label lands among other
+            # edges' (KILLING → COMPLETED's "complete" read as RUNNING → FAILED's) and routing
+            # warns that it cannot reclaim the space. An xlabel is placed beside the edge once
+            # it is drawn. Undeclared moves keep ordinary labels: a faulty fleet draws dozens,
+            # and their xlabels would pile up around the busiest statuses.
             g.edge(edge.source, edge.target, xlabel=label, **attrs)
         else:
             g.edge(edge.source, edge.target, label, **attrs)
