@@ -644,6 +644,7 @@ def demo(out: str | None) -> int:
     walk(job, [s.KILLING])
     with tempfile.TemporaryDirectory(prefix="jobfsm-demo-") as scratch:
         folder = kept or Path(scratch)
+        created = not folder.exists()
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
@@ -653,8 +654,13 @@ def demo(out: str | None) -> int:
             demo_store(folder)
             if kept is not None:
                 demo_pictures(folder, log)
-        except OSError as exc:
-            raise cannot_write_into(folder, exc) from None
+        except BaseException as exc:
+            if created:
+                # Half a demo is no use to keep: a DIR made for it goes again.
+                shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise cannot_write_into(folder, exc) from None
+            raise
     return EXIT_OK
 
 

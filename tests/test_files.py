@@ -19,7 +19,7 @@ from conftest import unavailable
 
 from jobfsm import _files
 from jobfsm._files import atomic_open, remove_stale_temporaries, write_all_atomic, write_atomic
-from jobfsm.cli import EXIT_OK, EXIT_USAGE
+from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
 
 
 def jobfsm(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -374,3 +374,40 @@ def test_an_error_names_the_output_not_its_temporary_file(
         write_atomic(tmp_path / "a.svg", b"new")
     assert info.value.filename == str(tmp_path / "a.svg")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("nth", [1, 3])
+def test_demo_on_a_full_disk_leaves_no_directory_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], nth: int
+) -> None:
+    """demo --out DIR, DIR new, the disk full at its first or third file: exit 2, no DIR."""
+    close = _files._Output.close
+    closed = 0
+
+    def filling(self: _files._Output) -> None:
+        nonlocal closed
+        closed += 1
+        if closed == nth:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        close(self)
+
+    monkeypatch.setattr(_files._Output, "close", filling)
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == EXIT_USAGE
+    assert capsys.readouterr().err.endswith(": No space left on device\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_keeps_a_directory_that_was_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into an existing DIR, a failing demo leaves DIR and what was in it."""
+    (tmp_path / "mine.txt").write_text("mine")
+    close = _files._Output.close
+
+    def full(self: _files._Output) -> None:
+        close(self)  # as a real close does when its last flush fails
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_files._Output, "close", full)
+    assert main(["demo", "--out", str(tmp_path)]) == EXIT_USAGE
+    assert (tmp_path / "mine.txt").read_text() == "mine"
