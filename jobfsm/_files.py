@@ -27,14 +27,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import re
 import secrets
 import stat
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
+
+if sys.platform != "win32":
+    import fcntl
 
 __all__ = ["atomic_open", "remove_stale_temporaries", "write_all_atomic", "write_atomic"]
 
@@ -45,6 +48,17 @@ def _temporary_name(name: str) -> str:
 
 def _temporary_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"\.{re.escape(name)}\.([1-9][0-9]*)\.[0-9a-f]{{8}}\.tmp")
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; False when another process holds one."""
+    if sys.platform == "win32":
+        return True  # no flock there
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _alive(pid: int) -> bool:
@@ -71,6 +85,8 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     target = Path(path)
     pattern = _temporary_pattern(target.name)
     removed: list[Path] = []
+    if sys.platform == "win32":
+        return removed  # os.kill(pid, 0) would end the process there, not look for it
     try:
         entries = list(os.scandir(target.parent))
     except OSError:
@@ -83,9 +99,8 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
             fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
             try:
                 opened = os.fstat(fd)
-                if not stat.S_ISREG(opened.st_mode):
+                if not stat.S_ISREG(opened.st_mode) or not _lock(fd):
                     continue
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 now = os.stat(entry.path, follow_symlinks=False)
                 # Only the file that was locked, not one put under the same name since.
                 if (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino):
@@ -166,7 +181,7 @@ class _Output:
             # Named for the output, not for the temporary file beside it.
             raise type(exc)(exc.errno, exc.strerror, given) from None
         fd = self.file.fileno()
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock(fd)  # a new file: nobody else holds it
         if found is not None:
             if (found.st_uid, found.st_gid) != (os.geteuid(), os.getegid()):
                 # Only root may give a file away; anyone else keeps the new file's owner.

@@ -68,7 +68,8 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 #: Stopped by a signal: 128 + its number, as a shell reports a process the signal killed.
-EXIT_HANGUP = 128 + signal.SIGHUP
+#: SIGHUP is 1 wherever there is one (not on Windows).
+EXIT_HANGUP = 128 + 1
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
@@ -1299,6 +1300,9 @@ class _Stopped(BaseException):
         self.what = what
 
 
+_HANGUP: tuple[int, ...] = (signal.SIGHUP,) if sys.platform != "win32" else ()
+
+
 @contextmanager
 def _stop_on_signals() -> Iterator[None]:
     """While inside, SIGINT, SIGTERM and SIGHUP raise :class:`_Stopped` (only in the main thread).
@@ -1316,13 +1320,13 @@ def _stop_on_signals() -> Iterator[None]:
     def stop(signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGINT:
             raise _Stopped(EXIT_INTERRUPTED, "interrupted")
-        if signum == signal.SIGHUP:
+        if signum in _HANGUP:
             raise _Stopped(EXIT_HANGUP, "hung up")
         raise _Stopped(EXIT_TERMINATED, "terminated")
 
     previous = {
         sig: signal.signal(sig, stop)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        for sig in (signal.SIGINT, signal.SIGTERM, *_HANGUP)
         if signal.getsignal(sig) is not signal.SIG_IGN
     }
     try:
