@@ -1,8 +1,8 @@
 """The ``jobfsm`` command line.
 
 Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a violating log);
-2 usage error, unreadable input or unwritable output; 130 interrupted (Ctrl-C); 143 stopped by
-SIGTERM. User mistakes print one clear line on stderr, never a traceback.
+2 usage error, unreadable input or unwritable output; 129 hung up (SIGHUP); 130 interrupted
+(Ctrl-C); 143 stopped by SIGTERM. User mistakes print one clear line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import sys
 import tempfile
 import threading
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -41,6 +42,7 @@ from jobfsm.simulate import (
     MAX_JOBS,
     MAX_POLL_INTERVAL,
     MIN_POLL_INTERVAL,
+    PROGRESS_LINES,
     Simulation,
     write_log,
 )
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from jobfsm.store import JobRecord, JobStore
 
 __all__ = [
+    "EXIT_HANGUP",
     "EXIT_INTERRUPTED",
     "EXIT_INVALID",
     "EXIT_OK",
@@ -65,6 +68,8 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 #: Stopped by a signal: 128 + its number, as a shell reports a process the signal killed.
+#: SIGHUP is 1 wherever there is one (not on Windows).
+EXIT_HANGUP = 128 + 1
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
@@ -78,9 +83,11 @@ Exit codes:
   1    the input was judged and found wanting (an illegal move, a violating
        log, a refused store move, stale jobs found)
   2    usage error, unreadable input or unwritable output (one line on stderr)
+  129  hung up (SIGHUP: the terminal closed)
   130  interrupted by Ctrl-C
   143  stopped by SIGTERM
-Files are written atomically: errors, Ctrl-C and SIGTERM leave no partial file.
+Files are written atomically: errors, Ctrl-C, SIGTERM and SIGHUP leave no
+partial file (after SIGKILL, the next write of the same file removes it).
 """
 
 #: ``--out -`` means standard output.
@@ -183,6 +190,14 @@ def check_parent(path: Path, what: str = "write") -> None:
 def cannot_write(path: object, exc: OSError, what: str = "write") -> CommandError:
     """The error for an output that failed while written, naming the path and the reason."""
     return CommandError(f"cannot {what} {path}: {exc.strerror or exc}")
+
+
+def cannot_write_into(folder: Path, exc: OSError) -> CommandError:
+    """The error for a directory's output that failed: naming the file when the error does (a
+    read-only file in it), else the directory (a full disk)."""
+    if exc.filename:
+        return cannot_write(exc.filename, exc)
+    return cannot_write(folder, exc, "write into")
 
 
 def emit_json(data: object) -> None:
@@ -482,7 +497,8 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "--jobs",
     type=click.IntRange(1, MAX_JOBS),
     required=True,
-    help=f"How many jobs, 1 to {MAX_JOBS:,} (memory grows by under 1 KB per job).",
+    help=f"How many jobs, 1 to {MAX_JOBS:,} (memory grows by under 1 KB per job, the log by "
+    "some 9 KB at the default interval).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same log.")
 @click.option(
@@ -521,28 +537,45 @@ def simulate(
 ) -> int:
     """Write a realistic poll log of a fleet of jobs, optionally with injected faults.
 
-    A summary line, "wrote FILE: N lines (...)", goes to stderr, so that stdout holds only the
-    log with --out -. The file is written atomically: stopped by Ctrl-C (exit 130) or SIGTERM
-    (exit 143), it leaves nothing. Exit 0, or 2 for a usage error or a file that cannot be
-    written.
+    A log grows by some 120 lines and 9 KB a job at the default 30 s interval (a million jobs:
+    about 9 GB, written in minutes). At a terminal, stderr first says the estimated lines and
+    size (and when the disk has less room), then shows a progress bar for logs over 8 MiB;
+    piped, stderr gets only the summary line, "wrote FILE: N lines (...)", so that stdout holds
+    only the log with --out -. The file is written atomically: stopped by Ctrl-C (exit 130) or
+    SIGTERM (exit 143), or by SIGHUP when the terminal closes (exit 129), it leaves nothing;
+    killed by SIGKILL, it leaves a temporary .FILE.<pid>.<hex>.tmp that the next write of FILE
+    removes. Exit 0, or 2 for a usage error or a file that cannot be written.
     """
     fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
     try:
         simulation = Simulation(jobs, seed, poll_interval=poll_interval, faults=faults, fmt=fmt)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    if out == STDOUT:
-        name = "<stdout>"
-        count = 0
-        for count, line in enumerate(simulation.lines(), 1):  # noqa: B007 - count is the total
-            sys.stdout.write(line + "\n")
-    else:
-        name = out
+    name = "<stdout>" if out == STDOUT else out
+    if out != STDOUT:
         check_parent(Path(out))
-        try:
-            count = write_log(out, simulation)
-        except OSError as exc:
-            raise cannot_write(out, exc) from None
+    size = 0
+    if sys.stderr.isatty():
+        lines, size = simulation.estimate()
+        room = ""
+        with suppress(OSError):
+            free = shutil.disk_usage(Path(out).parent if out != STDOUT else ".").free
+            if out != STDOUT and size > free:
+                room = f"; only {_size(free)} free there"
+        click.echo(f"jobfsm: simulate: about {lines:,} lines, {_size(size)}{room}", err=True)
+    with _writing_progress(size, name) as progress:
+        if out == STDOUT:
+            count = 0
+            for count, line in enumerate(simulation.lines(), 1):
+                sys.stdout.write(line + "\n")
+                if progress is not None and count % PROGRESS_LINES == 0:
+                    # Close enough: the lines of a log differ by a few bytes at most.
+                    progress(PROGRESS_LINES * (len(line) + 1))
+        else:
+            try:
+                count = write_log(out, simulation, progress)
+            except OSError as exc:
+                raise cannot_write(out, exc) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
     click.echo(
         f"wrote {name}: {count} lines ({jobs} jobs, {simulation.observations} polls; "
@@ -550,6 +583,33 @@ def simulate(
         err=True,
     )
     return EXIT_OK
+
+
+def _size(count: float) -> str:
+    """A number of bytes for people, in decimal units: ``9.0 GB``."""
+    units = ("bytes", "kB", "MB", "GB", "TB")
+    power = 0
+    while count >= 1000 and power < len(units) - 1:
+        count /= 1000
+        power += 1
+    return f"{count:.0f} bytes" if power == 0 else f"{count:.1f} {units[power]}"
+
+
+@contextmanager
+def _writing_progress(size: int, name: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for writing about ``size`` bytes, given the bytes as they are
+    written; None (no bar) for less than :data:`PROGRESS_BYTES` or when stderr is no terminal."""
+    if size < PROGRESS_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=size, label=f"writing {name}", file=sys.stderr) as bar:
+
+        def advance(written: int) -> None:
+            # An estimate can fall short: the bar stops just before the end rather than pass it.
+            bar.update(max(0, min(written, size - 1 - bar.pos)))
+
+        yield advance
+        bar.update(size - bar.pos)  # done: whatever the estimate said
 
 
 @cli.command()
@@ -585,6 +645,7 @@ def demo(out: str | None) -> int:
     walk(job, [s.KILLING])
     with tempfile.TemporaryDirectory(prefix="jobfsm-demo-") as scratch:
         folder = kept or Path(scratch)
+        created = not folder.exists()
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
@@ -594,8 +655,13 @@ def demo(out: str | None) -> int:
             demo_store(folder)
             if kept is not None:
                 demo_pictures(folder, log)
-        except OSError as exc:
-            raise cannot_write(folder, exc, "write into") from None
+        except BaseException as exc:
+            if created:
+                # Half a demo is no use to keep: a DIR made for it goes again.
+                shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise cannot_write_into(folder, exc) from None
+            raise
     return EXIT_OK
 
 
@@ -656,7 +722,9 @@ def demo_pictures(folder: Path, log: ObservationLog) -> None:
     click.echo("")
     for name, drawing in drawings.items():
         target = folder / f"{name}.{fmt}"
-        diagrams.write_atomic(target, diagrams.render(drawing, fmt))
+        with dot_warnings_on_stderr():
+            data = diagrams.render(drawing, fmt)
+        diagrams.write_atomic(target, data)
         click.echo(f"wrote {target}", err=True)
     click.echo(f"kept the fleet's log, its check report and the store in {folder}")
 
@@ -692,29 +760,77 @@ class ViewParam(click.ParamType):  # type: ignore[type-arg]  # generic only in n
             self.fail(exc.message, param, ctx)
 
 
+def diagram_format(fmt: str | None, out: str | None) -> str:
+    """The format to draw: ``--format``, else the one the extension of ``--out FILE`` names, else
+    svg (for stdout, or a name without an extension such as /dev/null).
+
+    Raises:
+        click.UsageError: ``--format`` contradicts the file's extension, or, without
+            ``--format``, the extension names no format (a PNG is never written into ``x.jpg``).
+    """
+    if out is None or out == STDOUT:
+        return fmt or "svg"
+    try:
+        named = diagrams.format_of(out)
+    except DiagramInputError as exc:
+        if fmt is not None:
+            return fmt  # what the user asked for, under a name of their choosing
+        raise click.UsageError(
+            f"cannot tell a format from --out {out}: its extension {exc.value} names none; give "
+            f"--format ({', '.join(diagrams.FORMATS)}) or {exc.expected}"
+        ) from None
+    if fmt is not None and named is not None and named != fmt:
+        raise click.UsageError(
+            f"--format {fmt} contradicts --out {out}, whose extension names {named}; drop "
+            f"--format, or name the file *{diagrams.EXTENSIONS[fmt]}"
+        )
+    return fmt or named or "svg"
+
+
 def check_diagram_output(fmt: str, out: str | None) -> None:
     """Refuse, before any work, an output that ``fmt`` cannot go to.
 
-    A binary format needs ``--out FILE``, or ``--out -`` with stdout redirected away from a
-    terminal; a file's directory must exist.
+    Stdout (no ``--out``, or ``--out -``) takes any format when it is redirected. A terminal gets
+    no PNG or PDF, and SVG only when asked for with ``--out -``: plain ``jobfsm render`` would
+    fill the screen with some 50 KB of XML. A file's directory must exist.
 
     Raises:
-        click.UsageError: a binary format to stdout without ``--out -``, or to a terminal.
-        CommandError: the file's directory is missing.
+        CommandError: a picture for a terminal (one line saying what to do instead), or the
+            file's directory is missing.
     """
-    if fmt in diagrams.BINARY_FORMATS:
-        if out is None:
-            raise click.UsageError(
-                f"--format {fmt} is binary; give --out FILE to write it to, or --out - to send "
-                "it to a redirected stdout"
+    if out is None or out == STDOUT:
+        if sys.stdout.isatty() and (fmt in diagrams.BINARY_FORMATS or (fmt, out) == ("svg", None)):
+            ext = diagrams.EXTENSIONS[fmt]
+            what = "binary" if fmt in diagrams.BINARY_FORMATS else "some 50 KB of XML"
+            also = "" if fmt in diagrams.BINARY_FORMATS else "; --out - shows it here anyway"
+            raise CommandError(
+                f"stdout is a terminal and {fmt} is {what}: give --out FILE (such as "
+                f"lifecycle{ext}) or redirect stdout (> lifecycle{ext}){also}"
             )
-        if out == STDOUT and sys.stdout.isatty():
-            raise click.UsageError(
-                f"--format {fmt} is binary and stdout is a terminal; redirect stdout "
-                f"(--out - > lifecycle.{fmt}) or give --out FILE"
-            )
-    if out is not None and out != STDOUT:
+    else:
         check_parent(Path(out))
+
+
+@contextmanager
+def dot_warnings_on_stderr() -> Iterator[None]:
+    """While inside, what ``dot`` warns goes to stderr as ``jobfsm: warning: dot: ...`` lines,
+    each message once: the picture was drawn, so they do not change the exit code."""
+    shown: set[str] = set()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", diagrams.GraphvizWarning)
+        try:
+            yield
+        finally:
+            for record in caught:
+                if not isinstance(record.message, diagrams.GraphvizWarning):
+                    warnings.showwarning(
+                        record.message, record.category, record.filename, record.lineno
+                    )
+                    continue
+                for line in record.message.lines:
+                    if line not in shown:
+                        shown.add(line)
+                        click.echo(f"jobfsm: warning: dot: {line}", err=True)
 
 
 def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
@@ -726,7 +842,8 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
         GraphvizNotFound: SVG, PNG or PDF without the ``dot`` executable.
         CommandError: the file cannot be written.
     """
-    data = diagrams.render(drawing, fmt)
+    with dot_warnings_on_stderr():
+        data = diagrams.render(drawing, fmt)
     if out is None or out == STDOUT:
         if fmt in diagrams.BINARY_FORMATS:
             sys.stdout.flush()
@@ -772,15 +889,17 @@ def load_traffic(path: str, input_format: str) -> ObservationLog:
     "--format",
     "fmt",
     type=click.Choice(diagrams.FORMATS),
-    default="svg",
-    show_default=True,
-    help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text.",
+    help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text. "
+    "By default the format --out FILE's extension names (.svg, .png, .pdf, .dot or .gv, .mmd "
+    "or .mermaid; another extension needs --format), else svg. A --format that contradicts "
+    "the extension is refused.",
 )
 @click.option(
     "--out",
     type=OutPathParam("lifecycle.svg", stdout=True),
     help="Write here (atomically; its directory must exist) instead of stdout, and name it on "
-    "stderr. png and pdf need --out FILE, or --out - with stdout redirected.",
+    "stderr. Stdout, redirected, takes any format; a terminal gets no png or pdf, and svg only "
+    "with --out -.",
 )
 @click.option(
     "--path",
@@ -839,7 +958,7 @@ def load_traffic(path: str, input_format: str) -> ObservationLog:
 @click.pass_context
 def render(
     ctx: click.Context,
-    fmt: str,
+    fmt: str | None,
     out: str | None,
     path: tuple[JobStatus, ...],
     view: diagrams.View,
@@ -851,8 +970,11 @@ def render(
 ) -> int:
     """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid.
 
-    Exit 0, or 2 for a usage error, a LOG that cannot be read or has no observation, no dot for
-    svg, png or pdf, or an output that cannot be written (nothing is then written).
+    The format follows the extension of --out FILE unless --format says otherwise. Exit 0, or 2
+    for a usage error (a --format the extension contradicts), a LOG that cannot be read or has
+    no observation, no dot for svg, png or pdf, a picture for a terminal, or an output that
+    cannot be written (nothing is then written). What dot warns is shown on stderr as
+    "jobfsm: warning: dot: ..." and does not change the exit code.
     """
     if all_dir is not None:
         given = [
@@ -867,15 +989,17 @@ def render(
         check_parent(folder, "create")
         try:
             # The parent exists, so only DIR itself can be created.
-            written = diagrams.write_gallery(folder)
+            with dot_warnings_on_stderr():
+                written = diagrams.write_gallery(folder)
         except OSError as exc:
-            raise cannot_write(folder, exc, "write into") from None
+            raise cannot_write_into(folder, exc) from None
         for file in written:
             click.echo(f"wrote {file}", err=True)
         return EXIT_OK
     for name in ("mode", "input_format"):
         if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             raise click.UsageError(f"--{name.replace('_', '-')} goes with --log")
+    fmt = diagram_format(fmt, out)
     check_diagram_output(fmt, out)
     traffic = None
     if log is not None:
@@ -1163,7 +1287,7 @@ def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) ->
 
 
 class _Stopped(BaseException):
-    """Ctrl-C or SIGTERM, raised by :func:`_stop_on_signals` so that the stack unwinds.
+    """Ctrl-C, SIGTERM or SIGHUP, raised by :func:`_stop_on_signals` so that the stack unwinds.
 
     Not a KeyboardInterrupt, which click would turn into an Abort after printing a blank line;
     a BaseException, so that ``except Exception`` never swallows it and ``finally`` blocks (the
@@ -1176,9 +1300,15 @@ class _Stopped(BaseException):
         self.what = what
 
 
+_HANGUP: tuple[int, ...] = (signal.SIGHUP,) if sys.platform != "win32" else ()
+
+
 @contextmanager
 def _stop_on_signals() -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM raise :class:`_Stopped` (only in the main thread).
+    """While inside, SIGINT, SIGTERM and SIGHUP raise :class:`_Stopped` (only in the main thread).
+
+    SIGHUP comes when the terminal closes under a long ``simulate``: stopping as for Ctrl-C
+    removes the temporary file, which the default action (ending at once) would leave.
 
     A signal the process was started with ignored stays ignored: a shell starts background jobs
     with SIGINT ignored, so that Ctrl-C stops only the job in the foreground.
@@ -1190,11 +1320,13 @@ def _stop_on_signals() -> Iterator[None]:
     def stop(signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGINT:
             raise _Stopped(EXIT_INTERRUPTED, "interrupted")
+        if signum in _HANGUP:
+            raise _Stopped(EXIT_HANGUP, "hung up")
         raise _Stopped(EXIT_TERMINATED, "terminated")
 
     previous = {
         sig: signal.signal(sig, stop)
-        for sig in (signal.SIGINT, signal.SIGTERM)
+        for sig in (signal.SIGINT, signal.SIGTERM, *_HANGUP)
         if signal.getsignal(sig) is not signal.SIG_IGN
     }
     try:
@@ -1218,7 +1350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 prog_name="jobfsm",
             )
     except _Stopped as stopped:
-        click.echo(f"jobfsm: {stopped.what}", err=True)
+        # After SIGHUP the terminal may be gone, and stderr with it.
+        with suppress(OSError):
+            click.echo(f"jobfsm: {stopped.what}", err=True)
         return stopped.code
     except click.exceptions.Exit as exc:
         return exc.exit_code

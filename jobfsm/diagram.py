@@ -23,18 +23,21 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import html
 import itertools
 import math
+import os
 import shutil
 import subprocess
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from jobfsm._files import write_atomic
+from jobfsm._files import write_all_atomic, write_atomic
 from jobfsm.errors import DiagramInputError, GraphvizNotFound, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Edge, Lifecycle
 from jobfsm.machine import Job
@@ -48,6 +51,7 @@ __all__ = [
     "EXAMPLE_PATH",
     "EXTENSIONS",
     "FORMATS",
+    "FORMAT_OF_EXTENSION",
     "MAIN_PATH",
     "TEXT_FORMATS",
     "Cluster",
@@ -55,11 +59,13 @@ __all__ = [
     "DiagramEdge",
     "EdgeStyle",
     "Emphasis",
+    "GraphvizWarning",
     "LegendEntry",
     "Node",
     "NodeKind",
     "View",
     "extract",
+    "format_of",
     "gallery",
     "kind_of",
     "path_of",
@@ -845,7 +851,17 @@ def to_dot(diagram: Diagram, *, spine_groups: bool = True) -> str:
         if on_spine and by_id[edge.source].phase is not by_id[edge.target].phase:
             # A free rank between phases lets their frames sit side by side along the spine.
             attrs["minlen"] = "2"
-        g.edge(edge.source, edge.target, f" {edge.label} ", **attrs)
+        label = f" {edge.label} "
+        if attrs.get("constraint") == "false" and edge.style is not EdgeStyle.UNDECLARED:
+            # dot keeps room for a label in the ranks an edge spans, which a declared edge kept
+            # out of the ranking (it rejoins the spine) has not: its label lands among other
+            # edges' (KILLING → COMPLETED's "complete" read as RUNNING → FAILED's) and routing
+            # warns that it cannot reclaim the space. An xlabel is placed beside the edge once
+            # it is drawn. Undeclared moves keep ordinary labels: a faulty fleet draws dozens,
+            # and their xlabels would pile up around the busiest statuses.
+            g.edge(edge.source, edge.target, xlabel=label, **attrs)
+        else:
+            g.edge(edge.source, edge.target, label, **attrs)
     source: str = g.source
     return source
 
@@ -956,6 +972,8 @@ def to_mermaid(diagram: Diagram) -> str:
 def render(diagram: Diagram, fmt: str) -> bytes:
     """``diagram`` in one of :data:`FORMATS`; SVG, PNG and PDF run the Graphviz ``dot`` executable.
 
+    Anything ``dot`` says on stderr while it succeeds is issued as one :class:`GraphvizWarning`.
+
     Raises:
         GraphvizNotFound: ``dot`` is not on PATH (``dot`` and ``mermaid`` never need it).
         DiagramInputError: an unknown format.
@@ -981,7 +999,29 @@ def render(diagram: Diagram, fmt: str) -> bytes:
         done = _run_dot(executable, fmt, extra, to_dot(diagram, spine_groups=False))
     if done.returncode != 0:
         raise DiagramInputError("the DOT source", diagram.title, done.stderr.decode().strip())
+    said = done.stderr.decode(errors="replace")
+    if said.strip():
+        warnings.warn(GraphvizWarning(fmt, said), stacklevel=2)
     return done.stdout
+
+
+class GraphvizWarning(UserWarning):
+    """What ``dot`` said on stderr while it still drew the picture (a layout it could not fully
+    make, a font it replaced): the picture is there, but may read wrong.
+
+    Attributes:
+        format: the format being rendered.
+        lines: each message once, in order, without dot's ``Warning:`` prefix.
+    """
+
+    def __init__(self, format: str, stderr: str) -> None:
+        lines = (line.strip().removeprefix("Warning:").strip() for line in stderr.splitlines())
+        self.format = format
+        self.lines = tuple(dict.fromkeys(line for line in lines if line))
+        super().__init__(format, self.lines)
+
+    def __str__(self) -> str:
+        return f"dot warned while rendering {self.format}: {'; '.join(self.lines)}"
 
 
 def _run_dot(
@@ -1000,6 +1040,34 @@ EXTENSIONS: Final[Mapping[str, str]] = {
     "dot": ".dot",
     "mermaid": ".mmd",
 }
+
+#: The format a file's extension names, compared in lower case (``.gv`` is Graphviz's other name
+#: for DOT source).
+FORMAT_OF_EXTENSION: Final[Mapping[str, str]] = {
+    **{ext: fmt for fmt, ext in EXTENSIONS.items()},
+    ".gv": "dot",
+    ".mermaid": "mermaid",
+}
+
+
+def format_of(path: str | os.PathLike[str]) -> str | None:
+    """The format the extension of ``path`` names, or None when it has no extension.
+
+    Raises:
+        DiagramInputError: an extension that names none of :data:`FORMATS` (such as ``.jpg``).
+
+    >>> format_of("lifecycle.PNG"), format_of("/dev/null")
+    ('png', None)
+    """
+    suffix = Path(path).suffix.lower()
+    if not suffix:
+        return None
+    try:
+        return FORMAT_OF_EXTENSION[suffix]
+    except KeyError:
+        expected = "a name ending in " + ", ".join(FORMAT_OF_EXTENSION)
+        raise DiagramInputError("file extension", suffix, expected) from None
+
 
 #: The path drawn in ``diagrams/path-example``: a poller's observations of one job, repeats
 #: included, ending in a move the lifecycle does not declare (RUNNING → WAITING).
@@ -1035,16 +1103,24 @@ def gallery(lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> dict[str, tuple[Diagram
 def write_gallery(directory: Path, lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> list[Path]:
     """Render every diagram of :func:`gallery` into ``directory``; return the files written.
 
-    Everything is rendered before the first file is written, so a missing ``dot`` leaves the
-    directory untouched.
+    Everything is rendered before the first file is written, and every file is written in full
+    before the first one replaces its old version (:func:`~jobfsm._files.write_all_atomic`): a
+    missing ``dot``, a full disk or an interrupt leaves the directory as it was, and removes it
+    again (with any parent made for it) when it was created for this.
 
     Raises:
         GraphvizNotFound: the ``dot`` executable is not on PATH.
+        OSError: the directory or a file cannot be written.
     """
-    rendered = {name: render(diagram, fmt) for name, (diagram, fmt) in gallery(lifecycle).items()}
+    pictures = gallery(lifecycle).items()
+    rendered = {directory / name: render(diagram, fmt) for name, (diagram, fmt) in pictures}
+    created = list(itertools.takewhile(lambda d: not d.exists(), (directory, *directory.parents)))
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in rendered.items():
-        write_atomic(directory / name, data)
-        written.append(directory / name)
-    return written
+    try:
+        write_all_atomic(rendered)
+    except BaseException:
+        for folder in created:  # the deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return list(rendered)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
+import warnings
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from jobfsm import (
     JobStatus,
     Phase,
     UnknownStatus,
+    _files,
 )
 from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
 from jobfsm.diagram import (
@@ -37,6 +40,7 @@ from jobfsm.diagram import (
     Diagram,
     EdgeStyle,
     Emphasis,
+    GraphvizWarning,
     NodeKind,
     View,
     extract,
@@ -83,6 +87,8 @@ def no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
+    # Library calls fail on a GraphvizWarning (filterwarnings = error); the CLI prints it instead.
+    assert "jobfsm: warning: dot:" not in err, err
     return code, out, err
 
 
@@ -325,10 +331,11 @@ def test_undeclared_step_is_red_dashed_and_repeats_are_not_moves() -> None:
     assert [(e.source, e.target, e.covers) for e in bad] == [("RUNNING", "WAITING", ())]
     assert not any(e.source == e.target for e in d.edges)
     assert d.node("WAITING").emphasis is Emphasis.CURRENT
-    dot = to_dot(d)
-    assert 'RUNNING -> WAITING [label=" undeclared "' in dot
-    assert 'color="#DC2626"' in dot
-    assert "style=dashed" in dot.split("RUNNING -> WAITING")[1].splitlines()[0]
+    line = to_dot(d).split("RUNNING -> WAITING")[1].splitlines()[0]
+    assert 'label=" undeclared "' in line
+    assert "xlabel" not in line  # many would pile up in a faulty fleet's traffic
+    assert 'color="#DC2626"' in line
+    assert "style=dashed" in line
 
 
 def test_path_of_a_job_is_its_history() -> None:
@@ -525,6 +532,93 @@ def test_cli_writes_png_to_out(
     assert [p.name for p in tmp_path.iterdir()] == ["job.png"]
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+@pytest.mark.parametrize(
+    "drawing",
+    [
+        *(name for name in gallery() if name.endswith(".dot")),
+        *(f"view {v}" for v in ("phase:review", "phase:creation", "phase:run", "phase:stop")),
+        *(f"view {v}" for v in ("phase:unknown", "from:init", "from:running", "from:killing")),
+    ],
+)
+def test_dot_draws_without_a_warning(dot: str, drawing: str, fmt: str) -> None:
+    """No committed picture and no view makes dot warn (it once could not route KILLING →
+    COMPLETED's label, which then read as RUNNING → FAILED's)."""
+    if drawing.startswith("view "):
+        diagram = extract(view=drawing.removeprefix("view "))
+    else:
+        diagram = gallery()[drawing][0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render(diagram, fmt)
+    assert [str(w.message) for w in caught] == []
+
+
+def test_an_edge_outside_the_ranking_has_its_label_beside_it() -> None:
+    """KILLING → COMPLETED does not rank COMPLETED: its label is an xlabel, placed on the edge."""
+    line = next(ln for ln in to_dot(extract()).splitlines() if "KILLING -> COMPLETED" in ln)
+    assert 'xlabel=" complete "' in line
+    assert "constraint=false" in line
+    spine = next(ln for ln in to_dot(extract()).splitlines() if "RUNNING -> COMPLETED" in ln)
+    assert 'label=" complete "' in spine
+    assert "xlabel" not in spine
+
+
+@pytest.fixture
+def warning_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `dot` on PATH that draws a tiny SVG and warns twice, as Graphviz does, on stderr."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    fake = folder / "dot"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "cat > /dev/null\n"
+        'echo \'Warning: Unable to reclaim box space for edge "A" -> "B".\' >&2\n'
+        'echo \'Warning: Unable to reclaim box space for edge "A" -> "B".\' >&2\n'
+        "echo '<svg xmlns=\"http://www.w3.org/2000/svg\"/>'\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return folder
+
+
+def test_dot_warnings_are_a_graphviz_warning(warning_dot: Path) -> None:
+    """render() returns the picture and issues what dot said, once per message."""
+    with pytest.warns(GraphvizWarning) as caught:
+        svg = render(extract(), "svg")
+    assert svg.startswith(b"<svg")
+    [warning] = [w.message for w in caught]
+    assert isinstance(warning, GraphvizWarning)
+    assert warning.format == "svg"
+    assert warning.lines == ('Unable to reclaim box space for edge "A" -> "B".',)
+
+
+def test_render_shows_dot_warnings_on_stderr_and_exits_0(warning_dot: Path, tmp_path: Path) -> None:
+    """As a real process: the file is written, exit 0, and dot's warning is one stderr line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "render", "--out", "x.svg"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_OK
+    assert done.stderr == (
+        'jobfsm: warning: dot: Unable to reclaim box space for edge "A" -> "B".\nwrote x.svg\n'
+    )
+    assert (tmp_path / "x.svg").read_text().startswith("<svg")
+
+
+def test_all_formats_shows_each_dot_warning_once(
+    warning_dot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gallery draws several pictures with dot; the same message is shown once."""
+    assert main(["render", "--all-formats", str(tmp_path / "d")]) == EXIT_OK
+    _, err = capsys.readouterr()
+    assert err.count("jobfsm: warning: dot: Unable to reclaim box space") == 1
+
+
 # -- without dot --------------------------------------------------------------------------------
 
 
@@ -593,12 +687,144 @@ def test_subprocess_without_dot_on_path(no_dot: Path, tmp_path: Path) -> None:
 # -- CLI usage errors ---------------------------------------------------------------------------
 
 
-def test_binary_format_to_stdout_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    """`--format png` without --out exits 2 and asks for --out."""
-    code, out, err = run(capsys, "render", "--format", "png")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("fmt", "start"), [("png", PNG), ("pdf", b"%PDF-"), ("svg", b"<?xml")])
+def test_a_redirected_stdout_gets_any_format(
+    dot: str, tmp_path: Path, fmt: str, start: bytes
+) -> None:
+    """`jobfsm render --format png > y.png` (no --out) writes the PNG's bytes into y.png."""
+    with (tmp_path / f"y.{fmt}").open("wb") as redirected:
+        done = subprocess.run(
+            [sys.executable, "-m", "jobfsm", "render", "--format", fmt],
+            stdout=redirected,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (EXIT_OK, b"")
+    assert (tmp_path / f"y.{fmt}").read_bytes().startswith(start)
+
+
+def at_a_terminal(*argv: str) -> tuple[int, bytes, str]:
+    """Run jobfsm with stdout on a pseudo-terminal; return its exit code, what reached the
+    terminal and its stderr."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobfsm", *argv],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal's last writer has gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        _, err = proc.communicate(timeout=60)
+    finally:
+        os.close(controller)
+    return proc.returncode, shown, err
+
+
+@pytest.mark.parametrize(("argv", "ext"), [([], ".svg"), (["--format", "png"], ".png")])
+def test_a_picture_for_a_terminal_is_one_line_of_hint(argv: list[str], ext: str) -> None:
+    """`jobfsm render` at a terminal prints no 50 KB of SVG (nor PNG bytes): exit 2 and one line
+    on stderr saying to give --out or to redirect."""
+    code, shown, err = at_a_terminal("render", *argv)
     assert code == EXIT_USAGE
-    assert out == ""
-    assert "give --out FILE" in err
+    assert shown == b""
+    assert len(err.splitlines()) == 1
+    assert err.startswith("jobfsm: error: stdout is a terminal")
+    assert f"--out FILE (such as lifecycle{ext})" in err
+    assert f"> lifecycle{ext}" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["--format", "mermaid"], b"stateDiagram-v2"),
+        (["--format", "dot"], b"digraph lifecycle {"),
+        (["--out", "-"], b"<?xml"),
+    ],
+)
+def test_text_and_an_explicit_out_dash_reach_a_terminal(
+    dot: str, argv: list[str], start: bytes
+) -> None:
+    """DOT and Mermaid are read at a terminal; `--out -` asks for the SVG there."""
+    code, shown, err = at_a_terminal("render", *argv)
+    assert (code, err) == (EXIT_OK, "")
+    assert shown.startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [
+        ("lifecycle.png", PNG),
+        ("LIFECYCLE.PNG", PNG),
+        ("lifecycle.pdf", b"%PDF-"),
+        ("lifecycle.svg", b"<?xml"),
+        ("lifecycle", b"<?xml"),
+        ("lifecycle.dot", b"digraph lifecycle {"),
+        ("lifecycle.gv", b"digraph lifecycle {"),
+        ("lifecycle.mmd", b"stateDiagram-v2"),
+        ("lifecycle.mermaid", b"stateDiagram-v2"),
+    ],
+)
+def test_the_format_follows_the_extension(
+    dot: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, start: bytes
+) -> None:
+    """`render --out lifecycle.png` draws a PNG, not SVG under a .png name; no extension: SVG."""
+    code, _, err = run(capsys, "render", "--out", str(tmp_path / name))
+    assert (code, err) == (EXIT_OK, f"wrote {tmp_path / name}\n")
+    assert (tmp_path / name).read_bytes().startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--format", "svg", "--out", "x.png"], "--format svg contradicts --out x.png"),
+        (["--format", "png", "--out", "x.PDF"], "whose extension names pdf"),
+        (["--format", "dot", "--out", "x.mmd"], "name the file *.dot"),
+        (
+            ["--out", "x.jpg"],
+            "cannot tell a format from --out x.jpg: its extension .jpg names none",
+        ),
+    ],
+)
+def test_a_format_the_extension_contradicts_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    needle: str,
+) -> None:
+    """A contradiction between --format and the extension, or an unknown extension without
+    --format, exits 2 and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "render", *argv)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert needle in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_names_what_an_unknown_extension_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --format, any name is accepted: `--format dot --out x.txt` writes DOT."""
+    code, _, _ = run(capsys, "render", "--format", "dot", "--out", str(tmp_path / "x.txt"))
+    assert code == EXIT_OK
+    assert (tmp_path / "x.txt").read_text() == to_dot(extract())
 
 
 @pytest.mark.parametrize(
@@ -709,6 +935,63 @@ def test_write_atomic_failure_keeps_the_old_file(
         write_atomic(target, b"new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.dot"]
+
+
+def disk_full_at(monkeypatch: pytest.MonkeyPatch, nth: int) -> None:
+    """The disk fills up while the ``nth`` output file is closed (its last bytes written)."""
+    close = _files._Output.close
+    closed = 0
+
+    def filling(self: _files._Output) -> None:
+        nonlocal closed
+        closed += 1
+        if closed == nth:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        close(self)
+
+    monkeypatch.setattr(_files._Output, "close", filling)
+
+
+@pytest.mark.integration
+def test_all_formats_on_a_full_disk_leaves_no_directory(
+    dot: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--all-formats into a new DIR on a full disk: exit 2, and neither DIR nor a file is left."""
+    disk_full_at(monkeypatch, 3)
+    code, out, err = run(capsys, "render", "--all-formats", str(tmp_path / "d"))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == f"jobfsm: error: cannot write into {tmp_path / 'd'}: No space left on device\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.integration
+def test_all_formats_on_a_full_disk_keeps_the_old_set(
+    dot: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into an existing DIR, a full disk leaves every old file as it was and no temporary file."""
+    for name in gallery():
+        (tmp_path / name).write_text("old")
+    disk_full_at(monkeypatch, len(gallery()))
+    assert main(["render", "--all-formats", str(tmp_path)]) == EXIT_USAGE
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(gallery())
+    assert all((tmp_path / name).read_text() == "old" for name in gallery())
+
+
+@pytest.mark.integration
+def test_all_formats_names_a_read_only_file_and_changes_nothing(
+    dot: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A read-only lifecycle.svg in DIR: exit 2 naming it; no file of the set is replaced."""
+    for name in gallery():
+        (tmp_path / name).write_text("old")
+    (tmp_path / "lifecycle.svg").chmod(0o444)
+    code, _, err = run(capsys, "render", "--all-formats", str(tmp_path))
+    assert code == EXIT_USAGE
+    assert err.startswith(
+        f"jobfsm: error: cannot write {tmp_path / 'lifecycle.svg'}: it is read-only"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(gallery())
+    assert all((tmp_path / name).read_text() == "old" for name in gallery())
 
 
 # -- render --log: a status log's traffic on the lifecycle --------------------------------------

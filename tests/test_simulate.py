@@ -8,16 +8,24 @@ import io
 import itertools
 import math
 import os
+import pty
 import random
+import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_cli_signals import jobfsm, stop, writing
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus, Simulation, check_log, read_log
-from jobfsm.simulate import FAULT_KINDS, MAX_JOBS, MIN_POLL_INTERVAL, write_log
+from jobfsm.cli import EXIT_HANGUP, PROGRESS_BYTES, main
+from jobfsm.simulate import FAULT_KINDS, MAX_JOBS, MIN_POLL_INTERVAL, PROGRESS_LINES, write_log
 from jobfsm.validate import validate_history
 
 
@@ -205,3 +213,138 @@ def test_written_log_honours_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "fleet.jsonl").stat().st_mode & 0o777 == 0o644
+
+
+# -- stopped while writing (real processes) -------------------------------------------------------
+
+
+def test_sighup_stops_simulate_with_129_and_leaves_no_file(tmp_path: Path) -> None:
+    """The terminal closing under simulate (SIGHUP): exit 129, one line, no temporary file."""
+    proc = jobfsm("simulate", "--jobs", "200000", "--out", "big.jsonl", cwd=tmp_path)
+    writing(proc, tmp_path)
+    err = stop(proc, signal.SIGHUP)
+    assert proc.returncode == EXIT_HANGUP
+    assert err == "jobfsm: hung up\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_next_write_removes_what_sigkill_left(tmp_path: Path) -> None:
+    """SIGKILL cannot be caught, so its temporary file stays; the next simulate of the same
+    file removes it, and leaves the log alone."""
+    proc = jobfsm("simulate", "--jobs", "200000", "--out", "big.jsonl", cwd=tmp_path)
+    writing(proc, tmp_path)
+    proc.kill()
+    proc.communicate()
+    [left] = tmp_path.glob(".big.jsonl.*.tmp")
+    assert left.name.startswith(f".big.jsonl.{proc.pid}.")
+    done = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "simulate", "--jobs", "2", "--out", "big.jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["big.jsonl"]
+    assert (tmp_path / "big.jsonl").read_bytes() == text(Simulation(2))
+
+
+# -- how big a log will be, and progress while it is written --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"jobs": 300},
+        {"jobs": 300, "poll_interval": 5.0},
+        {"jobs": 400, "poll_interval": 600.0, "seed": 3},
+        {"jobs": 300, "faults": 0.2, "fmt": "csv"},
+        {"jobs": 3000, "seed": 9, "poll_interval": 120.0},
+    ],
+)
+def test_the_estimate_is_within_ten_percent(kwargs: dict[str, object]) -> None:
+    """Lines and bytes as estimated before any line is made are within 10 % of the real log."""
+    sim = Simulation(**kwargs)  # type: ignore[arg-type]
+    lines, size = sim.estimate()
+    log = text(sim)
+    assert abs(lines / len(log.splitlines()) - 1) < 0.1
+    assert abs(size / len(log) - 1) < 0.1
+
+
+def test_a_million_jobs_are_estimated_at_once_at_some_nine_gigabytes() -> None:
+    """The largest fleet is sized without polling a job: about 9 GB at the default interval."""
+    lines, size = Simulation(MAX_JOBS).estimate()
+    assert 100_000_000 < lines < 150_000_000
+    assert 7e9 < size < 11e9
+    assert Simulation(0).estimate() == (0, 0)
+    assert Simulation(0, fmt="csv").estimate() == (1, len("job_id,status,time\n"))
+
+
+def test_write_log_reports_every_byte_it_writes(tmp_path: Path) -> None:
+    """The progress callback is called as the log grows, and its bytes add up to the file's."""
+    reported: list[int] = []
+    path = tmp_path / "fleet.jsonl"
+    count = write_log(path, Simulation(300, seed=2), reported.append)
+    assert len(reported) == count // PROGRESS_LINES + (count % PROGRESS_LINES > 0)
+    assert sum(reported) == path.stat().st_size
+
+
+def on_a_terminal(*argv: str, cwd: Path) -> tuple[int, str]:
+    """Run jobfsm with stderr on a pseudo-terminal; return its exit code and what it showed."""
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "jobfsm", *argv], cwd=cwd, stderr=terminal)
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal's last writer has gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        proc.wait(timeout=120)
+    finally:
+        os.close(controller)
+    return proc.returncode, shown.decode()
+
+
+def test_simulate_at_a_terminal_says_the_size_and_shows_progress(tmp_path: Path) -> None:
+    """At a terminal: the estimate first, a progress bar for a log over 8 MiB, the summary."""
+    code, shown = on_a_terminal(
+        "simulate", "--jobs", "400", "--poll-interval", "5", "--out", "big.jsonl", cwd=tmp_path
+    )
+    assert code == 0
+    lines, size = Simulation(400, poll_interval=5.0).estimate()
+    first, rest = shown.split("\r\n", 1)
+    assert first == f"jobfsm: simulate: about {lines:,} lines, {size / 1e6:.1f} MB"
+    assert size > PROGRESS_BYTES
+    assert "writing big.jsonl  [" in rest
+    assert "100%" in rest
+    assert rest.rstrip().splitlines()[-1].startswith("wrote big.jsonl: ")
+    assert (tmp_path / "big.jsonl").read_bytes() == text(Simulation(400, poll_interval=5.0))
+
+
+def test_simulate_piped_prints_only_its_summary(tmp_path: Path) -> None:
+    """stderr not a terminal (a script, CI): no estimate and no bar, only the summary line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "simulate", "--jobs", "400", "--poll-interval", "5",
+         "--out", "big.jsonl"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("wrote big.jsonl: ")
+
+
+def test_simulate_says_when_the_disk_has_less_room_than_the_log_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The estimate names the free space when it is less than the log's size."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: SimpleNamespace(free=1000))
+    assert main(["simulate", "--jobs", "3", "--out", str(tmp_path / "a.jsonl")]) == 0
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first.startswith("jobfsm: simulate: about ")
+    assert first.endswith("kB; only 1.0 kB free there")
