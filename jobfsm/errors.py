@@ -65,8 +65,16 @@ def _moves(allowed: Iterable[JobStatus]) -> str:
 
 
 def _shown(value: object) -> str:
-    """A value as an error shows it: its repr, cut short when it is long."""
-    text = repr(value)
+    """A value as an error shows it: its repr, cut short when it is long.
+
+    A long string is cut before its repr is made, so that showing a megabyte of it costs no
+    megabyte (its first 80 characters give the 77 shown).
+    """
+    try:
+        text = repr(value[:80] if isinstance(value, (str, bytes)) else value)
+    except ValueError:
+        # An int beyond the interpreter's limit on digits converted to text.
+        return f"<{type(value).__name__} too large to show>"
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
@@ -86,8 +94,8 @@ class UnknownStatus(JobFSMError, ValueError):
     @property
     def message(self) -> str:
         text = (
-            f"{self.value!r} is not a ModelArts job status; expected a code 0–22 or a status name "
-            "such as RUNNING or JOBSTAT_RUNNING"
+            f"{_shown(self.value)} is not a ModelArts job status; expected a code 0–22 or a "
+            "status name such as RUNNING or JOBSTAT_RUNNING"
         )
         if self.suggestions:
             text += f" (did you mean {' or '.join(self.suggestions)}?)"
@@ -657,7 +665,7 @@ class InvalidTime(JobFSMError, ValueError, TypeError):
     @property
     def message(self) -> str:
         given = f"{self.argument} " if self.argument else ""
-        return f"{given}{self.value!r} is not a usable time; expected {self.expected}"
+        return f"{given}{_shown(self.value)} is not a usable time; expected {self.expected}"
 
 
 class JobExists(JobFSMError):

@@ -156,7 +156,7 @@ def test_check_json_shape(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert violation["allowed"] == []
     assert data["errors"] == [{"line": 7, "message": data["errors"][0]["message"]}]
     assert "unknown status" in data["errors"][0]["message"]
-    assert data["mode"] == "strict"
+    assert data["mode"] == "polled"
     assert data["lines"] == data["observations"] + data["rejected"] == 7
     assert data["outcomes"] == {"succeeded": 1, "failed": 0, "canceled": 0, "unfinished": 1}
 
@@ -188,14 +188,19 @@ def test_check_reads_stdin(
 
 
 def test_check_polled_and_input_format(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """--mode polled accepts jumps; --input-format csv reads a log whatever its name."""
+    """Polled (the default) accepts jumps, strict does not; --input-format csv reads a log
+    whatever its name. The verdict says the mode and how many statuses were inferred."""
     path = tmp_path / "log.txt"
     path.write_text("job_id,status,time\na,WAITING,0\na,COMPLETED,60\n")
-    code, _, _ = run(capsys, "check", str(path), "--input-format", "csv")
+    code, out, _ = run(capsys, "check", str(path), "--input-format", "csv", "--mode", "strict")
     assert code == EXIT_INVALID
-    code, out, _ = run(capsys, "check", str(path), "--input-format", "csv", "--mode", "polled")
+    assert out.endswith("(strict mode, 0 missed statuses inferred)\n")
+    code, out, _ = run(capsys, "check", str(path), "--input-format", "csv")
     assert code == EXIT_OK
-    assert "inferred jumps: 1" in out
+    assert "inferred jumps: 1 (1 missed statuses inferred)" in out
+    assert out.endswith(
+        "verdict: every one of 1 job(s) conforms (polled mode, 1 missed statuses inferred)\n"
+    )
 
 
 def test_check_is_silent_on_stderr_when_piped(
@@ -313,7 +318,7 @@ def test_demo_checks_a_simulated_fleet(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_check_as_a_real_subprocess(tmp_path: Path) -> None:
     """`python -m jobfsm check` runs end to end with the documented exit code and JSON."""
-    path = write(tmp_path / "log.jsonl", *CLEAN, ("a", 10, 3))
+    path = write(tmp_path / "log.jsonl", *CLEAN, ("b", 8, 3))
     proc = subprocess.run(
         [sys.executable, "-m", "jobfsm", "check", str(path), "--format", "json"],
         capture_output=True,
@@ -367,21 +372,20 @@ def test_check_csv_job_only_on_rejected_lines(
 def test_check_csv_with_unrecognised_header(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """An unrecognised CSV header is a bad line with a header hint (exit 1)."""
-    data = b"job,state,when\nj1,1,2026-03-01T08:00:00Z\n"
+    """A CSV headed by other names (id,state,timestamp) cannot be judged: exit 2, one line."""
+    data = b"id,state,timestamp\nj1,1,2026-03-01T08:00:00Z\n"
     code, out, err = check_file(capsys, tmp_path / "h.csv", data)
-    assert code == EXIT_INVALID
-    assert "if this is a header" in out
-    assert err == ""
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.count("\n") == 1
+    assert "the CSV header 'id,state,timestamp' names none of the columns" in err
 
 
 def test_check_json_lines_read_as_csv(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """`--input-format csv` on a JSON Lines log rejects every line with a hint (exit 1)."""
+    """`--input-format csv` on a JSON Lines log is no CSV log: exit 2, saying how to read it."""
     path = write(tmp_path / "fleet.jsonl", *CLEAN)
     code, out, err = run(capsys, "check", str(path), "--input-format", "csv")
-    assert code == EXIT_INVALID
-    assert "looks like JSON" in out
-    assert err == ""
+    assert (code, out) == (EXIT_USAGE, "")
+    assert "its first line is JSON, not CSV; read it as JSON Lines (--input-format jsonl)" in err
 
 
 def test_check_csv_header_without_job_id_exits_2(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobfsm import DEFAULT_LIFECYCLE, InvalidArgument, JobStatus, UnreadableLog
+from jobfsm import DEFAULT_LIFECYCLE, InvalidArgument, InvalidTime, JobStatus, UnreadableLog
 from jobfsm.logs import (
     LogFormat,
     Observation,
@@ -19,7 +19,10 @@ from jobfsm.logs import (
     count_moves,
     parse_time,
     read_log,
+    scan_log,
 )
+from jobfsm.tracker import Tracker
+from jobfsm.validate import validate_history
 
 S = JobStatus
 T0 = 1772352000.0  # 2026-03-01T08:00:00Z
@@ -43,9 +46,9 @@ BAD_JSON_LINES = [
     pytest.param(line(status="FOO"), "unknown status: 'FOO'", id="status-foo"),
     pytest.param(line(status=True), "unknown status: True", id="status-bool"),
     pytest.param(line(status=8.0), "unknown status: 8.0", id="status-float"),
-    pytest.param(line(time="yesterday"), "time 'yesterday' is not a time", id="bad-time"),
-    pytest.param(line(time=None), "time None is not a time", id="null-time"),
-    pytest.param(line(time=True), "time True is not a time", id="bool-time"),
+    pytest.param(line(time="yesterday"), "time 'yesterday' is not a usable time", id="bad-time"),
+    pytest.param(line(time=None), "time None is not a usable time", id="null-time"),
+    pytest.param(line(time=True), "time True is not a usable time", id="bool-time"),
     pytest.param(line(job=None), "job_id None is not a job id", id="null-job"),
     pytest.param(line(job=""), "job_id '' is not a job id", id="empty-job"),
     pytest.param(line(job="  "), "job_id '  ' is not a job id (it is blank)", id="blank-job"),
@@ -180,11 +183,15 @@ def test_epoch_unit_is_decided_by_magnitude() -> None:
     assert parse_time(100_000_000_000) == 100_000_000
 
 
-@pytest.mark.parametrize("value", ["", "nan", "inf", "2026-13-01", None, [1], True])
+@pytest.mark.parametrize(
+    "value", ["", "nan", "inf", "2026-13-01", None, [1], True, 10**400, -(10**400), "1" * 400]
+)
 def test_parse_time_rejects(value: object) -> None:
-    """Anything else is a ValueError naming the value."""
-    with pytest.raises(ValueError, match="time"):
+    """Anything else is an InvalidTime (a ValueError) naming the value, however large."""
+    with pytest.raises(InvalidTime, match="time") as caught:
         parse_time(value)
+    assert isinstance(caught.value, ValueError)
+    assert len(str(caught.value)) < 300
 
 
 @pytest.mark.parametrize("name", ["running", "JOBSTAT_RUNNING", " 8 ", "8", "Running"])
@@ -217,7 +224,6 @@ def test_observations_are_ordered_by_time_within_each_job() -> None:
     jobs = dict(log.by_job())
     assert [o.line for o in jobs["a"]] == [5, 3, 1, 4]
     assert [o.line for o in jobs["b"]] == [2]
-    assert log.late == 2
 
 
 def test_iteration_is_in_file_order() -> None:
@@ -338,7 +344,7 @@ def test_modelarts_failed_response_and_missing_duration_are_rejected() -> None:
 @pytest.mark.parametrize(
     ("name", "data", "fmt"),
     [
-        ("log.csv", line(), LogFormat.CSV),
+        ("log.csv", b"a,8,1772352000\n", LogFormat.CSV),
         ("log.txt", line(), LogFormat.JSONL),
         ("log.txt", b"\xef\xbb\xbf  " + line(), LogFormat.JSONL),
         ("log.txt", b"job_id,status,time\n", LogFormat.CSV),
@@ -476,6 +482,13 @@ def test_every_line_is_accounted_for(
     """lines read = observations + rejected lines, and exactly the bad lines are rejected."""
     rows = [(GOOD[i % 3] if good else BAD[i]) + (b"\r" if crlf else b"") for good, i, crlf in picks]
     data = b"\n".join(rows) + (b"\n" if trailing_newline and rows else b"")
+    # Binary lines (BAD[2]) making more than half of the non-blank ones: no log at all.
+    nonblank = [(good, i) for good, i, _ in picks if good or BAD[i].strip()]
+    binary = sum(1 for good, i in nonblank if not good and i == 2)
+    if binary * 2 > len(nonblank):
+        with pytest.raises(UnreadableLog, match="binary data"):
+            read(data)
+        return
     log = read(data)
     # A file ending in an empty last line without a newline has that line only when non-empty.
     expected = len(rows) - (1 if rows and not trailing_newline and rows[-1] == b"" else 0)
@@ -531,12 +544,80 @@ def test_polled_mode_accepts_jumps_and_counts_them() -> None:
     assert polled.inferred == 1
 
 
-def test_late_lines_are_judged_in_time_order() -> None:
-    """A line delivered late is judged where its time puts it, not where the file has it."""
-    log = jsonl(("a", 7, 0), ("a", 10, 20), ("a", 8, 10), ("b", 1, 0))
+def test_a_line_older_than_the_jobs_last_applied_line_is_late_and_not_judged() -> None:
+    """A late line is counted and ignored: it neither moves the job nor raises a violation."""
+    log = jsonl(("a", 7, 0), ("a", 8, 20), ("a", 7, 10), ("a", 10, 30), ("b", 1, 0))
     report = check_log(log, "strict")
-    assert report.ok
-    assert report.late == 1
+    assert (report.ok, report.late, report.outcomes["succeeded"]) == (True, 1, 1)
+
+
+def test_equal_times_are_judged_in_file_order() -> None:
+    """A line with the same time as the job's last one is not late."""
+    report = check_log(jsonl(("a", 7, 5), ("a", 8, 5), ("a", 7, 5)), "strict")
+    assert (report.late, [v.line for v in report.violations]) == (0, [3])
+
+
+def test_a_refused_status_does_not_advance_the_jobs_time() -> None:
+    """Lateness is measured from the last applied line: a violation and its repeats do not count,
+    a repeat of the current status does."""
+    log = jsonl(("a", 8, 0), ("a", 7, 10), ("a", 7, 20), ("a", 8, 15), ("a", 10, 12))
+    report = check_log(log, "strict")
+    assert ([v.line for v in report.violations], report.late) == ([2], 1)
+    assert report.outcomes["unfinished"] == 1  # COMPLETED at 12 came after RUNNING at 15
+
+
+OBSERVATIONS = st.lists(
+    st.tuples(st.sampled_from("abc"), st.integers(0, 22), st.integers(0, 12)), max_size=40
+)
+
+
+@given(OBSERVATIONS, st.sampled_from(["strict", "polled"]))
+def test_a_log_is_judged_as_a_tracker_judges_it_live(
+    rows: list[tuple[str, int, int]], mode: str
+) -> None:
+    """One rule: checking a log after the fact and feeding its lines to a Tracker agree on every
+    count, every job's final status and which jobs violate, late lines included."""
+    report = scan_log(
+        io.BytesIO(b"\n".join(line(j, s, float(t)) for j, s, t in rows)), "jsonl", mode, listed=None
+    )
+    tracker = Tracker(mode=mode, thread_safe=False)
+    violating: set[str] = set()
+    tracker.on_violation(lambda v: violating.add(v.job_id))
+    for job, status, at in rows:
+        tracker.observe(job, status, float(at))
+    counts = tracker.counts()
+    assert (report.violation_count, report.late) == (counts.violations, counts.late)
+    assert report.inferred == counts.inferred
+    assert {v.job_id for v in report.violations} == violating
+    assert report.jobs == len(tracker)
+    assert report.outcomes["unfinished"] == tracker.summary()["active"]
+    finals = check_log(
+        read_log(io.BytesIO(b"\n".join(line(j, s, float(t)) for j, s, t in rows))), mode
+    )
+    assert finals == report
+
+
+@given(OBSERVATIONS, st.sampled_from(["strict", "polled"]))
+def test_a_job_in_time_order_is_judged_as_validate_history_judges_it(
+    rows: list[tuple[str, int, int]], mode: str
+) -> None:
+    """For lines in time order, each job's violations, inferred jumps and final status are those
+    validate_history gives for its statuses."""
+    rows = sorted(rows, key=lambda row: row[2])
+    report = scan_log(
+        io.BytesIO(b"\n".join(line(j, s, float(t)) for j, s, t in rows)), "jsonl", mode, listed=None
+    )
+    assert report.late == 0
+    histories = {job: [s for j, s, _ in rows if j == job] for job in "abc"}
+    judged = {job: validate_history(seen, mode) for job, seen in histories.items() if seen}
+    assert report.violation_count == sum(len(h.violations) for h in judged.values())
+    assert report.inferred == sum(len(h.inferred) for h in judged.values())
+    assert report.inferred_statuses == sum(
+        len(i.skipped) for h in judged.values() for i in h.inferred
+    )
+    assert report.violating == sum(not h.ok for h in judged.values())
+    finished = sum(h.final is not None and h.final.is_terminal for h in judged.values())
+    assert report.jobs - report.unfinished == finished
 
 
 def test_report_to_dict_caps_errors() -> None:
@@ -579,20 +660,25 @@ def test_csv_job_seen_only_on_rejected_lines_is_not_a_job() -> None:
     assert (report.jobs, report.rejected, report.outcomes["unfinished"]) == (1, 1, 1)
 
 
-def test_csv_read_as_json_lines_does_not_crash() -> None:
-    """JSON lines read as CSV are all rejected (with a hint) and judged as a log of no jobs."""
-    log = read(line("a") + b"\n" + line("b") + b"\n", "csv", name="x.jsonl")
-    assert (log.job_ids, log.rejected) == ([], 2)
-    assert "looks like JSON" in log.errors[0].problem
-    assert check_log(log).jobs == 0
+def test_json_lines_read_as_csv_are_no_csv_log() -> None:
+    """JSON lines read as CSV are refused whole, saying how to read them."""
+    with pytest.raises(UnreadableLog, match=r"first line is JSON, not CSV.*--input-format jsonl"):
+        read(line("a") + b"\n" + line("b") + b"\n", "csv", name="x.jsonl")
 
 
-def test_unrecognised_csv_header_is_a_bad_line_with_a_hint() -> None:
-    """A first line with none of the column names is data: rejected with a header hint."""
-    log = read(b"job,state,when\nj1,1,2026-03-01T08:00:00Z\n", name="x.csv")
+@pytest.mark.parametrize("header", [b"id,state,timestamp", b"job,state,when", b"name,phase,at"])
+def test_a_csv_header_of_other_names_is_unreadable(header: bytes) -> None:
+    """A first line of names that are not the columns (no number, no time in it) is a header the
+    log cannot be read by: the log is refused, naming the header."""
+    with pytest.raises(UnreadableLog, match="names none of the columns job_id, status and time"):
+        read(header + b"\nj1,1,2026-03-01T08:00:00Z\n", name="x.csv")
+
+
+def test_a_bad_first_csv_line_of_data_gets_a_header_hint() -> None:
+    """A first line with a number or a time in it is data; rejected, it hints at the header."""
+    log = read(b"job,state,2026-03-01T08:00:00Z\nj1,1,2026-03-01T08:00:00Z\n", name="x.csv")
     assert [(o.job_id, o.line) for o in log] == [("j1", 2)]
     assert "if this is a header, name the columns job_id,status,time" in log.errors[0].problem
-    assert check_log(log).jobs == 1
 
 
 def test_csv_header_without_job_id_is_unreadable() -> None:
@@ -621,7 +707,7 @@ def test_check_log_ignores_jobs_without_observations() -> None:
 )
 def test_parse_time_rejects_out_of_range(value: object) -> None:
     """A finite time before 1970 or past 9999 (after ms conversion) names the accepted range."""
-    with pytest.raises(ValueError, match=r"out of range; expected a time between 1970-01-01"):
+    with pytest.raises(InvalidTime, match=r"expected a time between 1970-01-01.*out of range"):
         parse_time(value)
 
 
@@ -638,7 +724,7 @@ def test_absurd_time_is_a_bad_line_not_a_reorder() -> None:
     assert [e.line for e in log.errors] == [2]
     assert "1e+300" in log.errors[0].problem
     assert "9999-12-31" in log.errors[0].problem
-    assert log.late == 0
+    assert check_log(log).late == 0
 
 
 def test_modelarts_time_out_of_range_is_rejected() -> None:
