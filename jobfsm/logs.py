@@ -864,15 +864,13 @@ def _batches(
                 parts[0] = b"".join(pending)
                 pending, pending_size = [], 0
             # Only a chunk longer than MAX_LINE, or the line completed by it, can hold a long one.
-            if len(parts[0]) > MAX_LINE or (
-                len(chunk) > MAX_LINE and max(map(len, parts)) > MAX_LINE
-            ):
+            if _too_long(parts[0]) or (len(chunk) > MAX_LINE and max(map(len, parts)) > MAX_LINE):
                 yield from _split_long(parts)
             else:
                 yield parts
         if tail:
             pending_size += len(tail)
-            if pending_size > MAX_LINE:
+            if pending_size > MAX_LINE + 1:  # one more for the CR of a CRLF ending
                 opening = (pending[0] if pending else tail)[:40]
                 skipped, pending, pending_size = pending_size, [], 0
             else:
@@ -882,14 +880,21 @@ def _batches(
         yield _TooLong(skipped, opening)
     elif pending:
         # The last line has no newline: often a line cut short by a writer that died.
-        yield [b"".join(pending)]
+        last = b"".join(pending)
+        yield _TooLong(len(last), last[:40]) if _too_long(last) else [last]
+
+
+def _too_long(line: bytes) -> bool:
+    """True when ``line`` holds more than MAX_LINE bytes besides the CR of a CRLF ending."""
+    size = len(line)
+    return size > MAX_LINE and (size > MAX_LINE + 1 or line[-1:] != b"\r")
 
 
 def _split_long(parts: list[bytes]) -> Iterator[list[bytes] | _TooLong]:
     """``parts`` as batches, each line longer than MAX_LINE a _TooLong in its place."""
     start = 0
     for index, part in enumerate(parts):
-        if len(part) > MAX_LINE:
+        if _too_long(part):
             if start < index:
                 yield parts[start:index]
             yield _TooLong(len(part), part[:40])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from jobfsm import DEFAULT_LIFECYCLE, InvalidArgument, InvalidTime, JobStatus, UnreadableLog
 from jobfsm.logs import (
+    MAX_LINE,
     LogFormat,
     Observation,
     ObservationLog,
@@ -820,3 +821,167 @@ def test_check_counts_a_refused_status_repeated_once() -> None:
         (JobStatus.INIT, JobStatus.WAITING): 1,
         (JobStatus.INIT, JobStatus.RUNNING): 1,
     }
+
+
+# -- hardening: CSV lines the csv module refuses, long lines, binary files, bounded listings ------
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (b"a\rb,1,1", "a carriage return inside the line"),
+        (b'"a",8\r,5', "a carriage return inside the line"),
+        (b'"' + b"x" * 131_073 + b'",8,5', "not a line of CSV (field larger than field limit"),
+    ],
+    ids=["cr-in-unquoted", "cr-in-quoted", "field-over-limit"],
+)
+def test_csv_line_the_csv_module_refuses_is_one_bad_line(bad: bytes, reason: str) -> None:
+    """A line the csv module would raise on is a bad line; read_log and scan_log read the rest."""
+    data = b"job_id,status,time\n" + bad + b"\nc,8,5\n"
+    for first in (data, data.split(b"\n", 1)[1]):  # with a header, and as the first line
+        log = read(first, name="x.csv")
+        assert ([o.job_id for o in log], log.rejected) == (["c"], 1)
+        assert reason in log.errors[0].problem
+        assert len(log.errors[0].problem) < 300
+        report = scan_log(io.BytesIO(first), name="x.csv")
+        assert (report.observations, report.rejected, report.jobs) == (1, 1, 1)
+
+
+class Chunks:
+    """A stream whose read() hands out at most ``size`` bytes at a time, whatever is asked."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.data, self.size, self.at = data, size, 0
+
+    def read(self, n: int) -> bytes:
+        piece = self.data[self.at : self.at + min(n, self.size)]
+        self.at += len(piece)
+        return piece
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last", "last-without-newline"])
+@pytest.mark.parametrize("size", [1 << 20, 4096])
+def test_a_line_over_max_line_is_one_bad_line(where: str, size: int) -> None:
+    """A line longer than MAX_LINE is one bad line saying its length; the lines around it are
+    read with their numbers, whatever the chunks the stream returns."""
+    long = line(time="x" * (MAX_LINE + 10))
+    rows = [line("a", 7, T0), line("a", 8, T0 + 1)]
+    at = {"first": 0, "middle": 1}.get(where, 2)
+    rows.insert(at, long)
+    data = b"\n".join(rows) + (b"" if where == "last-without-newline" else b"\n")
+    log = read_log(Chunks(data, size))  # type: ignore[arg-type]
+    assert (len(log), log.rejected, log.lines_read) == (2, 1, 3)
+    (error,) = log.errors
+    assert error.line == at + 1
+    assert f"a line of {len(long):,} bytes, longer than the longest line read" in error.problem
+    assert len(error.problem) < 300
+
+
+def test_a_line_of_max_line_bytes_is_read() -> None:
+    """MAX_LINE bytes (the line ending not counted) is still a line."""
+    padded = line("a", 8, T0)[:-1]
+    padded = padded + b" " * (MAX_LINE - len(padded) - 1) + b"}"
+    assert len(padded) == MAX_LINE
+    log = read_log(Chunks(padded + b"\r\n" + line("b") + b"\n", 65536))  # type: ignore[arg-type]
+    assert (len(log), log.rejected) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "binary data"),
+        ('{"job_id": "a", "status": 8, "time": 0}\n'.encode("utf-16"), r"UTF-16 \(or UTF-32\)"),
+        ('{"job_id": "a", "status": 8, "time": 0}\n'.encode("utf-16-le"), "UTF-16 text without"),
+        (bytes(range(256)) * 64, "binary data"),
+    ],
+    ids=["png", "utf-16-bom", "utf-16-no-bom", "random"],
+)
+@pytest.mark.parametrize("fmt", ["auto", "jsonl", "csv", "modelarts"])
+def test_a_file_that_is_not_text_is_no_log(data: bytes, what: str, fmt: str) -> None:
+    """Binary and UTF-16 files are refused whole, in every format, by read_log and scan_log."""
+    for reader in (read_log, scan_log):
+        with pytest.raises(UnreadableLog, match=what) as caught:
+            reader(io.BytesIO(data), fmt, name="pic.png")
+        assert "\n" not in str(caught.value)
+
+
+def test_unknown_status_names_are_searched_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The did-you-mean search runs once per distinct unknown value, not once per line."""
+    import jobfsm.status
+
+    calls: list[str] = []
+    real = jobfsm.status._suggest
+
+    def counting(text: str) -> tuple[str, ...]:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(jobfsm.status, "_suggest", counting)
+    names = ["RUNING", "FOO", "COMPLETE"]
+    data = b"\n".join(line("a", names[i % 3], T0 + i) for i in range(300)) + b"\n"
+    report = scan_log(io.BytesIO(data))
+    assert report.rejected == 300
+    assert sorted(calls) == sorted(names)
+    assert "did you mean RUNNING" in report.errors[0].problem
+    csv_data = b"".join(b"a,%s,%d\n" % (names[i % 3].encode(), i) for i in range(300))
+    calls.clear()
+    assert read(csv_data, name="x.csv").rejected == 300
+    assert sorted(calls) == sorted(names)
+
+
+def test_long_values_are_cut_in_messages() -> None:
+    """A megabyte-long time, status or job id is shown in 80 characters, not in full."""
+    big = "9" * 500_000
+    rows = [line(time=big), line(status=big), line(job="a\x01" + big), line(status=10**30)]
+    log = read(b"\n".join(rows) + b"\n")
+    assert log.rejected == 4
+    assert all(len(e.problem) < 400 for e in log.errors)
+
+
+def test_scan_log_lists_the_first_entries_and_counts_the_rest() -> None:
+    """listed bounds the bad lines and violations kept; the counts and the verdict are whole."""
+    rows = [line("a", 8, T0)] + [line("a", 7 if i % 2 else 8, T0 + i) for i in range(1, 101)]
+    rows += [b"{oops"] * 30
+    data = b"\n".join(rows) + b"\n"
+    report = scan_log(io.BytesIO(data), mode="strict", listed=3)
+    assert (len(report.violations), report.violation_count) == (3, 50)
+    assert (len(report.errors), report.rejected) == (3, 30)
+    assert [v.line for v in report.violations] == [2, 4, 6]
+    full = check_log(read(data), "strict")
+    assert (full.violation_count, full.rejected, full.jobs) == (50, 30, 1)
+    assert full.violations[:3] == report.violations
+    shown = report.to_dict(max_errors=2)
+    assert (len(shown["violations"]), shown["violations_omitted"]) == (2, 48)
+    assert (len(shown["errors"]), shown["errors_omitted"]) == (2, 28)
+    with pytest.raises(InvalidArgument, match="listed -1"):
+        scan_log(io.BytesIO(data), listed=-1)
+
+
+def test_scan_log_memory_does_not_grow_with_lines() -> None:
+    """Memory follows the jobs: four times the lines of the same 50 jobs, about the same peak."""
+    import tracemalloc
+
+    def peak(count: int) -> int:
+        data = b"".join(line(f"j{i % 50}", 8, T0 + i) + b"\n" for i in range(count))
+        stream = io.BytesIO(data)
+        tracemalloc.start()
+        try:
+            report = scan_log(stream)
+            assert report.observations == count
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(60_000), peak(240_000)
+    assert large < small * 1.3
+
+
+def test_count_moves_and_scan_log_count_alike() -> None:
+    """The moves scan_log counts are count_moves' of the same lines."""
+    data = b"\n".join(
+        line(j, s, t)
+        for j, s, t in [("a", 1, 0), ("a", 7, 1), ("a", 10, 2), ("b", 8, 0), ("b", 7, 1)]
+    )
+    log = read(data)
+    for mode in ("strict", "polled"):
+        assert scan_log(io.BytesIO(data), mode=mode).moves == count_moves(log, mode=mode)
