@@ -239,11 +239,12 @@ def _time_text_slow(text: str) -> float:
     return _in_range(moment.timestamp(), text)
 
 
-def _status_code(value: object, names: dict[str, int], refused: dict[str, tuple[str, ...]]) -> int:
+def _status_code(value: object, names: dict[str, int], refused: dict[str, str]) -> int:
     """The status code of ``value``, or raise UnknownStatus.
 
-    Spellings are remembered both ways (``names`` for read ones, ``refused`` with their
-    suggestions), so the search for similar names runs once per distinct value, not per line.
+    Spellings are remembered both ways: ``names`` maps read ones to their code, ``refused`` maps
+    refused ones to the bad-line reason, which readers look up before calling this, so the search
+    for similar names and the message run once per distinct value, not once per line.
     """
     if isinstance(value, int) and not isinstance(value, bool):
         if 0 <= value < _STATUS_COUNT:
@@ -254,16 +255,13 @@ def _status_code(value: object, names: dict[str, int], refused: dict[str, tuple[
     code = names.get(value)
     if code is not None:
         return code
-    suggestions = refused.get(value)
-    if suggestions is not None:
-        raise UnknownStatus(value, suggestions)
     if len(value) > _LONGEST_NAME and len(value.strip()) > _LONGEST_NAME:
         raise UnknownStatus(value)
     try:
         code = int(JobStatus.parse(value))
     except UnknownStatus as exc:
         if len(refused) < _NAME_CACHE:
-            refused[value] = exc.suggestions
+            refused[value] = f"unknown status: {exc.message}"
         raise
     if len(names) < _NAME_CACHE:
         names[value] = code
@@ -369,7 +367,7 @@ class _Reader:
         self.job_ids = sink.job_ids
         self.job_index: dict[object, int] = {}
         self.names: dict[str, int] = {}
-        self.refused: dict[str, tuple[str, ...]] = {}
+        self.refused: dict[str, str] = {}
         self.csv_columns: tuple[int, int, int, int] | None = None
         #: The number of the first CSV line when it was taken as data, for a header hint.
         self.csv_headless_first = 0
@@ -424,6 +422,7 @@ class _Reader:
         job_index = self.job_index
         names = self.names
         refused = self.refused
+        reject = self.sink._reject
         jobs: list[int] = []
         statuses: list[int] = []
         times: list[float] = []
@@ -442,10 +441,10 @@ class _Reader:
             try:
                 record = loads(raw)
             except decode_error as exc:
-                self.reject(number, _json_problem(raw, exc))
+                reject(number, _json_problem(raw, exc))
                 continue
             if type(record) is not dict:
-                self.reject(number, _not_an_object(record, modelarts))
+                reject(number, _not_an_object(record, modelarts))
                 continue
             try:
                 if modelarts or (auto and "time" not in record and "create_time" in record):
@@ -463,9 +462,17 @@ class _Reader:
                 status = record["status"]
                 if type(status) is int and 0 <= status < _STATUS_COUNT:
                     code = status
+                elif type(status) is str:
+                    found = names.get(status)
+                    if found is None:
+                        known = refused.get(status)
+                        if known is not None:
+                            reject(number, known)
+                            continue
+                        found = _status_code(status, names, refused)
+                    code = found
                 else:
-                    found = names.get(status) if type(status) is str else None
-                    code = found if found is not None else _status_code(status, names, refused)
+                    code = _status_code(status, names, refused)
                 kind = type(job_id)
                 job = job_index.get(job_id) if kind is str or kind is int else None
                 if job is None:
@@ -473,14 +480,14 @@ class _Reader:
             except KeyError as exc:
                 # A failed API response lacks every field; say what it is instead.
                 failed = record.get("is_success") is False
-                self.reject(number, _failed(record) if failed else _missing(exc.args[0], modelarts))
+                reject(number, _failed(record) if failed else _missing(exc.args[0], modelarts))
                 continue
             except UnknownStatus as exc:
-                self.reject(number, f"unknown status: {exc.message}")
+                reject(number, f"unknown status: {exc.message}")
                 continue
             except (ValueError, TypeError, ArithmeticError) as exc:
                 # ArithmeticError: an integer too large for a float, wherever one is met.
-                self.reject(number, str(exc))
+                reject(number, str(exc))
                 continue
             add_job(job)
             add_status(code)
@@ -605,8 +612,12 @@ class _Reader:
                 f"{len(cells)} field(s) in {_shown(','.join(cells))}, expected at least {width} "
                 "(job_id, status, time)"
             )
+        status = cells[status_col]
+        known = self.refused.get(status)
+        if known is not None:
+            return known
         try:
-            code = _status_code(cells[status_col], self.names, self.refused)
+            code = _status_code(status, self.names, self.refused)
             if duration_col < 0:
                 when = _time_text(cells[time_col])
             else:
