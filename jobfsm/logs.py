@@ -827,6 +827,27 @@ def _not_text(head: bytes) -> str | None:
     )
 
 
+def _not_json(head: bytes) -> str | None:
+    """Why the file that starts with ``head`` is no JSON Lines log, or None when it may be one:
+    none of its first non-blank lines (up to 100) is a JSON object."""
+    rows = [row for row in head.split(b"\n", _SAMPLE_LINES)[:_SAMPLE_LINES] if row.strip()]
+    if rows and not head.endswith(b"\n"):
+        rows.pop()  # perhaps cut short by the end of the sample
+    for row in rows:
+        try:
+            if type(orjson.loads(row)) is dict:
+                return None
+        except orjson.JSONDecodeError:
+            pass
+    if not rows:
+        return None
+    hint = " (it looks like CSV: read it with --input-format csv)" if b"," in rows[0] else ""
+    return (
+        f"none of its first {len(rows)} lines is a JSON object, so it is no JSON Lines log; "
+        f"expected one object with job_id, status and time per line{hint}"
+    )
+
+
 def _sniff(head: bytes, name: str) -> LogFormat:
     """The format of a log from its file name, else from its first lines."""
     lower = name.lower()
@@ -1094,6 +1115,10 @@ def _read(
         raise UnreadableLog(label, problem)
     if fmt is LogFormat.AUTO:
         fmt = _sniff(head, label)
+    if fmt is not LogFormat.CSV:
+        problem = _not_json(head)
+        if problem is not None:
+            raise UnreadableLog(label, problem)
     sink.source = label
     sink.format = fmt
     reader = _Reader(sink)

@@ -800,7 +800,10 @@ def test_render_log_warns_once_about_rejected_lines(
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\n", "cannot read status log {}: it is binary data"),
         (b"\x89PNG\n", "cannot read status log {}: it is binary data"),
-        (b"\n{oops\n", "no observations in {}: 2 lines, all rejected; first: line 1: empty"),
+        (
+            b'\n{"job_id": "a"}\n',
+            "no observations in {}: 2 lines, all rejected; first: line 1: empty",
+        ),
         (b"", "no observations in {}: it has no lines of data"),
     ],
 )

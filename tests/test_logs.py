@@ -91,7 +91,9 @@ def test_rejections_say_what_would_be_accepted() -> None:
 
 def test_rejections_quote_the_start_of_the_line() -> None:
     """Malformed and binary lines are quoted (cut at 40 bytes) so they can be found."""
-    log = read(b'{"job_id": "a", "status": 8, "time": 12345678, "extra": [1, 2\n\x00\x01zz\n')
+    log = read(
+        line() + b'\n{"job_id": "a", "status": 8, "time": 12345678, "extra": [1, 2\n\x00\x01zz\n'
+    )
     assert """b'{"job_id": "a", "status": 8, "time": 123'...""" in log.errors[0].problem
     assert "b'\\x00\\x01zz'" in log.errors[1].problem
 
@@ -490,12 +492,28 @@ def test_every_line_is_accounted_for(
         with pytest.raises(UnreadableLog, match="binary data"):
             read(data)
         return
+    # No JSON object among the first lines (a last one without a newline aside): no JSON log.
+    head = data.removeprefix(b"\xef\xbb\xbf")
+    sample = [row for row in head.split(b"\n", 100)[:100] if row.strip()]
+    if sample and not head.endswith(b"\n"):
+        sample.pop()
+    if sample and not any(is_object(row) for row in sample):
+        with pytest.raises(UnreadableLog, match="is a JSON object, so it is no JSON Lines log"):
+            read(data)
+        return
     log = read(data)
     # A file ending in an empty last line without a newline has that line only when non-empty.
     expected = len(rows) - (1 if rows and not trailing_newline and rows[-1] == b"" else 0)
     assert log.lines_read == len(log) + log.rejected == expected
     bad_numbers = [n for n, (good, _, _) in enumerate(picks, 1) if not good and n <= expected]
     assert [e.line for e in log.errors] == bad_numbers
+
+
+def is_object(row: bytes) -> bool:
+    try:
+        return isinstance(json.loads(row), dict)
+    except ValueError:
+        return False
 
 
 # -- judging ----------------------------------------------------------------------------------
@@ -884,6 +902,16 @@ def test_a_line_of_max_line_bytes_is_read() -> None:
     assert len(padded) == MAX_LINE
     log = read_log(Chunks(padded + b"\r\n" + line("b") + b"\n", 65536))  # type: ignore[arg-type]
     assert (len(log), log.rejected) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    "data", [b"a,8,1772352000\nb,8,1772352000\n", b'[\n  {\n    "job_id": "a"\n  }\n]\n']
+)
+@pytest.mark.parametrize("fmt", ["jsonl", "modelarts"])
+def test_a_file_without_a_json_object_is_no_json_log(data: bytes, fmt: str) -> None:
+    """CSV lines or a pretty-printed JSON document read as JSON Lines are refused whole."""
+    with pytest.raises(UnreadableLog, match=r"none of its first \d+ lines is a JSON object"):
+        scan_log(io.BytesIO(data), fmt)
 
 
 @pytest.mark.parametrize(
