@@ -31,8 +31,10 @@ What is read:
 Not a log at all: whatever the format, a file that starts with a UTF-16 or UTF-32 byte order
 mark, or whose first lines (up to 100, in its first MiB) are more than half binary (holding NUL
 bytes, or bytes that are not UTF-8), is refused whole with :class:`~jobfsm.errors.UnreadableLog`
-(a picture, an archive, a UTF-16 export), as are the CSV first lines above. A binary line among
-text lines is one bad line.
+(a picture, an archive, a UTF-16 export); so is a JSON Lines (or ModelArts) log none of whose
+first lines (up to 100, the last one of the first MiB aside) is a JSON object (CSV read as JSON,
+a pretty-printed document), and a CSV log whose first line is one of those above or JSON. A
+binary or malformed line among readable lines is one bad line.
 
 Job ids: an integer, or a string that is not blank and holds no C0 control character or DEL
 (U+0000–U+001F, U+007F); any other character, non-ASCII spaces included, is kept as written
