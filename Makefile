@@ -61,7 +61,7 @@ diagrams: $(STAMP) graphviz
 # Each script prints its table, writes benchmarks/results/*.json and exits 1 when a target is
 # missed; every one runs even when an earlier one missed.
 bench: $(STAMP)
-	@status=0; for script in bench_core bench_check bench_tracker; do \
+	@status=0; for script in bench_core bench_check bench_logs bench_tracker; do \
 		$(BIN)/python benchmarks/$$script.py || status=1; done; exit $$status
 
 # Validated store transitions per second vs a bare UPDATE + INSERT, on SQLite and PostgreSQL.

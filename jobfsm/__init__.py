@@ -61,6 +61,7 @@ from jobfsm.logs import (
     check_log,
     count_moves,
     read_log,
+    scan_log,
 )
 from jobfsm.machine import Job, JobMachine, Listener, Move
 from jobfsm.simulate import Simulation
@@ -159,6 +160,7 @@ __all__ = [
     "check_log",
     "count_moves",
     "read_log",
+    "scan_log",
     "validate_history",
 ]
 

@@ -65,9 +65,13 @@ def _moves(allowed: Iterable[JobStatus]) -> str:
 
 
 def _shown(value: object) -> str:
-    """A value as an error shows it: its repr, cut short when it is long."""
+    """A value as an error shows it: its repr, cut short when it is long.
+
+    A long string is cut before its repr is made, so that showing a megabyte of it costs no
+    megabyte (its first 80 characters give the 77 shown).
+    """
     try:
-        text = repr(value)
+        text = repr(value[:80] if isinstance(value, (str, bytes)) else value)
     except ValueError:  # an int past sys.get_int_max_str_digits() has no repr
         if not isinstance(value, int):
             raise
@@ -91,8 +95,8 @@ class UnknownStatus(JobFSMError, ValueError):
     @property
     def message(self) -> str:
         text = (
-            f"{self.value!r} is not a ModelArts job status; expected a code 0–22 or a status name "
-            "such as RUNNING or JOBSTAT_RUNNING"
+            f"{_shown(self.value)} is not a ModelArts job status; expected a code 0–22 or a "
+            "status name such as RUNNING or JOBSTAT_RUNNING"
         )
         if self.suggestions:
             text += f" (did you mean {' or '.join(self.suggestions)}?)"

@@ -156,7 +156,7 @@ def test_check_json_shape(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert violation["allowed"] == []
     assert data["errors"] == [{"line": 7, "message": data["errors"][0]["message"]}]
     assert "unknown status" in data["errors"][0]["message"]
-    assert data["mode"] == "strict"
+    assert data["mode"] == "polled"
     assert data["lines"] == data["observations"] + data["rejected"] == 7
     assert data["outcomes"] == {"succeeded": 1, "failed": 0, "canceled": 0, "unfinished": 1}
 
@@ -188,14 +188,19 @@ def test_check_reads_stdin(
 
 
 def test_check_polled_and_input_format(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """--mode polled accepts jumps; --input-format csv reads a log whatever its name."""
+    """Polled (the default) accepts jumps, strict does not; --input-format csv reads a log
+    whatever its name. The verdict says the mode and how many statuses were inferred."""
     path = tmp_path / "log.txt"
     path.write_text("job_id,status,time\na,WAITING,0\na,COMPLETED,60\n")
-    code, _, _ = run(capsys, "check", str(path), "--input-format", "csv")
+    code, out, _ = run(capsys, "check", str(path), "--input-format", "csv", "--mode", "strict")
     assert code == EXIT_INVALID
-    code, out, _ = run(capsys, "check", str(path), "--input-format", "csv", "--mode", "polled")
+    assert out.endswith("(strict mode, 0 missed statuses inferred)\n")
+    code, out, _ = run(capsys, "check", str(path), "--input-format", "csv")
     assert code == EXIT_OK
-    assert "inferred jumps: 1" in out
+    assert "inferred jumps: 1 (1 missed statuses inferred)" in out
+    assert out.endswith(
+        "verdict: every one of 1 job(s) conforms (polled mode, 1 missed statuses inferred)\n"
+    )
 
 
 def test_check_is_silent_on_stderr_when_piped(
@@ -313,7 +318,7 @@ def test_demo_checks_a_simulated_fleet(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_check_as_a_real_subprocess(tmp_path: Path) -> None:
     """`python -m jobfsm check` runs end to end with the documented exit code and JSON."""
-    path = write(tmp_path / "log.jsonl", *CLEAN, ("a", 10, 3))
+    path = write(tmp_path / "log.jsonl", *CLEAN, ("b", 8, 3))
     proc = subprocess.run(
         [sys.executable, "-m", "jobfsm", "check", str(path), "--format", "json"],
         capture_output=True,
@@ -367,21 +372,20 @@ def test_check_csv_job_only_on_rejected_lines(
 def test_check_csv_with_unrecognised_header(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """An unrecognised CSV header is a bad line with a header hint (exit 1)."""
-    data = b"job,state,when\nj1,1,2026-03-01T08:00:00Z\n"
+    """A CSV headed by other names (id,state,timestamp) cannot be judged: exit 2, one line."""
+    data = b"id,state,timestamp\nj1,1,2026-03-01T08:00:00Z\n"
     code, out, err = check_file(capsys, tmp_path / "h.csv", data)
-    assert code == EXIT_INVALID
-    assert "if this is a header" in out
-    assert err == ""
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.count("\n") == 1
+    assert "the CSV header 'id,state,timestamp' names none of the columns" in err
 
 
 def test_check_json_lines_read_as_csv(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """`--input-format csv` on a JSON Lines log rejects every line with a hint (exit 1)."""
+    """`--input-format csv` on a JSON Lines log is no CSV log: exit 2, saying how to read it."""
     path = write(tmp_path / "fleet.jsonl", *CLEAN)
     code, out, err = run(capsys, "check", str(path), "--input-format", "csv")
-    assert code == EXIT_INVALID
-    assert "looks like JSON" in out
-    assert err == ""
+    assert (code, out) == (EXIT_USAGE, "")
+    assert "its first line is JSON, not CSV; read it as JSON Lines (--input-format jsonl)" in err
 
 
 def test_check_csv_header_without_job_id_exits_2(
@@ -472,3 +476,89 @@ def test_simulate_sigterm_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert proc.returncode == 128 + signal.SIGTERM
     assert b"Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+# -- hardening: lines the csv module refuses, not a log at all, the default mode, long values -----
+
+
+def test_check_and_render_read_past_a_csv_line_with_a_carriage_return(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`printf 'a\\rb,1,1\\n'` in a CSV is one bad line for check and render --log, no
+    traceback; the rest of the log is judged and drawn."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a\rb,1,1\nc,7,1\nc,8,2\n")
+    code, out, err = run(capsys, "check", str(path))
+    assert (code, err) == (EXIT_INVALID, "")
+    assert f"{path}:1: a carriage return inside the line" in out
+    assert "0 job(s) with violations, 1 bad line(s)" in out
+    code, out, err = run(capsys, "render", "--log", str(path), "--format", "dot")
+    assert code == EXIT_OK
+    assert "start ×1" in out
+    assert err.startswith(f"jobfsm: warning: {path}: 1 of 3 lines rejected")
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, "it is binary data"),
+        ('{"job_id": "a", "status": 8, "time": 0}\n'.encode("utf-16"), "it is UTF-16"),
+    ],
+    ids=["png", "utf-16"],
+)
+@pytest.mark.parametrize("command", ["check", "render"])
+def test_a_file_that_is_no_log_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes, what: str, command: str
+) -> None:
+    """check and render --log refuse a picture or a UTF-16 file alike: exit 2, one line."""
+    path = tmp_path / "pic.png"
+    path.write_bytes(data)
+    argv = ["check", str(path)] if command == "check" else ["render", "--log", str(path)]
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"jobfsm: error: cannot read status log {path}: {what}")
+    assert err.count("\n") == 1
+
+
+def test_a_fault_free_simulated_log_passes_check_by_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`simulate --jobs 20 --out f.csv; check f.csv`: polled is the default, so a correct poll
+    log conforms; the verdict says the mode and how many statuses were inferred."""
+    path = tmp_path / "f.csv"
+    assert run(capsys, "simulate", "--jobs", "20", "--out", str(path))[0] == EXIT_OK
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == EXIT_OK
+    assert "every one of 20 job(s) conforms (polled mode, " in out
+    assert " missed statuses inferred)" in out
+    code, out, _ = run(capsys, "check", str(path), "--format", "json")
+    assert json.loads(out)["mode"] == "polled"
+
+
+def test_max_errors_bounds_what_is_listed_and_values_are_cut(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """200 lines with a 100 KB time: --max-errors 1 lists one short entry and counts the rest."""
+    path = tmp_path / "big.jsonl"
+    bad = json.dumps({"job_id": "a", "status": 8, "time": "9" * 100_000}) + "\n"
+    path.write_text(bad * 200)
+    code, out, _ = run(capsys, "check", str(path), "--max-errors", "1")
+    assert code == EXIT_INVALID
+    assert len(out) < 2000
+    assert "... and 199 more (raise --max-errors)" in out
+    code, out, _ = run(capsys, "check", str(path), "--max-errors", "1", "--format", "json")
+    data = json.loads(out)
+    assert (len(data["errors"]), data["errors_omitted"], data["rejected"]) == (1, 199, 200)
+    assert len(data["errors"][0]["message"]) < 300
+
+
+def test_json_violations_are_capped_by_max_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Violations are listed up to --max-errors in JSON too; violations_omitted counts the rest."""
+    rows = [("a", 10, 0)] + [("a", 8 if i % 2 else 7, i) for i in range(1, 11)]
+    path = write(tmp_path / "v.jsonl", *rows)
+    code, out, _ = run(capsys, "check", str(path), "--max-errors", "3", "--format", "json")
+    data = json.loads(out)
+    assert code == EXIT_INVALID
+    assert (len(data["violations"]), data["violations_omitted"]) == (3, 7)

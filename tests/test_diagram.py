@@ -1081,9 +1081,13 @@ def test_render_log_warns_once_about_rejected_lines(
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00\n", "3 lines, all rejected; first: line 1: "),
-        (b"\x89PNG\n", "1 line, all rejected; first: line 1: "),
-        (b"", "it has no lines of data"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\n", "cannot read status log {}: it is binary data"),
+        (b"\x89PNG\n", "cannot read status log {}: it is binary data"),
+        (
+            b'\n{"job_id": "a"}\n',
+            "no observations in {}: 2 lines, all rejected; first: line 1: empty",
+        ),
+        (b"", "no observations in {}: it has no lines of data"),
     ],
 )
 def test_render_log_without_observations_exits_2(
@@ -1098,7 +1102,7 @@ def test_render_log_without_observations_exits_2(
         capsys, "render", "--log", str(log), "--format", "dot", "--out", str(target)
     )
     assert (code, out) == (EXIT_USAGE, "")
-    assert err.startswith(f"jobfsm: error: no observations in {log}: {reason}")
+    assert err.startswith(f"jobfsm: error: {reason.format(log)}")
     assert err.count("\n") == 1
     assert not target.exists()
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobfsm import DEFAULT_LIFECYCLE, InvalidArgument, JobStatus, UnreadableLog
+from jobfsm import DEFAULT_LIFECYCLE, InvalidArgument, InvalidTime, JobStatus, UnreadableLog
 from jobfsm.logs import (
+    MAX_LINE,
     LogFormat,
     Observation,
     ObservationLog,
@@ -19,7 +20,10 @@ from jobfsm.logs import (
     count_moves,
     parse_time,
     read_log,
+    scan_log,
 )
+from jobfsm.tracker import Tracker
+from jobfsm.validate import validate_history
 
 S = JobStatus
 T0 = 1772352000.0  # 2026-03-01T08:00:00Z
@@ -43,9 +47,9 @@ BAD_JSON_LINES = [
     pytest.param(line(status="FOO"), "unknown status: 'FOO'", id="status-foo"),
     pytest.param(line(status=True), "unknown status: True", id="status-bool"),
     pytest.param(line(status=8.0), "unknown status: 8.0", id="status-float"),
-    pytest.param(line(time="yesterday"), "time 'yesterday' is not a time", id="bad-time"),
-    pytest.param(line(time=None), "time None is not a time", id="null-time"),
-    pytest.param(line(time=True), "time True is not a time", id="bool-time"),
+    pytest.param(line(time="yesterday"), "time 'yesterday' is not a usable time", id="bad-time"),
+    pytest.param(line(time=None), "time None is not a usable time", id="null-time"),
+    pytest.param(line(time=True), "time True is not a usable time", id="bool-time"),
     pytest.param(line(job=None), "job_id None is not a job id", id="null-job"),
     pytest.param(line(job=""), "job_id '' is not a job id", id="empty-job"),
     pytest.param(line(job="  "), "job_id '  ' is not a job id (it is blank)", id="blank-job"),
@@ -87,7 +91,9 @@ def test_rejections_say_what_would_be_accepted() -> None:
 
 def test_rejections_quote_the_start_of_the_line() -> None:
     """Malformed and binary lines are quoted (cut at 40 bytes) so they can be found."""
-    log = read(b'{"job_id": "a", "status": 8, "time": 12345678, "extra": [1, 2\n\x00\x01zz\n')
+    log = read(
+        line() + b'\n{"job_id": "a", "status": 8, "time": 12345678, "extra": [1, 2\n\x00\x01zz\n'
+    )
     assert """b'{"job_id": "a", "status": 8, "time": 123'...""" in log.errors[0].problem
     assert "b'\\x00\\x01zz'" in log.errors[1].problem
 
@@ -180,11 +186,15 @@ def test_epoch_unit_is_decided_by_magnitude() -> None:
     assert parse_time(100_000_000_000) == 100_000_000
 
 
-@pytest.mark.parametrize("value", ["", "nan", "inf", "2026-13-01", None, [1], True])
+@pytest.mark.parametrize(
+    "value", ["", "nan", "inf", "2026-13-01", None, [1], True, 10**400, -(10**400), "1" * 400]
+)
 def test_parse_time_rejects(value: object) -> None:
-    """Anything else is a ValueError naming the value."""
-    with pytest.raises(ValueError, match="time"):
+    """Anything else is an InvalidTime (a ValueError) naming the value, however large."""
+    with pytest.raises(InvalidTime, match="time") as caught:
         parse_time(value)
+    assert isinstance(caught.value, ValueError)
+    assert len(str(caught.value)) < 300
 
 
 @pytest.mark.parametrize("name", ["running", "JOBSTAT_RUNNING", " 8 ", "8", "Running"])
@@ -217,7 +227,6 @@ def test_observations_are_ordered_by_time_within_each_job() -> None:
     jobs = dict(log.by_job())
     assert [o.line for o in jobs["a"]] == [5, 3, 1, 4]
     assert [o.line for o in jobs["b"]] == [2]
-    assert log.late == 2
 
 
 def test_iteration_is_in_file_order() -> None:
@@ -338,7 +347,7 @@ def test_modelarts_failed_response_and_missing_duration_are_rejected() -> None:
 @pytest.mark.parametrize(
     ("name", "data", "fmt"),
     [
-        ("log.csv", line(), LogFormat.CSV),
+        ("log.csv", b"a,8,1772352000\n", LogFormat.CSV),
         ("log.txt", line(), LogFormat.JSONL),
         ("log.txt", b"\xef\xbb\xbf  " + line(), LogFormat.JSONL),
         ("log.txt", b"job_id,status,time\n", LogFormat.CSV),
@@ -476,12 +485,35 @@ def test_every_line_is_accounted_for(
     """lines read = observations + rejected lines, and exactly the bad lines are rejected."""
     rows = [(GOOD[i % 3] if good else BAD[i]) + (b"\r" if crlf else b"") for good, i, crlf in picks]
     data = b"\n".join(rows) + (b"\n" if trailing_newline and rows else b"")
+    # Binary lines (BAD[2]) making more than half of the non-blank ones: no log at all.
+    nonblank = [(good, i) for good, i, _ in picks if good or BAD[i].strip()]
+    binary = sum(1 for good, i in nonblank if not good and i == 2)
+    if binary * 2 > len(nonblank):
+        with pytest.raises(UnreadableLog, match="binary data"):
+            read(data)
+        return
+    # No JSON object among the first lines (a last one without a newline aside): no JSON log.
+    head = data.removeprefix(b"\xef\xbb\xbf")
+    sample = [row for row in head.split(b"\n", 100)[:100] if row.strip()]
+    if sample and not head.endswith(b"\n"):
+        sample.pop()
+    if sample and not any(is_object(row) for row in sample):
+        with pytest.raises(UnreadableLog, match="is a JSON object, so it is no JSON Lines log"):
+            read(data)
+        return
     log = read(data)
     # A file ending in an empty last line without a newline has that line only when non-empty.
     expected = len(rows) - (1 if rows and not trailing_newline and rows[-1] == b"" else 0)
     assert log.lines_read == len(log) + log.rejected == expected
     bad_numbers = [n for n, (good, _, _) in enumerate(picks, 1) if not good and n <= expected]
     assert [e.line for e in log.errors] == bad_numbers
+
+
+def is_object(row: bytes) -> bool:
+    try:
+        return isinstance(json.loads(row), dict)
+    except ValueError:
+        return False
 
 
 # -- judging ----------------------------------------------------------------------------------
@@ -531,12 +563,80 @@ def test_polled_mode_accepts_jumps_and_counts_them() -> None:
     assert polled.inferred == 1
 
 
-def test_late_lines_are_judged_in_time_order() -> None:
-    """A line delivered late is judged where its time puts it, not where the file has it."""
-    log = jsonl(("a", 7, 0), ("a", 10, 20), ("a", 8, 10), ("b", 1, 0))
+def test_a_line_older_than_the_jobs_last_applied_line_is_late_and_not_judged() -> None:
+    """A late line is counted and ignored: it neither moves the job nor raises a violation."""
+    log = jsonl(("a", 7, 0), ("a", 8, 20), ("a", 7, 10), ("a", 10, 30), ("b", 1, 0))
     report = check_log(log, "strict")
-    assert report.ok
-    assert report.late == 1
+    assert (report.ok, report.late, report.outcomes["succeeded"]) == (True, 1, 1)
+
+
+def test_equal_times_are_judged_in_file_order() -> None:
+    """A line with the same time as the job's last one is not late."""
+    report = check_log(jsonl(("a", 7, 5), ("a", 8, 5), ("a", 7, 5)), "strict")
+    assert (report.late, [v.line for v in report.violations]) == (0, [3])
+
+
+def test_a_refused_status_does_not_advance_the_jobs_time() -> None:
+    """Lateness is measured from the last applied line: a violation and its repeats do not count,
+    a repeat of the current status does."""
+    log = jsonl(("a", 8, 0), ("a", 7, 10), ("a", 7, 20), ("a", 8, 15), ("a", 10, 12))
+    report = check_log(log, "strict")
+    assert ([v.line for v in report.violations], report.late) == ([2], 1)
+    assert report.outcomes["unfinished"] == 1  # COMPLETED at 12 came after RUNNING at 15
+
+
+OBSERVATIONS = st.lists(
+    st.tuples(st.sampled_from("abc"), st.integers(0, 22), st.integers(0, 12)), max_size=40
+)
+
+
+@given(OBSERVATIONS, st.sampled_from(["strict", "polled"]))
+def test_a_log_is_judged_as_a_tracker_judges_it_live(
+    rows: list[tuple[str, int, int]], mode: str
+) -> None:
+    """One rule: checking a log after the fact and feeding its lines to a Tracker agree on every
+    count, every job's final status and which jobs violate, late lines included."""
+    report = scan_log(
+        io.BytesIO(b"\n".join(line(j, s, float(t)) for j, s, t in rows)), "jsonl", mode, listed=None
+    )
+    tracker = Tracker(mode=mode, thread_safe=False)
+    violating: set[str] = set()
+    tracker.on_violation(lambda v: violating.add(v.job_id))
+    for job, status, at in rows:
+        tracker.observe(job, status, float(at))
+    counts = tracker.counts()
+    assert (report.violation_count, report.late) == (counts.violations, counts.late)
+    assert report.inferred == counts.inferred
+    assert {v.job_id for v in report.violations} == violating
+    assert report.jobs == len(tracker)
+    assert report.outcomes["unfinished"] == tracker.summary()["active"]
+    finals = check_log(
+        read_log(io.BytesIO(b"\n".join(line(j, s, float(t)) for j, s, t in rows))), mode
+    )
+    assert finals == report
+
+
+@given(OBSERVATIONS, st.sampled_from(["strict", "polled"]))
+def test_a_job_in_time_order_is_judged_as_validate_history_judges_it(
+    rows: list[tuple[str, int, int]], mode: str
+) -> None:
+    """For lines in time order, each job's violations, inferred jumps and final status are those
+    validate_history gives for its statuses."""
+    rows = sorted(rows, key=lambda row: row[2])
+    report = scan_log(
+        io.BytesIO(b"\n".join(line(j, s, float(t)) for j, s, t in rows)), "jsonl", mode, listed=None
+    )
+    assert report.late == 0
+    histories = {job: [s for j, s, _ in rows if j == job] for job in "abc"}
+    judged = {job: validate_history(seen, mode) for job, seen in histories.items() if seen}
+    assert report.violation_count == sum(len(h.violations) for h in judged.values())
+    assert report.inferred == sum(len(h.inferred) for h in judged.values())
+    assert report.inferred_statuses == sum(
+        len(i.skipped) for h in judged.values() for i in h.inferred
+    )
+    assert report.violating == sum(not h.ok for h in judged.values())
+    finished = sum(h.final is not None and h.final.is_terminal for h in judged.values())
+    assert report.jobs - report.unfinished == finished
 
 
 def test_report_to_dict_caps_errors() -> None:
@@ -579,20 +679,25 @@ def test_csv_job_seen_only_on_rejected_lines_is_not_a_job() -> None:
     assert (report.jobs, report.rejected, report.outcomes["unfinished"]) == (1, 1, 1)
 
 
-def test_csv_read_as_json_lines_does_not_crash() -> None:
-    """JSON lines read as CSV are all rejected (with a hint) and judged as a log of no jobs."""
-    log = read(line("a") + b"\n" + line("b") + b"\n", "csv", name="x.jsonl")
-    assert (log.job_ids, log.rejected) == ([], 2)
-    assert "looks like JSON" in log.errors[0].problem
-    assert check_log(log).jobs == 0
+def test_json_lines_read_as_csv_are_no_csv_log() -> None:
+    """JSON lines read as CSV are refused whole, saying how to read them."""
+    with pytest.raises(UnreadableLog, match=r"first line is JSON, not CSV.*--input-format jsonl"):
+        read(line("a") + b"\n" + line("b") + b"\n", "csv", name="x.jsonl")
 
 
-def test_unrecognised_csv_header_is_a_bad_line_with_a_hint() -> None:
-    """A first line with none of the column names is data: rejected with a header hint."""
-    log = read(b"job,state,when\nj1,1,2026-03-01T08:00:00Z\n", name="x.csv")
+@pytest.mark.parametrize("header", [b"id,state,timestamp", b"job,state,when", b"name,phase,at"])
+def test_a_csv_header_of_other_names_is_unreadable(header: bytes) -> None:
+    """A first line of names that are not the columns (no number, no time in it) is a header the
+    log cannot be read by: the log is refused, naming the header."""
+    with pytest.raises(UnreadableLog, match="names none of the columns job_id, status and time"):
+        read(header + b"\nj1,1,2026-03-01T08:00:00Z\n", name="x.csv")
+
+
+def test_a_bad_first_csv_line_of_data_gets_a_header_hint() -> None:
+    """A first line with a number or a time in it is data; rejected, it hints at the header."""
+    log = read(b"job,state,2026-03-01T08:00:00Z\nj1,1,2026-03-01T08:00:00Z\n", name="x.csv")
     assert [(o.job_id, o.line) for o in log] == [("j1", 2)]
     assert "if this is a header, name the columns job_id,status,time" in log.errors[0].problem
-    assert check_log(log).jobs == 1
 
 
 def test_csv_header_without_job_id_is_unreadable() -> None:
@@ -621,7 +726,7 @@ def test_check_log_ignores_jobs_without_observations() -> None:
 )
 def test_parse_time_rejects_out_of_range(value: object) -> None:
     """A finite time before 1970 or past 9999 (after ms conversion) names the accepted range."""
-    with pytest.raises(ValueError, match=r"out of range; expected a time between 1970-01-01"):
+    with pytest.raises(InvalidTime, match=r"expected a time between 1970-01-01.*out of range"):
         parse_time(value)
 
 
@@ -638,7 +743,7 @@ def test_absurd_time_is_a_bad_line_not_a_reorder() -> None:
     assert [e.line for e in log.errors] == [2]
     assert "1e+300" in log.errors[0].problem
     assert "9999-12-31" in log.errors[0].problem
-    assert log.late == 0
+    assert check_log(log).late == 0
 
 
 def test_modelarts_time_out_of_range_is_rejected() -> None:
@@ -734,3 +839,177 @@ def test_check_counts_a_refused_status_repeated_once() -> None:
         (JobStatus.INIT, JobStatus.WAITING): 1,
         (JobStatus.INIT, JobStatus.RUNNING): 1,
     }
+
+
+# -- hardening: CSV lines the csv module refuses, long lines, binary files, bounded listings ------
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (b"a\rb,1,1", "a carriage return inside the line"),
+        (b'"a",8\r,5', "a carriage return inside the line"),
+        (b'"' + b"x" * 131_073 + b'",8,5', "not a line of CSV (field larger than field limit"),
+    ],
+    ids=["cr-in-unquoted", "cr-in-quoted", "field-over-limit"],
+)
+def test_csv_line_the_csv_module_refuses_is_one_bad_line(bad: bytes, reason: str) -> None:
+    """A line the csv module would raise on is a bad line; read_log and scan_log read the rest."""
+    data = b"job_id,status,time\n" + bad + b"\nc,8,5\n"
+    for first in (data, data.split(b"\n", 1)[1]):  # with a header, and as the first line
+        log = read(first, name="x.csv")
+        assert ([o.job_id for o in log], log.rejected) == (["c"], 1)
+        assert reason in log.errors[0].problem
+        assert len(log.errors[0].problem) < 300
+        report = scan_log(io.BytesIO(first), name="x.csv")
+        assert (report.observations, report.rejected, report.jobs) == (1, 1, 1)
+
+
+class Chunks:
+    """A stream whose read() hands out at most ``size`` bytes at a time, whatever is asked."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.data, self.size, self.at = data, size, 0
+
+    def read(self, n: int) -> bytes:
+        piece = self.data[self.at : self.at + min(n, self.size)]
+        self.at += len(piece)
+        return piece
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last", "last-without-newline"])
+@pytest.mark.parametrize("size", [1 << 20, 4096])
+def test_a_line_over_max_line_is_one_bad_line(where: str, size: int) -> None:
+    """A line longer than MAX_LINE is one bad line saying its length; the lines around it are
+    read with their numbers, whatever the chunks the stream returns."""
+    long = line(time="x" * (MAX_LINE + 10))
+    rows = [line("a", 7, T0), line("a", 8, T0 + 1)]
+    at = {"first": 0, "middle": 1}.get(where, 2)
+    rows.insert(at, long)
+    data = b"\n".join(rows) + (b"" if where == "last-without-newline" else b"\n")
+    log = read_log(Chunks(data, size))  # type: ignore[arg-type]
+    assert (len(log), log.rejected, log.lines_read) == (2, 1, 3)
+    (error,) = log.errors
+    assert error.line == at + 1
+    assert f"a line of {len(long):,} bytes, longer than the longest line read" in error.problem
+    assert len(error.problem) < 300
+
+
+def test_a_line_of_max_line_bytes_is_read() -> None:
+    """MAX_LINE bytes (the line ending not counted) is still a line."""
+    padded = line("a", 8, T0)[:-1]
+    padded = padded + b" " * (MAX_LINE - len(padded) - 1) + b"}"
+    assert len(padded) == MAX_LINE
+    log = read_log(Chunks(padded + b"\r\n" + line("b") + b"\n", 65536))  # type: ignore[arg-type]
+    assert (len(log), log.rejected) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    "data", [b"a,8,1772352000\nb,8,1772352000\n", b'[\n  {\n    "job_id": "a"\n  }\n]\n']
+)
+@pytest.mark.parametrize("fmt", ["jsonl", "modelarts"])
+def test_a_file_without_a_json_object_is_no_json_log(data: bytes, fmt: str) -> None:
+    """CSV lines or a pretty-printed JSON document read as JSON Lines are refused whole."""
+    with pytest.raises(UnreadableLog, match=r"none of its first \d+ lines is a JSON object"):
+        scan_log(io.BytesIO(data), fmt)
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "binary data"),
+        ('{"job_id": "a", "status": 8, "time": 0}\n'.encode("utf-16"), r"UTF-16 \(or UTF-32\)"),
+        ('{"job_id": "a", "status": 8, "time": 0}\n'.encode("utf-16-le"), "UTF-16 text without"),
+        (bytes(range(256)) * 64, "binary data"),
+    ],
+    ids=["png", "utf-16-bom", "utf-16-no-bom", "random"],
+)
+@pytest.mark.parametrize("fmt", ["auto", "jsonl", "csv", "modelarts"])
+def test_a_file_that_is_not_text_is_no_log(data: bytes, what: str, fmt: str) -> None:
+    """Binary and UTF-16 files are refused whole, in every format, by read_log and scan_log."""
+    for reader in (read_log, scan_log):
+        with pytest.raises(UnreadableLog, match=what) as caught:
+            reader(io.BytesIO(data), fmt, name="pic.png")
+        assert "\n" not in str(caught.value)
+
+
+def test_unknown_status_names_are_searched_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The did-you-mean search runs once per distinct unknown value, not once per line."""
+    import jobfsm.status
+
+    calls: list[str] = []
+    real = jobfsm.status._suggest
+
+    def counting(text: str) -> tuple[str, ...]:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(jobfsm.status, "_suggest", counting)
+    names = ["RUNING", "FOO", "COMPLETE"]
+    data = b"\n".join(line("a", names[i % 3], T0 + i) for i in range(300)) + b"\n"
+    report = scan_log(io.BytesIO(data))
+    assert report.rejected == 300
+    assert sorted(calls) == sorted(names)
+    assert "did you mean RUNNING" in report.errors[0].problem
+    csv_data = b"".join(b"a,%s,%d\n" % (names[i % 3].encode(), i) for i in range(300))
+    calls.clear()
+    assert read(csv_data, name="x.csv").rejected == 300
+    assert sorted(calls) == sorted(names)
+
+
+def test_long_values_are_cut_in_messages() -> None:
+    """A megabyte-long time, status or job id is shown in 80 characters, not in full."""
+    big = "9" * 500_000
+    rows = [line(time=big), line(status=big), line(job="a\x01" + big), line(status=10**30)]
+    log = read(b"\n".join(rows) + b"\n")
+    assert log.rejected == 4
+    assert all(len(e.problem) < 400 for e in log.errors)
+
+
+def test_scan_log_lists_the_first_entries_and_counts_the_rest() -> None:
+    """listed bounds the bad lines and violations kept; the counts and the verdict are whole."""
+    rows = [line("a", 8, T0)] + [line("a", 7 if i % 2 else 8, T0 + i) for i in range(1, 101)]
+    rows += [b"{oops"] * 30
+    data = b"\n".join(rows) + b"\n"
+    report = scan_log(io.BytesIO(data), mode="strict", listed=3)
+    assert (len(report.violations), report.violation_count) == (3, 50)
+    assert (len(report.errors), report.rejected) == (3, 30)
+    assert [v.line for v in report.violations] == [2, 4, 6]
+    full = check_log(read(data), "strict")
+    assert (full.violation_count, full.rejected, full.jobs) == (50, 30, 1)
+    assert full.violations[:3] == report.violations
+    shown = report.to_dict(max_errors=2)
+    assert (len(shown["violations"]), shown["violations_omitted"]) == (2, 48)
+    assert (len(shown["errors"]), shown["errors_omitted"]) == (2, 28)
+    with pytest.raises(InvalidArgument, match="listed -1"):
+        scan_log(io.BytesIO(data), listed=-1)
+
+
+def test_scan_log_memory_does_not_grow_with_lines() -> None:
+    """Memory follows the jobs: four times the lines of the same 50 jobs, about the same peak."""
+    import tracemalloc
+
+    def peak(count: int) -> int:
+        data = b"".join(line(f"j{i % 50}", 8, T0 + i) + b"\n" for i in range(count))
+        stream = io.BytesIO(data)
+        tracemalloc.start()
+        try:
+            report = scan_log(stream)
+            assert report.observations == count
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(60_000), peak(240_000)
+    assert large < small * 1.3
+
+
+def test_count_moves_and_scan_log_count_alike() -> None:
+    """The moves scan_log counts are count_moves' of the same lines."""
+    data = b"\n".join(
+        line(j, s, t)
+        for j, s, t in [("a", 1, 0), ("a", 7, 1), ("a", 10, 2), ("b", 8, 0), ("b", 7, 1)]
+    )
+    log = read(data)
+    for mode in ("strict", "polled"):
+        assert scan_log(io.BytesIO(data), mode=mode).moves == count_moves(log, mode=mode)
