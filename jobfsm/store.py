@@ -40,6 +40,7 @@ from jobfsm.errors import (
     JobNotFound,
     MissingExtra,
     StoreUnavailable,
+    TransitionRejected,
     UnusableJobId,
     find_control_character,
 )
@@ -854,14 +855,12 @@ class JobStore:
             raise ConcurrentUpdate(
                 job_id, found, target, None, self.lifecycle.next_map[found], wanted, 1
             )
-        verdict = self.lifecycle.explain(found, target, job_id=job_id, context=context)
-        if verdict.kind is not VerdictKind.LEGAL:
+        try:
+            event = self._judge(job_id, found, target, context)
+        except TransitionRejected:
             if judge_only_legal:
                 return None
-            error = verdict.error(job_id)
-            assert error is not None
-            raise error
-        assert verdict.event is not None
+            raise
         # Clocks of different workers may disagree; a history never goes back in time.
         at = max(_now(), updated_at)
         stored_at = self._time(at)
@@ -885,13 +884,68 @@ class JobStore:
                 "seq": version,
                 "source": int(found),
                 "target": int(target),
-                "event": verdict.event,
+                "event": event,
                 "at": stored_at,
                 "reason": reason,
                 "actor": actor,
             },
         )
-        return TransitionResult(job_id, found, target, True, version, verdict.event, at)
+        return TransitionResult(job_id, found, target, True, version, event, at)
+
+    def _judge(
+        self,
+        job_id: str,
+        found: JobStatus,
+        target: JobStatus,
+        context: Mapping[str, object] | None,
+    ) -> str:
+        """The event of ``found → target`` by this store's lifecycle, guards included.
+
+        Every write that moves a stored job asks this with the status it read from the database
+        in the same transaction, never with what a caller or a :class:`Job` believes.
+
+        Raises:
+            IllegalTransition: the move is not declared from ``found`` (or is no move at all).
+            GuardRejected: a guard refused it.
+        """
+        verdict = self.lifecycle.explain(found, target, job_id=job_id, context=context)
+        if verdict.kind is VerdictKind.LEGAL:
+            assert verdict.event is not None
+            return verdict.event
+        error = verdict.error(job_id)
+        # A "move" to the status the job is in is a repeat, which only transition may skip.
+        raise error or IllegalTransition(job_id, found, target, None, verdict.allowed)
+
+    def _judge_moves(
+        self,
+        job: Job,
+        found: JobStatus,
+        moves: tuple[Move, ...],
+        context: Mapping[str, object] | None,
+    ) -> None:
+        """Refuse unless ``moves``, made from the stored status ``found`` one after the other, are
+        each a move :meth:`_judge` allows, by the event the job recorded, ending at its status.
+
+        Raises:
+            ConcurrentUpdate: the job believes it is stored in another status than ``found``.
+            IllegalTransition, GuardRejected: a move the store's lifecycle refuses.
+        """
+        allowed = self.lifecycle.next_map
+        current = found
+        for m in moves:
+            if m.source is not current:
+                if current is found:
+                    raise ConcurrentUpdate(
+                        job.job_id, found, m.target, None, allowed[found], m.source, 1
+                    )
+                raise IllegalTransition(job.job_id, current, m.target, m.event, allowed[current])
+            if self._judge(job.job_id, current, m.target, context) != m.event:
+                raise IllegalTransition(job.job_id, current, m.target, m.event, allowed[current])
+            current = m.target
+        if current is not job.status:
+            raise ConcurrentUpdate(
+                job.job_id, found, job.status, None, allowed[found], job.status, 1
+            )
 
     # -- the in-memory Job ----------------------------------------------------------------------
 
@@ -915,16 +969,27 @@ class JobStore:
             lifecycle=self.lifecycle,
         )
 
-    def save(self, job: Job, *, labels: Mapping[str, str] | None = None) -> JobRecord:
+    def save(
+        self,
+        job: Job,
+        *,
+        labels: Mapping[str, str] | None = None,
+        context: Mapping[str, object] | None = None,
+    ) -> JobRecord:
         """Store ``job``: create it, or append the moves it made since it was loaded.
 
-        The stored history must be the start of the job's history; the new moves are appended
-        with one compare-and-set on the version, so a job that another worker moved meanwhile is
-        refused rather than overwritten. ``labels`` replace the stored labels when given.
+        The stored history must be the start of the job's history, and the new moves must lead,
+        one after the other, from the status the job is stored in to the job's status: each is
+        judged by this store's lifecycle (guards included, shown ``context``) from the stored
+        status, as :meth:`transition` judges a move. They are appended with one compare-and-set
+        on the version, so a job that another worker moved meanwhile is refused rather than
+        overwritten. ``labels`` replace the stored labels when given.
 
         Raises:
-            ConcurrentUpdate: the stored job has moves this ``job`` does not have.
-            IllegalTransition: a move of ``job`` is not declared by this store's lifecycle.
+            ConcurrentUpdate: the stored job has moves this ``job`` does not have, or is stored in
+                another status than the one the job's new moves start from.
+            IllegalTransition: a new move of ``job`` is not declared by this store's lifecycle.
+            GuardRejected: a guard of this store's lifecycle refused a new move.
             InvalidArgument: a move whose reason or actor the store cannot keep (see
                 :meth:`transition`); nothing is written.
             InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
@@ -932,75 +997,107 @@ class JobStore:
         _job_id(job.job_id)
         moves = job.history
         for i, m in enumerate(moves):
-            if self.lifecycle.event_for(m.source, m.target) != m.event:
-                raise IllegalTransition(
-                    job.job_id, m.source, m.target, m.event, self.lifecycle.next_map[m.source]
-                )
             # A Job checks that they are text, not that the database's column can hold them.
             _text(f"history[{i}].reason", m.reason)
             _text(f"history[{i}].actor", m.actor, MAX_NAME_LENGTH)
         stored_labels = _labels(labels)
         self._known.pop(job.job_id, None)
-        with self._transaction(write=True) as conn:
-            row = conn.execute(
-                sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)
-            ).first()
-            if row is None:
-                created = _utc(job.created_at)
-                updated = moves[-1].at if moves else created
-                conn.execute(
-                    jobs_table.insert().values(
-                        job_id=job.job_id,
-                        status=int(job.status),
-                        version=len(moves),
-                        created_at=self._time(created),
-                        updated_at=self._time(updated),
-                        labels=stored_labels,
-                    )
-                )
-                self._insert_moves(conn, job.job_id, moves, 1)
-                return JobRecord(
-                    job.job_id, job.status, len(moves), created, updated, stored_labels or {}
-                )
-            stored = self._history(conn, job.job_id)
-            known = [(m.source, m.target, m.event) for m in stored]
-            if known != [(m.source, m.target, m.event) for m in moves[: len(stored)]]:
-                found = JobStatus(row.status)
-                raise ConcurrentUpdate(
-                    job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
-                )
-            new = moves[len(stored) :]
-            record = _record(row)
-            values: dict[str, Any] = {}
-            if new:
-                values.update(
-                    status=int(job.status),
-                    version=len(moves),
-                    updated_at=self._time(new[-1].at),
-                )
-            if stored_labels is not None:
-                values["labels"] = stored_labels
-            if values:
-                updated_rows = conn.execute(
-                    jobs_table.update()
-                    .where(
-                        jobs_table.c.job_id == job.job_id,
-                        jobs_table.c.version == record.version,
-                    )
-                    .values(**values)
-                )
-                if updated_rows.rowcount != 1:
-                    raise ConcurrentUpdate(
+        try:
+            with self._transaction(write=True) as conn:
+                row = conn.execute(
+                    sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)
+                ).first()
+                if row is None:
+                    self._insert_job(conn, job, stored_labels, context)
+                    return JobRecord(
                         job.job_id,
-                        record.status,
                         job.status,
-                        None,
-                        self.lifecycle.next_map[record.status],
-                        None,
-                        1,
+                        len(moves),
+                        _utc(job.created_at),
+                        moves[-1].at if moves else _utc(job.created_at),
+                        stored_labels or {},
                     )
-                self._insert_moves(conn, job.job_id, new, len(stored) + 1)
+                self._append_moves(conn, job, _record(row), stored_labels, context)
+        except sa.exc.IntegrityError:
+            # Another worker created the job between our read and our insert.
+            found = self.get(job.job_id).status
+            raise ConcurrentUpdate(
+                job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
+            ) from None
         return self.get(job.job_id)
+
+    def _insert_job(
+        self,
+        conn: Connection,
+        job: Job,
+        labels: dict[str, str] | None,
+        context: Mapping[str, object] | None,
+    ) -> None:
+        moves = job.history
+        self._judge_moves(job, moves[0].source if moves else job.status, moves, context)
+        created = _utc(job.created_at)
+        conn.execute(
+            jobs_table.insert().values(
+                job_id=job.job_id,
+                status=int(job.status),
+                version=len(moves),
+                created_at=self._time(created),
+                updated_at=self._time(moves[-1].at if moves else created),
+                labels=labels,
+            )
+        )
+        self._insert_moves(conn, job.job_id, moves, 1)
+
+    def _append_moves(
+        self,
+        conn: Connection,
+        job: Job,
+        record: JobRecord,
+        labels: dict[str, str] | None,
+        context: Mapping[str, object] | None,
+    ) -> None:
+        moves = job.history
+        stored = self._history(conn, job.job_id)
+        known = [(m.source, m.target, m.event) for m in stored]
+        if known != [(m.source, m.target, m.event) for m in moves[: len(stored)]]:
+            # What the job believes the stored status is: where it was after the stored moves.
+            believed = moves[len(stored) - 1].target if 0 < len(stored) <= len(moves) else None
+            raise ConcurrentUpdate(
+                job.job_id,
+                record.status,
+                job.status,
+                None,
+                self.lifecycle.next_map[record.status],
+                believed,
+                1,
+            )
+        new = moves[len(stored) :]
+        self._judge_moves(job, record.status, new, context)
+        values: dict[str, Any] = {}
+        if new:
+            values.update(
+                status=int(job.status), version=len(moves), updated_at=self._time(new[-1].at)
+            )
+        if labels is not None:
+            values["labels"] = labels
+        if not values:
+            return
+        updated_rows = conn.execute(
+            jobs_table.update()
+            .where(jobs_table.c.job_id == job.job_id, jobs_table.c.version == record.version)
+            .values(**values)
+        )
+        if updated_rows.rowcount != 1:
+            raise ConcurrentUpdate(
+                job.job_id,
+                record.status,
+                job.status,
+                None,
+                self.lifecycle.next_map[record.status],
+                None,
+                1,
+            )
+        self._insert_moves(conn, job.job_id, new, len(stored) + 1)
 
     def _insert_moves(
         self, conn: Connection, job_id: str, moves: tuple[Move, ...], first_seq: int

@@ -449,6 +449,96 @@ def test_save_refuses_a_diverged_job(store: JobStore) -> None:
     assert len(store.history("j-1")) == 1
 
 
+@pytest.mark.parametrize(
+    ("stored", "believed", "moves"),
+    [
+        (S.COMPLETED, S.RUNNING, [S.FAILED]),
+        (S.WAITING, S.INIT, [S.SUBMIT_TRYING]),
+        (S.KILLING, S.RUNNING, [S.SCALING, S.RUNNING]),
+    ],
+)
+def test_save_judges_the_moves_from_the_stored_status(
+    store: JobStore, stored: JobStatus, believed: JobStatus, moves: list[JobStatus]
+) -> None:
+    """A Job whose moves start from another status than the stored one is refused naming both,
+    even when each move is legal on its own; the stored job is left as it was."""
+    store.create("y", stored)
+    job = Job("y", believed)
+    for target in moves:
+        job.advance_to(target)
+    with pytest.raises(ConcurrentUpdate) as info:
+        store.save(job, labels={"k": "v"})
+    assert (info.value.source, info.value.expected) == (stored, believed)
+    assert f"expected {believed} but found {stored}" in str(info.value)
+    record = store.get("y")
+    assert (record.status, record.version, dict(record.labels)) == (stored, 0, {})
+    assert store.history("y") == ()
+
+
+def test_save_without_moves_must_match_the_stored_status(store: JobStore) -> None:
+    """A Job in another status than the stored one, without new moves, does not relabel it."""
+    store.create("z", S.COMPLETED)
+    with pytest.raises(ConcurrentUpdate, match=r"expected RUNNING\(8\) but found COMPLETED"):
+        store.save(Job("z", S.RUNNING), labels={"k": "v"})
+    assert dict(store.get("z").labels) == {}
+    assert dict(store.save(Job("z", S.COMPLETED), labels={"k": "v"}).labels) == {"k": "v"}
+
+
+def test_save_judges_the_moves_by_the_stores_guards(store_url: str) -> None:
+    """A Job of the unguarded lifecycle cannot slip a move past the store's guards: save judges
+    each new move as transition does, with the context it is given."""
+    quota = Guard("quota", at_most_8_gpus, "at most 8 GPUs", targets={S.RUNNING})
+    store = JobStore(store_url, lifecycle=DEFAULT_LIFECYCLE.with_guards(quota))
+    store.create_schema()
+    store.create("j-1", S.WAITING)
+    job = store.load("j-1")
+    job.advance_to(S.RUNNING)
+    with pytest.raises(GuardRejected, match="rejected by guard 'quota'"):
+        store.save(job, context={"gpus": 16})
+    assert store.get("j-1").status is S.WAITING
+    fresh = Job("j-2", S.WAITING)
+    fresh.advance_to(S.RUNNING)
+    with pytest.raises(GuardRejected):
+        store.save(fresh, context={"gpus": 16})
+    with pytest.raises(JobNotFound):
+        store.get("j-2")
+    assert store.save(job, context={"gpus": 4}).status is S.RUNNING
+    store.close()
+
+
+def test_save_refuses_a_move_the_stores_lifecycle_does_not_declare(store_url: str) -> None:
+    """A move declared by the Job's lifecycle but not by the store's is refused."""
+    store = JobStore(store_url, lifecycle=DEFAULT_LIFECYCLE.without_edges((S.KILLING, S.COMPLETED)))
+    store.create_schema()
+    store.create("j-1", S.KILLING)
+    job = Job("j-1", S.KILLING)
+    job.advance_to(S.COMPLETED)
+    with pytest.raises(IllegalTransition, match=r"cannot move KILLING\(9\) → COMPLETED\(10\)"):
+        store.save(job)
+    assert store.get("j-1").status is S.KILLING
+    store.close()
+
+
+@pytest.mark.integration
+def test_save_that_loses_the_race_to_create_is_refused(pg_store: JobStore) -> None:
+    """A job created by another worker between save's read and its insert is a ConcurrentUpdate
+    naming the status found, not a database error; the other worker's job stands. (On SQLite
+    save holds the write lock from its read on, so the other worker waits instead.)"""
+    other = JobStore(pg_store.url)
+
+    def before(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("INSERT INTO jobs") and not other.list():
+            other.create("j-1", S.RUNNING)
+
+    event.listen(pg_store.engine, "before_cursor_execute", before)
+    job = Job("j-1")
+    job.advance_to(S.SUBMIT_TRYING)
+    with pytest.raises(ConcurrentUpdate, match=r"found RUNNING\(8\)"):
+        pg_store.save(job)
+    assert (other.get("j-1").status, other.history("j-1")) == (S.RUNNING, ())
+    other.close()
+
+
 def test_missing_schema(store_url: str) -> None:
     """A database without the tables gives a clear error naming `jobfsm store init`."""
     store = JobStore(store_url)
