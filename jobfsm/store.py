@@ -24,6 +24,7 @@ import builtins
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,6 +73,10 @@ MAX_LIMIT: Final = 2**63 - 1
 MAX_NAME_LENGTH: Final = 255
 #: How long a SQLite writer waits for the write lock before failing, in seconds.
 SQLITE_BUSY_TIMEOUT: Final = 60.0
+#: How long one wait for a SQLite lock lasts inside SQLite, in seconds. Python runs signal handlers
+#: only between bytecodes, so the whole wait is made of waits this short, retried from Python:
+#: Ctrl-C and SIGTERM stop a writer queued for the lock within about this long.
+SQLITE_BUSY_STEP: Final = 0.05
 #: How many times a read of a read-only SQLite file is made again when the file changed under it.
 SNAPSHOT_ATTEMPTS: Final = 5
 #: How long to wait for a PostgreSQL server to accept a connection, in seconds.
@@ -385,6 +390,8 @@ class JobStore:
         # first; only ever a hint that the compare-and-set confirms.
         self._known: dict[str, tuple[JobStatus, int, datetime]] = {}
         self.url = _store_url(url)
+        #: How long a SQLite writer waits for the write lock in all, in seconds.
+        self.busy_timeout = SQLITE_BUSY_TIMEOUT
         self.backend = "postgresql" if self.url.get_backend_name() == "postgresql" else "sqlite"
         self.engine = self._make_engine()
         # A writer's connections carry this option, so that SQLite takes the lock up front.
@@ -411,10 +418,23 @@ class JobStore:
                 self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )
         else:
-            engine = sa.create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
-        sa_event.listen(engine, "connect", _sqlite_connect)
-        sa_event.listen(engine, "begin", _sqlite_begin)
+            engine = sa.create_engine(
+                self.url,
+                connect_args={"timeout": SQLITE_BUSY_STEP, "factory": _PatientConnection},
+            )
+        self._listen_sqlite(engine)
         return engine
+
+    def _listen_sqlite(self, engine: Engine) -> None:
+        total = self.busy_timeout
+
+        def connect(dbapi_connection: Any, connection_record: Any) -> None:
+            if isinstance(dbapi_connection, _PatientConnection):
+                dbapi_connection.busy_timeout = total
+            _sqlite_connect(dbapi_connection, connection_record)
+
+        sa_event.listen(engine, "connect", connect)
+        sa_event.listen(engine, "begin", _sqlite_begin)
 
     def _snapshot_engine(self) -> Engine:
         """Read-only connections that take the SQLite file as it is, without its WAL index."""
@@ -425,10 +445,15 @@ class JobStore:
                 # immutable=1 lets a connection cache pages for as long as it lives: a fresh one
                 # for every read.
                 poolclass=NullPool,
-                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+                creator=lambda: sqlite3.connect(
+                    uri,
+                    uri=True,
+                    check_same_thread=False,
+                    timeout=SQLITE_BUSY_STEP,
+                    factory=_PatientConnection,
+                ),
             )
-            sa_event.listen(self._snapshot, "connect", _sqlite_connect)
-            sa_event.listen(self._snapshot, "begin", _sqlite_begin)
+            self._listen_sqlite(self._snapshot)
         return self._snapshot
 
     def close(self) -> None:
@@ -1128,6 +1153,74 @@ def _read_only(exc: BaseException | None) -> bool:
     return isinstance(orig, sqlite3.OperationalError) and "readonly database" in str(orig)
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether ``exc`` is SQLite giving up on a lock another connection holds (SQLITE_BUSY)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11 and later
+    if code is not None:
+        return int(code) & 0xFF == 5  # SQLITE_BUSY and its extended codes
+    return "database is locked" in str(exc)
+
+
+def _patiently(call: Callable[[], _T], total: float) -> _T:
+    """``call()``, made again while SQLite reports the database locked, for up to ``total``
+    seconds in all.
+
+    Each try waits at most :data:`SQLITE_BUSY_STEP` inside SQLite, so that a signal's handler
+    (Ctrl-C, SIGTERM) runs between two tries instead of after the whole wait. A statement that
+    SQLite refused as busy had no effect, so making it again is safe.
+    """
+    deadline = time.monotonic() + total
+    while True:
+        started = time.monotonic()
+        try:
+            return call()
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or started >= deadline:
+                raise
+        if time.monotonic() - started < SQLITE_BUSY_STEP / 2:
+            # SQLite answered busy without waiting (it does when waiting could not help, such as
+            # a deadlock between two readers upgrading): do not spin.
+            time.sleep(SQLITE_BUSY_STEP)
+
+
+class _PatientCursor(sqlite3.Cursor):
+    """A cursor whose statements wait for a locked database as :func:`_patiently` does."""
+
+    connection: _PatientConnection
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _PatientCursor:
+        try:
+            return super().execute(sql, parameters)  # the hot path: one try, no closure
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+        return _patiently(
+            lambda: super(_PatientCursor, self).execute(sql, parameters),
+            self.connection.busy_timeout,
+        )
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> _PatientCursor:
+        rows = list(seq_of_parameters)  # an iterator would be spent by the first try
+        return _patiently(
+            lambda: super(_PatientCursor, self).executemany(sql, rows),
+            self.connection.busy_timeout,
+        )
+
+
+class _PatientConnection(sqlite3.Connection):
+    """A SQLite connection whose cursors and commits wait for locks in short, interruptible
+    steps (see :data:`SQLITE_BUSY_STEP`), for up to ``busy_timeout`` seconds in all."""
+
+    busy_timeout: float = SQLITE_BUSY_TIMEOUT
+
+    def cursor(self, factory: Any = _PatientCursor) -> Any:
+        return super().cursor(factory)
+
+    def commit(self) -> None:
+        # In rollback-journal mode a commit waits for readers to let go of the file.
+        _patiently(super().commit, self.busy_timeout)
+
+
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself, so writers can ask for IMMEDIATE.
     dbapi_connection.isolation_level = None
@@ -1144,7 +1237,7 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
             # write will say why it cannot.
             if not _read_only(exc):
                 raise
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_STEP * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
