@@ -21,6 +21,7 @@ Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 from __future__ import annotations
 
 import builtins
+import math
 import os
 import re
 import sqlite3
@@ -213,6 +214,87 @@ def _store_url(url: str | Path | URL) -> URL:
     )
 
 
+def _parameter(url: URL, name: str) -> str:
+    """The value of the URL's query parameter ``name``, refused when it is given twice."""
+    value = url.query[name]
+    if isinstance(value, str):
+        return value
+    shown = "***" if name.lower() == "password" else value
+    raise InvalidArgument(f"url parameter {name}", shown, f"{name}=... given once")
+
+
+_SQLITE_PARAMETERS = (
+    "timeout, the one parameter a SQLite store takes (timeout=SECONDS: how long a writer waits "
+    f"for the write lock in all; {SQLITE_BUSY_TIMEOUT:g} by default)"
+)
+
+
+def _sqlite_parameters(url: URL) -> tuple[URL, float]:
+    """The URL to connect to (without the store's own parameters) and its busy timeout.
+
+    SQLAlchemy would hand any other parameter to the driver, which takes some that break the
+    store (``detect_types`` changes how times are read) and fails on a malformed value with a
+    bare ValueError.
+    """
+    timeout = SQLITE_BUSY_TIMEOUT
+    for name in url.query:
+        if name != "timeout":
+            raise InvalidArgument("url parameter", name, _SQLITE_PARAMETERS)
+        text = _parameter(url, name)
+        try:
+            timeout = float(text)
+        except ValueError:
+            timeout = math.nan
+        if not 0 <= timeout < math.inf:
+            raise InvalidArgument(
+                "url parameter timeout",
+                text,
+                "a number of seconds of 0 or more, such as timeout=60 (how long a writer waits "
+                "for the write lock in all)",
+            )
+    return url.set(query={}), timeout
+
+
+#: libpq's connection parameters that take a whole number (``port`` a comma-separated list).
+_POSTGRES_WHOLE_NUMBERS = frozenset(
+    {
+        "connect_timeout",
+        "keepalives",
+        "keepalives_count",
+        "keepalives_idle",
+        "keepalives_interval",
+        "port",
+        "tcp_user_timeout",
+    }
+)
+
+
+def _postgres_parameters(url: URL) -> URL:
+    """``url`` once its query parameters are ones libpq takes, with whole numbers where needed.
+
+    Otherwise psycopg would refuse an unknown name with a ProgrammingError and SQLAlchemy a
+    non-numeric port with an ArgumentError, both mid-connect.
+    """
+    from psycopg import pq
+
+    known = {o.keyword.decode() for o in pq.Conninfo.get_defaults()}
+    for name in url.query:
+        text = _parameter(url, name)
+        if name not in known:
+            raise InvalidArgument(
+                "url parameter",
+                name,
+                "a libpq connection parameter, such as sslmode, connect_timeout, "
+                "application_name, host or port",
+            )
+        if name in _POSTGRES_WHOLE_NUMBERS:
+            parts = text.split(",") if name == "port" else [text]
+            if not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
+                listed = ", or several separated by commas" if name == "port" else ""
+                raise InvalidArgument(f"url parameter {name}", text, f"a whole number{listed}")
+    return url
+
+
 def _utc(value: datetime) -> datetime:
     # SQLite keeps no time zone; every time the store writes is UTC.
     return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
@@ -390,9 +472,14 @@ class JobStore:
         # first; only ever a hint that the compare-and-set confirms.
         self._known: dict[str, tuple[JobStatus, int, datetime]] = {}
         self.url = _store_url(url)
-        #: How long a SQLite writer waits for the write lock in all, in seconds.
-        self.busy_timeout = SQLITE_BUSY_TIMEOUT
         self.backend = "postgresql" if self.url.get_backend_name() == "postgresql" else "sqlite"
+        #: How long a SQLite writer waits for the write lock in all, in seconds (the URL's
+        #: ``?timeout=``).
+        self.busy_timeout = SQLITE_BUSY_TIMEOUT
+        if self.backend == "sqlite":
+            self._connect_url, self.busy_timeout = _sqlite_parameters(self.url)
+        else:
+            self._connect_url = _postgres_parameters(self.url)
         self.engine = self._make_engine()
         # A writer's connections carry this option, so that SQLite takes the lock up front.
         self._writer = self.engine.execution_options(jobfsm_write=True)
@@ -409,17 +496,20 @@ class JobStore:
 
     def _make_engine(self) -> Engine:
         if self.backend == "postgresql":
-            return sa.create_engine(
-                self.url, connect_args={"connect_timeout": CONNECT_TIMEOUT}, pool_pre_ping=True
-            )
+            # A connect_timeout given in the URL is the user's choice; a connect argument would
+            # override it.
+            waits = {"connect_timeout": CONNECT_TIMEOUT}
+            if "connect_timeout" in self.url.query:
+                waits = {}
+            return sa.create_engine(self._connect_url, connect_args=waits, pool_pre_ping=True)
         if not self._sqlite_file:
             # One in-memory database only exists on one connection: share it.
             engine = sa.create_engine(
-                self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+                self._connect_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )
         else:
             engine = sa.create_engine(
-                self.url,
+                self._connect_url,
                 connect_args={"timeout": SQLITE_BUSY_STEP, "factory": _PatientConnection},
             )
         self._listen_sqlite(engine)

@@ -633,6 +633,60 @@ def test_store_options_are_checked(argument: str, value: object, expected: str) 
         JobStore("sqlite://", **{argument: value})  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///q.db?timeout=abc", "url parameter timeout 'abc' is not accepted; expected a "
+         "number of seconds of 0 or more, such as timeout=60"),
+        ("sqlite:///q.db?timeout=-1", "url parameter timeout '-1' is not accepted"),
+        ("sqlite:///q.db?timeout=nan", "url parameter timeout 'nan' is not accepted"),
+        ("sqlite:///q.db?timeout=inf", "url parameter timeout 'inf' is not accepted"),
+        ("sqlite:///q.db?timeout=1&timeout=2", "url parameter timeout ('1', '2') is not accepted; "
+         "expected timeout=... given once"),
+        ("sqlite:///q.db?detect_types=1", "url parameter 'detect_types' is not accepted; expected "
+         "timeout, the one parameter a SQLite store takes"),
+        ("sqlite:///q.db?mode=ro", "url parameter 'mode' is not accepted"),
+        ("postgresql://u:hunter2@h/db?foo=1", "url parameter 'foo' is not accepted; expected a "
+         "libpq connection parameter, such as sslmode"),
+        ("postgresql://u:hunter2@h/db?port=abc", "url parameter port 'abc' is not accepted; "
+         "expected a whole number, or several separated by commas"),
+        ("postgresql://u:hunter2@h/db?connect_timeout=1.5", "url parameter connect_timeout '1.5' "
+         "is not accepted; expected a whole number"),
+        ("postgresql://u@h/db?password=hunter2&password=x", "url parameter password '***' is not "
+         "accepted; expected password=... given once"),
+    ],
+)  # fmt: skip
+def test_bad_url_parameters_are_refused(
+    url: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query parameter the store does not take, or a malformed value, is refused naming the
+    parameter and what is accepted, before any connection; no file appears, no password shows."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgument) as info:
+        JobStore(url)
+    assert str(info.value).startswith(message)
+    assert "hunter2" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_timeout_is_taken(tmp_path: Path) -> None:
+    """timeout=SECONDS sets how long a writer waits for the lock, and the store works."""
+    with JobStore(f"sqlite:///{tmp_path / 'jobs.db'}?timeout=2.5") as store:
+        assert store.busy_timeout == 2.5
+        store.create_schema()
+        store.create("j-1")
+        assert store.get("j-1").status is S.INIT
+
+
+@pytest.mark.integration
+def test_libpq_parameters_are_taken(postgres_server: PostgresServer) -> None:
+    """libpq's parameters (a host directory, a port, a connect_timeout) are passed on."""
+    with JobStore(postgres_server.fresh_url() + "&connect_timeout=3") as store:
+        store.create_schema()
+        store.create("j-1")
+        assert store.get("j-1").status is S.INIT
+
+
 def test_mask_url_without_a_parseable_url() -> None:
     """Even text SQLAlchemy cannot parse has its password masked."""
     assert mask_url("weird://u:hunter2@host:notaport/db") == "weird://u:***@host:notaport/db"

@@ -321,3 +321,29 @@ def test_an_empty_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "store", "list", "")
     assert code == EXIT_USAGE
     assert err.startswith("jobfsm: error: url '' is not accepted; expected a SQLite file path")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///q.db?timeout=abc", "url parameter timeout 'abc' is not accepted"),
+        ("sqlite:///q.db?cached_statements=x", "url parameter 'cached_statements' is not accepted"),
+        ("postgresql://u:hunter2@h/db?port=abc", "url parameter port 'abc' is not accepted"),
+        ("postgresql://u:hunter2@h/db?foo=1", "url parameter 'foo' is not accepted"),
+    ],
+)
+def test_a_bad_url_parameter_exits_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    message: str,
+) -> None:
+    """`store init` with a malformed or unknown URL parameter is one line naming it, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "store", "init", url)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"jobfsm: error: {message}; expected ")
+    assert err.count("\n") == 1
+    assert "hunter2" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -14,7 +14,6 @@ from types import FrameType
 
 import pytest
 
-import jobfsm.store
 from jobfsm import JobStatus, JobStore, StoreUnavailable
 from jobfsm.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
 from jobfsm.store import SQLITE_BUSY_STEP
@@ -83,17 +82,18 @@ def test_a_signal_handler_runs_while_a_writer_waits_for_the_lock(db: Path) -> No
 
 
 @pytest.mark.usefixtures("locked")
+@pytest.mark.parametrize("timeout", [1.0, 0.0])
 def test_without_a_signal_the_writer_waits_for_the_whole_busy_timeout(
-    db: Path, monkeypatch: pytest.MonkeyPatch
+    db: Path, timeout: float
 ) -> None:
-    """The short waits inside SQLite add up to the store's busy timeout, then the lock is reported
-    as the reason the store cannot be used."""
-    monkeypatch.setattr(jobfsm.store, "SQLITE_BUSY_TIMEOUT", 1.0)
-    store = JobStore(db)
+    """The short waits inside SQLite add up to the URL's ``timeout``, then the lock is reported as
+    the reason the store cannot be used; ``timeout=0`` gives up after one short wait."""
+    store = JobStore(f"sqlite:///{db}?timeout={timeout:g}")
+    assert store.busy_timeout == timeout
     started = time.monotonic()
     with pytest.raises(StoreUnavailable, match="database is locked"):
         store.create("j-2")
-    assert 1.0 <= time.monotonic() - started < 3.0
+    assert timeout <= time.monotonic() - started < timeout + 2.0
     store.close()
 
 
