@@ -21,6 +21,7 @@ Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 from __future__ import annotations
 
 import builtins
+import json
 import math
 import os
 import re
@@ -35,6 +36,7 @@ from typing import Any, Final, NamedTuple, TypeVar
 
 from jobfsm.errors import (
     ConcurrentUpdate,
+    CorruptJob,
     IllegalTransition,
     InvalidArgument,
     InvalidJobId,
@@ -58,7 +60,7 @@ try:
 except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
     raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
 
-__all__ = ["JobRecord", "JobStore", "TransitionResult", "metadata"]
+__all__ = ["SCHEMA_VERSION", "JobRecord", "JobRecords", "JobStore", "TransitionResult", "metadata"]
 
 _UTC = timezone.utc
 _T = TypeVar("_T")
@@ -111,6 +113,17 @@ history_table = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("actor", sa.String(255), nullable=True),
+)
+
+
+#: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
+#: older code cannot use correctly gets a higher number, which such code then refuses to touch.
+SCHEMA_VERSION: Final = 1
+
+schema_table = sa.Table(
+    "jobfsm_schema",
+    metadata,
+    sa.Column("version", sa.Integer, nullable=False),
 )
 
 
@@ -312,26 +325,111 @@ def _job_row(conn: sa.Connection, job_id: str) -> Any:
     return row
 
 
+def _status_value(job_id: str, field: str, value: object) -> JobStatus:
+    if isinstance(value, int) and not isinstance(value, bool):
+        found = JobStatus._value2member_map_.get(value)
+        if isinstance(found, JobStatus):
+            return found
+    raise CorruptJob(job_id, field, value, "a ModelArts job status code (0–22)")
+
+
+_SHORT_OFFSET = re.compile(r"[+-]\d\d$")
+
+
+def _time_value(job_id: str, field: str, value: object) -> datetime:
+    # Read as stored (see _raw): SQLite keeps text, which SQLAlchemy would parse while fetching
+    # the row, so that one bad time would end a listing of every job.
+    parsed: object = value
+    if isinstance(value, str):
+        # PostgreSQL writes a whole-hour offset as +00, which Python 3.10 does not read.
+        text = value + ":00" if _SHORT_OFFSET.search(value) else value
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = None
+    if isinstance(parsed, datetime):
+        try:
+            return _utc(parsed)
+        except OverflowError:
+            pass
+    raise CorruptJob(job_id, field, value, "a time such as 2026-01-01 00:00:00.000000")
+
+
+def _text_value(job_id: str, field: str, value: object, optional: bool = True) -> Any:
+    if (value is None and optional) or isinstance(value, str):
+        return value
+    raise CorruptJob(job_id, field, value, "text" + (" or NULL" if optional else ""))
+
+
+def _labels_value(job_id: str, value: object) -> dict[str, str]:
+    labels: object = value
+    if isinstance(value, (str, bytes)):
+        try:
+            labels = json.loads(value)
+        except ValueError:
+            labels = value
+    if labels is None:
+        return {}
+    if isinstance(labels, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        return labels
+    raise CorruptJob(job_id, "labels", value, 'a JSON object of strings such as {"team": "vision"}')
+
+
 def _record(row: Any) -> JobRecord:
+    """A jobs row as a record; :class:`CorruptJob` for a value jobfsm never writes."""
+    job_id = str(row.job_id)
+    version = row.version
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise CorruptJob(job_id, "version", version, "a whole number of 0 or more")
     return JobRecord(
-        row.job_id,
-        JobStatus(row.status),
-        row.version,
-        _utc(row.created_at),
-        _utc(row.updated_at),
-        dict(row.labels or {}),
+        job_id,
+        _status_value(job_id, "status", row.status),
+        version,
+        _time_value(job_id, "created_at", row.created_at),
+        _time_value(job_id, "updated_at", row.updated_at),
+        _labels_value(job_id, row.labels),
     )
 
 
-def _move(row: Any) -> Move:
+def _move(job_id: str, row: Any) -> Move:
+    """A history row as a move; :class:`CorruptJob` for a value jobfsm never writes."""
+    where = f"history[{row.seq}]"
     return Move(
-        JobStatus(row.source),
-        JobStatus(row.target),
-        row.event,
-        _utc(row.at),
-        row.reason,
-        row.actor,
+        _status_value(job_id, f"{where}.source", row.source),
+        _status_value(job_id, f"{where}.target", row.target),
+        _text_value(job_id, f"{where}.event", row.event, optional=False),
+        _time_value(job_id, f"{where}.at", row.at),
+        _text_value(job_id, f"{where}.reason", row.reason),
+        _text_value(job_id, f"{where}.actor", row.actor),
     )
+
+
+class JobRecords(builtins.list[JobRecord]):
+    """The jobs :meth:`JobStore.list` or :meth:`JobStore.stale` found, in order.
+
+    A list of :class:`JobRecord`; a row that cannot be read (changed outside jobfsm) is left out
+    and reported in ``errors`` instead, so that one bad row does not hide every other job.
+
+    Attributes:
+        errors: one :class:`~jobfsm.errors.CorruptJob` per row left out, in order.
+    """
+
+    def __init__(self, records: Iterable[JobRecord] = (), errors: Iterable[CorruptJob] = ()):
+        super().__init__(records)
+        self.errors: tuple[CorruptJob, ...] = tuple(errors)
+
+
+def _records(rows: Iterable[Any]) -> JobRecords:
+    records: builtins.list[JobRecord] = []
+    errors: builtins.list[CorruptJob] = []
+    for row in rows:
+        try:
+            records.append(_record(row))
+        except CorruptJob as exc:
+            errors.append(exc)
+    return JobRecords(records, errors)
 
 
 def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
@@ -388,25 +486,39 @@ def _whole_number(argument: str, value: object, low: int, high: int | None = Non
     raise InvalidArgument(argument, value, f"a whole number {bound}")
 
 
+def _raw(column: sa.Column[Any]) -> Any:
+    """``column`` read as the driver gives it, for the store's own checks (see _record)."""
+    return sa.type_coerce(column, sa.String()).label(column.name)
+
+
+def _raw_time(column: sa.Column[Any]) -> Any:
+    """``column`` read as text, for the store's own checks (see _time_value): psycopg would
+    refuse a PostgreSQL time such as 'infinity' while fetching the row, ending the listing."""
+    return sa.type_coerce(sa.cast(column, sa.Text), sa.String()).label(column.name)
+
+
 _JOB_COLUMNS = (
     jobs_table.c.job_id,
     jobs_table.c.status,
     jobs_table.c.version,
-    jobs_table.c.created_at,
-    jobs_table.c.updated_at,
-    jobs_table.c.labels,
+    _raw_time(jobs_table.c.created_at),
+    _raw_time(jobs_table.c.updated_at),
+    _raw(jobs_table.c.labels),
 )
 
 # Built once with bound parameters: constructing a statement per call costs more than the
 # database round trip on SQLite.
 _READ_FOR_MOVE = sa.select(
-    jobs_table.c.status, jobs_table.c.version, jobs_table.c.updated_at
+    jobs_table.c.status, jobs_table.c.version, _raw_time(jobs_table.c.updated_at)
 ).where(jobs_table.c.job_id == sa.bindparam("job_id"))
 _COMPARE_AND_SET = (
     jobs_table.update()
     .where(
         jobs_table.c.job_id == sa.bindparam("b_job_id"),
         jobs_table.c.version == sa.bindparam("b_version"),
+        # The version alone proves the status only to writers that bump it; the move is judged
+        # from this status, so the write must find it too.
+        jobs_table.c.status == sa.bindparam("b_source"),
     )
     .values(
         status=sa.bindparam("b_status"),
@@ -484,6 +596,7 @@ class JobStore:
         # A writer's connections carry this option, so that SQLite takes the lock up front.
         self._writer = self.engine.execution_options(jobfsm_write=True)
         self._file_seen = False
+        self._schema_checked = False
         self._snapshot: Engine | None = None
 
     def __repr__(self) -> str:
@@ -570,6 +683,8 @@ class JobStore:
             engine = self._writer if write else self.engine
         try:
             with engine.begin() as conn:
+                if not self._schema_checked:
+                    self._check_schema(conn, create=create)
                 yield conn
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from exc
@@ -578,12 +693,67 @@ class JobStore:
             if "jobs" in str(exc.orig) or "history" in str(exc.orig):
                 raise self._unavailable(exc) from exc
             raise
-        except sa.exc.IntegrityError:
-            raise
         except sa.exc.DatabaseError as exc:
             # For example a SQLite "database" that is some other kind of file.
             raise self._unavailable(exc) from exc
         self._file_seen = True
+
+    def _check_schema(self, conn: Connection, *, create: bool) -> None:
+        """Refuse a database whose tables this jobfsm cannot use correctly: a newer schema
+        version, or tables laid out otherwise (a column missing, or one that must be given and
+        that jobfsm does not know), before anything is read or written. Once per store.
+
+        A database without ``jobfsm_schema`` was made before versions were kept, with the tables
+        of version 1.
+        """
+        inspector = sa.inspect(conn)
+        tables = set(inspector.get_table_names())
+        if schema_table.name in tables:
+            versions = [r.version for r in conn.execute(sa.select(schema_table.c.version))]
+            for version in versions:
+                if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                    raise StoreUnavailable(
+                        mask_url(self.url),
+                        f"its jobfsm_schema table holds {version!r}, not a schema version "
+                        "jobfsm writes; it was changed outside jobfsm",
+                    )
+            newest = max(versions, default=SCHEMA_VERSION)
+            if newest > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    mask_url(self.url),
+                    f"its tables have schema version {newest}, from a newer jobfsm; this one "
+                    f"(jobfsm {_jobfsm_version()}) knows versions up to {SCHEMA_VERSION}; "
+                    "upgrade jobfsm (pip install -U 'jobfsm[sql]') to use it",
+                )
+        for table in (jobs_table, history_table):
+            if table.name not in tables:
+                if create:
+                    continue
+                raise StoreUnavailable(
+                    mask_url(self.url),
+                    "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) "
+                    "first",
+                )
+            found = {c["name"]: c for c in inspector.get_columns(table.name)}
+            missing = [c.name for c in table.columns if c.name not in found]
+            required = [
+                name
+                for name, c in found.items()
+                if name not in table.c and not c["nullable"] and c.get("default") is None
+            ]
+            if missing or required:
+                problems = [f"it lacks the column(s) {', '.join(missing)}"] if missing else []
+                if required:
+                    problems.append(
+                        f"it has column(s) {', '.join(required)} that must be given (NOT NULL "
+                        "without a default), which jobfsm does not know"
+                    )
+                raise StoreUnavailable(
+                    mask_url(self.url),
+                    f"its {table.name} table is not one jobfsm schema version {SCHEMA_VERSION} "
+                    f"makes: {'; '.join(problems)}",
+                )
+        self._schema_checked = True
 
     def _require_file(self, *, create: bool) -> None:
         # SQLite creates a missing file on connect: only create_schema may do that, so that a
@@ -620,16 +790,23 @@ class JobStore:
         else:
             first = text.splitlines()[0] if text else type(exc.orig).__name__
             problem = f"{first} ({type(exc.orig).__name__})"
+            if isinstance(exc, sa.exc.IntegrityError):
+                problem = f"the database refused the write: {problem}"
         return StoreUnavailable(mask_url(self.url), problem)
 
     def create_schema(self) -> None:
         """Create the ``jobs`` and ``history`` tables; tables that exist are left alone.
 
+        The schema version (:data:`SCHEMA_VERSION`) is kept in a ``jobfsm_schema`` table.
+
         Raises:
-            StoreUnavailable: the database cannot be reached or opened.
+            StoreUnavailable: the database cannot be reached or opened, or holds tables of a newer
+                schema version or of another layout (nothing is created then).
         """
         with self._transaction(write=True, create=True) as conn:
             metadata.create_all(conn, checkfirst=True)
+            if conn.execute(sa.select(schema_table.c.version)).first() is None:
+                conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -714,11 +891,13 @@ class JobStore:
             raise JobNotFound(job_id)
         h = history_table
         rows = conn.execute(
-            sa.select(h.c.source, h.c.target, h.c.event, h.c.at, h.c.reason, h.c.actor)
+            sa.select(
+                h.c.seq, h.c.source, h.c.target, h.c.event, _raw_time(h.c.at), h.c.reason, h.c.actor
+            )
             .where(h.c.job_id == job_id)
             .order_by(h.c.seq)
         )
-        return tuple(_move(r) for r in rows)
+        return tuple(_move(job_id, r) for r in rows)
 
     def list(
         self,
@@ -726,7 +905,7 @@ class JobStore:
         status: JobStatus | int | str | Iterable[JobStatus | int | str] | None = None,
         active: bool | None = None,
         limit: int | None = None,
-    ) -> builtins.list[JobRecord]:
+    ) -> JobRecords:
         """Stored jobs ordered by id, optionally only those in some statuses.
 
         Args:
@@ -747,7 +926,7 @@ class JobStore:
             query = query.where(jobs_table.c.status.in_(chosen))
         if limit is not None:
             query = query.limit(_whole_number("limit", limit, 0, MAX_LIMIT))
-        return self._read(lambda conn: [_record(r) for r in conn.execute(query)])
+        return self._read(lambda conn: _records(conn.execute(query)))
 
     def stale(
         self,
@@ -755,7 +934,7 @@ class JobStore:
         older_than: timedelta,
         *,
         now: datetime | None = None,
-    ) -> builtins.list[JobRecord]:
+    ) -> JobRecords:
         """Jobs that have been in ``status`` for longer than ``older_than``, oldest first.
 
         For example ``stale(JobStatus.KILLING, timedelta(minutes=10))`` finds the kills that
@@ -785,13 +964,13 @@ class JobStore:
         try:
             cutoff = (now or _now()) - older_than
         except OverflowError:
-            return []  # longer ago than any time a job can have been stored
+            return JobRecords()  # longer ago than any time a job can have been stored
         query = (
             sa.select(*_JOB_COLUMNS)
             .where(jobs_table.c.status == code, jobs_table.c.updated_at < self._time(cutoff))
             .order_by(jobs_table.c.updated_at, jobs_table.c.job_id)
         )
-        return self._read(lambda conn: [_record(r) for r in conn.execute(query)])
+        return self._read(lambda conn: _records(conn.execute(query)))
 
     def _time(self, value: datetime) -> datetime:
         # SQLite compares stored times as text without a zone: give it naive UTC.
@@ -836,8 +1015,14 @@ class JobStore:
                         labels=stored_labels,
                     )
                 )
-        except sa.exc.IntegrityError:
-            raise JobExists(job_id, self.get(job_id).status) from None
+        except StoreUnavailable as exc:
+            if not isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise
+            try:
+                found = self.get(job_id).status
+            except JobNotFound:
+                raise exc from exc.__cause__  # refused for another reason: say which
+            raise JobExists(job_id, found) from None
         self._remember(job_id, (code, 0, at))
         return JobRecord(job_id, code, 0, at, at, stored_labels or {})
 
@@ -913,8 +1098,8 @@ class JobStore:
                     if row is None:
                         self._known.pop(job_id, None)
                         raise JobNotFound(job_id)
-                    found = JobStatus(row.status)
-                    seen = (found, row.version, _utc(row.updated_at))
+                    found = _status_value(job_id, "status", row.status)
+                    seen = (found, row.version, _time_value(job_id, "updated_at", row.updated_at))
                     self._remember(job_id, seen)
                     result = self._try_move(
                         conn, job_id, seen, target, wanted, reason, actor, context
@@ -985,6 +1170,7 @@ class JobStore:
             {
                 "b_job_id": job_id,
                 "b_version": version_read,
+                "b_source": int(found),
                 "b_status": int(target),
                 "b_new_version": version,
                 "b_at": stored_at,
@@ -1133,9 +1319,14 @@ class JobStore:
                         stored_labels or {},
                     )
                 self._append_moves(conn, job, _record(row), stored_labels, context)
-        except sa.exc.IntegrityError:
+        except StoreUnavailable as exc:
+            if not isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise
+            try:
+                found = self.get(job.job_id).status
+            except JobNotFound:
+                raise exc from exc.__cause__
             # Another worker created the job between our read and our insert.
-            found = self.get(job.job_id).status
             raise ConcurrentUpdate(
                 job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
             ) from None
@@ -1235,6 +1426,12 @@ class JobStore:
                 for seq, m in enumerate(moves, first_seq)
             ],
         )
+
+
+def _jobfsm_version() -> str:
+    from jobfsm import __version__
+
+    return __version__
 
 
 def _read_only(exc: BaseException | None) -> bool:
