@@ -181,9 +181,10 @@ def mask_url(url: str | URL) -> str:
     """
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
-    except (sa.exc.ArgumentError, ValueError):
+        # Rendering quotes the parts, which text that is not valid Unicode cannot be.
+        text = parsed.render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):  # UnicodeEncodeError is a ValueError
         return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", _PASSWORD_IN_TEXT.sub(r"\1***@", str(url)))
-    text = parsed.render_as_string(hide_password=True)
     # libpq also takes the password as a query parameter (?password=...).
     return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", text)
 
@@ -204,6 +205,8 @@ def _store_url(url: str | Path | URL) -> URL:
             shown = mask_url(str(url)) if isinstance(url, (bytes, bytearray)) else url
             raise InvalidArgument("url", shown, _URL_EXPECTED)
         text = str(url)
+        if _unstorable(text) is not None:
+            raise InvalidArgument("url", mask_url(text), f"a path or URL {_STORABLE}")
         if "://" not in text:
             return URL.create("sqlite", database=str(Path(text).expanduser().absolute()))
         try:
@@ -432,6 +435,28 @@ def _records(rows: Iterable[Any]) -> JobRecords:
     return JobRecords(records, errors)
 
 
+#: Characters no text a store keeps may hold: NUL, which PostgreSQL cannot store (SQLite would),
+#: and lone surrogates, which are not text at all but how Python carries the undecodable bytes of
+#: a command-line argument or file name; no driver can encode them, and no UTF-8 reader decode
+#: them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+_STORABLE = (
+    "without NUL (U+0000) or lone surrogates (U+D800–U+DFFF, the undecodable bytes of a "
+    "command-line argument or file name), which a store cannot keep"
+)
+
+
+def _unstorable(text: str) -> str | None:
+    """Why a store cannot keep ``text``, or None when it can."""
+    bad = _UNSTORABLE.search(text)
+    if bad is None:
+        return None
+    char = bad.group()
+    what = "NUL" if char == "\x00" else "the lone surrogate"
+    return f"it contains {what} {char!r} (U+{ord(char):04X})"
+
+
 def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
     if labels is None:
         return None
@@ -441,6 +466,11 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
         raise InvalidArgument(
             "labels", labels, "a mapping of strings to strings, such as {'team': 'vision'}, or None"
         )
+    for key, value in labels.items():
+        if _unstorable(key) is not None:
+            raise InvalidArgument("labels key", key, f"a string {_STORABLE}")
+        if _unstorable(value) is not None:
+            raise InvalidArgument(f"labels[{key!r}]", value, f"a string {_STORABLE}")
     return dict(labels)
 
 
@@ -448,6 +478,11 @@ def _job_id(job_id: object) -> str:
     """``job_id`` if a store can keep it: printable, not blank, at most 255 characters."""
     if not isinstance(job_id, str) or not job_id.strip():
         raise InvalidJobId(job_id)
+    surrogate = _unstorable(job_id)
+    if surrogate is not None and "\x00" not in job_id:
+        raise UnusableJobId(
+            job_id, f"{surrogate}, an undecodable byte of a command-line argument or file name"
+        )
     bad = find_control_character(job_id)
     if bad is not None:
         char = bad.group()
@@ -465,10 +500,14 @@ def _job_id(job_id: object) -> str:
 def _text(argument: str, value: object, max_length: int | None = None) -> str | None:
     """``value`` if it is a str of at most ``max_length`` characters or None; else refused."""
     if value is None or (
-        isinstance(value, str) and (max_length is None or len(value) <= max_length)
+        isinstance(value, str)
+        and (max_length is None or len(value) <= max_length)
+        and _unstorable(value) is None
     ):
         return value
     longest = f" of at most {max_length} characters" if max_length is not None else ""
+    if isinstance(value, str) and _unstorable(value) is not None:
+        raise InvalidArgument(argument, value, f"a string{longest} {_STORABLE}, or None")
     raise InvalidArgument(argument, value, f"a string{longest} or None")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -157,6 +158,77 @@ def test_unusable_job_id_pickles_with_its_problem() -> None:
         error.problem,
         str(error),
     )
+
+
+STORABLE = re.escape("without NUL (U+0000) or lone surrogates (U+D800–U+DFFF")
+
+
+@pytest.mark.parametrize("job_id", ["\udcff", "train-\ud800-1"])
+def test_job_ids_with_lone_surrogates_are_refused(store: JobStore, job_id: str) -> None:
+    """An id holding an undecodable byte (a lone surrogate) is InvalidJobId from every call, the
+    same on both backends, not a UnicodeEncodeError from the driver; nothing is written."""
+    job = Job(job_id)
+    for call in (
+        lambda: store.create(job_id),
+        lambda: store.save(job),
+        lambda: store.get(job_id),
+        lambda: store.history(job_id),
+        lambda: store.transition(job_id, S.SUBMIT_TRYING),
+        lambda: store.load(job_id),
+    ):
+        with pytest.raises(UnusableJobId, match="it contains the lone surrogate") as info:
+            call()
+        assert info.value.job_id == job_id
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("argument", ["reason", "actor"])
+@pytest.mark.parametrize("value", ["a\x00b", "\udcff", "ok\udc80"])
+def test_reason_and_actor_must_be_storable_text(store: JobStore, argument: str, value: str) -> None:
+    """A NUL (which PostgreSQL refuses and SQLite keeps) or a lone surrogate in a reason or actor
+    is refused on both backends before the database sees it, by transition and by save."""
+    store.create("j-1", S.WAITING)
+    with pytest.raises(InvalidArgument, match=f"^{argument} .*; expected a string.* {STORABLE}"):
+        store.transition("j-1", S.RUNNING, **{argument: value})  # type: ignore[arg-type]
+    job = store.load("j-1")
+    job.advance_to(S.RUNNING, **{argument: value})  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match=rf"^history\[0\]\.{argument} "):
+        store.save(job)
+    assert (store.get("j-1").status, store.history("j-1")) == (S.WAITING, ())
+
+
+@pytest.mark.parametrize(
+    ("labels", "argument"),
+    [
+        ({"k": "\udcff"}, "labels['k']"),
+        ({"\udcff": "v"}, "labels key"),
+        ({"k": "a\x00"}, "labels['k']"),
+    ],
+)
+def test_labels_must_be_storable_text(
+    store: JobStore, labels: dict[str, str], argument: str
+) -> None:
+    """A label key or value with a NUL or a lone surrogate is refused naming it: stored, it would
+    break every strict UTF-8 reader of the listing."""
+    with pytest.raises(InvalidArgument, match=f"; expected a string {STORABLE}") as info:
+        store.create("j-1", labels=labels)
+    assert info.value.argument == argument
+    assert store.list() == []
+
+
+@pytest.mark.parametrize(
+    "url", ["\udcff.db", "sqlite:///\udcff.db", "postgresql://u:pw@h\udcff/db"]
+)
+def test_a_url_with_a_lone_surrogate_is_refused(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path or URL that is not text is refused naming the url, and no file appears."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        InvalidArgument, match=f"^url .* is not accepted; expected a path or URL {STORABLE}"
+    ):
+        JobStore(url)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_printable_unicode_job_ids_are_kept(store: JobStore) -> None:

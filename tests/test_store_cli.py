@@ -347,3 +347,41 @@ def test_a_bad_url_parameter_exits_2(
     assert err.count("\n") == 1
     assert "hunter2" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [b"create", b"DB", b"\xff"],
+        [b"create", b"DB", b"j-2", b"--label", b"k=\xff"],
+        [b"create", b"DB", b"j-2", b"--label", b"\xff=v"],
+        [b"move", b"DB", b"j-1", b"RUNNING", b"--reason", b"\xff"],
+        [b"move", b"DB", b"j-1", b"RUNNING", b"--actor", b"\xff"],
+        [b"show", b"DB", b"\xff"],
+        [b"init", b"\xff.db"],
+        [b"list", b"sqlite:///\xff.db"],
+    ],
+)
+def test_undecodable_arguments_exit_2(tmp_path: Path, argv: list[bytes]) -> None:
+    """An argument holding a byte that is not UTF-8 ends a store command with exit 2 and one
+    line, never a traceback; nothing is stored, so a strict UTF-8 reader can read the listing."""
+    db = tmp_path / "jobs.db"
+    with JobStore(db) as store:
+        store.create_schema()
+        store.create("j-1", S.WAITING)
+    command = [sys.executable.encode(), b"-m", b"jobfsm", b"store"]
+    command += [bytes(db) if a == b"DB" else a for a in argv]
+    done = subprocess.run(command, capture_output=True, cwd=tmp_path, check=False)
+    assert done.returncode == EXIT_USAGE
+    assert done.stdout == b""
+    assert done.stderr.startswith(b"jobfsm: error: ")
+    assert done.stderr.count(b"\n") == 1
+    assert b"Traceback" not in done.stderr
+    listing = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "store", "list", str(db), "--format", "json"],
+        capture_output=True,
+        check=True,
+    )
+    records = json.loads(listing.stdout.decode("utf-8", errors="strict"))
+    assert [(r["job_id"], r["version"], r["labels"]) for r in records] == [("j-1", 0, {})]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("jobs.db")) == []
