@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar, cast
 
 from jobfsm.errors import (
     ConcurrentUpdate,
@@ -40,6 +40,7 @@ from jobfsm.errors import (
     IllegalTransition,
     InvalidArgument,
     InvalidJobId,
+    InvalidTime,
     JobExists,
     JobNotFound,
     MissingExtra,
@@ -167,7 +168,9 @@ class TransitionResult(NamedTuple):
     at: datetime | None = None
 
 
-_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@]*:)[^@]*@")
+# The password runs from the first ':' of the user part to the last '@' before the query: a
+# password may hold '@' and '/' unquoted, and showing too little of a URL is the safe mistake.
+_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@?#]*:)[^?#]*@")
 _PASSWORD_QUERY_IN_TEXT = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
@@ -185,8 +188,9 @@ def mask_url(url: str | URL) -> str:
         text = parsed.render_as_string(hide_password=True)
     except (sa.exc.ArgumentError, ValueError):  # UnicodeEncodeError is a ValueError
         return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", _PASSWORD_IN_TEXT.sub(r"\1***@", str(url)))
-    # libpq also takes the password as a query parameter (?password=...).
-    return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", text)
+    # A password holding '@' unquoted is parsed as 'se' with host 'cret@host': hide up to the
+    # last '@' again. libpq also takes the password as a query parameter (?password=...).
+    return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", _PASSWORD_IN_TEXT.sub(r"\1***@", text))
 
 
 _URL_EXPECTED = (
@@ -217,6 +221,14 @@ def _store_url(url: str | Path | URL) -> URL:
                 "not a database URL; give a file path, sqlite:///path/to/jobs.db or "
                 "postgresql+psycopg://user:password@host/dbname",
             ) from None
+    if parsed.host is not None and "@" in parsed.host:
+        # The password holds an unquoted '@': the server's error would name the rest as a host.
+        raise InvalidArgument(
+            "url",
+            mask_url(parsed),
+            "a URL whose password writes '@' as %40 (and ':' as %3A, '/' as %2F), such as "
+            "postgresql+psycopg://user:p%40ss@host/dbname",
+        )
     backend, _, driver = parsed.drivername.partition("+")
     if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
         # psycopg 3 is the driver the extra installs; SQLAlchemy's default would be psycopg2.
@@ -311,9 +323,15 @@ def _postgres_parameters(url: URL) -> URL:
     return url
 
 
-def _utc(value: datetime) -> datetime:
+def _utc(value: datetime, argument: str | None = None) -> datetime:
     # SQLite keeps no time zone; every time the store writes is UTC.
-    return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+    try:
+        return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+    except OverflowError:
+        # Such as 0001-01-01T00:00+23:59, which is in year 0 in UTC.
+        raise InvalidTime(
+            value, "a time whose UTC equivalent is within years 1 to 9999", argument
+        ) from None
 
 
 def _now() -> datetime:
@@ -958,9 +976,13 @@ class JobStore:
         """
         query = sa.select(*_JOB_COLUMNS).order_by(jobs_table.c.job_id)
         if status is not None:
-            many = [status] if isinstance(status, (JobStatus, int, str)) else list(status)
+            # Anything but a collection is one status, so that parse names it (0.0, b"8", ...).
+            one = isinstance(status, (str, bytes)) or not isinstance(status, Iterable)
+            many = [status] if one else list(cast(Iterable[object], status))
             query = query.where(jobs_table.c.status.in_([int(JobStatus.parse(s)) for s in many]))
         if active is not None:
+            if not isinstance(active, bool):
+                raise InvalidArgument("active", active, "True, False or None")
             chosen = [int(s) for s in JobStatus if s.is_active == active]
             query = query.where(jobs_table.c.status.in_(chosen))
         if limit is not None:
@@ -1013,7 +1035,7 @@ class JobStore:
 
     def _time(self, value: datetime) -> datetime:
         # SQLite compares stored times as text without a zone: give it naive UTC.
-        value = value.astimezone(_UTC)
+        value = _utc(value)
         return value.replace(tzinfo=None) if self.backend == "sqlite" else value
 
     # -- writes ---------------------------------------------------------------------------------
@@ -1041,7 +1063,11 @@ class JobStore:
         _job_id(job_id)
         code = JobStatus.parse(status)
         stored_labels = _labels(labels)
-        at = _utc(_aware(created_at, "created_at")) if created_at is not None else _now()
+        at = (
+            _utc(_aware(created_at, "created_at"), "created_at")
+            if created_at is not None
+            else _now()
+        )
         try:
             with self._transaction(write=True) as conn:
                 conn.execute(
@@ -1353,8 +1379,8 @@ class JobStore:
                         job.job_id,
                         job.status,
                         len(moves),
-                        _utc(job.created_at),
-                        moves[-1].at if moves else _utc(job.created_at),
+                        _utc(job.created_at, "created_at"),
+                        _utc(moves[-1].at) if moves else _utc(job.created_at, "created_at"),
                         stored_labels or {},
                     )
                 self._append_moves(conn, job, _record(row), stored_labels, context)
@@ -1380,7 +1406,7 @@ class JobStore:
     ) -> None:
         moves = job.history
         self._judge_moves(job, moves[0].source if moves else job.status, moves, context)
-        created = _utc(job.created_at)
+        created = _utc(job.created_at, "created_at")
         conn.execute(
             jobs_table.insert().values(
                 job_id=job.job_id,

@@ -485,6 +485,36 @@ def test_create_needs_an_aware_created_at(store: JobStore, created_at: object) -
     assert store.list() == []
 
 
+def test_a_time_outside_the_years_a_store_keeps_is_refused(store: JobStore) -> None:
+    """A creation time valid in its own zone but in year 0 in UTC is InvalidTime naming the
+    argument, from create and from save (a Job accepts it); nothing is written."""
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=23, minutes=59)))
+    with pytest.raises(InvalidTime, match=r"^created_at .* within years 1 to 9999") as info:
+        store.create("j-1", created_at=early)
+    assert info.value.argument == "created_at"
+    with pytest.raises(InvalidTime, match=r"^created_at "):
+        store.save(Job("j-1", created_at=early))
+    with pytest.raises(InvalidTime, match="within years 1 to 9999"):
+        store.stale(S.KILLING, timedelta(0), now=early)
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("status", [0.0, 8.0, b"8", object(), None.__class__])
+def test_list_refuses_a_status_that_is_not_one(store: JobStore, status: object) -> None:
+    """A float, bytes or any other non-status is UnknownStatus naming it, not a TypeError."""
+    store.create("a", S.RUNNING)
+    with pytest.raises(UnknownStatus) as info:
+        store.list(status=status)  # type: ignore[arg-type]
+    assert info.value.value is status
+
+
+@pytest.mark.parametrize("active", ["yes", 1, 0])
+def test_list_refuses_an_active_that_is_not_a_bool(store: JobStore, active: object) -> None:
+    """active is True, False or None; "yes" would have silently listed nothing."""
+    with pytest.raises(InvalidArgument, match=r"^active .* expected True, False or None"):
+        store.list(active=active)  # type: ignore[arg-type]
+
+
 def test_load_gives_a_job_with_its_history(store: JobStore) -> None:
     """``load`` restores the status, creation time and every move into a ``Job``."""
     store.create("j-1")
@@ -757,6 +787,41 @@ def test_libpq_parameters_are_taken(postgres_server: PostgresServer) -> None:
         store.create_schema()
         store.create("j-1")
         assert store.get("j-1").status is S.INIT
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:se@cret@host/db", "postgresql://u:***@host/db"),
+        ("postgresql+psycopg://u:a@b@c:d@host:5432/db", "postgresql+psycopg://u:***@host:5432/db"),
+        ("postgresql://u:se/cr@et@host/db", "postgresql://u:***@host/db"),
+    ],
+)
+def test_the_whole_password_is_masked(url: str, shown: str) -> None:
+    """A password holding '@' (or '/') unquoted is masked whole, whatever a parser makes of it;
+    such a URL is refused saying how to write it, before any server could name a piece of it."""
+    assert mask_url(url).replace("+psycopg", "") == shown.replace("+psycopg", "")
+    # Refused as a URL whose password needs quoting, or as no URL at all when the rest does not
+    # parse either: never with a piece of the password.
+    with pytest.raises((InvalidArgument, StoreUnavailable)) as info:
+        JobStore(url)
+    text = str(info.value)
+    assert "writes '@' as %40" in text or "not a database URL" in text
+    for piece in ("se@", "cret", "cr", "et@", "a@b", "c:d"):
+        assert piece not in text, piece
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:s%40cret@127.0.0.1:1/db", "postgresql://u:s%2Fcr%3Aet@127.0.0.1:1/db"]
+)
+def test_a_quoted_password_is_masked_in_every_message(url: str) -> None:
+    """A password written with %40, %2F or %3A is kept, and masked when the server is not there."""
+    store = JobStore(url)
+    with pytest.raises(StoreUnavailable) as info:
+        store.get("j-1")
+    assert str(info.value).startswith("cannot use the job store at postgresql+psycopg://u:***@127")
+    assert "cret" not in str(info.value)
+    assert "cr%3Aet" not in str(info.value)
 
 
 def test_mask_url_without_a_parseable_url() -> None:
