@@ -826,6 +826,19 @@ class JobStore:
                 f"{path!r} is a directory; give a database file path such as "
                 f"{os.path.join(path, 'jobs.db')}",
             )
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            # SQLite would only say "unable to open database file" here too.
+            ancestor = folder
+            while not os.path.exists(ancestor) and os.path.dirname(ancestor) != ancestor:
+                ancestor = os.path.dirname(ancestor)
+            if os.path.exists(ancestor) and not os.path.isdir(ancestor):
+                problem = f"{ancestor} is a file, not a directory; give another path"
+            else:
+                problem = (
+                    f"the directory {folder} does not exist; create it first, or give another path"
+                )
+            raise StoreUnavailable(mask_url(self.url), problem)
         if not create and not os.path.exists(path):
             raise StoreUnavailable(
                 mask_url(self.url),

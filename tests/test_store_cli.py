@@ -385,3 +385,28 @@ def test_undecodable_arguments_exit_2(tmp_path: Path, argv: list[bytes]) -> None
     records = json.loads(listing.stdout.decode("utf-8", errors="strict"))
     assert [(r["job_id"], r["version"], r["labels"]) for r in records] == [("j-1", 0, {})]
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("jobs.db")) == []
+
+
+@pytest.mark.parametrize("sub", ["init", "list", "create", "move"])
+def test_a_missing_directory_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sub: str
+) -> None:
+    """A store path in a directory that does not exist names that directory, as render does,
+    instead of SQLite's "unable to open database file"; exit 2, nothing created."""
+    db = tmp_path / "nodir" / "jobs.db"
+    extra = {"create": ["j-1"], "move": ["j-1", "RUNNING"]}.get(sub, [])
+    code, out, err = run(capsys, "store", sub, str(db), *extra)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == (
+        f"jobfsm: error: cannot use the job store at sqlite:///{db}: the directory "
+        f"{tmp_path / 'nodir'} does not exist; create it first, or give another path\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_in_the_way_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A path through a file (not a directory) says which file is in the way."""
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(capsys, "store", "init", str(tmp_path / "afile" / "sub" / "jobs.db"))
+    assert code == EXIT_USAGE
+    assert err.endswith(f": {tmp_path / 'afile'} is a file, not a directory; give another path\n")
