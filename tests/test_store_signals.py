@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+import psycopg
 import pytest
+from pgserver import PostgresServer
 
 from jobfsm import JobStatus, JobStore, StoreUnavailable
 from jobfsm.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
@@ -158,4 +160,52 @@ def test_ctrl_c_and_sigterm_stop_a_store_command_waiting_for_the_lock(
     assert stopped_after < 5
     with JobStore(db) as store:
         assert [r.job_id for r in store.list()] == ["j-1"]
+        assert (store.get("j-1").status, store.history("j-1")) == (S.WAITING, ())
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, EXIT_INTERRUPTED), (signal.SIGTERM, EXIT_TERMINATED)]
+)
+def test_a_signal_stops_a_move_waiting_for_a_postgres_row_lock(
+    postgres_server: PostgresServer, signum: int, code: int
+) -> None:
+    """On PostgreSQL a move queued behind another transaction's row lock also stops at once."""
+    url = postgres_server.fresh_url()
+    with JobStore(url) as store:
+        store.create_schema()
+        store.create("j-1", S.WAITING)
+    where = f"host={postgres_server.root} port={postgres_server.port} user=postgres"
+    # The watcher commits every query: a transaction sees one snapshot of pg_stat_activity.
+    with psycopg.connect(where) as holder, psycopg.connect(where, autocommit=True) as watcher:
+        holder.execute("SELECT * FROM jobs WHERE job_id = 'j-1' FOR UPDATE")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobfsm", "store", "move", url, "j-1", "RUNNING"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            # Wait until the move is queued behind the lock: the server shows it waiting.
+            deadline = time.monotonic() + 60
+            while not watcher.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            ).fetchall():
+                assert proc.poll() is None, "the move ended before it waited for the lock"
+                assert time.monotonic() < deadline, "the move never waited for the lock"
+                time.sleep(0.05)
+            proc.send_signal(signum)
+            sent = time.monotonic()
+            _, err = proc.communicate(timeout=20)
+            stopped_after = time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        holder.rollback()
+    assert proc.returncode == code
+    assert err.endswith(("jobfsm: interrupted\n", "jobfsm: terminated\n"))
+    assert err.count("\n") == 1
+    assert stopped_after < 5
+    with JobStore(url) as store:
         assert (store.get("j-1").status, store.history("j-1")) == (S.WAITING, ())
