@@ -602,12 +602,22 @@ class JobStore:
 
     Raises:
         StoreUnavailable: the URL cannot be read or names an unsupported backend.
-        InvalidArgument: ``url`` is not a non-empty string, a Path or a SQLAlchemy URL;
-            ``attempts`` is not a whole number of 1 or more, or ``cache_size`` of 0 or more.
+        InvalidArgument: ``url`` is not a non-empty string, a Path or a SQLAlchemy URL, holds NUL
+            or a lone surrogate, a password with an unquoted '@', or a query parameter the store
+            does not take (SQLite: only ``timeout``, a number of seconds of 0 or more;
+            PostgreSQL: libpq's parameters); ``attempts`` is not a whole number of 1 or more, or
+            ``cache_size`` of 0 or more.
 
-    SQLite runs in WAL mode with a busy timeout, and every writer takes the write lock up front
-    (``BEGIN IMMEDIATE``), so workers in several processes wait for each other instead of failing.
-    One store may be shared by the threads of a process; each process opens its own.
+    SQLite runs in WAL mode, and every writer takes the write lock up front (``BEGIN
+    IMMEDIATE``), so workers in several processes wait for each other instead of failing: for up
+    to ``?timeout=`` seconds (:data:`SQLITE_BUSY_TIMEOUT` by default), in steps short enough that
+    Ctrl-C and SIGTERM stop the wait at once. One store may be shared by the threads of a process;
+    each process opens its own.
+
+    Every use checks first, once per store, that the database holds tables of a
+    :data:`SCHEMA_VERSION` this jobfsm knows (:class:`StoreUnavailable` otherwise). A row changed
+    outside jobfsm is reported as :class:`~jobfsm.errors.CorruptJob` naming the job and column;
+    :meth:`list` and :meth:`stale` leave it out and keep it in :attr:`JobRecords.errors`.
 
     >>> store = JobStore("sqlite://")
     >>> store.create_schema()
@@ -983,9 +993,13 @@ class JobStore:
             active: True for jobs that can still move, False for terminal ones, None for both.
             limit: at most this many jobs (0 to :data:`MAX_LIMIT`).
 
+        Returns:
+            the jobs read; a row that cannot be read is left out and kept in ``errors``.
+
         Raises:
             UnknownStatus: a status that is not one of the 23.
-            InvalidArgument: a ``limit`` that is not a whole number in range.
+            InvalidArgument: a ``limit`` that is not a whole number in range, or an ``active``
+                that is not True, False or None.
         """
         query = sa.select(*_JOB_COLUMNS).order_by(jobs_table.c.job_id)
         if status is not None:

@@ -239,3 +239,25 @@ def test_a_corrupt_history_row(store: JobStore, store_url: str) -> None:
     with pytest.raises(CorruptJob, match=r"its history\[1\]\.target is 42, not a ModelArts job"):
         store.history("j-1")
     assert store.get("j-1").status is S.RUNNING
+
+
+def test_a_refused_move_is_one_line(
+    capsys: pytest.CaptureFixture[str], store: JobStore, store_url: str
+) -> None:
+    """When the database refuses a move's history row, `store move` says so in one line with exit
+    2, not an IntegrityError traceback; the job is left as it was."""
+    store.create("j-1", S.WAITING)
+    if store.backend == "postgresql":
+        execute(store_url, "ALTER TABLE history ADD CONSTRAINT no_start CHECK (event <> 'start')")
+    else:
+        execute(
+            store_url,
+            "CREATE TRIGGER no_start BEFORE INSERT ON history WHEN NEW.event = 'start' "
+            "BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: no_start'); END",
+        )
+    code, out, err = run(capsys, "store", "move", store_url, "j-1", "RUNNING")
+    assert (code, out) == (EXIT_USAGE, "")
+    assert "the database refused the write: " in err
+    assert "no_start" in err
+    assert err.count("\n") == 1
+    assert (store.get("j-1").status, store.history("j-1")) == (S.WAITING, ())
