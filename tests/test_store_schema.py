@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
-from jobfsm import CorruptJob, JobStatus, JobStore, StoreUnavailable
+from jobfsm import CorruptJob, JobRecords, JobStatus, JobStore, StoreUnavailable
 from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from jobfsm.store import SCHEMA_VERSION, schema_table
 
@@ -261,3 +262,23 @@ def test_a_refused_move_is_one_line(
     assert "no_start" in err
     assert err.count("\n") == 1
     assert (store.get("j-1").status, store.history("j-1")) == (S.WAITING, ())
+
+
+def test_corrupt_job_and_records_pickle_with_their_fields(store: JobStore, store_url: str) -> None:
+    """A listing and its errors cross process boundaries (worker pools) unchanged."""
+    for job_id in ("a", "bad"):
+        store.create(job_id)
+    execute(store_url, "UPDATE jobs SET status = 99 WHERE job_id = 'bad'")
+    records = store.list()
+    copy = pickle.loads(pickle.dumps(records))
+    assert (type(copy), copy, len(copy.errors)) == (JobRecords, records, 1)
+    error = copy.errors[0]
+    assert isinstance(error, CorruptJob)
+    assert isinstance(error, ValueError)
+    assert (type(error), error.job_id, error.field, error.value, str(error)) == (
+        CorruptJob,
+        "bad",
+        "status",
+        99,
+        str(records.errors[0]),
+    )
