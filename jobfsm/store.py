@@ -652,11 +652,9 @@ class JobStore:
         self._known: dict[str, tuple[JobStatus, int, datetime]] = {}
         self.url = _store_url(url)
         self.backend = "postgresql" if self.url.get_backend_name() == "postgresql" else "sqlite"
-        #: How long a SQLite writer waits for the write lock in all, in seconds (the URL's
-        #: ``?timeout=``).
-        self.busy_timeout = SQLITE_BUSY_TIMEOUT
+        self._busy_timeout = SQLITE_BUSY_TIMEOUT
         if self.backend == "sqlite":
-            self._connect_url, self.busy_timeout = _sqlite_parameters(self.url)
+            self._connect_url, self._busy_timeout = _sqlite_parameters(self.url)
         else:
             self._connect_url = _postgres_parameters(self.url)
         self.engine = self._make_engine()
@@ -668,6 +666,12 @@ class JobStore:
 
     def __repr__(self) -> str:
         return f"<JobStore {mask_url(self.url)}>"
+
+    @property
+    def busy_timeout(self) -> float:
+        """How long a SQLite writer waits for the write lock in all, in seconds: the URL's
+        ``?timeout=``, :data:`SQLITE_BUSY_TIMEOUT` by default."""
+        return self._busy_timeout
 
     @property
     def _sqlite_file(self) -> bool:
@@ -696,7 +700,7 @@ class JobStore:
         return engine
 
     def _listen_sqlite(self, engine: Engine) -> None:
-        total = self.busy_timeout
+        total = self._busy_timeout
 
         def connect(dbapi_connection: Any, connection_record: Any) -> None:
             if isinstance(dbapi_connection, _PatientConnection):
