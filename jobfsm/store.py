@@ -354,7 +354,18 @@ def _status_value(job_id: str, field: str, value: object) -> JobStatus:
     raise CorruptJob(job_id, field, value, "a ModelArts job status code (0–22)")
 
 
-_SHORT_OFFSET = re.compile(r"[+-]\d\d$")
+# How PostgreSQL writes a time as text: fractions without trailing zeros and whole-hour offsets as
+# +00, neither of which Python 3.10's fromisoformat reads.
+_PG_TIME = re.compile(r"(.*:\d\d)(?:\.(\d{1,6}))?([+-]\d\d)((?::\d\d){0,2})")
+
+
+def _isoformat(text: str) -> str:
+    """``text`` in the form of datetime.isoformat when it is a PostgreSQL time; else as given."""
+    found = _PG_TIME.fullmatch(text)
+    if found is None:
+        return text
+    seconds, fraction, hours, rest = found.groups()
+    return f"{seconds}.{(fraction or '').ljust(6, '0')}{hours}{rest or ':00'}"
 
 
 def _time_value(job_id: str, field: str, value: object) -> datetime:
@@ -362,10 +373,8 @@ def _time_value(job_id: str, field: str, value: object) -> datetime:
     # the row, so that one bad time would end a listing of every job.
     parsed: object = value
     if isinstance(value, str):
-        # PostgreSQL writes a whole-hour offset as +00, which Python 3.10 does not read.
-        text = value + ":00" if _SHORT_OFFSET.search(value) else value
         try:
-            parsed = datetime.fromisoformat(text)
+            parsed = datetime.fromisoformat(_isoformat(value))
         except ValueError:
             parsed = None
     if isinstance(parsed, datetime):

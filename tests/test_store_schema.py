@@ -282,3 +282,22 @@ def test_corrupt_job_and_records_pickle_with_their_fields(store: JobStore, store
         99,
         str(records.errors[0]),
     )
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 1, 1, 0, 0, 0, 120000, tzinfo=timezone.utc),
+        datetime(2026, 1, 1, tzinfo=timezone.utc),
+        datetime(2026, 1, 1, 5, 30, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(1, 1, 1, tzinfo=timezone.utc),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    ],
+)
+def test_times_read_as_text_come_back_exactly(store: JobStore, at: datetime) -> None:
+    """Times are read as the database writes them as text (PostgreSQL drops trailing zeros of the
+    fraction and writes +00) and come back equal, to the microsecond, at the ends of the range."""
+    store.create("j-1", created_at=at)
+    record = store.get("j-1")
+    assert record.created_at == record.updated_at == at
+    assert store.list()[0].created_at == at
