@@ -369,8 +369,8 @@ def _isoformat(text: str) -> str:
 
 
 def _time_value(job_id: str, field: str, value: object) -> datetime:
-    # Read as stored (see _raw): SQLite keeps text, which SQLAlchemy would parse while fetching
-    # the row, so that one bad time would end a listing of every job.
+    # Read as stored (see _raw_time): SQLAlchemy and psycopg would parse it while fetching the
+    # row, so that one bad time would end a listing of every job.
     parsed: object = value
     if isinstance(value, str):
         try:
@@ -380,8 +380,8 @@ def _time_value(job_id: str, field: str, value: object) -> datetime:
     if isinstance(parsed, datetime):
         try:
             return _utc(parsed)
-        except OverflowError:
-            pass
+        except InvalidTime:
+            pass  # in year 0 or 10000 once in UTC
     raise CorruptJob(job_id, field, value, "a time such as 2026-01-01 00:00:00.000000")
 
 

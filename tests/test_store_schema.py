@@ -164,6 +164,12 @@ CORRUPT = [
     ("labels", "SET labels = 'not json'", "SET labels = '\"text\"'"),
     ("updated_at", "SET updated_at = 'yesterday'", "SET updated_at = 'infinity'"),
     ("created_at", "SET created_at = '2026-13-01 00:00:00'", "SET created_at = '-infinity'"),
+    # Valid where written, but in year 0 in UTC.
+    (
+        "created_at",
+        "SET created_at = '0001-01-01 00:00:00+23:59'",
+        "SET created_at = '0001-01-01 00:00:00 BC'",
+    ),
 ]
 
 
