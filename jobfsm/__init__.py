@@ -17,6 +17,7 @@ from jobfsm.errors import (
     CallbackError,
     CheckFailure,
     ConcurrentUpdate,
+    CorruptJob,
     DiagramInputError,
     GraphvizNotFound,
     GuardError,
@@ -86,7 +87,7 @@ from jobfsm.validate import (
 )
 
 if TYPE_CHECKING:
-    from jobfsm.store import JobRecord, JobStore, TransitionResult
+    from jobfsm.store import JobRecord, JobRecords, JobStore, TransitionResult
 
 __version__ = "0.1.0"
 
@@ -97,6 +98,7 @@ __all__ = [
     "CallbackError",
     "CheckFailure",
     "ConcurrentUpdate",
+    "CorruptJob",
     "DiagramInputError",
     "Edge",
     "Event",
@@ -120,6 +122,7 @@ __all__ = [
     "JobNotFound",
     "JobNotTracked",
     "JobRecord",
+    "JobRecords",
     "JobStatus",
     "JobStore",
     "LateObservation",
@@ -166,7 +169,7 @@ __all__ = [
 
 # The store needs the optional `sql` extra (SQLAlchemy): it is imported on first use, so the core
 # works without it and `from jobfsm import JobStore` explains what to install.
-_STORE_NAMES = frozenset({"JobRecord", "JobStore", "TransitionResult"})
+_STORE_NAMES = frozenset({"JobRecord", "JobRecords", "JobStore", "TransitionResult"})
 
 
 def __getattr__(name: str) -> Any:

@@ -59,7 +59,7 @@ from jobfsm.status import JobStatus
 from jobfsm.validate import validate_history
 
 if TYPE_CHECKING:
-    from jobfsm.store import JobRecord, JobStore
+    from jobfsm.store import JobRecord, JobRecords, JobStore
 
 __all__ = [
     "EXIT_HANGUP",
@@ -1144,13 +1144,22 @@ def _records(records: Sequence[JobRecord], fmt: str) -> None:
     )
 
 
+def _unreadable(records: JobRecords) -> int:
+    """One line on stderr per row that could not be read, and exit 2 if any (the others were
+    listed)."""
+    for error in records.errors:
+        click.echo(f"jobfsm: error: {error}", err=True)
+    return EXIT_USAGE if records.errors else EXIT_OK
+
+
 @cli.group()
 def store() -> None:
     """Jobs kept in SQLite or PostgreSQL and shared by many workers (needs jobfsm[sql]).
 
     URL is a SQLite file path, sqlite:///path/to/jobs.db, or
     postgresql+psycopg://user:password@host/dbname. Exit codes: 0 ok; 1 a move or create was
-    refused, or stale jobs were found; 2 usage, an unknown job or a store that cannot be reached.
+    refused, or stale jobs were found; 2 usage, an unknown job, a store that cannot be reached, or
+    a stored job that cannot be read (list and stale still show the others).
     """
 
 
@@ -1282,12 +1291,13 @@ def store_list(
 ) -> int:
     """List stored jobs by id, optionally only some statuses or only active jobs.
 
-    Exit 0, or 2 for a usage error or a store that cannot be reached.
+    Exit 0, or 2 for a usage error, a store that cannot be reached, or a stored job that cannot be
+    read (one line each on stderr; the others are listed).
     """
     with open_store(url) as s:
         records = s.list(status=statuses_ or None, active=True if active else None, limit=limit)
     _records(records, fmt)
-    return EXIT_OK
+    return _unreadable(records) or EXIT_OK
 
 
 @store.command("stale")
@@ -1300,16 +1310,16 @@ def store_list(
 def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) -> int:
     """List jobs in --status for longer than --older-than.
 
-    Exit 0 when there are none, 1 when there are any, 2 for a usage error or a store that cannot
-    be reached.
+    Exit 0 when there are none, 1 when there are any, 2 for a usage error, a store that cannot be
+    reached, or a stored job that cannot be read (one line each on stderr; the others are listed).
     """
     with open_store(url) as s:
         records = s.stale(status, older_than)
     if records or fmt == "json":
         _records(records, fmt)
-    else:
+    elif not records.errors:
         click.echo(f"no job has been in {status} for longer than {older_than}")
-    return EXIT_INVALID if records else EXIT_OK
+    return _unreadable(records) or (EXIT_INVALID if records else EXIT_OK)
 
 
 class _Stopped(BaseException):

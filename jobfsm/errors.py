@@ -18,6 +18,7 @@ __all__ = [
     "CallbackError",
     "CheckFailure",
     "ConcurrentUpdate",
+    "CorruptJob",
     "DiagramInputError",
     "GraphvizNotFound",
     "GuardError",
@@ -706,6 +707,33 @@ class StoreUnavailable(JobFSMError):
     @property
     def message(self) -> str:
         return f"cannot use the job store at {self.url}: {self.problem}"
+
+
+class CorruptJob(JobFSMError, ValueError):
+    """A stored job whose row holds a value jobfsm never writes (changed outside jobfsm); reads of
+    other jobs are not affected.
+
+    Attributes:
+        job_id: the job the row belongs to.
+        field: the column, for example ``status`` or ``history[3].at`` (the move with seq 3).
+        value: the value found.
+        problem: what jobfsm expected there.
+    """
+
+    def __init__(self, job_id: str, field: str, value: object, problem: str) -> None:
+        super().__init__(job_id, field, value, problem)
+        self.job_id = job_id
+        self.field = field
+        self.value = value
+        self.problem = problem
+
+    @property
+    def message(self) -> str:
+        return (
+            f"job {self.job_id!r} in the store cannot be read: its {self.field} is "
+            f"{_shown(self.value)}, not {self.problem}; the row was changed outside jobfsm "
+            "(repair or delete it)"
+        )
 
 
 class MissingExtra(JobFSMError, ImportError):

@@ -21,25 +21,31 @@ Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 from __future__ import annotations
 
 import builtins
+import json
+import math
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar, cast
 
 from jobfsm.errors import (
     ConcurrentUpdate,
+    CorruptJob,
     IllegalTransition,
     InvalidArgument,
     InvalidJobId,
+    InvalidTime,
     JobExists,
     JobNotFound,
     MissingExtra,
     StoreUnavailable,
+    TransitionRejected,
     UnusableJobId,
     find_control_character,
 )
@@ -55,7 +61,7 @@ try:
 except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
     raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
 
-__all__ = ["JobRecord", "JobStore", "TransitionResult", "metadata"]
+__all__ = ["SCHEMA_VERSION", "JobRecord", "JobRecords", "JobStore", "TransitionResult", "metadata"]
 
 _UTC = timezone.utc
 _T = TypeVar("_T")
@@ -71,6 +77,10 @@ MAX_LIMIT: Final = 2**63 - 1
 MAX_NAME_LENGTH: Final = 255
 #: How long a SQLite writer waits for the write lock before failing, in seconds.
 SQLITE_BUSY_TIMEOUT: Final = 60.0
+#: How long one wait for a SQLite lock lasts inside SQLite, in seconds. Python runs signal handlers
+#: only between bytecodes, so the whole wait is made of waits this short, retried from Python:
+#: Ctrl-C and SIGTERM stop a writer queued for the lock within about this long.
+SQLITE_BUSY_STEP: Final = 0.05
 #: How many times a read of a read-only SQLite file is made again when the file changed under it.
 SNAPSHOT_ATTEMPTS: Final = 5
 #: How long to wait for a PostgreSQL server to accept a connection, in seconds.
@@ -104,6 +114,17 @@ history_table = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("actor", sa.String(255), nullable=True),
+)
+
+
+#: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
+#: older code cannot use correctly gets a higher number, which such code then refuses to touch.
+SCHEMA_VERSION: Final = 1
+
+schema_table = sa.Table(
+    "jobfsm_schema",
+    metadata,
+    sa.Column("version", sa.Integer, nullable=False),
 )
 
 
@@ -147,7 +168,9 @@ class TransitionResult(NamedTuple):
     at: datetime | None = None
 
 
-_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@]*:)[^@]*@")
+# The password runs from the first ':' of the user part to the last '@' before the query: a
+# password may hold '@' and '/' unquoted, and showing too little of a URL is the safe mistake.
+_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@?#]*:)[^?#]*@")
 _PASSWORD_QUERY_IN_TEXT = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
@@ -161,11 +184,13 @@ def mask_url(url: str | URL) -> str:
     """
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
-    except (sa.exc.ArgumentError, ValueError):
+        # Rendering quotes the parts, which text that is not valid Unicode cannot be.
+        text = parsed.render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):  # UnicodeEncodeError is a ValueError
         return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", _PASSWORD_IN_TEXT.sub(r"\1***@", str(url)))
-    text = parsed.render_as_string(hide_password=True)
-    # libpq also takes the password as a query parameter (?password=...).
-    return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", text)
+    # A password holding '@' unquoted is parsed as 'se' with host 'cret@host': hide up to the
+    # last '@' again. libpq also takes the password as a query parameter (?password=...).
+    return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", _PASSWORD_IN_TEXT.sub(r"\1***@", text))
 
 
 _URL_EXPECTED = (
@@ -184,6 +209,8 @@ def _store_url(url: str | Path | URL) -> URL:
             shown = mask_url(str(url)) if isinstance(url, (bytes, bytearray)) else url
             raise InvalidArgument("url", shown, _URL_EXPECTED)
         text = str(url)
+        if _unstorable(text) is not None:
+            raise InvalidArgument("url", mask_url(text), f"a path or URL {_STORABLE}")
         if "://" not in text:
             return URL.create("sqlite", database=str(Path(text).expanduser().absolute()))
         try:
@@ -194,6 +221,14 @@ def _store_url(url: str | Path | URL) -> URL:
                 "not a database URL; give a file path, sqlite:///path/to/jobs.db or "
                 "postgresql+psycopg://user:password@host/dbname",
             ) from None
+    if parsed.host is not None and "@" in parsed.host:
+        # The password holds an unquoted '@': the server's error would name the rest as a host.
+        raise InvalidArgument(
+            "url",
+            mask_url(parsed),
+            "a URL whose password writes '@' as %40 (and ':' as %3A, '/' as %2F), such as "
+            "postgresql+psycopg://user:p%40ss@host/dbname",
+        )
     backend, _, driver = parsed.drivername.partition("+")
     if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
         # psycopg 3 is the driver the extra installs; SQLAlchemy's default would be psycopg2.
@@ -207,9 +242,96 @@ def _store_url(url: str | Path | URL) -> URL:
     )
 
 
-def _utc(value: datetime) -> datetime:
+def _parameter(url: URL, name: str) -> str:
+    """The value of the URL's query parameter ``name``, refused when it is given twice."""
+    value = url.query[name]
+    if isinstance(value, str):
+        return value
+    shown = "***" if name.lower() == "password" else value
+    raise InvalidArgument(f"url parameter {name}", shown, f"{name}=... given once")
+
+
+_SQLITE_PARAMETERS = (
+    "timeout, the one parameter a SQLite store takes (timeout=SECONDS: how long a writer waits "
+    f"for the write lock in all; {SQLITE_BUSY_TIMEOUT:g} by default)"
+)
+
+
+def _sqlite_parameters(url: URL) -> tuple[URL, float]:
+    """The URL to connect to (without the store's own parameters) and its busy timeout.
+
+    SQLAlchemy would hand any other parameter to the driver, which takes some that break the
+    store (``detect_types`` changes how times are read) and fails on a malformed value with a
+    bare ValueError.
+    """
+    timeout = SQLITE_BUSY_TIMEOUT
+    for name in url.query:
+        if name != "timeout":
+            raise InvalidArgument("url parameter", name, _SQLITE_PARAMETERS)
+        text = _parameter(url, name)
+        try:
+            timeout = float(text)
+        except ValueError:
+            timeout = math.nan
+        if not 0 <= timeout < math.inf:
+            raise InvalidArgument(
+                "url parameter timeout",
+                text,
+                "a number of seconds of 0 or more, such as timeout=60 (how long a writer waits "
+                "for the write lock in all)",
+            )
+    return url.set(query={}), timeout
+
+
+#: libpq's connection parameters that take a whole number (``port`` a comma-separated list).
+_POSTGRES_WHOLE_NUMBERS = frozenset(
+    {
+        "connect_timeout",
+        "keepalives",
+        "keepalives_count",
+        "keepalives_idle",
+        "keepalives_interval",
+        "port",
+        "tcp_user_timeout",
+    }
+)
+
+
+def _postgres_parameters(url: URL) -> URL:
+    """``url`` once its query parameters are ones libpq takes, with whole numbers where needed.
+
+    Otherwise psycopg would refuse an unknown name with a ProgrammingError and SQLAlchemy a
+    non-numeric port with an ArgumentError, both mid-connect.
+    """
+    from psycopg import pq
+
+    known = {o.keyword.decode() for o in pq.Conninfo.get_defaults()}
+    for name in url.query:
+        text = _parameter(url, name)
+        if name not in known:
+            raise InvalidArgument(
+                "url parameter",
+                name,
+                "a libpq connection parameter, such as sslmode, connect_timeout, "
+                "application_name, host or port",
+            )
+        if name in _POSTGRES_WHOLE_NUMBERS:
+            parts = text.split(",") if name == "port" else [text]
+            if not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
+                listed = ", or several separated by commas" if name == "port" else ""
+                raise InvalidArgument(f"url parameter {name}", text, f"a whole number{listed}")
+    return url
+
+
+def _utc(value: datetime, argument: str | None = None) -> datetime:
     # SQLite keeps no time zone; every time the store writes is UTC.
-    return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+    try:
+        return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+    except OverflowError:
+        # Such as 0001-01-01T00:00+23:59, which is in year 0 in UTC.
+        raise InvalidTime(
+            value, "a time whose UTC equivalent is within years 1 to 9999", argument
+        ) from None
 
 
 def _now() -> datetime:
@@ -224,26 +346,142 @@ def _job_row(conn: sa.Connection, job_id: str) -> Any:
     return row
 
 
+def _status_value(job_id: str, field: str, value: object) -> JobStatus:
+    if isinstance(value, int) and not isinstance(value, bool):
+        found = JobStatus._value2member_map_.get(value)
+        if isinstance(found, JobStatus):
+            return found
+    raise CorruptJob(job_id, field, value, "a ModelArts job status code (0–22)")
+
+
+# How PostgreSQL writes a time as text: fractions without trailing zeros and whole-hour offsets as
+# +00, neither of which Python 3.10's fromisoformat reads.
+_PG_TIME = re.compile(r"(.*:\d\d)(?:\.(\d{1,6}))?([+-]\d\d)((?::\d\d){0,2})")
+
+
+def _isoformat(text: str) -> str:
+    """``text`` in the form of datetime.isoformat when it is a PostgreSQL time; else as given."""
+    found = _PG_TIME.fullmatch(text)
+    if found is None:
+        return text
+    seconds, fraction, hours, rest = found.groups()
+    return f"{seconds}.{(fraction or '').ljust(6, '0')}{hours}{rest or ':00'}"
+
+
+def _time_value(job_id: str, field: str, value: object) -> datetime:
+    # Read as stored (see _raw_time): SQLAlchemy and psycopg would parse it while fetching the
+    # row, so that one bad time would end a listing of every job.
+    parsed: object = value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(_isoformat(value))
+        except ValueError:
+            parsed = None
+    if isinstance(parsed, datetime):
+        try:
+            return _utc(parsed)
+        except InvalidTime:
+            pass  # in year 0 or 10000 once in UTC
+    raise CorruptJob(job_id, field, value, "a time such as 2026-01-01 00:00:00.000000")
+
+
+def _text_value(job_id: str, field: str, value: object, optional: bool = True) -> Any:
+    if (value is None and optional) or isinstance(value, str):
+        return value
+    raise CorruptJob(job_id, field, value, "text" + (" or NULL" if optional else ""))
+
+
+def _labels_value(job_id: str, value: object) -> dict[str, str]:
+    labels: object = value
+    if isinstance(value, (str, bytes)):
+        try:
+            labels = json.loads(value)
+        except ValueError:
+            labels = value
+    if labels is None:
+        return {}
+    if isinstance(labels, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        return labels
+    raise CorruptJob(job_id, "labels", value, 'a JSON object of strings such as {"team": "vision"}')
+
+
 def _record(row: Any) -> JobRecord:
+    """A jobs row as a record; :class:`CorruptJob` for a value jobfsm never writes."""
+    job_id = str(row.job_id)
+    version = row.version
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise CorruptJob(job_id, "version", version, "a whole number of 0 or more")
     return JobRecord(
-        row.job_id,
-        JobStatus(row.status),
-        row.version,
-        _utc(row.created_at),
-        _utc(row.updated_at),
-        dict(row.labels or {}),
+        job_id,
+        _status_value(job_id, "status", row.status),
+        version,
+        _time_value(job_id, "created_at", row.created_at),
+        _time_value(job_id, "updated_at", row.updated_at),
+        _labels_value(job_id, row.labels),
     )
 
 
-def _move(row: Any) -> Move:
+def _move(job_id: str, row: Any) -> Move:
+    """A history row as a move; :class:`CorruptJob` for a value jobfsm never writes."""
+    where = f"history[{row.seq}]"
     return Move(
-        JobStatus(row.source),
-        JobStatus(row.target),
-        row.event,
-        _utc(row.at),
-        row.reason,
-        row.actor,
+        _status_value(job_id, f"{where}.source", row.source),
+        _status_value(job_id, f"{where}.target", row.target),
+        _text_value(job_id, f"{where}.event", row.event, optional=False),
+        _time_value(job_id, f"{where}.at", row.at),
+        _text_value(job_id, f"{where}.reason", row.reason),
+        _text_value(job_id, f"{where}.actor", row.actor),
     )
+
+
+class JobRecords(builtins.list[JobRecord]):
+    """The jobs :meth:`JobStore.list` or :meth:`JobStore.stale` found, in order.
+
+    A list of :class:`JobRecord`; a row that cannot be read (changed outside jobfsm) is left out
+    and reported in ``errors`` instead, so that one bad row does not hide every other job.
+
+    Attributes:
+        errors: one :class:`~jobfsm.errors.CorruptJob` per row left out, in order.
+    """
+
+    def __init__(self, records: Iterable[JobRecord] = (), errors: Iterable[CorruptJob] = ()):
+        super().__init__(records)
+        self.errors: tuple[CorruptJob, ...] = tuple(errors)
+
+
+def _records(rows: Iterable[Any]) -> JobRecords:
+    records: builtins.list[JobRecord] = []
+    errors: builtins.list[CorruptJob] = []
+    for row in rows:
+        try:
+            records.append(_record(row))
+        except CorruptJob as exc:
+            errors.append(exc)
+    return JobRecords(records, errors)
+
+
+#: Characters no text a store keeps may hold: NUL, which PostgreSQL cannot store (SQLite would),
+#: and lone surrogates, which are not text at all but how Python carries the undecodable bytes of
+#: a command-line argument or file name; no driver can encode them, and no UTF-8 reader decode
+#: them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+_STORABLE = (
+    "without NUL (U+0000) or lone surrogates (U+D800–U+DFFF, the undecodable bytes of a "
+    "command-line argument or file name), which a store cannot keep"
+)
+
+
+def _unstorable(text: str) -> str | None:
+    """Why a store cannot keep ``text``, or None when it can."""
+    bad = _UNSTORABLE.search(text)
+    if bad is None:
+        return None
+    char = bad.group()
+    what = "NUL" if char == "\x00" else "the lone surrogate"
+    return f"it contains {what} {char!r} (U+{ord(char):04X})"
 
 
 def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
@@ -255,6 +493,11 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
         raise InvalidArgument(
             "labels", labels, "a mapping of strings to strings, such as {'team': 'vision'}, or None"
         )
+    for key, value in labels.items():
+        if _unstorable(key) is not None:
+            raise InvalidArgument("labels key", key, f"a string {_STORABLE}")
+        if _unstorable(value) is not None:
+            raise InvalidArgument(f"labels[{key!r}]", value, f"a string {_STORABLE}")
     return dict(labels)
 
 
@@ -262,6 +505,11 @@ def _job_id(job_id: object) -> str:
     """``job_id`` if a store can keep it: printable, not blank, at most 255 characters."""
     if not isinstance(job_id, str) or not job_id.strip():
         raise InvalidJobId(job_id)
+    surrogate = _unstorable(job_id)
+    if surrogate is not None and "\x00" not in job_id:
+        raise UnusableJobId(
+            job_id, f"{surrogate}, an undecodable byte of a command-line argument or file name"
+        )
     bad = find_control_character(job_id)
     if bad is not None:
         char = bad.group()
@@ -279,10 +527,14 @@ def _job_id(job_id: object) -> str:
 def _text(argument: str, value: object, max_length: int | None = None) -> str | None:
     """``value`` if it is a str of at most ``max_length`` characters or None; else refused."""
     if value is None or (
-        isinstance(value, str) and (max_length is None or len(value) <= max_length)
+        isinstance(value, str)
+        and (max_length is None or len(value) <= max_length)
+        and _unstorable(value) is None
     ):
         return value
     longest = f" of at most {max_length} characters" if max_length is not None else ""
+    if isinstance(value, str) and _unstorable(value) is not None:
+        raise InvalidArgument(argument, value, f"a string{longest} {_STORABLE}, or None")
     raise InvalidArgument(argument, value, f"a string{longest} or None")
 
 
@@ -300,25 +552,39 @@ def _whole_number(argument: str, value: object, low: int, high: int | None = Non
     raise InvalidArgument(argument, value, f"a whole number {bound}")
 
 
+def _raw(column: sa.Column[Any]) -> Any:
+    """``column`` read as the driver gives it, for the store's own checks (see _record)."""
+    return sa.type_coerce(column, sa.String()).label(column.name)
+
+
+def _raw_time(column: sa.Column[Any]) -> Any:
+    """``column`` read as text, for the store's own checks (see _time_value): psycopg would
+    refuse a PostgreSQL time such as 'infinity' while fetching the row, ending the listing."""
+    return sa.type_coerce(sa.cast(column, sa.Text), sa.String()).label(column.name)
+
+
 _JOB_COLUMNS = (
     jobs_table.c.job_id,
     jobs_table.c.status,
     jobs_table.c.version,
-    jobs_table.c.created_at,
-    jobs_table.c.updated_at,
-    jobs_table.c.labels,
+    _raw_time(jobs_table.c.created_at),
+    _raw_time(jobs_table.c.updated_at),
+    _raw(jobs_table.c.labels),
 )
 
 # Built once with bound parameters: constructing a statement per call costs more than the
 # database round trip on SQLite.
 _READ_FOR_MOVE = sa.select(
-    jobs_table.c.status, jobs_table.c.version, jobs_table.c.updated_at
+    jobs_table.c.status, jobs_table.c.version, _raw_time(jobs_table.c.updated_at)
 ).where(jobs_table.c.job_id == sa.bindparam("job_id"))
 _COMPARE_AND_SET = (
     jobs_table.update()
     .where(
         jobs_table.c.job_id == sa.bindparam("b_job_id"),
         jobs_table.c.version == sa.bindparam("b_version"),
+        # The version alone proves the status only to writers that bump it; the move is judged
+        # from this status, so the write must find it too.
+        jobs_table.c.status == sa.bindparam("b_source"),
     )
     .values(
         status=sa.bindparam("b_status"),
@@ -345,12 +611,22 @@ class JobStore:
 
     Raises:
         StoreUnavailable: the URL cannot be read or names an unsupported backend.
-        InvalidArgument: ``url`` is not a non-empty string, a Path or a SQLAlchemy URL;
-            ``attempts`` is not a whole number of 1 or more, or ``cache_size`` of 0 or more.
+        InvalidArgument: ``url`` is not a non-empty string, a Path or a SQLAlchemy URL, holds NUL
+            or a lone surrogate, a password with an unquoted '@', or a query parameter the store
+            does not take (SQLite: only ``timeout``, a number of seconds of 0 or more;
+            PostgreSQL: libpq's parameters); ``attempts`` is not a whole number of 1 or more, or
+            ``cache_size`` of 0 or more.
 
-    SQLite runs in WAL mode with a busy timeout, and every writer takes the write lock up front
-    (``BEGIN IMMEDIATE``), so workers in several processes wait for each other instead of failing.
-    One store may be shared by the threads of a process; each process opens its own.
+    SQLite runs in WAL mode, and every writer takes the write lock up front (``BEGIN
+    IMMEDIATE``), so workers in several processes wait for each other instead of failing: for up
+    to ``?timeout=`` seconds (:data:`SQLITE_BUSY_TIMEOUT` by default), in steps short enough that
+    Ctrl-C and SIGTERM stop the wait at once. One store may be shared by the threads of a process;
+    each process opens its own.
+
+    Every use checks first, once per store, that the database holds tables of a
+    :data:`SCHEMA_VERSION` this jobfsm knows (:class:`StoreUnavailable` otherwise). A row changed
+    outside jobfsm is reported as :class:`~jobfsm.errors.CorruptJob` naming the job and column;
+    :meth:`list` and :meth:`stale` leave it out and keep it in :attr:`JobRecords.errors`.
 
     >>> store = JobStore("sqlite://")
     >>> store.create_schema()
@@ -385,14 +661,26 @@ class JobStore:
         self._known: dict[str, tuple[JobStatus, int, datetime]] = {}
         self.url = _store_url(url)
         self.backend = "postgresql" if self.url.get_backend_name() == "postgresql" else "sqlite"
+        self._busy_timeout = SQLITE_BUSY_TIMEOUT
+        if self.backend == "sqlite":
+            self._connect_url, self._busy_timeout = _sqlite_parameters(self.url)
+        else:
+            self._connect_url = _postgres_parameters(self.url)
         self.engine = self._make_engine()
         # A writer's connections carry this option, so that SQLite takes the lock up front.
         self._writer = self.engine.execution_options(jobfsm_write=True)
         self._file_seen = False
+        self._schema_checked = False
         self._snapshot: Engine | None = None
 
     def __repr__(self) -> str:
         return f"<JobStore {mask_url(self.url)}>"
+
+    @property
+    def busy_timeout(self) -> float:
+        """How long a SQLite writer waits for the write lock in all, in seconds: the URL's
+        ``?timeout=``, :data:`SQLITE_BUSY_TIMEOUT` by default."""
+        return self._busy_timeout
 
     @property
     def _sqlite_file(self) -> bool:
@@ -401,19 +689,35 @@ class JobStore:
 
     def _make_engine(self) -> Engine:
         if self.backend == "postgresql":
-            return sa.create_engine(
-                self.url, connect_args={"connect_timeout": CONNECT_TIMEOUT}, pool_pre_ping=True
-            )
+            # A connect_timeout given in the URL is the user's choice; a connect argument would
+            # override it.
+            waits = {"connect_timeout": CONNECT_TIMEOUT}
+            if "connect_timeout" in self.url.query:
+                waits = {}
+            return sa.create_engine(self._connect_url, connect_args=waits, pool_pre_ping=True)
         if not self._sqlite_file:
             # One in-memory database only exists on one connection: share it.
             engine = sa.create_engine(
-                self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+                self._connect_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )
         else:
-            engine = sa.create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
-        sa_event.listen(engine, "connect", _sqlite_connect)
-        sa_event.listen(engine, "begin", _sqlite_begin)
+            engine = sa.create_engine(
+                self._connect_url,
+                connect_args={"timeout": SQLITE_BUSY_STEP, "factory": _PatientConnection},
+            )
+        self._listen_sqlite(engine)
         return engine
+
+    def _listen_sqlite(self, engine: Engine) -> None:
+        total = self._busy_timeout
+
+        def connect(dbapi_connection: Any, connection_record: Any) -> None:
+            if isinstance(dbapi_connection, _PatientConnection):
+                dbapi_connection.busy_timeout = total
+            _sqlite_connect(dbapi_connection, connection_record)
+
+        sa_event.listen(engine, "connect", connect)
+        sa_event.listen(engine, "begin", _sqlite_begin)
 
     def _snapshot_engine(self) -> Engine:
         """Read-only connections that take the SQLite file as it is, without its WAL index."""
@@ -424,10 +728,15 @@ class JobStore:
                 # immutable=1 lets a connection cache pages for as long as it lives: a fresh one
                 # for every read.
                 poolclass=NullPool,
-                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+                creator=lambda: sqlite3.connect(
+                    uri,
+                    uri=True,
+                    check_same_thread=False,
+                    timeout=SQLITE_BUSY_STEP,
+                    factory=_PatientConnection,
+                ),
             )
-            sa_event.listen(self._snapshot, "connect", _sqlite_connect)
-            sa_event.listen(self._snapshot, "begin", _sqlite_begin)
+            self._listen_sqlite(self._snapshot)
         return self._snapshot
 
     def close(self) -> None:
@@ -454,6 +763,8 @@ class JobStore:
             engine = self._writer if write else self.engine
         try:
             with engine.begin() as conn:
+                if not self._schema_checked:
+                    self._check_schema(conn, create=create)
                 yield conn
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from exc
@@ -462,12 +773,67 @@ class JobStore:
             if "jobs" in str(exc.orig) or "history" in str(exc.orig):
                 raise self._unavailable(exc) from exc
             raise
-        except sa.exc.IntegrityError:
-            raise
         except sa.exc.DatabaseError as exc:
             # For example a SQLite "database" that is some other kind of file.
             raise self._unavailable(exc) from exc
         self._file_seen = True
+
+    def _check_schema(self, conn: Connection, *, create: bool) -> None:
+        """Refuse a database whose tables this jobfsm cannot use correctly: a newer schema
+        version, or tables laid out otherwise (a column missing, or one that must be given and
+        that jobfsm does not know), before anything is read or written. Once per store.
+
+        A database without ``jobfsm_schema`` was made before versions were kept, with the tables
+        of version 1.
+        """
+        inspector = sa.inspect(conn)
+        tables = set(inspector.get_table_names())
+        if schema_table.name in tables:
+            versions = [r.version for r in conn.execute(sa.select(schema_table.c.version))]
+            for version in versions:
+                if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                    raise StoreUnavailable(
+                        mask_url(self.url),
+                        f"its jobfsm_schema table holds {version!r}, not a schema version "
+                        "jobfsm writes; it was changed outside jobfsm",
+                    )
+            newest = max(versions, default=SCHEMA_VERSION)
+            if newest > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    mask_url(self.url),
+                    f"its tables have schema version {newest}, from a newer jobfsm; this one "
+                    f"(jobfsm {_jobfsm_version()}) knows versions up to {SCHEMA_VERSION}; "
+                    "upgrade jobfsm (pip install -U 'jobfsm[sql]') to use it",
+                )
+        for table in (jobs_table, history_table):
+            if table.name not in tables:
+                if create:
+                    continue
+                raise StoreUnavailable(
+                    mask_url(self.url),
+                    "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) "
+                    "first",
+                )
+            found = {c["name"]: c for c in inspector.get_columns(table.name)}
+            missing = [c.name for c in table.columns if c.name not in found]
+            required = [
+                name
+                for name, c in found.items()
+                if name not in table.c and not c["nullable"] and c.get("default") is None
+            ]
+            if missing or required:
+                problems = [f"it lacks the column(s) {', '.join(missing)}"] if missing else []
+                if required:
+                    problems.append(
+                        f"it has column(s) {', '.join(required)} that must be given (NOT NULL "
+                        "without a default), which jobfsm does not know"
+                    )
+                raise StoreUnavailable(
+                    mask_url(self.url),
+                    f"its {table.name} table is not one jobfsm schema version {SCHEMA_VERSION} "
+                    f"makes: {'; '.join(problems)}",
+                )
+        self._schema_checked = True
 
     def _require_file(self, *, create: bool) -> None:
         # SQLite creates a missing file on connect: only create_schema may do that, so that a
@@ -483,6 +849,19 @@ class JobStore:
                 f"{path!r} is a directory; give a database file path such as "
                 f"{os.path.join(path, 'jobs.db')}",
             )
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            # SQLite would only say "unable to open database file" here too.
+            ancestor = folder
+            while not os.path.exists(ancestor) and os.path.dirname(ancestor) != ancestor:
+                ancestor = os.path.dirname(ancestor)
+            if os.path.exists(ancestor) and not os.path.isdir(ancestor):
+                problem = f"{ancestor} is a file, not a directory; give another path"
+            else:
+                problem = (
+                    f"the directory {folder} does not exist; create it first, or give another path"
+                )
+            raise StoreUnavailable(mask_url(self.url), problem)
         if not create and not os.path.exists(path):
             raise StoreUnavailable(
                 mask_url(self.url),
@@ -504,16 +883,23 @@ class JobStore:
         else:
             first = text.splitlines()[0] if text else type(exc.orig).__name__
             problem = f"{first} ({type(exc.orig).__name__})"
+            if isinstance(exc, sa.exc.IntegrityError):
+                problem = f"the database refused the write: {problem}"
         return StoreUnavailable(mask_url(self.url), problem)
 
     def create_schema(self) -> None:
         """Create the ``jobs`` and ``history`` tables; tables that exist are left alone.
 
+        The schema version (:data:`SCHEMA_VERSION`) is kept in a ``jobfsm_schema`` table.
+
         Raises:
-            StoreUnavailable: the database cannot be reached or opened.
+            StoreUnavailable: the database cannot be reached or opened, or holds tables of a newer
+                schema version or of another layout (nothing is created then).
         """
         with self._transaction(write=True, create=True) as conn:
             metadata.create_all(conn, checkfirst=True)
+            if conn.execute(sa.select(schema_table.c.version)).first() is None:
+                conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -598,11 +984,13 @@ class JobStore:
             raise JobNotFound(job_id)
         h = history_table
         rows = conn.execute(
-            sa.select(h.c.source, h.c.target, h.c.event, h.c.at, h.c.reason, h.c.actor)
+            sa.select(
+                h.c.seq, h.c.source, h.c.target, h.c.event, _raw_time(h.c.at), h.c.reason, h.c.actor
+            )
             .where(h.c.job_id == job_id)
             .order_by(h.c.seq)
         )
-        return tuple(_move(r) for r in rows)
+        return tuple(_move(job_id, r) for r in rows)
 
     def list(
         self,
@@ -610,7 +998,7 @@ class JobStore:
         status: JobStatus | int | str | Iterable[JobStatus | int | str] | None = None,
         active: bool | None = None,
         limit: int | None = None,
-    ) -> builtins.list[JobRecord]:
+    ) -> JobRecords:
         """Stored jobs ordered by id, optionally only those in some statuses.
 
         Args:
@@ -618,20 +1006,28 @@ class JobStore:
             active: True for jobs that can still move, False for terminal ones, None for both.
             limit: at most this many jobs (0 to :data:`MAX_LIMIT`).
 
+        Returns:
+            the jobs read; a row that cannot be read is left out and kept in ``errors``.
+
         Raises:
             UnknownStatus: a status that is not one of the 23.
-            InvalidArgument: a ``limit`` that is not a whole number in range.
+            InvalidArgument: a ``limit`` that is not a whole number in range, or an ``active``
+                that is not True, False or None.
         """
         query = sa.select(*_JOB_COLUMNS).order_by(jobs_table.c.job_id)
         if status is not None:
-            many = [status] if isinstance(status, (JobStatus, int, str)) else list(status)
+            # Anything but a collection is one status, so that parse names it (0.0, b"8", ...).
+            one = isinstance(status, (str, bytes)) or not isinstance(status, Iterable)
+            many = [status] if one else list(cast(Iterable[object], status))
             query = query.where(jobs_table.c.status.in_([int(JobStatus.parse(s)) for s in many]))
         if active is not None:
+            if not isinstance(active, bool):
+                raise InvalidArgument("active", active, "True, False or None")
             chosen = [int(s) for s in JobStatus if s.is_active == active]
             query = query.where(jobs_table.c.status.in_(chosen))
         if limit is not None:
             query = query.limit(_whole_number("limit", limit, 0, MAX_LIMIT))
-        return self._read(lambda conn: [_record(r) for r in conn.execute(query)])
+        return self._read(lambda conn: _records(conn.execute(query)))
 
     def stale(
         self,
@@ -639,7 +1035,7 @@ class JobStore:
         older_than: timedelta,
         *,
         now: datetime | None = None,
-    ) -> builtins.list[JobRecord]:
+    ) -> JobRecords:
         """Jobs that have been in ``status`` for longer than ``older_than``, oldest first.
 
         For example ``stale(JobStatus.KILLING, timedelta(minutes=10))`` finds the kills that
@@ -669,17 +1065,17 @@ class JobStore:
         try:
             cutoff = (now or _now()) - older_than
         except OverflowError:
-            return []  # longer ago than any time a job can have been stored
+            return JobRecords()  # longer ago than any time a job can have been stored
         query = (
             sa.select(*_JOB_COLUMNS)
             .where(jobs_table.c.status == code, jobs_table.c.updated_at < self._time(cutoff))
             .order_by(jobs_table.c.updated_at, jobs_table.c.job_id)
         )
-        return self._read(lambda conn: [_record(r) for r in conn.execute(query)])
+        return self._read(lambda conn: _records(conn.execute(query)))
 
     def _time(self, value: datetime) -> datetime:
         # SQLite compares stored times as text without a zone: give it naive UTC.
-        value = value.astimezone(_UTC)
+        value = _utc(value)
         return value.replace(tzinfo=None) if self.backend == "sqlite" else value
 
     # -- writes ---------------------------------------------------------------------------------
@@ -707,7 +1103,11 @@ class JobStore:
         _job_id(job_id)
         code = JobStatus.parse(status)
         stored_labels = _labels(labels)
-        at = _utc(_aware(created_at, "created_at")) if created_at is not None else _now()
+        at = (
+            _utc(_aware(created_at, "created_at"), "created_at")
+            if created_at is not None
+            else _now()
+        )
         try:
             with self._transaction(write=True) as conn:
                 conn.execute(
@@ -720,8 +1120,14 @@ class JobStore:
                         labels=stored_labels,
                     )
                 )
-        except sa.exc.IntegrityError:
-            raise JobExists(job_id, self.get(job_id).status) from None
+        except StoreUnavailable as exc:
+            if not isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise
+            try:
+                found = self.get(job_id).status
+            except JobNotFound:
+                raise exc from exc.__cause__  # refused for another reason: say which
+            raise JobExists(job_id, found) from None
         self._remember(job_id, (code, 0, at))
         return JobRecord(job_id, code, 0, at, at, stored_labels or {})
 
@@ -797,8 +1203,8 @@ class JobStore:
                     if row is None:
                         self._known.pop(job_id, None)
                         raise JobNotFound(job_id)
-                    found = JobStatus(row.status)
-                    seen = (found, row.version, _utc(row.updated_at))
+                    found = _status_value(job_id, "status", row.status)
+                    seen = (found, row.version, _time_value(job_id, "updated_at", row.updated_at))
                     self._remember(job_id, seen)
                     result = self._try_move(
                         conn, job_id, seen, target, wanted, reason, actor, context
@@ -854,14 +1260,12 @@ class JobStore:
             raise ConcurrentUpdate(
                 job_id, found, target, None, self.lifecycle.next_map[found], wanted, 1
             )
-        verdict = self.lifecycle.explain(found, target, job_id=job_id, context=context)
-        if verdict.kind is not VerdictKind.LEGAL:
+        try:
+            event = self._judge(job_id, found, target, context)
+        except TransitionRejected:
             if judge_only_legal:
                 return None
-            error = verdict.error(job_id)
-            assert error is not None
-            raise error
-        assert verdict.event is not None
+            raise
         # Clocks of different workers may disagree; a history never goes back in time.
         at = max(_now(), updated_at)
         stored_at = self._time(at)
@@ -871,6 +1275,7 @@ class JobStore:
             {
                 "b_job_id": job_id,
                 "b_version": version_read,
+                "b_source": int(found),
                 "b_status": int(target),
                 "b_new_version": version,
                 "b_at": stored_at,
@@ -885,13 +1290,68 @@ class JobStore:
                 "seq": version,
                 "source": int(found),
                 "target": int(target),
-                "event": verdict.event,
+                "event": event,
                 "at": stored_at,
                 "reason": reason,
                 "actor": actor,
             },
         )
-        return TransitionResult(job_id, found, target, True, version, verdict.event, at)
+        return TransitionResult(job_id, found, target, True, version, event, at)
+
+    def _judge(
+        self,
+        job_id: str,
+        found: JobStatus,
+        target: JobStatus,
+        context: Mapping[str, object] | None,
+    ) -> str:
+        """The event of ``found → target`` by this store's lifecycle, guards included.
+
+        Every write that moves a stored job asks this with the status it read from the database
+        in the same transaction, never with what a caller or a :class:`Job` believes.
+
+        Raises:
+            IllegalTransition: the move is not declared from ``found`` (or is no move at all).
+            GuardRejected: a guard refused it.
+        """
+        verdict = self.lifecycle.explain(found, target, job_id=job_id, context=context)
+        if verdict.kind is VerdictKind.LEGAL:
+            assert verdict.event is not None
+            return verdict.event
+        error = verdict.error(job_id)
+        # A "move" to the status the job is in is a repeat, which only transition may skip.
+        raise error or IllegalTransition(job_id, found, target, None, verdict.allowed)
+
+    def _judge_moves(
+        self,
+        job: Job,
+        found: JobStatus,
+        moves: tuple[Move, ...],
+        context: Mapping[str, object] | None,
+    ) -> None:
+        """Refuse unless ``moves``, made from the stored status ``found`` one after the other, are
+        each a move :meth:`_judge` allows, by the event the job recorded, ending at its status.
+
+        Raises:
+            ConcurrentUpdate: the job believes it is stored in another status than ``found``.
+            IllegalTransition, GuardRejected: a move the store's lifecycle refuses.
+        """
+        allowed = self.lifecycle.next_map
+        current = found
+        for m in moves:
+            if m.source is not current:
+                if current is found:
+                    raise ConcurrentUpdate(
+                        job.job_id, found, m.target, None, allowed[found], m.source, 1
+                    )
+                raise IllegalTransition(job.job_id, current, m.target, m.event, allowed[current])
+            if self._judge(job.job_id, current, m.target, context) != m.event:
+                raise IllegalTransition(job.job_id, current, m.target, m.event, allowed[current])
+            current = m.target
+        if current is not job.status:
+            raise ConcurrentUpdate(
+                job.job_id, found, job.status, None, allowed[found], job.status, 1
+            )
 
     # -- the in-memory Job ----------------------------------------------------------------------
 
@@ -915,16 +1375,27 @@ class JobStore:
             lifecycle=self.lifecycle,
         )
 
-    def save(self, job: Job, *, labels: Mapping[str, str] | None = None) -> JobRecord:
+    def save(
+        self,
+        job: Job,
+        *,
+        labels: Mapping[str, str] | None = None,
+        context: Mapping[str, object] | None = None,
+    ) -> JobRecord:
         """Store ``job``: create it, or append the moves it made since it was loaded.
 
-        The stored history must be the start of the job's history; the new moves are appended
-        with one compare-and-set on the version, so a job that another worker moved meanwhile is
-        refused rather than overwritten. ``labels`` replace the stored labels when given.
+        The stored history must be the start of the job's history, and the new moves must lead,
+        one after the other, from the status the job is stored in to the job's status: each is
+        judged by this store's lifecycle (guards included, shown ``context``) from the stored
+        status, as :meth:`transition` judges a move. They are appended with one compare-and-set
+        on the version, so a job that another worker moved meanwhile is refused rather than
+        overwritten. ``labels`` replace the stored labels when given.
 
         Raises:
-            ConcurrentUpdate: the stored job has moves this ``job`` does not have.
-            IllegalTransition: a move of ``job`` is not declared by this store's lifecycle.
+            ConcurrentUpdate: the stored job has moves this ``job`` does not have, or is stored in
+                another status than the one the job's new moves start from.
+            IllegalTransition: a new move of ``job`` is not declared by this store's lifecycle.
+            GuardRejected: a guard of this store's lifecycle refused a new move.
             InvalidArgument: a move whose reason or actor the store cannot keep (see
                 :meth:`transition`); nothing is written.
             InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
@@ -932,75 +1403,112 @@ class JobStore:
         _job_id(job.job_id)
         moves = job.history
         for i, m in enumerate(moves):
-            if self.lifecycle.event_for(m.source, m.target) != m.event:
-                raise IllegalTransition(
-                    job.job_id, m.source, m.target, m.event, self.lifecycle.next_map[m.source]
-                )
             # A Job checks that they are text, not that the database's column can hold them.
             _text(f"history[{i}].reason", m.reason)
             _text(f"history[{i}].actor", m.actor, MAX_NAME_LENGTH)
         stored_labels = _labels(labels)
         self._known.pop(job.job_id, None)
-        with self._transaction(write=True) as conn:
-            row = conn.execute(
-                sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)
-            ).first()
-            if row is None:
-                created = _utc(job.created_at)
-                updated = moves[-1].at if moves else created
-                conn.execute(
-                    jobs_table.insert().values(
-                        job_id=job.job_id,
-                        status=int(job.status),
-                        version=len(moves),
-                        created_at=self._time(created),
-                        updated_at=self._time(updated),
-                        labels=stored_labels,
-                    )
-                )
-                self._insert_moves(conn, job.job_id, moves, 1)
-                return JobRecord(
-                    job.job_id, job.status, len(moves), created, updated, stored_labels or {}
-                )
-            stored = self._history(conn, job.job_id)
-            known = [(m.source, m.target, m.event) for m in stored]
-            if known != [(m.source, m.target, m.event) for m in moves[: len(stored)]]:
-                found = JobStatus(row.status)
-                raise ConcurrentUpdate(
-                    job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
-                )
-            new = moves[len(stored) :]
-            record = _record(row)
-            values: dict[str, Any] = {}
-            if new:
-                values.update(
-                    status=int(job.status),
-                    version=len(moves),
-                    updated_at=self._time(new[-1].at),
-                )
-            if stored_labels is not None:
-                values["labels"] = stored_labels
-            if values:
-                updated_rows = conn.execute(
-                    jobs_table.update()
-                    .where(
-                        jobs_table.c.job_id == job.job_id,
-                        jobs_table.c.version == record.version,
-                    )
-                    .values(**values)
-                )
-                if updated_rows.rowcount != 1:
-                    raise ConcurrentUpdate(
+        try:
+            with self._transaction(write=True) as conn:
+                row = conn.execute(
+                    sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)
+                ).first()
+                if row is None:
+                    self._insert_job(conn, job, stored_labels, context)
+                    return JobRecord(
                         job.job_id,
-                        record.status,
                         job.status,
-                        None,
-                        self.lifecycle.next_map[record.status],
-                        None,
-                        1,
+                        len(moves),
+                        _utc(job.created_at, "created_at"),
+                        _utc(moves[-1].at) if moves else _utc(job.created_at, "created_at"),
+                        stored_labels or {},
                     )
-                self._insert_moves(conn, job.job_id, new, len(stored) + 1)
+                self._append_moves(conn, job, _record(row), stored_labels, context)
+        except StoreUnavailable as exc:
+            if not isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise
+            try:
+                found = self.get(job.job_id).status
+            except JobNotFound:
+                raise exc from exc.__cause__
+            # Another worker created the job between our read and our insert.
+            raise ConcurrentUpdate(
+                job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
+            ) from None
         return self.get(job.job_id)
+
+    def _insert_job(
+        self,
+        conn: Connection,
+        job: Job,
+        labels: dict[str, str] | None,
+        context: Mapping[str, object] | None,
+    ) -> None:
+        moves = job.history
+        self._judge_moves(job, moves[0].source if moves else job.status, moves, context)
+        created = _utc(job.created_at, "created_at")
+        conn.execute(
+            jobs_table.insert().values(
+                job_id=job.job_id,
+                status=int(job.status),
+                version=len(moves),
+                created_at=self._time(created),
+                updated_at=self._time(moves[-1].at if moves else created),
+                labels=labels,
+            )
+        )
+        self._insert_moves(conn, job.job_id, moves, 1)
+
+    def _append_moves(
+        self,
+        conn: Connection,
+        job: Job,
+        record: JobRecord,
+        labels: dict[str, str] | None,
+        context: Mapping[str, object] | None,
+    ) -> None:
+        moves = job.history
+        stored = self._history(conn, job.job_id)
+        known = [(m.source, m.target, m.event) for m in stored]
+        if known != [(m.source, m.target, m.event) for m in moves[: len(stored)]]:
+            # What the job believes the stored status is: where it was after the stored moves.
+            believed = moves[len(stored) - 1].target if 0 < len(stored) <= len(moves) else None
+            raise ConcurrentUpdate(
+                job.job_id,
+                record.status,
+                job.status,
+                None,
+                self.lifecycle.next_map[record.status],
+                believed,
+                1,
+            )
+        new = moves[len(stored) :]
+        self._judge_moves(job, record.status, new, context)
+        values: dict[str, Any] = {}
+        if new:
+            values.update(
+                status=int(job.status), version=len(moves), updated_at=self._time(new[-1].at)
+            )
+        if labels is not None:
+            values["labels"] = labels
+        if not values:
+            return
+        updated_rows = conn.execute(
+            jobs_table.update()
+            .where(jobs_table.c.job_id == job.job_id, jobs_table.c.version == record.version)
+            .values(**values)
+        )
+        if updated_rows.rowcount != 1:
+            raise ConcurrentUpdate(
+                job.job_id,
+                record.status,
+                job.status,
+                None,
+                self.lifecycle.next_map[record.status],
+                None,
+                1,
+            )
+        self._insert_moves(conn, job.job_id, new, len(stored) + 1)
 
     def _insert_moves(
         self, conn: Connection, job_id: str, moves: tuple[Move, ...], first_seq: int
@@ -1025,10 +1533,84 @@ class JobStore:
         )
 
 
+def _jobfsm_version() -> str:
+    from jobfsm import __version__
+
+    return __version__
+
+
 def _read_only(exc: BaseException | None) -> bool:
     """Whether ``exc`` is SQLite refusing to write (SQLITE_READONLY and its variants)."""
     orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     return isinstance(orig, sqlite3.OperationalError) and "readonly database" in str(orig)
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether ``exc`` is SQLite giving up on a lock another connection holds (SQLITE_BUSY)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11 and later
+    if code is not None:
+        return int(code) & 0xFF == 5  # SQLITE_BUSY and its extended codes
+    return "database is locked" in str(exc)
+
+
+def _patiently(call: Callable[[], _T], total: float) -> _T:
+    """``call()``, made again while SQLite reports the database locked, for up to ``total``
+    seconds in all.
+
+    Each try waits at most :data:`SQLITE_BUSY_STEP` inside SQLite, so that a signal's handler
+    (Ctrl-C, SIGTERM) runs between two tries instead of after the whole wait. A statement that
+    SQLite refused as busy had no effect, so making it again is safe.
+    """
+    deadline = time.monotonic() + total
+    while True:
+        started = time.monotonic()
+        try:
+            return call()
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or started >= deadline:
+                raise
+        if time.monotonic() - started < SQLITE_BUSY_STEP / 2:
+            # SQLite answered busy without waiting (it does when waiting could not help, such as
+            # a deadlock between two readers upgrading): do not spin.
+            time.sleep(SQLITE_BUSY_STEP)
+
+
+class _PatientCursor(sqlite3.Cursor):
+    """A cursor whose statements wait for a locked database as :func:`_patiently` does."""
+
+    connection: _PatientConnection
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _PatientCursor:
+        try:
+            return super().execute(sql, parameters)  # the hot path: one try, no closure
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+        return _patiently(
+            lambda: super(_PatientCursor, self).execute(sql, parameters),
+            self.connection.busy_timeout,
+        )
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> _PatientCursor:
+        rows = list(seq_of_parameters)  # an iterator would be spent by the first try
+        return _patiently(
+            lambda: super(_PatientCursor, self).executemany(sql, rows),
+            self.connection.busy_timeout,
+        )
+
+
+class _PatientConnection(sqlite3.Connection):
+    """A SQLite connection whose cursors and commits wait for locks in short, interruptible
+    steps (see :data:`SQLITE_BUSY_STEP`), for up to ``busy_timeout`` seconds in all."""
+
+    busy_timeout: float = SQLITE_BUSY_TIMEOUT
+
+    def cursor(self, factory: Any = _PatientCursor) -> Any:
+        return super().cursor(factory)
+
+    def commit(self) -> None:
+        # In rollback-journal mode a commit waits for readers to let go of the file.
+        _patiently(super().commit, self.busy_timeout)
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -1047,7 +1629,7 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
             # write will say why it cannot.
             if not _read_only(exc):
                 raise
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_STEP * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -157,6 +158,77 @@ def test_unusable_job_id_pickles_with_its_problem() -> None:
         error.problem,
         str(error),
     )
+
+
+STORABLE = re.escape("without NUL (U+0000) or lone surrogates (U+D800–U+DFFF")
+
+
+@pytest.mark.parametrize("job_id", ["\udcff", "train-\ud800-1"])
+def test_job_ids_with_lone_surrogates_are_refused(store: JobStore, job_id: str) -> None:
+    """An id holding an undecodable byte (a lone surrogate) is InvalidJobId from every call, the
+    same on both backends, not a UnicodeEncodeError from the driver; nothing is written."""
+    job = Job(job_id)
+    for call in (
+        lambda: store.create(job_id),
+        lambda: store.save(job),
+        lambda: store.get(job_id),
+        lambda: store.history(job_id),
+        lambda: store.transition(job_id, S.SUBMIT_TRYING),
+        lambda: store.load(job_id),
+    ):
+        with pytest.raises(UnusableJobId, match="it contains the lone surrogate") as info:
+            call()
+        assert info.value.job_id == job_id
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("argument", ["reason", "actor"])
+@pytest.mark.parametrize("value", ["a\x00b", "\udcff", "ok\udc80"])
+def test_reason_and_actor_must_be_storable_text(store: JobStore, argument: str, value: str) -> None:
+    """A NUL (which PostgreSQL refuses and SQLite keeps) or a lone surrogate in a reason or actor
+    is refused on both backends before the database sees it, by transition and by save."""
+    store.create("j-1", S.WAITING)
+    with pytest.raises(InvalidArgument, match=f"^{argument} .*; expected a string.* {STORABLE}"):
+        store.transition("j-1", S.RUNNING, **{argument: value})  # type: ignore[arg-type]
+    job = store.load("j-1")
+    job.advance_to(S.RUNNING, **{argument: value})  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match=rf"^history\[0\]\.{argument} "):
+        store.save(job)
+    assert (store.get("j-1").status, store.history("j-1")) == (S.WAITING, ())
+
+
+@pytest.mark.parametrize(
+    ("labels", "argument"),
+    [
+        ({"k": "\udcff"}, "labels['k']"),
+        ({"\udcff": "v"}, "labels key"),
+        ({"k": "a\x00"}, "labels['k']"),
+    ],
+)
+def test_labels_must_be_storable_text(
+    store: JobStore, labels: dict[str, str], argument: str
+) -> None:
+    """A label key or value with a NUL or a lone surrogate is refused naming it: stored, it would
+    break every strict UTF-8 reader of the listing."""
+    with pytest.raises(InvalidArgument, match=f"; expected a string {STORABLE}") as info:
+        store.create("j-1", labels=labels)
+    assert info.value.argument == argument
+    assert store.list() == []
+
+
+@pytest.mark.parametrize(
+    "url", ["\udcff.db", "sqlite:///\udcff.db", "postgresql://u:pw@h\udcff/db"]
+)
+def test_a_url_with_a_lone_surrogate_is_refused(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path or URL that is not text is refused naming the url, and no file appears."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        InvalidArgument, match=f"^url .* is not accepted; expected a path or URL {STORABLE}"
+    ):
+        JobStore(url)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_printable_unicode_job_ids_are_kept(store: JobStore) -> None:
@@ -413,6 +485,36 @@ def test_create_needs_an_aware_created_at(store: JobStore, created_at: object) -
     assert store.list() == []
 
 
+def test_a_time_outside_the_years_a_store_keeps_is_refused(store: JobStore) -> None:
+    """A creation time valid in its own zone but in year 0 in UTC is InvalidTime naming the
+    argument, from create and from save (a Job accepts it); nothing is written."""
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=23, minutes=59)))
+    with pytest.raises(InvalidTime, match=r"^created_at .* within years 1 to 9999") as info:
+        store.create("j-1", created_at=early)
+    assert info.value.argument == "created_at"
+    with pytest.raises(InvalidTime, match=r"^created_at "):
+        store.save(Job("j-1", created_at=early))
+    with pytest.raises(InvalidTime, match="within years 1 to 9999"):
+        store.stale(S.KILLING, timedelta(0), now=early)
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("status", [0.0, 8.0, b"8", object(), None.__class__])
+def test_list_refuses_a_status_that_is_not_one(store: JobStore, status: object) -> None:
+    """A float, bytes or any other non-status is UnknownStatus naming it, not a TypeError."""
+    store.create("a", S.RUNNING)
+    with pytest.raises(UnknownStatus) as info:
+        store.list(status=status)  # type: ignore[arg-type]
+    assert info.value.value is status
+
+
+@pytest.mark.parametrize("active", ["yes", 1, 0])
+def test_list_refuses_an_active_that_is_not_a_bool(store: JobStore, active: object) -> None:
+    """active is True, False or None; "yes" would have silently listed nothing."""
+    with pytest.raises(InvalidArgument, match=r"^active .* expected True, False or None"):
+        store.list(active=active)  # type: ignore[arg-type]
+
+
 def test_load_gives_a_job_with_its_history(store: JobStore) -> None:
     """``load`` restores the status, creation time and every move into a ``Job``."""
     store.create("j-1")
@@ -447,6 +549,96 @@ def test_save_refuses_a_diverged_job(store: JobStore) -> None:
         store.save(stale)
     assert store.get("j-1").status is S.RUNNING
     assert len(store.history("j-1")) == 1
+
+
+@pytest.mark.parametrize(
+    ("stored", "believed", "moves"),
+    [
+        (S.COMPLETED, S.RUNNING, [S.FAILED]),
+        (S.WAITING, S.INIT, [S.SUBMIT_TRYING]),
+        (S.KILLING, S.RUNNING, [S.SCALING, S.RUNNING]),
+    ],
+)
+def test_save_judges_the_moves_from_the_stored_status(
+    store: JobStore, stored: JobStatus, believed: JobStatus, moves: list[JobStatus]
+) -> None:
+    """A Job whose moves start from another status than the stored one is refused naming both,
+    even when each move is legal on its own; the stored job is left as it was."""
+    store.create("y", stored)
+    job = Job("y", believed)
+    for target in moves:
+        job.advance_to(target)
+    with pytest.raises(ConcurrentUpdate) as info:
+        store.save(job, labels={"k": "v"})
+    assert (info.value.source, info.value.expected) == (stored, believed)
+    assert f"expected {believed} but found {stored}" in str(info.value)
+    record = store.get("y")
+    assert (record.status, record.version, dict(record.labels)) == (stored, 0, {})
+    assert store.history("y") == ()
+
+
+def test_save_without_moves_must_match_the_stored_status(store: JobStore) -> None:
+    """A Job in another status than the stored one, without new moves, does not relabel it."""
+    store.create("z", S.COMPLETED)
+    with pytest.raises(ConcurrentUpdate, match=r"expected RUNNING\(8\) but found COMPLETED"):
+        store.save(Job("z", S.RUNNING), labels={"k": "v"})
+    assert dict(store.get("z").labels) == {}
+    assert dict(store.save(Job("z", S.COMPLETED), labels={"k": "v"}).labels) == {"k": "v"}
+
+
+def test_save_judges_the_moves_by_the_stores_guards(store_url: str) -> None:
+    """A Job of the unguarded lifecycle cannot slip a move past the store's guards: save judges
+    each new move as transition does, with the context it is given."""
+    quota = Guard("quota", at_most_8_gpus, "at most 8 GPUs", targets={S.RUNNING})
+    store = JobStore(store_url, lifecycle=DEFAULT_LIFECYCLE.with_guards(quota))
+    store.create_schema()
+    store.create("j-1", S.WAITING)
+    job = store.load("j-1")
+    job.advance_to(S.RUNNING)
+    with pytest.raises(GuardRejected, match="rejected by guard 'quota'"):
+        store.save(job, context={"gpus": 16})
+    assert store.get("j-1").status is S.WAITING
+    fresh = Job("j-2", S.WAITING)
+    fresh.advance_to(S.RUNNING)
+    with pytest.raises(GuardRejected):
+        store.save(fresh, context={"gpus": 16})
+    with pytest.raises(JobNotFound):
+        store.get("j-2")
+    assert store.save(job, context={"gpus": 4}).status is S.RUNNING
+    store.close()
+
+
+def test_save_refuses_a_move_the_stores_lifecycle_does_not_declare(store_url: str) -> None:
+    """A move declared by the Job's lifecycle but not by the store's is refused."""
+    store = JobStore(store_url, lifecycle=DEFAULT_LIFECYCLE.without_edges((S.KILLING, S.COMPLETED)))
+    store.create_schema()
+    store.create("j-1", S.KILLING)
+    job = Job("j-1", S.KILLING)
+    job.advance_to(S.COMPLETED)
+    with pytest.raises(IllegalTransition, match=r"cannot move KILLING\(9\) → COMPLETED\(10\)"):
+        store.save(job)
+    assert store.get("j-1").status is S.KILLING
+    store.close()
+
+
+@pytest.mark.integration
+def test_save_that_loses_the_race_to_create_is_refused(pg_store: JobStore) -> None:
+    """A job created by another worker between save's read and its insert is a ConcurrentUpdate
+    naming the status found, not a database error; the other worker's job stands. (On SQLite
+    save holds the write lock from its read on, so the other worker waits instead.)"""
+    other = JobStore(pg_store.url)
+
+    def before(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("INSERT INTO jobs") and not other.list():
+            other.create("j-1", S.RUNNING)
+
+    event.listen(pg_store.engine, "before_cursor_execute", before)
+    job = Job("j-1")
+    job.advance_to(S.SUBMIT_TRYING)
+    with pytest.raises(ConcurrentUpdate, match=r"found RUNNING\(8\)"):
+        pg_store.save(job)
+    assert (other.get("j-1").status, other.history("j-1")) == (S.RUNNING, ())
+    other.close()
 
 
 def test_missing_schema(store_url: str) -> None:
@@ -541,6 +733,95 @@ def test_store_options_are_checked(argument: str, value: object, expected: str) 
     pattern = f"^{argument} .* is not accepted; expected {expected}$"
     with pytest.raises(InvalidArgument, match=pattern):
         JobStore("sqlite://", **{argument: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///q.db?timeout=abc", "url parameter timeout 'abc' is not accepted; expected a "
+         "number of seconds of 0 or more, such as timeout=60"),
+        ("sqlite:///q.db?timeout=-1", "url parameter timeout '-1' is not accepted"),
+        ("sqlite:///q.db?timeout=nan", "url parameter timeout 'nan' is not accepted"),
+        ("sqlite:///q.db?timeout=inf", "url parameter timeout 'inf' is not accepted"),
+        ("sqlite:///q.db?timeout=1&timeout=2", "url parameter timeout ('1', '2') is not accepted; "
+         "expected timeout=... given once"),
+        ("sqlite:///q.db?detect_types=1", "url parameter 'detect_types' is not accepted; expected "
+         "timeout, the one parameter a SQLite store takes"),
+        ("sqlite:///q.db?mode=ro", "url parameter 'mode' is not accepted"),
+        ("postgresql://u:hunter2@h/db?foo=1", "url parameter 'foo' is not accepted; expected a "
+         "libpq connection parameter, such as sslmode"),
+        ("postgresql://u:hunter2@h/db?port=abc", "url parameter port 'abc' is not accepted; "
+         "expected a whole number, or several separated by commas"),
+        ("postgresql://u:hunter2@h/db?connect_timeout=1.5", "url parameter connect_timeout '1.5' "
+         "is not accepted; expected a whole number"),
+        ("postgresql://u@h/db?password=hunter2&password=x", "url parameter password '***' is not "
+         "accepted; expected password=... given once"),
+    ],
+)  # fmt: skip
+def test_bad_url_parameters_are_refused(
+    url: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query parameter the store does not take, or a malformed value, is refused naming the
+    parameter and what is accepted, before any connection; no file appears, no password shows."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgument) as info:
+        JobStore(url)
+    assert str(info.value).startswith(message)
+    assert "hunter2" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_timeout_is_taken(tmp_path: Path) -> None:
+    """timeout=SECONDS sets how long a writer waits for the lock, and the store works."""
+    with JobStore(f"sqlite:///{tmp_path / 'jobs.db'}?timeout=2.5") as store:
+        assert store.busy_timeout == 2.5
+        store.create_schema()
+        store.create("j-1")
+        assert store.get("j-1").status is S.INIT
+
+
+@pytest.mark.integration
+def test_libpq_parameters_are_taken(postgres_server: PostgresServer) -> None:
+    """libpq's parameters (a host directory, a port, a connect_timeout) are passed on."""
+    with JobStore(postgres_server.fresh_url() + "&connect_timeout=3") as store:
+        store.create_schema()
+        store.create("j-1")
+        assert store.get("j-1").status is S.INIT
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:se@cret@host/db", "postgresql://u:***@host/db"),
+        ("postgresql+psycopg://u:a@b@c:d@host:5432/db", "postgresql+psycopg://u:***@host:5432/db"),
+        ("postgresql://u:se/cr@et@host/db", "postgresql://u:***@host/db"),
+    ],
+)
+def test_the_whole_password_is_masked(url: str, shown: str) -> None:
+    """A password holding '@' (or '/') unquoted is masked whole, whatever a parser makes of it;
+    such a URL is refused saying how to write it, before any server could name a piece of it."""
+    assert mask_url(url).replace("+psycopg", "") == shown.replace("+psycopg", "")
+    # Refused as a URL whose password needs quoting, or as no URL at all when the rest does not
+    # parse either: never with a piece of the password.
+    with pytest.raises((InvalidArgument, StoreUnavailable)) as info:
+        JobStore(url)
+    text = str(info.value)
+    assert "writes '@' as %40" in text or "not a database URL" in text
+    for piece in ("se@", "cret", "cr", "et@", "a@b", "c:d"):
+        assert piece not in text, piece
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:s%40cret@127.0.0.1:1/db", "postgresql://u:s%2Fcr%3Aet@127.0.0.1:1/db"]
+)
+def test_a_quoted_password_is_masked_in_every_message(url: str) -> None:
+    """A password written with %40, %2F or %3A is kept, and masked when the server is not there."""
+    store = JobStore(url)
+    with pytest.raises(StoreUnavailable) as info:
+        store.get("j-1")
+    assert str(info.value).startswith("cannot use the job store at postgresql+psycopg://u:***@127")
+    assert "cret" not in str(info.value)
+    assert "cr%3Aet" not in str(info.value)
 
 
 def test_mask_url_without_a_parseable_url() -> None:

@@ -321,3 +321,92 @@ def test_an_empty_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "store", "list", "")
     assert code == EXIT_USAGE
     assert err.startswith("jobfsm: error: url '' is not accepted; expected a SQLite file path")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///q.db?timeout=abc", "url parameter timeout 'abc' is not accepted"),
+        ("sqlite:///q.db?cached_statements=x", "url parameter 'cached_statements' is not accepted"),
+        ("postgresql://u:hunter2@h/db?port=abc", "url parameter port 'abc' is not accepted"),
+        ("postgresql://u:hunter2@h/db?foo=1", "url parameter 'foo' is not accepted"),
+    ],
+)
+def test_a_bad_url_parameter_exits_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    message: str,
+) -> None:
+    """`store init` with a malformed or unknown URL parameter is one line naming it, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "store", "init", url)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"jobfsm: error: {message}; expected ")
+    assert err.count("\n") == 1
+    assert "hunter2" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [b"create", b"DB", b"\xff"],
+        [b"create", b"DB", b"j-2", b"--label", b"k=\xff"],
+        [b"create", b"DB", b"j-2", b"--label", b"\xff=v"],
+        [b"move", b"DB", b"j-1", b"RUNNING", b"--reason", b"\xff"],
+        [b"move", b"DB", b"j-1", b"RUNNING", b"--actor", b"\xff"],
+        [b"show", b"DB", b"\xff"],
+        [b"init", b"\xff.db"],
+        [b"list", b"sqlite:///\xff.db"],
+    ],
+)
+def test_undecodable_arguments_exit_2(tmp_path: Path, argv: list[bytes]) -> None:
+    """An argument holding a byte that is not UTF-8 ends a store command with exit 2 and one
+    line, never a traceback; nothing is stored, so a strict UTF-8 reader can read the listing."""
+    db = tmp_path / "jobs.db"
+    with JobStore(db) as store:
+        store.create_schema()
+        store.create("j-1", S.WAITING)
+    command = [sys.executable.encode(), b"-m", b"jobfsm", b"store"]
+    command += [bytes(db) if a == b"DB" else a for a in argv]
+    done = subprocess.run(command, capture_output=True, cwd=tmp_path, check=False)
+    assert done.returncode == EXIT_USAGE
+    assert done.stdout == b""
+    assert done.stderr.startswith(b"jobfsm: error: ")
+    assert done.stderr.count(b"\n") == 1
+    assert b"Traceback" not in done.stderr
+    listing = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "store", "list", str(db), "--format", "json"],
+        capture_output=True,
+        check=True,
+    )
+    records = json.loads(listing.stdout.decode("utf-8", errors="strict"))
+    assert [(r["job_id"], r["version"], r["labels"]) for r in records] == [("j-1", 0, {})]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("jobs.db")) == []
+
+
+@pytest.mark.parametrize("sub", ["init", "list", "create", "move"])
+def test_a_missing_directory_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sub: str
+) -> None:
+    """A store path in a directory that does not exist names that directory, as render does,
+    instead of SQLite's "unable to open database file"; exit 2, nothing created."""
+    db = tmp_path / "nodir" / "jobs.db"
+    extra = {"create": ["j-1"], "move": ["j-1", "RUNNING"]}.get(sub, [])
+    code, out, err = run(capsys, "store", sub, str(db), *extra)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == (
+        f"jobfsm: error: cannot use the job store at sqlite:///{db}: the directory "
+        f"{tmp_path / 'nodir'} does not exist; create it first, or give another path\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_in_the_way_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A path through a file (not a directory) says which file is in the way."""
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(capsys, "store", "init", str(tmp_path / "afile" / "sub" / "jobs.db"))
+    assert code == EXIT_USAGE
+    assert err.endswith(f": {tmp_path / 'afile'} is a file, not a directory; give another path\n")
