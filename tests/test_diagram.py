@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from terminal import on_a_terminal
 
 from jobfsm import (
     DEFAULT_LIFECYCLE,
@@ -711,30 +712,8 @@ def test_a_redirected_stdout_gets_any_format(
 def at_a_terminal(*argv: str) -> tuple[int, bytes, str]:
     """Run jobfsm with stdout on a pseudo-terminal; return its exit code, what reached the
     terminal and its stderr."""
-    import pty
-
-    controller, terminal = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jobfsm", *argv],
-            stdout=terminal,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        os.close(terminal)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the terminal's last writer has gone
-                break
-            if not chunk:
-                break
-            shown += chunk
-        _, err = proc.communicate(timeout=60)
-    finally:
-        os.close(controller)
-    return proc.returncode, shown, err
+    code, shown, err = on_a_terminal(*argv, timeout=60)
+    return code, shown, err.decode()
 
 
 @pytest.mark.parametrize(("argv", "ext"), [([], ".svg"), (["--format", "png"], ".png")])

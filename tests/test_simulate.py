@@ -8,7 +8,6 @@ import io
 import itertools
 import math
 import os
-import pty
 import random
 import shutil
 import signal
@@ -21,6 +20,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from terminal import on_a_terminal
 from test_cli_signals import jobfsm, stop, writing
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus, Simulation, check_log, read_log
@@ -289,32 +289,20 @@ def test_write_log_reports_every_byte_it_writes(tmp_path: Path) -> None:
     assert sum(reported) == path.stat().st_size
 
 
-def on_a_terminal(*argv: str, cwd: Path) -> tuple[int, str]:
-    """Run jobfsm with stderr on a pseudo-terminal; return its exit code and what it showed."""
-    controller, terminal = pty.openpty()
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", "jobfsm", *argv], cwd=cwd, stderr=terminal)
-        os.close(terminal)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the terminal's last writer has gone
-                break
-            if not chunk:
-                break
-            shown += chunk
-        proc.wait(timeout=120)
-    finally:
-        os.close(controller)
-    return proc.returncode, shown.decode()
-
-
 def test_simulate_at_a_terminal_says_the_size_and_shows_progress(tmp_path: Path) -> None:
     """At a terminal: the estimate first, a progress bar for a log over 8 MiB, the summary."""
-    code, shown = on_a_terminal(
-        "simulate", "--jobs", "400", "--poll-interval", "5", "--out", "big.jsonl", cwd=tmp_path
+    code, raw, _ = on_a_terminal(
+        "simulate",
+        "--jobs",
+        "400",
+        "--poll-interval",
+        "5",
+        "--out",
+        "big.jsonl",
+        stream="stderr",
+        cwd=tmp_path,
     )
+    shown = raw.decode()
     assert code == 0
     lines, size = Simulation(400, poll_interval=5.0).estimate()
     first, rest = shown.split("\r\n", 1)
