@@ -91,8 +91,8 @@ class UnknownStatus(JobFSMError, ValueError):
     @property
     def message(self) -> str:
         text = (
-            f"{self.value!r} is not a ModelArts job status; expected a code 0–22 or a status name "
-            "such as RUNNING or JOBSTAT_RUNNING"
+            f"{_shown(self.value)} is not a ModelArts job status; expected a code 0–22 or a status "
+            "name such as RUNNING or JOBSTAT_RUNNING"
         )
         if self.suggestions:
             text += f" (did you mean {' or '.join(self.suggestions)}?)"
@@ -479,7 +479,7 @@ class DiagramInputError(InvalidArgument):
 
     @property
     def message(self) -> str:
-        return f"{self.field} {self.value!r} cannot be drawn; expected {self.expected}"
+        return f"{self.field} {_shown(self.value)} cannot be drawn; expected {self.expected}"
 
 
 class GraphvizNotFound(JobFSMError):

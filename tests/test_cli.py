@@ -275,3 +275,32 @@ def test_a_reader_that_leaves_early_is_not_an_error(argv: list[str]) -> None:
         proc.stdout.close()  # before the command has written: every write meets a closed pipe
         err = proc.stderr.read()
         assert (proc.wait(timeout=60), err) == (EXIT_OK, b"")
+
+
+HUGE_CODE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["explain", HUGE_CODE, "8"], "'SOURCE'"),
+        (["explain", "8", HUGE_CODE], "'TARGET'"),
+        (["validate", "7", HUGE_CODE], "'STATUSES...'"),
+        (["transitions", "--from", HUGE_CODE], "'--from'"),
+        (["render", "--format", "dot", "--path", f"7,{HUGE_CODE}"], "'--path'"),
+        (["render", "--format", "dot", "--view", f"from:{HUGE_CODE}"], "'--view'"),
+        (["store", "list", "sqlite:///unused.db", "--status", HUGE_CODE], "'--status'"),
+    ],
+    ids=["explain-source", "explain-target", "validate", "transitions", "render-path",
+         "render-view", "store-list"],
+)  # fmt: skip
+def test_a_status_of_thousands_of_digits_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], argv: list[str], option: str
+) -> None:
+    """A code over Python's 4,300-digit int limit is an unknown status: exit 2, one short
+    message naming the parameter, no traceback."""
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert option in err
+    assert "Traceback" not in err
+    assert len(err) < 1000
