@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a v
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -211,16 +212,106 @@ class _ReaderLeft(Exception):
     """
 
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
+class _StdoutFailed(Exception):
+    """Standard output refused a write: a full disk, ``> /dev/full``, a closed descriptor.
+
+    Not an OSError, so that a command's ``except OSError`` for the file it writes cannot take a
+    failure of stdout for one of that file.
+
+    Attributes:
+        error: the OSError the write raised.
+    """
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+    @property
+    def reason(self) -> str:
+        return self.error.strerror or str(self.error)
+
+
+def _write_failed(error: OSError) -> Exception:
+    return _ReaderLeft() if error.errno == errno.EPIPE else _StdoutFailed(error)
+
+
+class _GuardedStdout:
+    """Standard output as commands see it inside :func:`main`: every write and flush that fails
+    raises :class:`_ReaderLeft` or :class:`_StdoutFailed`, text and binary (``.buffer``) alike.
+
+    Everything else is the wrapped stream's, so that click and ``isatty()`` see the real one.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    @property
+    def buffer(self) -> _GuardedStdout:
+        return _GuardedStdout(self._stream.buffer)
+
+    def write(self, data: Any) -> int:
         try:
-            return super().invoke(ctx)
-        except BrokenPipeError:
-            raise _ReaderLeft from None
+            return int(self._stream.write(data))
+        except OSError as exc:
+            raise _write_failed(exc) from None
+
+    def writelines(self, lines: Iterable[Any]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _write_failed(exc) from None
+
+
+class _NoStdout:
+    """Standard output when the process was started without one (``jobfsm statuses >&-``)."""
+
+    encoding = "utf-8"
+    errors = "strict"
+    buffer: _NoStdout
+
+    def __init__(self) -> None:
+        self.buffer = self
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def flush(self) -> None:
+        """Nothing is ever buffered, so there is nothing to refuse."""
+
+
+def _discard_stdout(stream: Any) -> None:
+    """Send what ``stream`` still buffers nowhere, so that the interpreter's flush at exit
+    cannot fail on it again (and print an ignored exception, and exit 120)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (a test's capture): the interpreter does not flush it
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a stderr that cannot be written is given up on, not raised from."""
+    try:
+        click.echo(line, err=True)
+    except OSError:
+        _discard_stdout(sys.stderr)
 
 
 @click.group(
-    cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=EXIT_CODES_HELP,
 )
@@ -1340,36 +1431,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this).
 
     Ctrl-C returns 130 and SIGTERM 143 (128 + the signal, as a shell reports a process the
-    signal killed), each after one line on stderr and without leaving a partial file.
+    signal killed), each after one line on stderr and without leaving a partial file. A
+    standard output that refuses the output (``> /dev/full``) returns 2 after one line on
+    stderr; a reader that closes the pipe early (``| head``) is not an error.
     """
+    stdout = sys.stdout
+    sys.stdout = _GuardedStdout(_NoStdout() if stdout is None else stdout)
+    try:
+        return _run(argv, stdout)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: Sequence[str] | None, stdout: Any) -> int:
     try:
         with _stop_on_signals():
-            result = cli.main(
-                args=list(argv) if argv is not None else None,
-                standalone_mode=False,
-                prog_name="jobfsm",
-            )
+            code = _invoke(argv)
+            # Here rather than at interpreter exit, where a failure could only be ignored.
+            sys.stdout.flush()
+        return code
     except _Stopped as stopped:
-        # After SIGHUP the terminal may be gone, and stderr with it.
-        with suppress(OSError):
-            click.echo(f"jobfsm: {stopped.what}", err=True)
+        # After SIGHUP the terminal may be gone, and stderr with it: _say gives up on it.
+        _say(f"jobfsm: {stopped.what}")
+        try:
+            sys.stdout.flush()
+        except (_ReaderLeft, _StdoutFailed):
+            _discard_stdout(stdout)
         return stopped.code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.Abort:
-        click.echo("jobfsm: aborted", err=True)
-        return EXIT_USAGE
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_USAGE
-    except JobFSMError as exc:
-        click.echo(f"jobfsm: error: {exc}", err=True)
+    except _StdoutFailed as exc:
+        _say(f"jobfsm: error: cannot write standard output: {exc.reason}")
+        _discard_stdout(stdout)
         return EXIT_USAGE
     except (_ReaderLeft, BrokenPipeError):
         # `jobfsm statuses | head`: the reader left, which is not an error. Output still buffered
-        # for it goes nowhere, so that the interpreter's last flush cannot fail on the pipe.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        # for it goes nowhere.
+        _discard_stdout(stdout)
         return EXIT_OK
+
+
+def _invoke(argv: Sequence[str] | None) -> int:
+    """The command's exit code; a usage or library error is reported here, on stderr."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            standalone_mode=False,
+            prog_name="jobfsm",
+        )
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        _say("jobfsm: aborted")
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        try:
+            exc.show()
+        except OSError:
+            _discard_stdout(sys.stderr)
+        return EXIT_USAGE
+    except JobFSMError as exc:
+        _say(f"jobfsm: error: {exc}")
+        return EXIT_USAGE
     return result if isinstance(result, int) else EXIT_OK

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -203,3 +208,113 @@ def test_all_formats_into_an_unwritable_directory_is_one_error_line(
     code, out, err = run(capsys, "render", "--all-formats", str(tmp_path))
     assert (code, out) == (EXIT_USAGE, "")
     assert err == f"jobfsm: error: cannot write into {tmp_path}: Permission denied\n"
+
+
+# -- standard output that refuses the output: one line on stderr and exit 2 ------------------------
+
+FULL = "jobfsm: error: cannot write standard output: No space left on device\n"
+CLOSED = "jobfsm: error: cannot write standard output: it is closed\n"
+
+#: One of every command that writes to stdout, text and binary, small and large.
+WRITERS = [
+    ["statuses"],
+    ["statuses", "--format", "json"],
+    ["transitions"],
+    ["explain", "WAITING", "RUNNING"],
+    ["explain", "RUNNING", "WAITING"],
+    ["validate", "7", "8", "10"],
+    ["check", "log.jsonl"],
+    ["simulate", "--jobs", "3", "--out", "-"],
+    ["simulate", "--jobs", "3000", "--out", "-"],
+    ["render", "--format", "mermaid"],
+    ["render", "--format", "pdf", "--out", "-"],
+    ["store", "init", "jobs.db"],
+    ["demo"],
+    ["--help"],
+    ["--version"],
+]
+
+
+def jobfsm_to(stdout: int | None, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    (cwd / "log.jsonl").write_text('{"job_id": "a", "status": 7, "time": 0}\n')
+    return subprocess.run(
+        [sys.executable, "-m", "jobfsm", *argv],
+        cwd=cwd,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        # No descriptor 1 at all, as `jobfsm statuses >&-` starts it.
+        preexec_fn=None if stdout is not None else lambda: os.close(1),
+    )
+
+
+@pytest.mark.parametrize("argv", WRITERS, ids=" ".join)
+def test_a_full_stdout_is_one_error_line_and_exit_2(tmp_path: Path, argv: list[str]) -> None:
+    """`jobfsm ... > /dev/full`: every command, the small outputs that fail only at the last
+    flush included, says so in one line and exits 2, with no traceback and no ignored error."""
+    with open("/dev/full", "w") as full:
+        done = jobfsm_to(full.fileno(), argv, tmp_path)
+    assert (done.returncode, done.stderr) == (EXIT_USAGE, FULL)
+
+
+@pytest.mark.parametrize("argv", WRITERS[:8], ids=" ".join)
+def test_a_closed_stdout_is_one_error_line_and_exit_2(tmp_path: Path, argv: list[str]) -> None:
+    """`jobfsm ... >&-`: the output has nowhere to go, which is an error, not a silent exit 0 (or
+    an AttributeError for the commands that write to sys.stdout directly)."""
+    done = jobfsm_to(None, argv, tmp_path)
+    assert (done.returncode, done.stderr) == (EXIT_USAGE, CLOSED)
+
+
+def test_a_command_that_writes_nothing_to_a_closed_stdout_succeeds(tmp_path: Path) -> None:
+    """Only a write fails: render --out FILE needs no stdout."""
+    done = jobfsm_to(None, ["render", "--format", "dot", "--out", "x.dot"], tmp_path)
+    assert (done.returncode, done.stderr) == (EXIT_OK, "wrote x.dot\n")
+
+
+def test_full_stdout_and_stderr_exit_2_silently(tmp_path: Path) -> None:
+    """With stderr full too the line cannot be written; the exit code still says what happened,
+    and no traceback (nor the interpreter's exit 120) replaces it."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "jobfsm", "statuses"],
+            stdout=full,
+            stderr=full,
+            check=False,
+        )
+    assert done.returncode == EXIT_USAGE
+
+
+class FillingStream(io.StringIO):
+    """A text stream that refuses every write from the one holding ``full_at`` on, as a file
+    does once the disk is full."""
+
+    def __init__(self, full_at: str) -> None:
+        super().__init__()
+        self.full_at = full_at
+        self.full = False
+
+    def write(self, text: str) -> int:
+        self.full = self.full or self.full_at in text
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(text)
+
+
+def test_a_full_stdout_is_not_taken_for_the_output_directory(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """demo turns an OSError while it writes into DIR into `cannot write into DIR`; a failure of
+    stdout meanwhile is reported as stdout's, not as DIR's."""
+    # The first line demo writes while it writes into DIR too.
+    monkeypatch.setattr(sys, "stdout", FillingStream("A simulated fleet"))
+    code = main(["demo", "--out", str(tmp_path / "demo")])
+    _, err = capsys.readouterr()
+    assert (code, err) == (EXIT_USAGE, FULL)
+
+
+def test_main_restores_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    """main() guards stdout only while a command runs."""
+    before = sys.stdout
+    assert main(["statuses"]) == EXIT_OK
+    assert sys.stdout is before
