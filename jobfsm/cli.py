@@ -94,16 +94,79 @@ partial file (after SIGKILL, the next write of the same file removes it).
 #: ``--out -`` means standard output.
 STDOUT = "-"
 
-FORMAT = click.Choice(["table", "json"])
-TEXT_OR_JSON = click.Choice(["text", "json"])
+
+def refuse_undecodable(
+    value: str, param: click.Parameter | None, ctx: click.Context | None
+) -> None:
+    """Refuse text holding bytes that are not UTF-8, as a usage error naming ``param``.
+
+    Click decodes arguments with surrogateescape, so the byte 0xff arrives as '\\udcff': kept, it
+    would fail every strict UTF-8 reader of the store and every write of it to stdout. File names
+    are not text and take any bytes, so path parameters do not call this.
+
+    Raises:
+        click.BadParameter: showing the bytes as given.
+    """
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            given = repr(value.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:  # a surrogate that stands for no byte (given in-process)
+            given = repr(value)
+        if len(given) > 80:
+            given = f"{given[:77]}..."
+        raise click.BadParameter(
+            f"{given} is not UTF-8 text; give it in UTF-8", ctx, param
+        ) from None
 
 
-class StatusParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class TextParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """Text from the command line: job ids, reasons, URLs, statuses... (not file names).
+
+    Every text parameter's type is one, so that bytes that are not UTF-8 are refused the same way
+    everywhere; subclasses read the checked text in :meth:`convert_text`.
+    """
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            refuse_undecodable(value, param, ctx)
+        return self.convert_text(value, param, ctx)
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        return value
+
+
+TEXT = TextParam()
+
+
+class TextChoice(click.Choice):  # type: ignore[type-arg]  # generic only in newer click
+    """A :class:`click.Choice` that refuses bytes that are not UTF-8, as :class:`TextParam` does."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            refuse_undecodable(value, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+FORMAT = TextChoice(["table", "json"])
+TEXT_OR_JSON = TextChoice(["text", "json"])
+
+
+class StatusParam(TextParam):
     """A status as code or name, read with :meth:`JobStatus.parse`."""
 
     name = "status"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         try:
             return JobStatus.parse(value)
         except UnknownStatus as exc:
@@ -446,8 +509,8 @@ def walk(job: Job, path: Iterable[JobStatus]) -> None:
         click.echo(f"  ✓ {source} → {target}  by {job.history[-1].event!r}")
 
 
-MODE = click.Choice(["strict", "polled"], case_sensitive=False)
-LOG_FORMAT = click.Choice([f.value for f in LogFormat])
+MODE = TextChoice(["strict", "polled"], case_sensitive=False)
+LOG_FORMAT = TextChoice([f.value for f in LogFormat])
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -614,7 +677,7 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv"]),
+    type=TextChoice(["jsonl", "csv"]),
     help="Line format; by default csv for a .csv file, else jsonl.",
 )
 @click.option(
@@ -820,12 +883,14 @@ def demo_pictures(folder: Path, log: ObservationLog) -> None:
     click.echo(f"kept the fleet's log, its check report and the store in {folder}")
 
 
-class StatusListParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class StatusListParam(TextParam):
     """Comma-separated statuses (names or codes), each read with :meth:`JobStatus.parse`."""
 
     name = "statuses"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         if isinstance(value, tuple):
             return value
         items = [item.strip() for item in str(value).split(",")]
@@ -837,12 +902,14 @@ class StatusListParam(click.ParamType):  # type: ignore[type-arg]  # generic onl
             self.fail(exc.message, param, ctx)
 
 
-class ViewParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class ViewParam(TextParam):
     """A diagram view: ``full``, ``from:STATUS`` or ``phase:NAME``."""
 
     name = "view"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         if isinstance(value, diagrams.View):
             return value
         try:
@@ -979,7 +1046,7 @@ def load_traffic(path: str, input_format: str) -> ObservationLog:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(diagrams.FORMATS),
+    type=TextChoice(diagrams.FORMATS),
     help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text. "
     "By default the format --out FILE's extension names (.svg, .png, .pdf, .dot or .gv, .mmd "
     "or .mermaid; another extension needs --format), else svg. A --format that contradicts "
@@ -1129,12 +1196,14 @@ def parse_duration(text: str) -> timedelta:
         ) from None
 
 
-class DurationParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class DurationParam(TextParam):
     """A duration read with :func:`parse_duration`."""
 
     name = "duration"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         if isinstance(value, timedelta):
             return value
         try:
@@ -1143,12 +1212,14 @@ class DurationParam(click.ParamType):  # type: ignore[type-arg]  # generic only 
             self.fail(str(exc), param, ctx)
 
 
-class LabelParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class LabelParam(TextParam):
     """A ``key=value`` label."""
 
     name = "key=value"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         key, sep, val = str(value).partition("=")
         if not sep or not key:
             self.fail(f"{value!r} is not a label; use key=value, such as team=vision", param, ctx)
@@ -1220,7 +1291,7 @@ def store() -> None:
 
 
 @store.command("init")
-@click.argument("url")
+@click.argument("url", type=TEXT)
 def store_init(url: str) -> int:
     """Create the store's tables in URL (tables that exist are kept).
 
@@ -1235,8 +1306,8 @@ def store_init(url: str) -> int:
 
 
 @store.command("create")
-@click.argument("url")
-@click.argument("job_id")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
 @click.option("--status", type=STATUS, default="INIT", show_default=True)
 @click.option(
     "--label",
@@ -1263,12 +1334,12 @@ def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str
 
 
 @store.command("move")
-@click.argument("url")
-@click.argument("job_id")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
 @click.argument("target", metavar="STATUS", type=STATUS)
 @click.option("--expected", type=STATUS, help="Refuse unless the job is in this status now.")
-@click.option("--reason", help="Kept in the history.")
-@click.option("--actor", help="Who moved the job; kept in the history.")
+@click.option("--reason", type=TEXT, help="Kept in the history.")
+@click.option("--actor", type=TEXT, help="Who moved the job; kept in the history.")
 def store_move(
     url: str,
     job_id: str,
@@ -1299,8 +1370,8 @@ def store_move(
 
 
 @store.command("show")
-@click.argument("url")
-@click.argument("job_id")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_show(url: str, job_id: str, fmt: str) -> int:
     """Show JOB_ID's status and its history.
@@ -1333,7 +1404,7 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
 
 
 @store.command("list")
-@click.argument("url")
+@click.argument("url", type=TEXT)
 @click.option("--status", "statuses_", type=STATUS, multiple=True, help="Repeatable.")
 @click.option("--active", is_flag=True, help="Only jobs that can still move.")
 @click.option(
@@ -1356,7 +1427,7 @@ def store_list(
 
 
 @store.command("stale")
-@click.argument("url")
+@click.argument("url", type=TEXT)
 @click.option("--status", type=STATUS, required=True, help="For example KILLING.")
 @click.option(
     "--older-than", type=DurationParam(), required=True, help="Such as 90s, 10m, 2h or 1d."
