@@ -176,6 +176,50 @@ class StatusParam(TextParam):
 STATUS = StatusParam()
 
 
+class StatusListParam(TextParam):
+    """Statuses (names or codes) separated by commas, spaces or both, as ``1,4,7`` or ``1 4 7``,
+    each read with :meth:`JobStatus.parse`; a tuple of them.
+
+    Every parameter that takes several statuses has this type, with :func:`all_statuses` as its
+    callback when it takes several arguments (``validate 1,4 7``) or repeats (``--status``).
+    """
+
+    name = "statuses"
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, tuple):
+            return value
+        text = str(value)
+        items = _STATUS_SEPARATOR.split(text.strip())
+        for position, item in enumerate(items, 1):
+            if not item:
+                self.fail(
+                    f"{text!r} has an empty item (item {position} of {len(items)}); expected "
+                    "statuses such as 1,2,4,7 or '1 2 4 7'",
+                    param,
+                    ctx,
+                )
+        try:
+            return tuple(JobStatus.parse(item) for item in items)
+        except UnknownStatus as exc:
+            self.fail(exc.message, param, ctx)
+
+
+# A comma with any spaces around it, or spaces alone.
+_STATUS_SEPARATOR = re.compile(r"\s*,\s*|\s+")
+
+STATUSES = StatusListParam()
+
+
+def all_statuses(ctx: click.Context, param: click.Parameter, value: Any) -> tuple[JobStatus, ...]:
+    """The statuses of every argument (or repeat of an option) in order, as one tuple."""
+    if isinstance(value, tuple) and all(isinstance(v, tuple) for v in value):
+        return tuple(status for group in value for status in group)
+    return tuple(value)
+
+
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: wide (CJK) characters two, combining marks none."""
     return sum(
@@ -529,10 +573,11 @@ def _judging_options(command: _F) -> _F:
 
 
 @cli.command("validate")
-@click.argument("statuses", nargs=-1, required=True, type=STATUS)
+@click.argument("statuses", nargs=-1, required=True, type=STATUSES, callback=all_statuses)
 @_judging_options
 def validate_command(statuses: tuple[JobStatus, ...], mode: str, fmt: str) -> int:
-    """Judge one observed sequence of STATUSES (codes or names), oldest first.
+    """Judge one observed sequence of STATUSES (codes or names), oldest first, separated by
+    spaces, commas or both: 1 4 7 8 10, or 1,4,7,8,10.
 
     Exit 0 when it conforms, 1 when an observation is rejected, 2 for a usage error.
     """
@@ -883,25 +928,6 @@ def demo_pictures(folder: Path, log: ObservationLog) -> None:
     click.echo(f"kept the fleet's log, its check report and the store in {folder}")
 
 
-class StatusListParam(TextParam):
-    """Comma-separated statuses (names or codes), each read with :meth:`JobStatus.parse`."""
-
-    name = "statuses"
-
-    def convert_text(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Any:
-        if isinstance(value, tuple):
-            return value
-        items = [item.strip() for item in str(value).split(",")]
-        if not all(items):
-            self.fail(f"{value!r} has an empty item; expected statuses such as 1,2,4,7", param, ctx)
-        try:
-            return tuple(JobStatus.parse(item) for item in items)
-        except UnknownStatus as exc:
-            self.fail(exc.message, param, ctx)
-
-
 class ViewParam(TextParam):
     """A diagram view: ``full``, ``from:STATUS`` or ``phase:NAME``."""
 
@@ -1062,7 +1088,7 @@ def load_traffic(path: str, input_format: str) -> ObservationLog:
 @click.option(
     "--path",
     "path",
-    type=StatusListParam(),
+    type=STATUSES,
     default=(),
     metavar="STATUSES",
     help="A job's statuses, oldest first (names or codes, e.g. 1,2,4,7,8,10): its moves and "
@@ -1405,7 +1431,14 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
 
 @store.command("list")
 @click.argument("url", type=TEXT)
-@click.option("--status", "statuses_", type=STATUS, multiple=True, help="Repeatable.")
+@click.option(
+    "--status",
+    "statuses_",
+    type=STATUSES,
+    multiple=True,
+    callback=all_statuses,
+    help="Repeatable, or several at once: --status RUNNING,KILLING.",
+)
 @click.option("--active", is_flag=True, help="Only jobs that can still move.")
 @click.option(
     "--limit",

@@ -454,3 +454,55 @@ def test_a_file_name_that_is_not_utf8_still_works(tmp_path: Path) -> None:
     )
     assert done.returncode == EXIT_OK, done.stderr
     assert os.path.exists(target)
+
+
+# -- a list of statuses: separate arguments, comma-separated, or both ------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["1,4,7,8,10"], ["1", "4", "7", "8", "10"], ["1,4", "7", "8, 10"], ["1 4 7", "8,10"],
+     ["init,SUBMIT_TRYING", "JOBSTAT_WAITING", "8,10"]],
+)  # fmt: skip
+def test_validate_takes_statuses_as_arguments_or_comma_separated(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """`validate 1,4,7,8,10` is the same history as `validate 1 4 7 8 10`, as render --path
+    takes it; the forms mix."""
+    code, out, _ = run(capsys, "validate", "--format", "json", *argv)
+    assert code == EXIT_OK
+    assert json.loads(out)["statuses"] == [1, 4, 7, 8, 10]
+
+
+@pytest.mark.parametrize(("given", "position"), [("1,,4", "item 2 of 3"), ("7,", "item 2 of 2")])
+def test_an_empty_item_of_a_status_list_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], given: str, position: str
+) -> None:
+    """A doubled or trailing comma is refused, saying which item (from 1) is empty."""
+    code, _, err = run(capsys, "validate", given)
+    assert code == EXIT_USAGE
+    assert f"{given!r} has an empty item ({position})" in err
+
+
+def test_render_path_takes_spaces_as_well_as_commas(capsys: pytest.CaptureFixture[str]) -> None:
+    """render --path reads "1 2 4 7" as it reads 1,2,4,7."""
+    drawn = {
+        given: run(capsys, "render", "--format", "dot", "--path", given)
+        for given in ("1,2,4,7", "1 2 4 7", "1, 2,4 7")
+    }
+    assert len(set(drawn.values())) == 1
+    assert drawn["1,2,4,7"][0] == EXIT_OK
+
+
+def test_store_list_status_takes_a_comma_separated_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """store list --status RUNNING,KILLING --status 7 is three statuses, as three --status are."""
+    db = f"sqlite:///{tmp_path / 'jobs.db'}"
+    run(capsys, "store", "init", db)
+    for job, status in [("a", "8"), ("b", "9"), ("c", "7"), ("d", "10")]:
+        assert run(capsys, "store", "create", db, job, "--status", status)[0] == EXIT_OK
+    code, out, _ = run(capsys, "store", "list", db, "--status", "RUNNING,KILLING",
+                       "--status", "7", "--format", "json")  # fmt: skip
+    assert code == EXIT_OK
+    assert [r["job_id"] for r in json.loads(out)] == ["a", "b", "c"]
