@@ -506,3 +506,28 @@ def test_store_list_status_takes_a_comma_separated_list(
                        "--status", "7", "--format", "json")  # fmt: skip
     assert code == EXIT_OK
     assert [r["job_id"] for r in json.loads(out)] == ["a", "b", "c"]
+
+
+# -- positions for people count from 1 --------------------------------------------------------
+
+
+def test_validate_numbers_a_violation_by_its_position_from_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The fifth status of `validate 1 4 7 7 10` is violation #5 in the text; JSON keeps its
+    documented index from 0."""
+    code, out, _ = run(capsys, "validate", "1", "4", "7", "7", "10")
+    assert code == EXIT_INVALID
+    assert "  violation #5: cannot move WAITING(7) → COMPLETED(10);" in out
+    code, out, _ = run(capsys, "validate", "1", "4", "7", "7", "10", "--format", "json")
+    (violation,) = json.loads(out)["violations"]
+    assert violation["index"] == 4
+
+
+def test_validate_numbers_an_inferred_jump_by_its_position_from_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In polled mode the jump to the second status is inferred #2."""
+    code, out, _ = run(capsys, "validate", "--mode", "polled", "WAITING", "COMPLETED")
+    assert code == EXIT_OK
+    assert "  inferred #2: WAITING(7) → COMPLETED(10) inferred via RUNNING(8)" in out
