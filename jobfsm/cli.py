@@ -35,6 +35,8 @@ from jobfsm.errors import (
     JobFSMError,
     TransitionRejected,
     UnknownStatus,
+    escape,
+    escape_json,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE
 from jobfsm.logs import LogFormat, LogReport, ObservationLog, check_log, count_moves, read_log
@@ -229,8 +231,8 @@ def display_width(text: str) -> int:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Plain aligned columns for people; ``--format json`` is for machines."""
-    cells = [[str(c) for c in headers], *([str(c) for c in row] for row in rows)]
+    """Plain aligned columns for people; ``--format json`` is for machines. Cells are escaped."""
+    cells = [[escape(str(c)) for c in headers], *([escape(str(c)) for c in row] for row in rows)]
     widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
     lines = [
         "  ".join(c + " " * (w - display_width(c)) for c, w in zip(r, widths, strict=True)).rstrip()
@@ -309,7 +311,7 @@ def cannot_write_into(folder: Path, exc: OSError) -> CommandError:
 
 
 def emit_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(escape_json(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 class _ReaderLeft(Exception):
@@ -411,9 +413,10 @@ def _discard_stdout(stream: Any) -> None:
 
 
 def _say(line: str) -> None:
-    """One line on stderr; a stderr that cannot be written is given up on, not raised from."""
+    """One line on stderr, escaped; a stderr that cannot be written is given up on, not raised
+    from."""
     try:
-        click.echo(line, err=True)
+        click.echo(escape(line), err=True)
     except OSError:
         _discard_stdout(sys.stderr)
 
@@ -610,7 +613,7 @@ def load_log(path: str, input_format: str) -> ObservationLog:
 
 def check_text(report: LogReport, max_errors: int) -> str:
     """The human form of a log's judgment: summary, outcomes, violations, bad lines, verdict."""
-    out = [f"{report.source} ({report.format.value}), {report.mode.value} mode", ""]
+    out = [f"{escape(report.source)} ({report.format.value}), {report.mode.value} mode", ""]
     out.append(
         table(
             ["lines", "observations", "rejected", "jobs", "conforming", "violating", "unfinished"],
@@ -632,13 +635,13 @@ def check_text(report: LogReport, max_errors: int) -> str:
     out += ["", extra]
     if report.violations:
         out += ["", f"violations ({len(report.violations)}):"]
-        out += [f"  {v}" for v in report.violations[:max_errors]]
+        out += [f"  {escape(str(v))}" for v in report.violations[:max_errors]]
         more = len(report.violations) - max_errors
         if more > 0:
             out.append(f"  ... and {more} more (raise --max-errors, or use --format json)")
     if report.errors:
         out += ["", f"bad lines ({report.rejected}):"]
-        out += [f"  {e}" for e in report.errors[:max_errors]]
+        out += [f"  {escape(str(e))}" for e in report.errors[:max_errors]]
         more = report.rejected - max_errors
         if more > 0:
             out.append(f"  ... and {more} more (raise --max-errors)")
@@ -777,7 +780,7 @@ def simulate(
                 raise cannot_write(out, exc) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
     click.echo(
-        f"wrote {name}: {count} lines ({jobs} jobs, {simulation.observations} polls; "
+        f"wrote {escape(name)}: {count} lines ({jobs} jobs, {simulation.observations} polls; "
         f"faults: {injected})",
         err=True,
     )
@@ -924,8 +927,8 @@ def demo_pictures(folder: Path, log: ObservationLog) -> None:
         with dot_warnings_on_stderr():
             data = diagrams.render(drawing, fmt)
         diagrams.write_atomic(target, data)
-        click.echo(f"wrote {target}", err=True)
-    click.echo(f"kept the fleet's log, its check report and the store in {folder}")
+        click.echo(f"wrote {escape(str(target))}", err=True)
+    click.echo(f"kept the fleet's log, its check report and the store in {escape(str(folder))}")
 
 
 class ViewParam(TextParam):
@@ -1040,7 +1043,7 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
         diagrams.write_atomic(out, data)
     except OSError as exc:
         raise cannot_write(out, exc) from None
-    click.echo(f"wrote {out}", err=True)
+    click.echo(f"wrote {escape(out)}", err=True)
 
 
 def load_traffic(path: str, input_format: str) -> ObservationLog:
@@ -1059,7 +1062,7 @@ def load_traffic(path: str, input_format: str) -> ObservationLog:
                 f"{'line' if log.lines_read == 1 else 'lines'}, all rejected; {where}"
             )
         click.echo(
-            f"jobfsm: warning: {log.source}: {len(log.errors)} of {log.lines_read} lines "
+            f"jobfsm: warning: {escape(log.source)}: {len(log.errors)} of {log.lines_read} lines "
             f"rejected and left out of the picture; {where}",
             err=True,
         )
@@ -1178,7 +1181,7 @@ def render(
         except OSError as exc:
             raise cannot_write_into(folder, exc) from None
         for file in written:
-            click.echo(f"wrote {file}", err=True)
+            click.echo(f"wrote {escape(str(file))}", err=True)
         return EXIT_OK
     for name in ("mode", "input_format"):
         if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
@@ -1327,7 +1330,7 @@ def store_init(url: str) -> int:
         s.create_schema()
         from jobfsm.store import mask_url
 
-        click.echo(f"jobfsm store ready at {mask_url(s.url)}")
+        click.echo(f"jobfsm store ready at {escape(mask_url(s.url))}")
     return EXIT_OK
 
 
@@ -1353,9 +1356,9 @@ def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str
         try:
             record = s.create(job_id, status, labels)
         except JobExists as exc:
-            click.echo(f"jobfsm: refused: {exc}", err=True)
+            _say(f"jobfsm: refused: {exc}")
             return EXIT_INVALID
-    click.echo(f"created job {record.job_id} in {record.status}")
+    click.echo(f"created job {escape(record.job_id)} in {record.status}")
     return EXIT_OK
 
 
@@ -1383,15 +1386,15 @@ def store_move(
         try:
             result = s.transition(job_id, target, expected=expected, reason=reason, actor=actor)
         except TransitionRejected as exc:
-            click.echo(f"jobfsm: refused: {exc}", err=True)
+            _say(f"jobfsm: refused: {exc}")
             return EXIT_INVALID
     if result.moved:
         click.echo(
-            f"job {job_id}: {result.source} → {result.target} by {result.event!r} "
+            f"job {escape(job_id)}: {result.source} → {result.target} by {result.event!r} "
             f"(version {result.version})"
         )
     else:
-        click.echo(f"job {job_id}: already {result.target}; nothing to do")
+        click.echo(f"job {escape(job_id)}: already {result.target}; nothing to do")
     return EXIT_OK
 
 
@@ -1412,8 +1415,8 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
         return EXIT_OK
     labels = ", ".join(f"{k}={v}" for k, v in sorted(record.labels.items())) or "none"
     click.echo(
-        f"job {record.job_id}: {record.status} since {_when(record.updated_at)}, "
-        f"version {record.version}, created {_when(record.created_at)}, labels {labels}"
+        f"job {escape(record.job_id)}: {record.status} since {_when(record.updated_at)}, "
+        f"version {record.version}, created {_when(record.created_at)}, labels {escape(labels)}"
     )
     if moves:
         click.echo()
@@ -1573,6 +1576,15 @@ def _run(argv: Sequence[str] | None, stdout: Any) -> int:
         return EXIT_OK
 
 
+# Click 8.2 and later raise it for `jobfsm` or `jobfsm store` without a command; earlier ones
+# print the help themselves.
+_HELP_AS_ERROR: tuple[type[click.ClickException], ...] = tuple(
+    getattr(click.exceptions, name)
+    for name in ("NoArgsIsHelpError",)
+    if hasattr(click.exceptions, name)
+)
+
+
 def _invoke(argv: Sequence[str] | None) -> int:
     """The command's exit code; a usage or library error is reported here, on stderr."""
     try:
@@ -1587,6 +1599,10 @@ def _invoke(argv: Sequence[str] | None) -> int:
         _say("jobfsm: aborted")
         return EXIT_USAGE
     except click.ClickException as exc:
+        # Click's own messages show arguments as given ("Got unexpected extra argument (...)").
+        # A group run without a command shows its help as the message, which is not input.
+        if not isinstance(exc, _HELP_AS_ERROR):
+            exc.message = escape(exc.message)  # type: ignore[misc]  # Final only to type checkers
         try:
             exc.show()
         except OSError:

@@ -531,3 +531,17 @@ def test_validate_numbers_an_inferred_jump_by_its_position_from_1(
     code, out, _ = run(capsys, "validate", "--mode", "polled", "WAITING", "COMPLETED")
     assert code == EXIT_OK
     assert "  inferred #2: WAITING(7) → COMPLETED(10) inferred via RUNNING(8)" in out
+
+
+@pytest.mark.parametrize("argv", [[], ["store"]])
+def test_a_group_without_a_command_shows_its_help_as_it_is(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """`jobfsm` and `jobfsm store` alone show their help, lines intact (escaping is for input,
+    not for the help text click hands over in the same way as an error)."""
+    code, out, err = run(capsys, *argv)
+    assert code in {EXIT_OK, EXIT_USAGE}
+    shown = out + err
+    assert shown.startswith(f"Usage: jobfsm {' '.join(argv)}".rstrip() + " [OPTIONS] COMMAND")
+    assert "\\n" not in shown
+    assert "\nCommands:\n" in shown

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jobfsm import cli
 from jobfsm import diagram as diagrams
 from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
+from jobfsm.errors import escape, escape_json
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -318,3 +323,137 @@ def test_main_restores_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     before = sys.stdout
     assert main(["statuses"]) == EXIT_OK
     assert sys.stdout is before
+
+
+# -- input shown to people is escaped: nothing from it acts on the terminal -----------------------
+
+CSI = "\u009b"  # a C1 control: as ESC [ to a terminal, so CSI + "2J" clears the screen
+RLO = "\u202e"  # right-to-left override: the rest of the line is shown reversed
+#: The bidirectional classes of the characters that reorder text: embeddings, overrides, isolates,
+#: their ends, and the marks (LRM, RLM, ALM).
+BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+ACTING = ["\x1b", "\n", "\x7f", CSI, "\x85", RLO, "\u2066", "\u200f", "\u061c", "\u2028", "\udcff"]
+
+
+@pytest.mark.parametrize("char", ACTING)
+def test_escape_writes_each_acting_character_as_its_python_escape(char: str) -> None:
+    """C0, DEL, C1, bidirectional controls, separators and lone surrogates become escapes."""
+    shown = escape(f"a{char}b")
+    assert shown == f"a{repr(char)[1:-1]}b"
+    assert shown.isprintable()
+
+
+def test_escape_keeps_what_shows_as_itself() -> None:
+    """Chinese, accents, a no-break space, the arrow: shown as they are."""
+    text = "作业 café\u00a0→ e\u0301"
+    assert escape(text) == text
+
+
+@given(st.text())
+def test_escape_leaves_nothing_that_acts_and_is_stable(text: str) -> None:
+    """Whatever the text, the escaped form holds none of those characters, and escaping it again
+    changes nothing (so layers may each escape)."""
+    shown = escape(text)
+    assert not any(unicodedata.category(c) in {"Cc", "Cs", "Zl", "Zp"} for c in shown)
+    assert not any(unicodedata.bidirectional(c) in BIDI_CONTROLS for c in shown)
+    assert escape(shown) == shown
+
+
+@given(st.text())
+def test_escape_json_is_the_same_data_without_acting_characters(text: str) -> None:
+    """JSON output keeps its data for a reader and shows nothing that acts on a terminal."""
+    dumped = escape_json(json.dumps({"v": text}, ensure_ascii=False, indent=2))
+    assert json.loads(dumped) == {"v": text}
+    assert not any(c in dumped for c in ACTING if c != "\n")
+
+
+def shown_safely(text: str) -> bool:
+    return not any(c in text for c in (CSI, RLO, "\x1b"))
+
+
+def test_store_commands_escape_ids_labels_reasons_and_actors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every store command that shows a job id, a label, a reason or an actor, in a line, a
+    table, JSON or an error, escapes them."""
+    db = f"sqlite:///{tmp_path / 'jobs.db'}"
+    job = f"a{RLO}b"
+    runs = [
+        ["store", "init", db],
+        ["store", "create", db, job, "--label", f"k={CSI}2J"],
+        ["store", "move", db, job, "2", "--reason", f"r{CSI}", "--actor", f"{RLO}x"],
+        ["store", "move", db, job, "2"],
+        ["store", "move", db, job, "10"],
+        ["store", "create", db, job],
+        ["store", "list", db],
+        ["store", "list", db, "--format", "json"],
+        ["store", "show", db, job],
+        ["store", "show", db, job, "--format", "json"],
+        ["store", "show", db, f"missing{RLO}"],
+    ]
+    for argv in runs:
+        main(argv)
+        out, err = capsys.readouterr()
+        assert shown_safely(out + err), (argv, out, err)
+        if "json" in argv:
+            assert "\\u202e" in out
+        else:
+            assert "\\u202e" in out + err or argv[1] == "init", argv
+    main(["store", "list", db, "--format", "json"])
+    (record,) = json.loads(capsys.readouterr().out)
+    assert (record["job_id"], record["labels"]) == (job, {"k": f"{CSI}2J"})
+
+
+def test_clicks_own_messages_are_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    """Click shows an extra argument or an unknown option as given; main() escapes it."""
+    for argv in (["statuses", f"x{CSI}2J"], [f"--x{RLO}"], ["explain", RLO, "8"]):
+        code, _, err = run(capsys, *argv)
+        assert code == EXIT_USAGE
+        assert shown_safely(err)
+        assert "\\x9b2J" in err or "\\u202e" in err
+
+
+def test_check_escapes_the_log_name_job_ids_and_bad_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """check shows the log's name, its job ids and its bad lines escaped."""
+    log = tmp_path / f"fleet{RLO}.jsonl"
+    log.write_text(
+        json.dumps({"job_id": f"a{RLO}", "status": 8, "time": 0})
+        + "\n"
+        + json.dumps({"job_id": f"a{RLO}", "status": 7, "time": 1})
+        + "\n"
+        + json.dumps({"job_id": "b", "status": f"FOO{CSI}", "time": 1})
+        + "\n"
+    )
+    code, out, err = run(capsys, "check", str(log))
+    assert code == 1
+    assert shown_safely(out + err)
+    assert "fleet\\u202e.jsonl (jsonl)" in out
+    assert "job a\\u202e: RUNNING(8)" in out
+
+
+def test_a_written_file_is_named_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`wrote FILE` on stderr escapes the name; the file has the name as given."""
+    target = tmp_path / f"x{RLO}.dot"
+    code, _, err = run(capsys, "render", "--format", "dot", "--out", str(target))
+    assert code == EXIT_OK
+    assert err == f"wrote {tmp_path}/x\\u202e.dot\n"
+    assert target.exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_by_the_real_command(
+    tmp_path: Path,
+) -> None:
+    """check of a log whose name holds the byte 0xff works as a real process, and shows the name
+    escaped on stdout (which a strict UTF-8 stream could not write as it is)."""
+    name = os.fsencode(tmp_path) + b"/\xff.jsonl"
+    with open(name, "w") as log:
+        log.write('{"job_id": "a", "status": 7, "time": 0}\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "check", name], capture_output=True, check=False
+    )
+    assert done.returncode == EXIT_OK, done.stderr
+    assert done.stdout.decode("utf-8").startswith(f"{tmp_path}/\\udcff.jsonl (jsonl)")
