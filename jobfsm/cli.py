@@ -1535,7 +1535,8 @@ def _stop_on_signals() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this).
+    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this, from
+    :func:`jobfsm.__main__.main`, which handles a signal while this module loads).
 
     Ctrl-C returns 130 and SIGTERM 143 (128 + the signal, as a shell reports a process the
     signal killed), each after one line on stderr and without leaving a partial file. A
