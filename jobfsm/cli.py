@@ -322,26 +322,31 @@ class _ReaderLeft(Exception):
 
 
 class _StdoutFailed(Exception):
-    """Standard output refused a write: a full disk, ``> /dev/full``, a closed descriptor.
+    """Standard output refused a write: a full disk, ``> /dev/full``, a closed descriptor, or an
+    encoding that cannot write the text (``PYTHONIOENCODING=latin-1`` and a Chinese description).
 
     Not an OSError, so that a command's ``except OSError`` for the file it writes cannot take a
     failure of stdout for one of that file.
 
     Attributes:
-        error: the OSError the write raised.
+        reason: why, in a phrase.
     """
 
-    def __init__(self, error: OSError) -> None:
-        super().__init__(error)
-        self.error = error
-
-    @property
-    def reason(self) -> str:
-        return self.error.strerror or str(self.error)
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _write_failed(error: OSError) -> Exception:
-    return _ReaderLeft() if error.errno == errno.EPIPE else _StdoutFailed(error)
+def _write_failed(error: OSError | UnicodeEncodeError) -> Exception:
+    if isinstance(error, UnicodeEncodeError):
+        bad = error.object[error.start : error.end]
+        return _StdoutFailed(
+            f"its encoding {error.encoding} cannot write {bad[:10]!r}; use a UTF-8 locale or set "
+            "PYTHONIOENCODING=utf-8"
+        )
+    if error.errno == errno.EPIPE:
+        return _ReaderLeft()
+    return _StdoutFailed(error.strerror or str(error))
 
 
 class _GuardedStdout:
@@ -364,7 +369,7 @@ class _GuardedStdout:
     def write(self, data: Any) -> int:
         try:
             return int(self._stream.write(data))
-        except OSError as exc:
+        except (OSError, UnicodeEncodeError) as exc:
             raise _write_failed(exc) from None
 
     def writelines(self, lines: Iterable[Any]) -> None:
@@ -606,7 +611,7 @@ def load_log(path: str, input_format: str) -> ObservationLog:
         size = 0  # read_log reports why the file cannot be read
     if size < PROGRESS_BYTES or not sys.stderr.isatty():
         return read_log(path, input_format)
-    with click.progressbar(length=size, label=f"reading {path}", file=sys.stderr) as bar:
+    with click.progressbar(length=size, label=f"reading {escape(path)}", file=sys.stderr) as bar:
         update: Callable[[int], None] = bar.update
         return read_log(path, input_format, progress=update)
 

@@ -457,3 +457,39 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_by_the_real_command(
     )
     assert done.returncode == EXIT_OK, done.stderr
     assert done.stdout.decode("utf-8").startswith(f"{tmp_path}/\\udcff.jsonl (jsonl)")
+
+
+@pytest.mark.parametrize(
+    ("argv", "first"), [(["statuses"], "说明"), (["statuses", "--format", "json"], "作业状态未知")]
+)
+def test_a_stdout_whose_encoding_cannot_write_the_text_is_one_error_line(
+    argv: list[str], first: str
+) -> None:
+    """A stdout in latin-1 cannot write the Chinese descriptions: one line naming the first text
+    it could not write and what to do, exit 2, instead of a UnicodeEncodeError traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "jobfsm", *argv],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (EXIT_USAGE, b"")
+    # stderr is in latin-1 too, where Python writes what it cannot encode as escapes.
+    assert done.stderr.decode("latin-1") == (
+        "jobfsm: error: cannot write standard output: its encoding latin-1 cannot write "
+        f"{first!r}; use a UTF-8 locale or set PYTHONIOENCODING=utf-8\n"
+    ).encode("latin-1", "backslashreplace").decode("latin-1")
+
+
+def test_the_progress_bar_names_the_log_escaped(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The progress bar of a long log at a terminal shows the log's name escaped."""
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    log = tmp_path / f"fleet{RLO}.jsonl"
+    log.write_text('{"job_id": "a", "status": 7, "time": 0}\n')
+    code, _, err = run(capsys, "check", str(log))
+    assert code == EXIT_OK
+    assert f"reading {tmp_path}/fleet\\u202e.jsonl" in err
+    assert RLO not in err  # the bar's own escapes (hiding the cursor) are the only ones left
