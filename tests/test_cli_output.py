@@ -15,7 +15,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobfsm import cli
+from jobfsm import (
+    BadLogLine,
+    IllegalTransition,
+    Job,
+    JobStatus,
+    StoreUnavailable,
+    UnreadableLog,
+    cli,
+)
 from jobfsm import diagram as diagrams
 from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
 from jobfsm.errors import escape, escape_json
@@ -493,3 +501,23 @@ def test_the_progress_bar_names_the_log_escaped(
     assert code == EXIT_OK
     assert f"reading {tmp_path}/fleet\\u202e.jsonl" in err
     assert RLO not in err  # the bar's own escapes (hiding the cursor) are the only ones left
+
+
+def test_library_errors_show_the_input_they_name_escaped() -> None:
+    """The errors that name a job id, a log or a store URL as given escape it, so a program that
+    prints them is as safe as the command line."""
+    job = Job(f"a{RLO}b", JobStatus.RUNNING)
+    with pytest.raises(IllegalTransition) as info:
+        job.advance_to(JobStatus.WAITING)
+    assert str(info.value).startswith("job a\\u202eb: cannot move RUNNING(8)")
+    assert info.value.job_id == f"a{RLO}b"
+    messages = [
+        str(StoreUnavailable(f"sqlite:///x{RLO}.db", "no such database file")),
+        str(UnreadableLog(f"x{CSI}.jsonl", "no such file")),
+        str(BadLogLine(f"x{RLO}.jsonl", 3, "not JSON")),
+    ]
+    assert messages == [
+        "cannot use the job store at sqlite:///x\\u202e.db: no such database file",
+        "cannot read status log x\\x9b.jsonl: no such file",
+        "x\\u202e.jsonl:3: not JSON",
+    ]
