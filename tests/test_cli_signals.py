@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from jobfsm import cli as jobfsm_cli
-from jobfsm.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
+from jobfsm.cli import EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED
 
 STOPS = [
     (signal.SIGINT, EXIT_INTERRUPTED, "jobfsm: interrupted\n"),
@@ -162,7 +162,9 @@ sys.exit(main())
 """
 
 
-@pytest.mark.parametrize(("signum", "code", "message"), STOPS)
+@pytest.mark.parametrize(
+    ("signum", "code", "message"), [*STOPS, (signal.SIGHUP, EXIT_HANGUP, "jobfsm: hung up\n")]
+)
 def test_a_signal_while_the_command_line_loads_is_one_line(
     signum: int, code: int, message: str
 ) -> None:
