@@ -1022,7 +1022,7 @@ def dot_warnings_on_stderr() -> Iterator[None]:
                 for line in record.message.lines:
                     if line not in shown:
                         shown.add(line)
-                        click.echo(f"jobfsm: warning: dot: {line}", err=True)
+                        click.echo(f"jobfsm: warning: dot: {escape(line)}", err=True)
 
 
 def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:

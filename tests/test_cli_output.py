@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import unicodedata
+import warnings
 from pathlib import Path
 
 import pytest
@@ -521,3 +522,19 @@ def test_library_errors_show_the_input_they_name_escaped() -> None:
         "cannot read status log x\\x9b.jsonl: no such file",
         "x\\u202e.jsonl:3: not JSON",
     ]
+
+
+def test_dots_warnings_are_shown_escaped(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What dot warns may quote a label or a name as given: its lines are shown escaped."""
+
+    def warning_render(drawing: object, fmt: str) -> bytes:
+        warnings.warn(diagrams.GraphvizWarning(fmt, f"Warning: no font for '{RLO}x'"), stacklevel=1)
+        return b"<svg/>"
+
+    monkeypatch.setattr(diagrams, "render", warning_render)
+    code, _, err = run(capsys, "render", "--format", "svg", "--out", str(tmp_path / "x.svg"))
+    assert code == EXIT_OK
+    assert "jobfsm: warning: dot: no font for '\\u202ex'\n" in err
+    assert RLO not in err
