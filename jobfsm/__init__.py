@@ -10,84 +10,88 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import importlib
 
-from jobfsm.errors import (
-    BadLogLine,
-    CallbackError,
-    CheckFailure,
-    ConcurrentUpdate,
-    CorruptJob,
-    DiagramInputError,
-    GraphvizNotFound,
-    GuardError,
-    GuardRejected,
-    IllegalTransition,
-    InvalidArgument,
-    InvalidJobId,
-    InvalidLifecycle,
-    InvalidObservation,
-    InvalidTime,
-    JobExists,
-    JobFSMError,
-    JobNotFound,
-    JobNotTracked,
-    MissingExtra,
-    SnapshotError,
-    StoreUnavailable,
-    TransitionRejected,
-    UnknownEvent,
-    UnknownMode,
-    UnknownStatus,
-    UnreadableLog,
-    UnusableJobId,
-)
-from jobfsm.lifecycle import (
-    DEFAULT_LIFECYCLE,
-    MODELARTS_EVENTS,
-    Edge,
-    Event,
-    Guard,
-    Lifecycle,
-    MoveRequest,
-    Verdict,
-    VerdictKind,
-)
-from jobfsm.logs import (
-    LogFormat,
-    LogReport,
-    LogViolation,
-    Observation,
-    ObservationLog,
-    check_log,
-    count_moves,
-    read_log,
-    scan_log,
-)
-from jobfsm.machine import Job, JobMachine, Listener, Move
-from jobfsm.simulate import Simulation
-from jobfsm.status import JobStatus, Outcome, Phase
-from jobfsm.tracker import (
-    JobFinished,
-    LateObservation,
-    TrackedMove,
-    TrackedViolation,
-    Tracker,
-    TrackerCounts,
-)
-from jobfsm.validate import (
-    HistoryReport,
-    Inference,
-    Mode,
-    Rules,
-    Step,
-    StepKind,
-    Violation,
-    validate_history,
-)
-
+# typing.TYPE_CHECKING without importing typing: `import jobfsm` is the first thing the command
+# line does, before it can handle Ctrl-C (see jobfsm.__main__), so it imports next to nothing.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from jobfsm.errors import (
+        BadLogLine,
+        CallbackError,
+        CheckFailure,
+        ConcurrentUpdate,
+        CorruptJob,
+        DiagramInputError,
+        GraphvizNotFound,
+        GuardError,
+        GuardRejected,
+        IllegalTransition,
+        InvalidArgument,
+        InvalidJobId,
+        InvalidLifecycle,
+        InvalidObservation,
+        InvalidTime,
+        JobExists,
+        JobFSMError,
+        JobNotFound,
+        JobNotTracked,
+        MissingExtra,
+        SnapshotError,
+        StoreUnavailable,
+        TransitionRejected,
+        UnknownEvent,
+        UnknownMode,
+        UnknownStatus,
+        UnreadableLog,
+        UnusableJobId,
+    )
+    from jobfsm.lifecycle import (
+        DEFAULT_LIFECYCLE,
+        MODELARTS_EVENTS,
+        Edge,
+        Event,
+        Guard,
+        Lifecycle,
+        MoveRequest,
+        Verdict,
+        VerdictKind,
+    )
+    from jobfsm.logs import (
+        LogFormat,
+        LogReport,
+        LogViolation,
+        Observation,
+        ObservationLog,
+        check_log,
+        count_moves,
+        read_log,
+        scan_log,
+    )
+    from jobfsm.machine import Job, JobMachine, Listener, Move
+    from jobfsm.simulate import Simulation
+    from jobfsm.status import JobStatus, Outcome, Phase
     from jobfsm.store import JobRecord, JobRecords, JobStore, TransitionResult
+    from jobfsm.tracker import (
+        JobFinished,
+        LateObservation,
+        TrackedMove,
+        TrackedViolation,
+        Tracker,
+        TrackerCounts,
+    )
+    from jobfsm.validate import (
+        HistoryReport,
+        Inference,
+        Mode,
+        Rules,
+        Step,
+        StepKind,
+        Violation,
+        validate_history,
+    )
 
 __version__ = "0.1.0"
 
@@ -167,14 +171,111 @@ __all__ = [
     "validate_history",
 ]
 
-# The store needs the optional `sql` extra (SQLAlchemy): it is imported on first use, so the core
-# works without it and `from jobfsm import JobStore` explains what to install.
-_STORE_NAMES = frozenset({"JobRecord", "JobRecords", "JobStore", "TransitionResult"})
+# ``import jobfsm`` loads no module but this one: each name loads its module on first use. The
+# command line can so handle Ctrl-C before the heavy modules load (jobfsm.__main__), and the store,
+# which needs the optional `sql` extra (SQLAlchemy), loads only when used: the core works without
+# it, and `from jobfsm import JobStore` explains what to install.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "jobfsm.errors": (
+        "BadLogLine",
+        "CallbackError",
+        "CheckFailure",
+        "ConcurrentUpdate",
+        "CorruptJob",
+        "DiagramInputError",
+        "GraphvizNotFound",
+        "GuardError",
+        "GuardRejected",
+        "IllegalTransition",
+        "InvalidArgument",
+        "InvalidJobId",
+        "InvalidLifecycle",
+        "InvalidObservation",
+        "InvalidTime",
+        "JobExists",
+        "JobFSMError",
+        "JobNotFound",
+        "JobNotTracked",
+        "MissingExtra",
+        "SnapshotError",
+        "StoreUnavailable",
+        "TransitionRejected",
+        "UnknownEvent",
+        "UnknownMode",
+        "UnknownStatus",
+        "UnreadableLog",
+        "UnusableJobId",
+    ),
+    "jobfsm.lifecycle": (
+        "DEFAULT_LIFECYCLE",
+        "Edge",
+        "Event",
+        "Guard",
+        "Lifecycle",
+        "MODELARTS_EVENTS",
+        "MoveRequest",
+        "Verdict",
+        "VerdictKind",
+    ),
+    "jobfsm.logs": (
+        "LogFormat",
+        "LogReport",
+        "LogViolation",
+        "Observation",
+        "ObservationLog",
+        "check_log",
+        "count_moves",
+        "read_log",
+        "scan_log",
+    ),
+    "jobfsm.machine": (
+        "Job",
+        "JobMachine",
+        "Listener",
+        "Move",
+    ),
+    "jobfsm.simulate": ("Simulation",),
+    "jobfsm.status": (
+        "JobStatus",
+        "Outcome",
+        "Phase",
+    ),
+    "jobfsm.store": (
+        "JobRecord",
+        "JobRecords",
+        "JobStore",
+        "TransitionResult",
+    ),
+    "jobfsm.tracker": (
+        "JobFinished",
+        "LateObservation",
+        "TrackedMove",
+        "TrackedViolation",
+        "Tracker",
+        "TrackerCounts",
+    ),
+    "jobfsm.validate": (
+        "HistoryReport",
+        "Inference",
+        "Mode",
+        "Rules",
+        "Step",
+        "StepKind",
+        "Violation",
+        "validate_history",
+    ),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _STORE_NAMES:
-        from jobfsm import store
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jobfsm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return getattr(store, name)
-    raise AttributeError(f"module 'jobfsm' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

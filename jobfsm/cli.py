@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a v
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -35,6 +36,8 @@ from jobfsm.errors import (
     JobFSMError,
     TransitionRejected,
     UnknownStatus,
+    escape,
+    escape_json,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE
 from jobfsm.logs import (
@@ -102,16 +105,79 @@ partial file (after SIGKILL, the next write of the same file removes it).
 #: ``--out -`` means standard output.
 STDOUT = "-"
 
-FORMAT = click.Choice(["table", "json"])
-TEXT_OR_JSON = click.Choice(["text", "json"])
+
+def refuse_undecodable(
+    value: str, param: click.Parameter | None, ctx: click.Context | None
+) -> None:
+    """Refuse text holding bytes that are not UTF-8, as a usage error naming ``param``.
+
+    Click decodes arguments with surrogateescape, so the byte 0xff arrives as '\\udcff': kept, it
+    would fail every strict UTF-8 reader of the store and every write of it to stdout. File names
+    are not text and take any bytes, so path parameters do not call this.
+
+    Raises:
+        click.BadParameter: showing the bytes as given.
+    """
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            given = repr(value.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:  # a surrogate that stands for no byte (given in-process)
+            given = repr(value)
+        if len(given) > 80:
+            given = f"{given[:77]}..."
+        raise click.BadParameter(
+            f"{given} is not UTF-8 text; give it in UTF-8", ctx, param
+        ) from None
 
 
-class StatusParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class TextParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """Text from the command line: job ids, reasons, URLs, statuses... (not file names).
+
+    Every text parameter's type is one, so that bytes that are not UTF-8 are refused the same way
+    everywhere; subclasses read the checked text in :meth:`convert_text`.
+    """
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            refuse_undecodable(value, param, ctx)
+        return self.convert_text(value, param, ctx)
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        return value
+
+
+TEXT = TextParam()
+
+
+class TextChoice(click.Choice):  # type: ignore[type-arg]  # generic only in newer click
+    """A :class:`click.Choice` that refuses bytes that are not UTF-8, as :class:`TextParam` does."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            refuse_undecodable(value, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+FORMAT = TextChoice(["table", "json"])
+TEXT_OR_JSON = TextChoice(["text", "json"])
+
+
+class StatusParam(TextParam):
     """A status as code or name, read with :meth:`JobStatus.parse`."""
 
     name = "status"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         try:
             return JobStatus.parse(value)
         except UnknownStatus as exc:
@@ -119,6 +185,50 @@ class StatusParam(click.ParamType):  # type: ignore[type-arg]  # generic only in
 
 
 STATUS = StatusParam()
+
+
+class StatusListParam(TextParam):
+    """Statuses (names or codes) separated by commas, spaces or both, as ``1,4,7`` or ``1 4 7``,
+    each read with :meth:`JobStatus.parse`; a tuple of them.
+
+    Every parameter that takes several statuses has this type, with :func:`all_statuses` as its
+    callback when it takes several arguments (``validate 1,4 7``) or repeats (``--status``).
+    """
+
+    name = "statuses"
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, tuple):
+            return value
+        text = str(value)
+        items = _STATUS_SEPARATOR.split(text.strip())
+        for position, item in enumerate(items, 1):
+            if not item:
+                self.fail(
+                    f"{text!r} has an empty item (item {position} of {len(items)}); expected "
+                    "statuses such as 1,2,4,7 or '1 2 4 7'",
+                    param,
+                    ctx,
+                )
+        try:
+            return tuple(JobStatus.parse(item) for item in items)
+        except UnknownStatus as exc:
+            self.fail(exc.message, param, ctx)
+
+
+# A comma with any spaces around it, or spaces alone.
+_STATUS_SEPARATOR = re.compile(r"\s*,\s*|\s+")
+
+STATUSES = StatusListParam()
+
+
+def all_statuses(ctx: click.Context, param: click.Parameter, value: Any) -> tuple[JobStatus, ...]:
+    """The statuses of every argument (or repeat of an option) in order, as one tuple."""
+    if isinstance(value, tuple) and all(isinstance(v, tuple) for v in value):
+        return tuple(status for group in value for status in group)
+    return tuple(value)
 
 
 def display_width(text: str) -> int:
@@ -130,8 +240,8 @@ def display_width(text: str) -> int:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Plain aligned columns for people; ``--format json`` is for machines."""
-    cells = [[str(c) for c in headers], *([str(c) for c in row] for row in rows)]
+    """Plain aligned columns for people; ``--format json`` is for machines. Cells are escaped."""
+    cells = [[escape(str(c)) for c in headers], *([escape(str(c)) for c in row] for row in rows)]
     widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
     lines = [
         "  ".join(c + " " * (w - display_width(c)) for c, w in zip(r, widths, strict=True)).rstrip()
@@ -210,7 +320,7 @@ def cannot_write_into(folder: Path, exc: OSError) -> CommandError:
 
 
 def emit_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(escape_json(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 class _ReaderLeft(Exception):
@@ -220,16 +330,112 @@ class _ReaderLeft(Exception):
     """
 
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
+class _StdoutFailed(Exception):
+    """Standard output refused a write: a full disk, ``> /dev/full``, a closed descriptor, or an
+    encoding that cannot write the text (``PYTHONIOENCODING=latin-1`` and a Chinese description).
+
+    Not an OSError, so that a command's ``except OSError`` for the file it writes cannot take a
+    failure of stdout for one of that file.
+
+    Attributes:
+        reason: why, in a phrase.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _write_failed(error: OSError | UnicodeEncodeError) -> Exception:
+    if isinstance(error, UnicodeEncodeError):
+        bad = error.object[error.start : error.end]
+        return _StdoutFailed(
+            f"its encoding {error.encoding} cannot write {bad[:10]!r}; use a UTF-8 locale or set "
+            "PYTHONIOENCODING=utf-8"
+        )
+    if error.errno == errno.EPIPE:
+        return _ReaderLeft()
+    return _StdoutFailed(error.strerror or str(error))
+
+
+class _GuardedStdout:
+    """Standard output as commands see it inside :func:`main`: every write and flush that fails
+    raises :class:`_ReaderLeft` or :class:`_StdoutFailed`, text and binary (``.buffer``) alike.
+
+    Everything else is the wrapped stream's, so that click and ``isatty()`` see the real one.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    @property
+    def buffer(self) -> _GuardedStdout:
+        return _GuardedStdout(self._stream.buffer)
+
+    def write(self, data: Any) -> int:
         try:
-            return super().invoke(ctx)
-        except BrokenPipeError:
-            raise _ReaderLeft from None
+            return int(self._stream.write(data))
+        except (OSError, UnicodeEncodeError) as exc:
+            raise _write_failed(exc) from None
+
+    def writelines(self, lines: Iterable[Any]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _write_failed(exc) from None
+
+
+class _NoStdout:
+    """Standard output when the process was started without one (``jobfsm statuses >&-``)."""
+
+    encoding = "utf-8"
+    errors = "strict"
+    buffer: _NoStdout
+
+    def __init__(self) -> None:
+        self.buffer = self
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def flush(self) -> None:
+        """Nothing is ever buffered, so there is nothing to refuse."""
+
+
+def _discard_stdout(stream: Any) -> None:
+    """Send what ``stream`` still buffers nowhere, so that the interpreter's flush at exit
+    cannot fail on it again (and print an ignored exception, and exit 120)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (a test's capture): the interpreter does not flush it
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _say(line: str) -> None:
+    """One line on stderr, escaped; a stderr that cannot be written is given up on, not raised
+    from."""
+    try:
+        click.echo(escape(line), err=True)
+    except OSError:
+        _discard_stdout(sys.stderr)
 
 
 @click.group(
-    cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=EXIT_CODES_HELP,
 )
@@ -364,8 +570,8 @@ def walk(job: Job, path: Iterable[JobStatus]) -> None:
         click.echo(f"  ✓ {source} → {target}  by {job.history[-1].event!r}")
 
 
-MODE = click.Choice(["strict", "polled"], case_sensitive=False)
-LOG_FORMAT = click.Choice([f.value for f in LogFormat])
+MODE = TextChoice(["strict", "polled"], case_sensitive=False)
+LOG_FORMAT = TextChoice([f.value for f in LogFormat])
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -390,10 +596,11 @@ def _judging_options(default_mode: str) -> Callable[[_F], _F]:
 
 
 @cli.command("validate")
-@click.argument("statuses", nargs=-1, required=True, type=STATUS)
+@click.argument("statuses", nargs=-1, required=True, type=STATUSES, callback=all_statuses)
 @_judging_options("strict")
 def validate_command(statuses: tuple[JobStatus, ...], mode: str, fmt: str) -> int:
-    """Judge one observed sequence of STATUSES (codes or names), oldest first.
+    """Judge one observed sequence of STATUSES (codes or names), oldest first, separated by
+    spaces, commas or both: 1 4 7 8 10, or 1,4,7,8,10.
 
     Exit 0 when it conforms, 1 when an observation is rejected, 2 for a usage error.
     """
@@ -420,14 +627,14 @@ def load_log(path: str, input_format: str, mode: str, listed: int) -> LogReport:
         size = 0  # scan_log reports why the file cannot be read
     if size < PROGRESS_BYTES or not sys.stderr.isatty():
         return scan_log(path, input_format, mode, listed=listed)
-    with click.progressbar(length=size, label=f"reading {path}", file=sys.stderr) as bar:
+    with click.progressbar(length=size, label=f"reading {escape(path)}", file=sys.stderr) as bar:
         update: Callable[[int], None] = bar.update
         return scan_log(path, input_format, mode, listed=listed, progress=update)
 
 
 def check_text(report: LogReport, max_errors: int) -> str:
     """The human form of a log's judgment: summary, outcomes, violations, bad lines, verdict."""
-    out = [f"{report.source} ({report.format.value}), {report.mode.value} mode", ""]
+    out = [f"{escape(report.source)} ({report.format.value}), {report.mode.value} mode", ""]
     out.append(
         table(
             ["lines", "observations", "rejected", "jobs", "conforming", "violating", "unfinished"],
@@ -453,13 +660,13 @@ def check_text(report: LogReport, max_errors: int) -> str:
     out += ["", extra]
     if report.violation_count:
         out += ["", f"violations ({report.violation_count}):"]
-        out += [f"  {v}" for v in report.violations[:max_errors]]
+        out += [f"  {escape(str(v))}" for v in report.violations[:max_errors]]
         more = report.violation_count - min(max_errors, len(report.violations))
         if more > 0:
             out.append(f"  ... and {more} more (raise --max-errors)")
     if report.rejected:
         out += ["", f"bad lines ({report.rejected}):"]
-        out += [f"  {e}" for e in report.errors[:max_errors]]
+        out += [f"  {escape(str(e))}" for e in report.errors[:max_errors]]
         more = report.rejected - min(max_errors, len(report.errors))
         if more > 0:
             out.append(f"  ... and {more} more (raise --max-errors)")
@@ -548,7 +755,7 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv"]),
+    type=TextChoice(["jsonl", "csv"]),
     help="Line format; by default csv for a .csv file, else jsonl.",
 )
 @click.option(
@@ -603,7 +810,7 @@ def simulate(
                 raise cannot_write(out, exc) from None
     injected = ", ".join(f"{k} {v}" for k, v in simulation.faults_injected.items())
     click.echo(
-        f"wrote {name}: {count} lines ({jobs} jobs, {simulation.observations} polls; "
+        f"wrote {escape(name)}: {count} lines ({jobs} jobs, {simulation.observations} polls; "
         f"faults: {injected})",
         err=True,
     )
@@ -750,33 +957,18 @@ def demo_pictures(folder: Path, log: ObservationLog) -> None:
         with dot_warnings_on_stderr():
             data = diagrams.render(drawing, fmt)
         diagrams.write_atomic(target, data)
-        click.echo(f"wrote {target}", err=True)
-    click.echo(f"kept the fleet's log, its check report and the store in {folder}")
+        click.echo(f"wrote {escape(str(target))}", err=True)
+    click.echo(f"kept the fleet's log, its check report and the store in {escape(str(folder))}")
 
 
-class StatusListParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
-    """Comma-separated statuses (names or codes), each read with :meth:`JobStatus.parse`."""
-
-    name = "statuses"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, tuple):
-            return value
-        items = [item.strip() for item in str(value).split(",")]
-        if not all(items):
-            self.fail(f"{value!r} has an empty item; expected statuses such as 1,2,4,7", param, ctx)
-        try:
-            return tuple(JobStatus.parse(item) for item in items)
-        except UnknownStatus as exc:
-            self.fail(exc.message, param, ctx)
-
-
-class ViewParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class ViewParam(TextParam):
     """A diagram view: ``full``, ``from:STATUS`` or ``phase:NAME``."""
 
     name = "view"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         if isinstance(value, diagrams.View):
             return value
         try:
@@ -855,7 +1047,7 @@ def dot_warnings_on_stderr() -> Iterator[None]:
                 for line in record.message.lines:
                     if line not in shown:
                         shown.add(line)
-                        click.echo(f"jobfsm: warning: dot: {line}", err=True)
+                        click.echo(f"jobfsm: warning: dot: {escape(line)}", err=True)
 
 
 def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
@@ -881,7 +1073,7 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
         diagrams.write_atomic(out, data)
     except OSError as exc:
         raise cannot_write(out, exc) from None
-    click.echo(f"wrote {out}", err=True)
+    click.echo(f"wrote {escape(out)}", err=True)
 
 
 def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[JobStatus, JobStatus]]:
@@ -897,16 +1089,16 @@ def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[JobSt
         where = f"first: line {first.line}: {first.problem}"
         if not report.observations:
             raise CommandError(
-                f"no observations in {report.source}: {report.lines} "
+                f"no observations in {escape(report.source)}: {report.lines} "
                 f"{'line' if report.lines == 1 else 'lines'}, all rejected; {where}"
             )
         click.echo(
-            f"jobfsm: warning: {report.source}: {report.rejected} of {report.lines} lines "
+            f"jobfsm: warning: {escape(report.source)}: {report.rejected} of {report.lines} lines "
             f"rejected and left out of the picture; {where}",
             err=True,
         )
     elif not report.observations:
-        raise CommandError(f"no observations in {report.source}: it has no lines of data")
+        raise CommandError(f"no observations in {escape(report.source)}: it has no lines of data")
     return report.moves
 
 
@@ -914,7 +1106,7 @@ def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[JobSt
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(diagrams.FORMATS),
+    type=TextChoice(diagrams.FORMATS),
     help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text. "
     "By default the format --out FILE's extension names (.svg, .png, .pdf, .dot or .gv, .mmd "
     "or .mermaid; another extension needs --format), else svg. A --format that contradicts "
@@ -930,7 +1122,7 @@ def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[JobSt
 @click.option(
     "--path",
     "path",
-    type=StatusListParam(),
+    type=STATUSES,
     default=(),
     metavar="STATUSES",
     help="A job's statuses, oldest first (names or codes, e.g. 1,2,4,7,8,10): its moves and "
@@ -1020,7 +1212,7 @@ def render(
         except OSError as exc:
             raise cannot_write_into(folder, exc) from None
         for file in written:
-            click.echo(f"wrote {file}", err=True)
+            click.echo(f"wrote {escape(str(file))}", err=True)
         return EXIT_OK
     for name in ("mode", "input_format"):
         if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
@@ -1064,12 +1256,14 @@ def parse_duration(text: str) -> timedelta:
         ) from None
 
 
-class DurationParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class DurationParam(TextParam):
     """A duration read with :func:`parse_duration`."""
 
     name = "duration"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         if isinstance(value, timedelta):
             return value
         try:
@@ -1078,12 +1272,14 @@ class DurationParam(click.ParamType):  # type: ignore[type-arg]  # generic only 
             self.fail(str(exc), param, ctx)
 
 
-class LabelParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class LabelParam(TextParam):
     """A ``key=value`` label."""
 
     name = "key=value"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
         key, sep, val = str(value).partition("=")
         if not sep or not key:
             self.fail(f"{value!r} is not a label; use key=value, such as team=vision", param, ctx)
@@ -1164,7 +1360,7 @@ def store() -> None:
 
 
 @store.command("init")
-@click.argument("url")
+@click.argument("url", type=TEXT)
 def store_init(url: str) -> int:
     """Create the store's tables in URL (tables that exist are kept).
 
@@ -1174,13 +1370,13 @@ def store_init(url: str) -> int:
         s.create_schema()
         from jobfsm.store import mask_url
 
-        click.echo(f"jobfsm store ready at {mask_url(s.url)}")
+        click.echo(f"jobfsm store ready at {escape(mask_url(s.url))}")
     return EXIT_OK
 
 
 @store.command("create")
-@click.argument("url")
-@click.argument("job_id")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
 @click.option("--status", type=STATUS, default="INIT", show_default=True)
 @click.option(
     "--label",
@@ -1200,19 +1396,19 @@ def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str
         try:
             record = s.create(job_id, status, labels)
         except JobExists as exc:
-            click.echo(f"jobfsm: refused: {exc}", err=True)
+            _say(f"jobfsm: refused: {exc}")
             return EXIT_INVALID
-    click.echo(f"created job {record.job_id} in {record.status}")
+    click.echo(f"created job {escape(record.job_id)} in {record.status}")
     return EXIT_OK
 
 
 @store.command("move")
-@click.argument("url")
-@click.argument("job_id")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
 @click.argument("target", metavar="STATUS", type=STATUS)
 @click.option("--expected", type=STATUS, help="Refuse unless the job is in this status now.")
-@click.option("--reason", help="Kept in the history.")
-@click.option("--actor", help="Who moved the job; kept in the history.")
+@click.option("--reason", type=TEXT, help="Kept in the history.")
+@click.option("--actor", type=TEXT, help="Who moved the job; kept in the history.")
 def store_move(
     url: str,
     job_id: str,
@@ -1230,21 +1426,21 @@ def store_move(
         try:
             result = s.transition(job_id, target, expected=expected, reason=reason, actor=actor)
         except TransitionRejected as exc:
-            click.echo(f"jobfsm: refused: {exc}", err=True)
+            _say(f"jobfsm: refused: {exc}")
             return EXIT_INVALID
     if result.moved:
         click.echo(
-            f"job {job_id}: {result.source} → {result.target} by {result.event!r} "
+            f"job {escape(job_id)}: {result.source} → {result.target} by {result.event!r} "
             f"(version {result.version})"
         )
     else:
-        click.echo(f"job {job_id}: already {result.target}; nothing to do")
+        click.echo(f"job {escape(job_id)}: already {result.target}; nothing to do")
     return EXIT_OK
 
 
 @store.command("show")
-@click.argument("url")
-@click.argument("job_id")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_show(url: str, job_id: str, fmt: str) -> int:
     """Show JOB_ID's status and its history.
@@ -1259,8 +1455,8 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
         return EXIT_OK
     labels = ", ".join(f"{k}={v}" for k, v in sorted(record.labels.items())) or "none"
     click.echo(
-        f"job {record.job_id}: {record.status} since {_when(record.updated_at)}, "
-        f"version {record.version}, created {_when(record.created_at)}, labels {labels}"
+        f"job {escape(record.job_id)}: {record.status} since {_when(record.updated_at)}, "
+        f"version {record.version}, created {_when(record.created_at)}, labels {escape(labels)}"
     )
     if moves:
         click.echo()
@@ -1277,8 +1473,15 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
 
 
 @store.command("list")
-@click.argument("url")
-@click.option("--status", "statuses_", type=STATUS, multiple=True, help="Repeatable.")
+@click.argument("url", type=TEXT)
+@click.option(
+    "--status",
+    "statuses_",
+    type=STATUSES,
+    multiple=True,
+    callback=all_statuses,
+    help="Repeatable, or several at once: --status RUNNING,KILLING.",
+)
 @click.option("--active", is_flag=True, help="Only jobs that can still move.")
 @click.option(
     "--limit",
@@ -1301,7 +1504,7 @@ def store_list(
 
 
 @store.command("stale")
-@click.argument("url")
+@click.argument("url", type=TEXT)
 @click.option("--status", type=STATUS, required=True, help="For example KILLING.")
 @click.option(
     "--older-than", type=DurationParam(), required=True, help="Such as 90s, 10m, 2h or 1d."
@@ -1373,39 +1576,81 @@ def _stop_on_signals() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this).
+    """Run the CLI and return its exit code (``python -m jobfsm`` and ``jobfsm`` call this, from
+    :func:`jobfsm.__main__.main`, which handles a signal while this module loads).
 
     Ctrl-C returns 130 and SIGTERM 143 (128 + the signal, as a shell reports a process the
-    signal killed), each after one line on stderr and without leaving a partial file.
+    signal killed), each after one line on stderr and without leaving a partial file. A
+    standard output that refuses the output (``> /dev/full``) returns 2 after one line on
+    stderr; a reader that closes the pipe early (``| head``) is not an error.
     """
+    stdout = sys.stdout
+    sys.stdout = _GuardedStdout(_NoStdout() if stdout is None else stdout)
+    try:
+        return _run(argv, stdout)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: Sequence[str] | None, stdout: Any) -> int:
     try:
         with _stop_on_signals():
-            result = cli.main(
-                args=list(argv) if argv is not None else None,
-                standalone_mode=False,
-                prog_name="jobfsm",
-            )
+            code = _invoke(argv)
+            # Here rather than at interpreter exit, where a failure could only be ignored.
+            sys.stdout.flush()
+        return code
     except _Stopped as stopped:
-        # After SIGHUP the terminal may be gone, and stderr with it.
-        with suppress(OSError):
-            click.echo(f"jobfsm: {stopped.what}", err=True)
+        # After SIGHUP the terminal may be gone, and stderr with it: _say gives up on it.
+        _say(f"jobfsm: {stopped.what}")
+        try:
+            sys.stdout.flush()
+        except (_ReaderLeft, _StdoutFailed):
+            _discard_stdout(stdout)
         return stopped.code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.Abort:
-        click.echo("jobfsm: aborted", err=True)
-        return EXIT_USAGE
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_USAGE
-    except JobFSMError as exc:
-        click.echo(f"jobfsm: error: {exc}", err=True)
+    except _StdoutFailed as exc:
+        _say(f"jobfsm: error: cannot write standard output: {exc.reason}")
+        _discard_stdout(stdout)
         return EXIT_USAGE
     except (_ReaderLeft, BrokenPipeError):
         # `jobfsm statuses | head`: the reader left, which is not an error. Output still buffered
-        # for it goes nowhere, so that the interpreter's last flush cannot fail on the pipe.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        # for it goes nowhere.
+        _discard_stdout(stdout)
         return EXIT_OK
+
+
+# Click 8.2 and later raise it for `jobfsm` or `jobfsm store` without a command; earlier ones
+# print the help themselves.
+_HELP_AS_ERROR: tuple[type[click.ClickException], ...] = tuple(
+    getattr(click.exceptions, name)
+    for name in ("NoArgsIsHelpError",)
+    if hasattr(click.exceptions, name)
+)
+
+
+def _invoke(argv: Sequence[str] | None) -> int:
+    """The command's exit code; a usage or library error is reported here, on stderr."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            standalone_mode=False,
+            prog_name="jobfsm",
+        )
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        _say("jobfsm: aborted")
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        # Click's own messages show arguments as given ("Got unexpected extra argument (...)").
+        # A group run without a command shows its help as the message, which is not input.
+        if not isinstance(exc, _HELP_AS_ERROR):
+            exc.message = escape(exc.message)  # type: ignore[misc]  # Final only to type checkers
+        try:
+            exc.show()
+        except OSError:
+            _discard_stdout(sys.stderr)
+        return EXIT_USAGE
+    except JobFSMError as exc:
+        _say(f"jobfsm: error: {exc}")
+        return EXIT_USAGE
     return result if isinstance(result, int) else EXIT_OK

@@ -65,6 +65,51 @@ def _moves(allowed: Iterable[JobStatus]) -> str:
     return ", ".join(names) if names else "none"
 
 
+#: Characters that act on a terminal instead of showing, or cannot be written at all: C0 controls
+#: and DEL; C1 controls (U+009B is a CSI, as ESC [ is); the bidirectional controls, which reorder
+#: the rest of the line as shown (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069); line and
+#: paragraph separators; and lone surrogates (bytes that were not UTF-8, decoded with
+#: surrogateescape), which no strict UTF-8 stream can write.
+_UNSHOWABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def escape(text: str) -> str:
+    """``text`` as it may be shown on a terminal: each character of :data:`_UNSHOWABLE` as its
+    Python escape (``\\x1b``, ``\\x9b``, ``\\u202e``), everything else (CJK, accents) as it is.
+
+    Every piece of input that a message, a table or an error shows goes through it; it changes
+    nothing it has already escaped.
+
+    >>> print(escape("train-\\u202e1\\x9b2J"))
+    train-\\u202e1\\x9b2J
+    """
+    return _UNSHOWABLE.sub(_escaped, text)
+
+
+# json.dumps writes C0 controls as escapes already, and the newlines of its indentation are not
+# in any string.
+_UNSHOWABLE_IN_JSON = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def escape_json(text: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with every character
+    :func:`escape` escapes written as a ``\\uXXXX`` escape: the same data to a JSON reader, and
+    nothing that acts on a terminal (they only occur inside strings, where the escape is valid).
+
+    >>> escape_json('{"job_id": "a\u202eb"}')
+    '{"job_id": "a\\\\u202eb"}'
+    """
+    return _UNSHOWABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _shown(value: object) -> str:
     """A value as an error shows it: its repr, cut short when it is long.
 
@@ -96,8 +141,8 @@ class UnknownStatus(JobFSMError, ValueError):
     @property
     def message(self) -> str:
         text = (
-            f"{_shown(self.value)} is not a ModelArts job status; expected a code 0–22 or a "
-            "status name such as RUNNING or JOBSTAT_RUNNING"
+            f"{_shown(self.value)} is not a ModelArts job status; expected a code 0–22 or a status "
+            "name such as RUNNING or JOBSTAT_RUNNING"
         )
         if self.suggestions:
             text += f" (did you mean {' or '.join(self.suggestions)}?)"
@@ -170,7 +215,7 @@ class TransitionRejected(JobFSMError):
         return self.args[4]  # type: ignore[no-any-return]
 
     def _subject(self) -> str:
-        return f"job {self.job_id}: " if self.job_id is not None else ""
+        return f"job {escape(str(self.job_id))}: " if self.job_id is not None else ""
 
     def _attempt(self) -> str:
         if self.target is None:
@@ -340,7 +385,7 @@ class CallbackError(JobFSMError):
         cause = f"{type(first).__name__}: {first}" if first is not None else "unknown error"
         more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
         return (
-            f"job {self.job_id}: a callback raised during {_status(self.source)} → "
+            f"job {escape(self.job_id)}: a callback raised during {_status(self.source)} → "
             f"{_status(self.target)}; {state}: {cause}{more}"
         )
 
@@ -375,7 +420,7 @@ class GuardError(JobFSMError):
 
     @property
     def message(self) -> str:
-        subject = f"job {self.job_id}: " if self.job_id is not None else ""
+        subject = f"job {escape(self.job_id)}: " if self.job_id is not None else ""
         stays = (
             f"; the move was not made and the job stays {_status(self.source)}"
             if self.job_id is not None
@@ -484,7 +529,7 @@ class DiagramInputError(InvalidArgument):
 
     @property
     def message(self) -> str:
-        return f"{self.field} {self.value!r} cannot be drawn; expected {self.expected}"
+        return f"{self.field} {_shown(self.value)} cannot be drawn; expected {self.expected}"
 
 
 class GraphvizNotFound(JobFSMError):
@@ -547,7 +592,7 @@ class BadLogLine(JobFSMError, ValueError):
 
     @property
     def message(self) -> str:
-        return f"{self.source}:{self.line}: {self.problem}"
+        return f"{escape(self.source)}:{self.line}: {self.problem}"
 
 
 class UnreadableLog(JobFSMError):
@@ -565,7 +610,7 @@ class UnreadableLog(JobFSMError):
 
     @property
     def message(self) -> str:
-        return f"cannot read status log {self.source}: {self.reason}"
+        return f"cannot read status log {escape(self.source)}: {self.reason}"
 
 
 class ConcurrentUpdate(TransitionRejected):
@@ -706,7 +751,7 @@ class StoreUnavailable(JobFSMError):
 
     @property
     def message(self) -> str:
-        return f"cannot use the job store at {self.url}: {self.problem}"
+        return f"cannot use the job store at {escape(self.url)}: {self.problem}"
 
 
 class CorruptJob(JobFSMError, ValueError):

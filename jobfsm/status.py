@@ -142,7 +142,10 @@ class JobStatus(enum.IntEnum):
         if isinstance(value, str):
             text = value.strip()
             if text.isascii() and text.isdigit():
-                found = _BY_VALUE.get(int(text))
+                # Codes have at most two digits once leading zeros are gone; int() of the rest
+                # would also refuse strings of over 4,300 digits with a bare ValueError.
+                digits = text.lstrip("0")
+                found = _BY_VALUE.get(int(digits or "0")) if len(digits) <= 2 else None
                 if found is None:
                     raise UnknownStatus(value, ())
                 return found
@@ -245,11 +248,16 @@ _BY_VALUE.update(_BY_TEXT)
 # A name this much less similar than the closest one is noise, not a candidate: RUNING is
 # RUNNING, not CHECK_RUNNING.
 _SUGGEST_MARGIN: Final = 0.15
+# A ratio of 0.5 or more needs the text at most three times as long as the name: anything longer
+# has no candidate, and a long text (a megabyte from a log) costs no difflib pass at all.
+_LONGEST_SUGGESTION: Final = 3 * max(len(status.name) for status in JobStatus)
 
 
 def _suggest(text: str) -> tuple[str, ...]:
     """Up to three short names closest to ``text``, best first (ties in code order)."""
     wanted = text.strip().upper().removeprefix(_PREFIX)
+    if len(wanted) > _LONGEST_SUGGESTION:
+        return ()
     matcher = difflib.SequenceMatcher()
     matcher.set_seq2(wanted)
     scored: list[tuple[float, int, str]] = []

@@ -22,7 +22,7 @@ an observation is one tuple index.
 >>> report.inferred[0].skipped
 (<JobStatus.RUNNING: 8>,)
 >>> print(validate_history([7, 8, 7]).violations[0])
-#2: cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: UNKNOWN(0), ...
+#3: cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: UNKNOWN(0), ...
 """
 
 from __future__ import annotations
@@ -248,8 +248,11 @@ class Rules:
 class Violation:
     """An observation the rules reject; the job stays in ``source``.
 
+    Its str, for people, counts positions from 1 (``#3`` is the third status); ``index`` and
+    ``to_dict()["index"]`` count from 0, as Python does.
+
     Attributes:
-        index: position of the offending (target) status in the input.
+        index: position of the offending (target) status in the input, from 0.
         source: the last accepted status.
         target: the status observed.
         allowed: the declared moves from ``source``.
@@ -268,10 +271,11 @@ class Violation:
         text = IllegalTransition(None, self.source, self.target, None, self.allowed).message
         if self.mode is Mode.POLLED and self.kind is VerdictKind.UNDECLARED:
             text += f"; no chain of declared moves leads from {self.source.name} to it"
-        return f"#{self.index}: {text}"
+        return f"#{self.index + 1}: {text}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe form (statuses as codes, with names alongside)."""
+        """A JSON-safe form (statuses as codes, with names alongside); ``index`` counts from 0, the
+        ``message`` for people from 1."""
         return {
             "index": self.index,
             "source": int(self.source),
@@ -288,8 +292,10 @@ class Violation:
 class Inference:
     """A jump accepted in polled mode, and the statuses that must have been missed.
 
+    Its str counts positions from 1, as :class:`Violation`'s does; ``index`` counts from 0.
+
     Attributes:
-        index: position of the target status in the input.
+        index: position of the target status in the input, from 0.
         source: the last accepted status.
         target: the status observed.
         skipped: the statuses in between on a shortest legal chain, in order.
@@ -302,7 +308,7 @@ class Inference:
 
     def __str__(self) -> str:
         between = " → ".join(str(s) for s in self.skipped)
-        return f"#{self.index}: {self.source} → {self.target} inferred via {between}"
+        return f"#{self.index + 1}: {self.source} → {self.target} inferred via {between}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form (statuses as codes)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -275,3 +276,272 @@ def test_a_reader_that_leaves_early_is_not_an_error(argv: list[str]) -> None:
         proc.stdout.close()  # before the command has written: every write meets a closed pipe
         err = proc.stderr.read()
         assert (proc.wait(timeout=60), err) == (EXIT_OK, b"")
+
+
+HUGE_CODE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["explain", HUGE_CODE, "8"], "'SOURCE'"),
+        (["explain", "8", HUGE_CODE], "'TARGET'"),
+        (["validate", "7", HUGE_CODE], "'STATUSES...'"),
+        (["transitions", "--from", HUGE_CODE], "'--from'"),
+        (["render", "--format", "dot", "--path", f"7,{HUGE_CODE}"], "'--path'"),
+        (["render", "--format", "dot", "--view", f"from:{HUGE_CODE}"], "'--view'"),
+        (["store", "list", "sqlite:///unused.db", "--status", HUGE_CODE], "'--status'"),
+    ],
+    ids=["explain-source", "explain-target", "validate", "transitions", "render-path",
+         "render-view", "store-list"],
+)  # fmt: skip
+def test_a_status_of_thousands_of_digits_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], argv: list[str], option: str
+) -> None:
+    """A code over Python's 4,300-digit int limit is an unknown status: exit 2, one short
+    message naming the parameter, no traceback."""
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert option in err
+    assert "Traceback" not in err
+    assert len(err) < 1000
+
+
+# -- text arguments are UTF-8: click hands the byte 0xff over as '\udcff' --------------------------
+
+BAD = "\udcff"  # the byte 0xff as click decodes it (surrogateescape)
+DB = "sqlite:///unused.db"
+
+#: Every text parameter of every command, given the byte 0xff: (argv, command, parameter, shown).
+TEXT_PARAMETERS = [
+    (["statuses", "--format", BAD], "statuses", "fmt", "'--format'"),
+    (["transitions", "--format", BAD], "transitions", "fmt", "'--format'"),
+    (["transitions", "--from", BAD], "transitions", "source", "'--from'"),
+    (["explain", BAD, "8"], "explain", "source", "'SOURCE'"),
+    (["explain", "8", f"RUN{BAD}"], "explain", "target", "'TARGET'"),
+    (["explain", "7", "8", "--format", BAD], "explain", "fmt", "'--format'"),
+    (["validate", "7", BAD], "validate", "statuses", "'STATUSES...'"),
+    (["validate", "7", "--mode", BAD], "validate", "mode", "'--mode'"),
+    (["validate", "7", "--format", BAD], "validate", "fmt", "'--format'"),
+    (["check", "-", "--mode", BAD], "check", "mode", "'--mode'"),
+    (["check", "-", "--format", BAD], "check", "fmt", "'--format'"),
+    (["check", "-", "--input-format", BAD], "check", "input_format", "'--input-format'"),
+    (["simulate", "--jobs", "1", "--out", "-", "--format", BAD], "simulate", "fmt", "'--format'"),
+    (["render", "--format", BAD], "render", "fmt", "'--format'"),
+    (["render", "--path", f"7,{BAD}"], "render", "path", "'--path'"),
+    (["render", "--view", f"from:{BAD}"], "render", "view", "'--view'"),
+    (["render", "--log", "-", "--mode", BAD], "render", "mode", "'--mode'"),
+    (["render", "--log", "-", "--input-format", BAD], "render", "input_format", "'--input-format'"),
+    (["store", "init", f"{BAD}.db"], "store init", "url", "'URL'"),
+    (["store", "create", BAD, "a"], "store create", "url", "'URL'"),
+    (["store", "create", DB, BAD], "store create", "job_id", "'JOB_ID'"),
+    (["store", "create", DB, "a", "--status", BAD], "store create", "status", "'--status'"),
+    (["store", "create", DB, "a", "--label", f"k={BAD}"], "store create", "labels", "'--label'"),
+    (["store", "create", DB, "a", "--label", f"{BAD}=v"], "store create", "labels", "'--label'"),
+    (["store", "move", f"sqlite:///{BAD}", "a", "8"], "store move", "url", "'URL'"),
+    (["store", "move", DB, f"a{BAD}", "8"], "store move", "job_id", "'JOB_ID'"),
+    (["store", "move", DB, "a", BAD], "store move", "target", "'STATUS'"),
+    (["store", "move", DB, "a", "8", "--expected", BAD], "store move", "expected", "'--expected'"),
+    (["store", "move", DB, "a", "8", "--reason", BAD], "store move", "reason", "'--reason'"),
+    (["store", "move", DB, "a", "8", "--actor", BAD], "store move", "actor", "'--actor'"),
+    (["store", "show", BAD, "a"], "store show", "url", "'URL'"),
+    (["store", "show", DB, BAD], "store show", "job_id", "'JOB_ID'"),
+    (["store", "show", DB, "a", "--format", BAD], "store show", "fmt", "'--format'"),
+    (["store", "list", BAD], "store list", "url", "'URL'"),
+    (["store", "list", DB, "--status", BAD], "store list", "statuses_", "'--status'"),
+    (["store", "list", DB, "--format", BAD], "store list", "fmt", "'--format'"),
+    (["store", "stale", BAD, "--status", "9", "--older-than", "1h"], "store stale", "url",
+     "'URL'"),
+    (["store", "stale", DB, "--status", BAD, "--older-than", "1h"], "store stale", "status",
+     "'--status'"),
+    (["store", "stale", DB, "--status", "9", "--older-than", BAD], "store stale", "older_than",
+     "'--older-than'"),
+    (["store", "stale", DB, "--status", "9", "--older-than", "1h", "--format", BAD],
+     "store stale", "fmt", "'--format'"),
+]  # fmt: skip
+
+#: Parameters that are not text: file names (any bytes), numbers and flags.
+NOT_TEXT = {
+    ("check", "log"),
+    ("render", "log"),
+    ("render", "out"),
+    ("render", "all_dir"),
+    ("render", "all_edges"),
+    ("simulate", "out"),
+    ("simulate", "jobs"),
+    ("simulate", "seed"),
+    ("simulate", "poll_interval"),
+    ("simulate", "faults"),
+    ("check", "max_errors"),
+    ("demo", "out"),
+    ("store list", "active"),
+    ("store list", "limit"),
+}
+
+
+def every_parameter() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+
+    def walk(command: click.Command, path: str) -> None:
+        for param in command.params:
+            if param.name not in {"help", "version"}:
+                found.add((path, str(param.name)))
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{path} {name}".strip())
+
+    walk(cli, "")
+    return found
+
+
+def test_every_parameter_is_either_checked_text_or_not_text() -> None:
+    """The list below names every text parameter: a new one must be added there (and given a
+    text type) or be a file name, a number or a flag."""
+    checked = {(command, name) for _, command, name, _ in TEXT_PARAMETERS}
+    assert checked | NOT_TEXT == every_parameter()
+    assert not checked & NOT_TEXT
+
+
+@pytest.mark.parametrize(("argv", "command", "name", "shown"), TEXT_PARAMETERS)
+def test_text_that_is_not_utf8_is_a_usage_error_naming_the_parameter(
+    capsys: pytest.CaptureFixture[str], argv: list[str], command: str, name: str, shown: str
+) -> None:
+    """Every text parameter refuses the byte 0xff with exit 2, before any store is opened or any
+    log read, naming itself and showing the bytes."""
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert f"Invalid value for {shown}: b'" in err
+    assert "\\xff" in err
+    assert "is not UTF-8 text" in err
+    assert "Traceback" not in err
+    assert not Path("unused.db").exists()
+
+
+def test_text_may_be_any_utf8(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Text in UTF-8 beyond ASCII is kept as given: a job id in Chinese, an accented reason."""
+    db = f"sqlite:///{tmp_path / 'jobs.db'}"
+    assert run(capsys, "store", "init", db)[0] == EXIT_OK
+    assert run(capsys, "store", "create", db, "训练-1", "--label", "équipe=vision")[0] == EXIT_OK
+    code, out, _ = run(capsys, "store", "move", db, "训练-1", "2", "--reason", "café")
+    assert code == EXIT_OK
+    assert out.startswith("job 训练-1: INIT(1) → IMAGE_CREATING(2)")
+
+
+def test_argv_bytes_that_are_not_utf8_are_refused_by_the_real_command(tmp_path: Path) -> None:
+    """As a real process, with the bytes in argv: a job id and a label are refused with exit 2,
+    and nothing is stored that a strict UTF-8 reader of `store list` would fail on."""
+    db = str(tmp_path / "jobs.db")
+    jobfsm = [sys.executable, "-m", "jobfsm"]
+    subprocess.run([*jobfsm, "store", "init", db], check=True, capture_output=True)
+    for argv in ([b"store", b"create", db.encode(), b"\xff"],
+                 [b"store", b"create", db.encode(), b"a", b"--label", b"k=\xff"]):  # fmt: skip
+        done = subprocess.run([*jobfsm, *argv], capture_output=True, check=False)
+        assert done.returncode == EXIT_USAGE
+        assert b"is not UTF-8 text" in done.stderr
+        assert b"Traceback" not in done.stderr
+    listed = subprocess.run([*jobfsm, "store", "list", db, "--format", "json"],
+                            capture_output=True, check=True)  # fmt: skip
+    assert json.loads(listed.stdout.decode("utf-8")) == []
+
+
+def test_a_file_name_that_is_not_utf8_still_works(tmp_path: Path) -> None:
+    """File names are bytes to the system: render --out writes to one, as a real process."""
+    target = os.fsencode(tmp_path) + b"/\xff.dot"
+    done = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "render", "--format", "dot", "--out", target],
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_OK, done.stderr
+    assert os.path.exists(target)
+
+
+# -- a list of statuses: separate arguments, comma-separated, or both ------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["1,4,7,8,10"], ["1", "4", "7", "8", "10"], ["1,4", "7", "8, 10"], ["1 4 7", "8,10"],
+     ["init,SUBMIT_TRYING", "JOBSTAT_WAITING", "8,10"]],
+)  # fmt: skip
+def test_validate_takes_statuses_as_arguments_or_comma_separated(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """`validate 1,4,7,8,10` is the same history as `validate 1 4 7 8 10`, as render --path
+    takes it; the forms mix."""
+    code, out, _ = run(capsys, "validate", "--format", "json", *argv)
+    assert code == EXIT_OK
+    assert json.loads(out)["statuses"] == [1, 4, 7, 8, 10]
+
+
+@pytest.mark.parametrize(("given", "position"), [("1,,4", "item 2 of 3"), ("7,", "item 2 of 2")])
+def test_an_empty_item_of_a_status_list_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], given: str, position: str
+) -> None:
+    """A doubled or trailing comma is refused, saying which item (from 1) is empty."""
+    code, _, err = run(capsys, "validate", given)
+    assert code == EXIT_USAGE
+    assert f"{given!r} has an empty item ({position})" in err
+
+
+def test_render_path_takes_spaces_as_well_as_commas(capsys: pytest.CaptureFixture[str]) -> None:
+    """render --path reads "1 2 4 7" as it reads 1,2,4,7."""
+    drawn = {
+        given: run(capsys, "render", "--format", "dot", "--path", given)
+        for given in ("1,2,4,7", "1 2 4 7", "1, 2,4 7")
+    }
+    assert len(set(drawn.values())) == 1
+    assert drawn["1,2,4,7"][0] == EXIT_OK
+
+
+def test_store_list_status_takes_a_comma_separated_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """store list --status RUNNING,KILLING --status 7 is three statuses, as three --status are."""
+    db = f"sqlite:///{tmp_path / 'jobs.db'}"
+    run(capsys, "store", "init", db)
+    for job, status in [("a", "8"), ("b", "9"), ("c", "7"), ("d", "10")]:
+        assert run(capsys, "store", "create", db, job, "--status", status)[0] == EXIT_OK
+    code, out, _ = run(capsys, "store", "list", db, "--status", "RUNNING,KILLING",
+                       "--status", "7", "--format", "json")  # fmt: skip
+    assert code == EXIT_OK
+    assert [r["job_id"] for r in json.loads(out)] == ["a", "b", "c"]
+
+
+# -- positions for people count from 1 --------------------------------------------------------
+
+
+def test_validate_numbers_a_violation_by_its_position_from_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The fifth status of `validate 1 4 7 7 10` is violation #5 in the text; JSON keeps its
+    documented index from 0."""
+    code, out, _ = run(capsys, "validate", "1", "4", "7", "7", "10")
+    assert code == EXIT_INVALID
+    assert "  violation #5: cannot move WAITING(7) → COMPLETED(10);" in out
+    code, out, _ = run(capsys, "validate", "1", "4", "7", "7", "10", "--format", "json")
+    (violation,) = json.loads(out)["violations"]
+    assert violation["index"] == 4
+
+
+def test_validate_numbers_an_inferred_jump_by_its_position_from_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In polled mode the jump to the second status is inferred #2."""
+    code, out, _ = run(capsys, "validate", "--mode", "polled", "WAITING", "COMPLETED")
+    assert code == EXIT_OK
+    assert "  inferred #2: WAITING(7) → COMPLETED(10) inferred via RUNNING(8)" in out
+
+
+@pytest.mark.parametrize("argv", [[], ["store"]])
+def test_a_group_without_a_command_shows_its_help_as_it_is(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """`jobfsm` and `jobfsm store` alone show their help, lines intact (escaping is for input,
+    not for the help text click hands over in the same way as an error)."""
+    code, out, err = run(capsys, *argv)
+    assert code in {EXIT_OK, EXIT_USAGE}
+    shown = out + err
+    assert shown.startswith(f"Usage: jobfsm {' '.join(argv)}".rstrip() + " [OPTIONS] COMMAND")
+    assert "\\n" not in shown
+    assert "\nCommands:\n" in shown

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import errno
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -12,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from jobfsm.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
+from jobfsm import cli as jobfsm_cli
+from jobfsm.cli import EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED
 
 STOPS = [
     (signal.SIGINT, EXIT_INTERRUPTED, "jobfsm: interrupted\n"),
@@ -136,3 +139,140 @@ def test_an_ignored_sigint_stays_ignored(tmp_path: Path) -> None:
     assert proc.returncode == EXIT_TERMINATED
     assert err == "jobfsm: terminated\n"
     assert list(tmp_path.iterdir()) == []
+
+
+# -- a signal while the command line is still loading -------------------------------------------
+
+#: Run in a child: loading jobfsm.cli says so on stdout and then takes 60 s, so that a signal sent
+#: on that line surely lands while the command line loads (at the first import of click, say).
+SLOW_LOAD = """
+import sys, time
+
+class SlowCli:
+    def find_spec(self, name, path=None, target=None):
+        if name == "jobfsm.cli":
+            print("loading", flush=True)
+            time.sleep(60)
+        return None
+
+sys.meta_path.insert(0, SlowCli())
+sys.argv = ["jobfsm", "statuses"]
+from jobfsm.__main__ import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "message"), [*STOPS, (signal.SIGHUP, EXIT_HANGUP, "jobfsm: hung up\n")]
+)
+def test_a_signal_while_the_command_line_loads_is_one_line(
+    signum: int, code: int, message: str
+) -> None:
+    """Ctrl-C or SIGTERM before main() runs, while its modules load: the same one line and exit
+    code as a running command gives, not a KeyboardInterrupt traceback from an import."""
+    with subprocess.Popen(
+        [sys.executable, "-c", SLOW_LOAD], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"loading\n"
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err.decode()) == (code, message)
+
+
+def test_an_ignored_sigint_stays_ignored_while_loading() -> None:
+    """Started with SIGINT ignored, a Ctrl-C while loading changes nothing; SIGTERM stops it."""
+    with subprocess.Popen(
+        [sys.executable, "-c", SLOW_LOAD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"loading\n"
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None, "an ignored SIGINT stopped the command"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err.decode()) == (EXIT_TERMINATED, "jobfsm: terminated\n")
+
+
+PACKAGE = str(Path(jobfsm_cli.__file__).parent)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "jobfsm"], [str(Path(sys.executable).parent / "jobfsm")]],
+    ids=["python -m jobfsm", "jobfsm"],
+)
+def test_ctrl_c_at_any_moment_of_the_start_never_shows_a_jobfsm_traceback(
+    command: list[str],
+) -> None:
+    """Ctrl-C at random moments of the start (about 0.15 s), many times: each run ends with 130 and
+    `jobfsm: interrupted`, or had finished (0), or was killed before Python took the signal.
+
+    A traceback can only come from before jobfsm.__main__ runs: the interpreter's own start
+    (site, runpy; some ten milliseconds) or the package's module code, which must run first
+    (some twenty microseconds, and imports nothing). Before the signal was taken first, most of
+    these runs showed one from the imports of jobfsm.cli."""
+    # Signals land over the whole run, however fast the machine: most while it loads.
+    started = time.monotonic()
+    subprocess.run([*command, "statuses"], stdout=subprocess.DEVNULL, check=True)
+    run_time = time.monotonic() - started
+    rng = random.Random(20261203)
+    outcomes: list[int] = []
+    for _ in range(40):
+        with subprocess.Popen(
+            [*command, "statuses"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        ) as proc:
+            time.sleep(rng.uniform(0, run_time))
+            proc.send_signal(signal.SIGINT)
+            _, raw = proc.communicate(timeout=30)
+        err = raw.decode()
+        frames = [line for line in err.splitlines() if line.lstrip().startswith("File ")]
+        package_init = f'File "{PACKAGE}/__init__.py", line '
+        assert not [
+            f for f in frames if PACKAGE in f and not (package_init in f and "<module>" in f)
+        ], err
+        if "Traceback" not in err:
+            assert (proc.returncode, err) in {
+                (EXIT_INTERRUPTED, "jobfsm: interrupted\n"),
+                (0, ""),
+                (-signal.SIGINT, ""),
+            }
+        outcomes.append(proc.returncode)
+    assert outcomes.count(EXIT_INTERRUPTED) >= 10
+
+
+def test_importing_jobfsm_loads_no_other_module_and_every_name_resolves() -> None:
+    """`import jobfsm` is the first thing the command line does, before it takes Ctrl-C, so it
+    loads no module of its own but the package; each public name loads on first use."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, jobfsm; print(sorted(m for m in sys.modules "
+         "if m.startswith(('jobfsm', 'click', 'transitions', 'typing'))))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout == "['jobfsm']\n"
+    import jobfsm
+
+    for name in jobfsm.__all__:
+        assert getattr(jobfsm, name) is not None
+    assert set(jobfsm.__all__) == {*jobfsm._WHERE, "__version__"}
+    assert set(dir(jobfsm)) >= set(jobfsm.__all__)
+
+
+def test_the_lazy_names_are_the_type_checked_imports() -> None:
+    """The names the type checker sees imported (the TYPE_CHECKING block) are the names each
+    module is loaded for, module by module."""
+    import jobfsm
+
+    tree = ast.parse(Path(jobfsm.__file__).read_text(encoding="utf-8"))
+    block = next(
+        n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"
+    )
+    imported: dict[str, tuple[str, ...]] = {}
+    for node in block.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("jobfsm"):
+            imported[node.module] = tuple(sorted(alias.name for alias in node.names))
+    assert imported == {module: tuple(sorted(names)) for module, names in jobfsm._MODULES.items()}

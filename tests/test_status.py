@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobfsm import JobFSMError, JobStatus, Outcome, Phase, UnknownStatus
+from jobfsm import (
+    Job,
+    JobFSMError,
+    JobStatus,
+    Outcome,
+    Phase,
+    Tracker,
+    UnknownStatus,
+    validate_history,
+)
 
 # A copy of the ModelArts "job status reference" table, the source of the 23 statuses.
 SEED = Path(__file__).parent / "data" / "modelarts-job-statuses.md"
@@ -181,3 +191,91 @@ def test_parse_of_any_text_never_raises_anything_but_unknown_status(text: str) -
 def test_str_shows_name_and_code() -> None:
     """str() is the form used in every message: NAME(code)."""
     assert str(JobStatus.RUNNING) == "RUNNING(8)"
+
+
+# -- a numeric string of any length: int() refuses over 4,300 digits with a bare ValueError --------
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize("value", [HUGE, f" {HUGE} ", "1" + "0" * 4400, "100", "0" * 3 + "23"])
+def test_parse_refuses_a_numeric_string_of_any_length_with_unknown_status(value: str) -> None:
+    """A string of digits that is no code is UnknownStatus however long it is, and the message
+    shows it cut short."""
+    with pytest.raises(UnknownStatus) as info:
+        JobStatus.parse(value)
+    assert info.value.value == value
+    assert info.value.suggestions == ()
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(("value", "code"), [("0" * 5000 + "8", 8), ("00", 0), ("0022", 22)])
+def test_leading_zeros_of_any_length_still_read_as_the_code(value: str, code: int) -> None:
+    """As "08" is RUNNING, so is 8 after any number of zeros."""
+    assert JobStatus.parse(value) == code
+
+
+def test_an_int_too_long_to_print_is_unknown_status_with_a_message() -> None:
+    """An int of over 4,300 digits has no decimal repr; the message still says what it was."""
+    with pytest.raises(UnknownStatus) as info:
+        JobStatus.parse(10**5000)
+    assert str(info.value).startswith(
+        "<an integer of about 5000 digits> is not a ModelArts job status"
+    )
+
+
+def test_a_long_name_gets_no_suggestion_and_a_short_message() -> None:
+    """No status name is close to a text far longer than every name; the message cuts it."""
+    with pytest.raises(UnknownStatus) as info:
+        JobStatus.parse("RUNNING" * 1000)
+    assert info.value.suggestions == ()
+    assert len(str(info.value)) < 300
+
+
+def _store_create(value: str, tmp_path: Path) -> object:
+    from jobfsm.store import JobStore
+
+    with JobStore(f"sqlite:///{tmp_path / 'jobs.db'}") as store:
+        store.create_schema()
+        return store.create("train-1", value)
+
+
+def _store_transition(value: str, tmp_path: Path) -> object:
+    from jobfsm.store import JobStore
+
+    with JobStore(f"sqlite:///{tmp_path / 'jobs.db'}") as store:
+        store.create_schema()
+        store.create("train-1", JobStatus.WAITING)
+        return store.transition("train-1", value)
+
+
+def _store_list(value: str, tmp_path: Path) -> object:
+    from jobfsm.store import JobStore
+
+    with JobStore(f"sqlite:///{tmp_path / 'jobs.db'}") as store:
+        store.create_schema()
+        return store.list(status=[value])
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        lambda v, _: JobStatus.parse(v),
+        lambda v, _: Job("train-1", JobStatus.WAITING).advance_to(v),
+        lambda v, _: validate_history([7, v]),
+        lambda v, _: Tracker().observe("train-1", v, 0),
+        _store_create,
+        _store_transition,
+        _store_list,
+    ],
+    ids=["parse", "advance_to", "validate_history", "observe", "store.create",
+         "store.transition", "store.list"],
+)  # fmt: skip
+def test_every_entry_point_refuses_a_huge_code_with_unknown_status(
+    entry: Callable[[str, Path], object], tmp_path: Path
+) -> None:
+    """The library reads statuses through JobStatus.parse, so a huge code is UnknownStatus
+    everywhere, not a ValueError from int()."""
+    with pytest.raises(UnknownStatus) as info:
+        entry(HUGE, tmp_path)
+    assert info.value.value == HUGE

@@ -363,8 +363,9 @@ def test_a_bad_url_parameter_exits_2(
     ],
 )
 def test_undecodable_arguments_exit_2(tmp_path: Path, argv: list[bytes]) -> None:
-    """An argument holding a byte that is not UTF-8 ends a store command with exit 2 and one
-    line, never a traceback; nothing is stored, so a strict UTF-8 reader can read the listing."""
+    """An argument holding a byte that is not UTF-8 ends a store command with click's usage error
+    (exit 2, an Error: line naming the parameter), never a traceback; nothing is stored, so a
+    strict UTF-8 reader can read the listing."""
     db = tmp_path / "jobs.db"
     with JobStore(db) as store:
         store.create_schema()
@@ -374,8 +375,10 @@ def test_undecodable_arguments_exit_2(tmp_path: Path, argv: list[bytes]) -> None
     done = subprocess.run(command, capture_output=True, cwd=tmp_path, check=False)
     assert done.returncode == EXIT_USAGE
     assert done.stdout == b""
-    assert done.stderr.startswith(b"jobfsm: error: ")
-    assert done.stderr.count(b"\n") == 1
+    assert done.stderr.startswith(b"Usage: jobfsm store ")
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith(b"Error: Invalid value for '")
+    assert last.endswith(b"is not UTF-8 text; give it in UTF-8")
     assert b"Traceback" not in done.stderr
     listing = subprocess.run(
         [sys.executable, "-m", "jobfsm", "store", "list", str(db), "--format", "json"],

@@ -172,10 +172,13 @@ def test_a_rejected_observation_changes_nothing() -> None:
 
 
 def test_violation_message_names_index_move_and_allowed() -> None:
-    """str(Violation) reads '#i: cannot move A → B; from A the allowed moves are: ...'."""
+    """str(Violation) reads '#n: cannot move A → B; from A the allowed moves are: ...', with n
+    counted from 1 for people (the third status is #3) and index from 0."""
     (violation,) = validate_history([7, 8, 7]).violations
     text = str(violation)
-    assert text.startswith("#2: cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed")
+    assert violation.index == 2
+    assert violation.to_dict()["index"] == 2
+    assert text.startswith("#3: cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed")
     assert "COMPLETED(10)" in text
 
 
@@ -277,7 +280,7 @@ def test_report_str_summarises_outcome_violations_and_inferences() -> None:
     assert text.splitlines()[0] == (
         "3 statuses, polled mode: 1 violation(s); final status COMPLETED(10) (succeeded)"
     )
-    assert "inferred #1: WAITING(7) → COMPLETED(10) inferred via RUNNING(8)" in text
+    assert "inferred #2: WAITING(7) → COMPLETED(10) inferred via RUNNING(8)" in text
 
 
 def test_rules_are_shared_per_lifecycle_and_mode() -> None:
