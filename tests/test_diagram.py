@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from terminal import on_a_terminal
+from test_files import disk_full_at
 
 from jobfsm import (
     DEFAULT_LIFECYCLE,
@@ -31,7 +31,6 @@ from jobfsm import (
     JobStatus,
     Phase,
     UnknownStatus,
-    _files,
 )
 from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
 from jobfsm.diagram import (
@@ -914,21 +913,6 @@ def test_write_atomic_failure_keeps_the_old_file(
         write_atomic(target, b"new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.dot"]
-
-
-def disk_full_at(monkeypatch: pytest.MonkeyPatch, nth: int) -> None:
-    """The disk fills up while the ``nth`` output file is closed (its last bytes written)."""
-    close = _files._Output.close
-    closed = 0
-
-    def filling(self: _files._Output) -> None:
-        nonlocal closed
-        closed += 1
-        if closed == nth:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        close(self)
-
-    monkeypatch.setattr(_files._Output, "close", filling)
 
 
 @pytest.mark.integration

@@ -376,11 +376,8 @@ def test_an_error_names_the_output_not_its_temporary_file(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("nth", [1, 3])
-def test_demo_on_a_full_disk_leaves_no_directory_it_made(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], nth: int
-) -> None:
-    """demo --out DIR, DIR new, the disk full at its first or third file: exit 2, no DIR."""
+def disk_full_at(monkeypatch: pytest.MonkeyPatch, nth: int) -> None:
+    """The disk fills up while the ``nth`` output file is closed (its last bytes written)."""
     close = _files._Output.close
     closed = 0
 
@@ -392,6 +389,14 @@ def test_demo_on_a_full_disk_leaves_no_directory_it_made(
         close(self)
 
     monkeypatch.setattr(_files._Output, "close", filling)
+
+
+@pytest.mark.parametrize("nth", [1, 3])
+def test_demo_on_a_full_disk_leaves_no_directory_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], nth: int
+) -> None:
+    """demo --out DIR, DIR new, the disk full at its first or third file: exit 2, no DIR."""
+    disk_full_at(monkeypatch, nth)
     assert main(["demo", "--out", str(tmp_path / "demo")]) == EXIT_USAGE
     assert capsys.readouterr().err.endswith(": No space left on device\n")
     assert list(tmp_path.iterdir()) == []
