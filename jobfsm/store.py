@@ -557,6 +557,13 @@ def _raw(column: sa.Column[Any]) -> Any:
     return sa.type_coerce(column, sa.String()).label(column.name)
 
 
+#: The shape of every time SQLAlchemy writes into SQLite ('2026-01-01 00:00:00.000000').
+_SQLITE_TIME_SHAPE = (
+    "[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]"
+    "[0-9][0-9][0-9]"
+)
+
+
 def _raw_time(column: sa.Column[Any]) -> Any:
     """``column`` read as text, for the store's own checks (see _time_value): psycopg would
     refuse a PostgreSQL time such as 'infinity' while fetching the row, ending the listing."""
@@ -1066,12 +1073,27 @@ class JobStore:
             cutoff = (now or _now()) - older_than
         except OverflowError:
             return JobRecords()  # longer ago than any time a job can have been stored
+        updated = jobs_table.c.updated_at
+        # A time changed outside jobfsm ('yesterday', 'infinity') compares as no time does, so the
+        # query asks for it too: a job whose time cannot be read may be the stuck one, and is
+        # reported (in .errors) rather than silently left out.
+        if self.backend == "sqlite":
+            unreadable = sa.not_(
+                sa.cast(updated, sa.Text).op("GLOB", is_comparison=True)(_SQLITE_TIME_SHAPE)
+            )
+        else:
+            unreadable = sa.not_(sa.func.isfinite(updated))
         query = (
             sa.select(*_JOB_COLUMNS)
-            .where(jobs_table.c.status == code, jobs_table.c.updated_at < self._time(cutoff))
-            .order_by(jobs_table.c.updated_at, jobs_table.c.job_id)
+            .where(
+                jobs_table.c.status == code,
+                sa.or_(updated < self._time(cutoff), unreadable),
+            )
+            .order_by(updated, jobs_table.c.job_id)
         )
-        return self._read(lambda conn: _records(conn.execute(query)))
+        found = self._read(lambda conn: _records(conn.execute(query)))
+        # A time of another shape that still reads as a time is judged by its value.
+        return JobRecords([r for r in found if r.updated_at < cutoff], found.errors)
 
     def _time(self, value: datetime) -> datetime:
         # SQLite compares stored times as text without a zone: give it naive UTC.
