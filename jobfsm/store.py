@@ -557,6 +557,8 @@ def _raw(column: sa.Column[Any]) -> Any:
     return sa.type_coerce(column, sa.String()).label(column.name)
 
 
+_NO_TABLES = "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) first"
+
 #: The shape of every time SQLAlchemy writes into SQLite ('2026-01-01 00:00:00.000000').
 _SQLITE_TIME_SHAPE = (
     "[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]"
@@ -816,11 +818,7 @@ class JobStore:
             if table.name not in tables:
                 if create:
                     continue
-                raise StoreUnavailable(
-                    mask_url(self.url),
-                    "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) "
-                    "first",
-                )
+                raise StoreUnavailable(mask_url(self.url), _NO_TABLES)
             found = {c["name"]: c for c in inspector.get_columns(table.name)}
             missing = [c.name for c in table.columns if c.name not in found]
             required = [
@@ -874,13 +872,15 @@ class JobStore:
                 mask_url(self.url),
                 "no such database file; run `jobfsm store init URL` (or create_schema()) first",
             )
+        if not create and os.path.isfile(path) and os.path.getsize(path) == 0:
+            # SQLite would take an empty file for a new database and write its header into it,
+            # turning `store list` of a file that is no store into a write.
+            raise StoreUnavailable(mask_url(self.url), _NO_TABLES)
 
     def _unavailable(self, exc: sa.exc.DBAPIError) -> StoreUnavailable:
         text = str(exc.orig).strip()
         if "no such table" in text or ("does not exist" in text and "relation" in text):
-            problem = (
-                "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) first"
-            )
+            problem = _NO_TABLES
         elif _read_only(exc):
             path = Path(str(self.url.database))
             problem = (

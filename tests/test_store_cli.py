@@ -248,6 +248,28 @@ def test_read_commands_do_not_create_a_database(
         assert not typo.exists()
 
 
+def test_commands_leave_an_empty_file_empty(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An empty file is no store: every command but init says so, and the file stays empty
+    (SQLite would take it for a new database and write its header into it)."""
+    empty = tmp_path / "e.db"
+    empty.touch()
+    for sub in (
+        ["list", str(empty)],
+        ["show", str(empty), "j-1"],
+        ["stale", str(empty), "--status", "KILLING", "--older-than", "1m"],
+        ["create", str(empty), "j-1"],
+        ["move", str(empty), "j", "8"],
+    ):
+        code, _, err = run(capsys, "store", *sub)
+        assert code == EXIT_USAGE
+        assert "it holds no jobfsm tables; run `jobfsm store init URL`" in err
+        assert empty.stat().st_size == 0
+    assert run(capsys, "store", "init", str(empty))[0] == 0
+    assert empty.stat().st_size > 0
+
+
 def test_init_names_the_store_without_a_repr(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
