@@ -46,6 +46,7 @@ from jobfsm.logs import (
     ObservationLog,
     check_log,
     count_moves,
+    format_of,
     read_log,
     scan_log,
 )
@@ -756,7 +757,8 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "--format",
     "fmt",
     type=TextChoice(["jsonl", "csv"]),
-    help="Line format; by default csv for a .csv file, else jsonl.",
+    help="Line format; by default csv for a .csv file, else jsonl. A --format the extension "
+    "contradicts (.csv, .jsonl, .ndjson, .json) is refused.",
 )
 @click.option(
     "--out",
@@ -778,7 +780,14 @@ def simulate(
     killed by SIGKILL, it leaves a temporary .FILE.<pid>.<hex>.tmp that the next write of FILE
     removes. Exit 0, or 2 for a usage error or a file that cannot be written.
     """
-    fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
+    named = None if out == STDOUT else format_of(out)
+    if fmt is not None and named is not None and named.value != fmt:
+        # A log whose name says one format and whose lines another is refused by every reader.
+        raise click.UsageError(
+            f"--format {fmt} contradicts --out {escape(out)}, whose extension names "
+            f"{named.value}; drop --format, or name the file *.{fmt}"
+        )
+    fmt = fmt or (named.value if named is LogFormat.CSV else "jsonl")
     try:
         simulation = Simulation(jobs, seed, poll_interval=poll_interval, faults=faults, fmt=fmt)
     except ValueError as exc:

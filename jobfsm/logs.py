@@ -112,6 +112,7 @@ __all__ = [
     "ObservationLog",
     "check_log",
     "count_moves",
+    "format_of",
     "parse_time",
     "read_log",
     "scan_log",
@@ -850,13 +851,26 @@ def _not_json(head: bytes) -> str | None:
     )
 
 
-def _sniff(head: bytes, name: str) -> LogFormat:
-    """The format of a log from its file name, else from its first lines."""
+def format_of(name: str) -> LogFormat | None:
+    """The format a log's file name names: CSV for ``.csv``, JSON Lines for ``.jsonl``,
+    ``.ndjson`` or ``.json`` (any case), else None.
+
+    >>> format_of("fleet.CSV"), format_of("fleet.jsonl"), format_of("fleet.log")
+    (<LogFormat.CSV: 'csv'>, <LogFormat.JSONL: 'jsonl'>, None)
+    """
     lower = name.lower()
     if lower.endswith(".csv"):
         return LogFormat.CSV
     if lower.endswith((".jsonl", ".ndjson", ".json")):
         return LogFormat.JSONL
+    return None
+
+
+def _sniff(head: bytes, name: str) -> LogFormat:
+    """The format of a log from its file name, else from its first lines."""
+    named = format_of(name)
+    if named is not None:
+        return named
     rows = [row.removeprefix(_BOM).strip() for row in head.split(b"\n", 100)[:100]]
     rows = [row for row in rows if row]
     if not rows or any(row.startswith(b"{") for row in rows):

@@ -336,3 +336,31 @@ def test_simulate_says_when_the_disk_has_less_room_than_the_log_needs(
     first = capsys.readouterr().err.splitlines()[0]
     assert first.startswith("jobfsm: simulate: about ")
     assert first.endswith("kB; only 1.0 kB free there")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("z.csv", "jsonl"), ("z.jsonl", "csv"), ("z.ndjson", "csv"), ("z.JSON", "csv")],
+)
+def test_a_format_the_extension_contradicts_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, fmt: str
+) -> None:
+    """simulate --format jsonl --out z.csv would write a log every reader refuses (its name says
+    CSV, its lines are JSON): a usage error naming both, and nothing written."""
+    out = tmp_path / name
+    assert main(["simulate", "--jobs", "1", "--format", fmt, "--out", str(out)]) == 2
+    assert f"--format {fmt} contradicts --out {out}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "first"), [("z.log", "{"), ("z.CSV", "job_id,")])
+def test_the_format_follows_the_extension_or_is_jsonl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, first: str
+) -> None:
+    """Without --format: CSV for a .csv name in any case, else JSON Lines; --format agrees."""
+    out = tmp_path / name
+    assert main(["simulate", "--jobs", "1", "--out", str(out)]) == 0
+    assert out.read_text().startswith(first)
+    assert (
+        main(["simulate", "--jobs", "1", "--format", "csv", "--out", str(tmp_path / "x.log")]) == 0
+    )
