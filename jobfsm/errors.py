@@ -65,14 +65,22 @@ def _moves(allowed: Iterable[JobStatus]) -> str:
     return ", ".join(names) if names else "none"
 
 
-#: Characters that act on a terminal instead of showing, or cannot be written at all: C0 controls
-#: and DEL; C1 controls (U+009B is a CSI, as ESC [ is); the bidirectional controls, which reorder
-#: the rest of the line as shown (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069); line and
-#: paragraph separators; and lone surrogates (bytes that were not UTF-8, decoded with
-#: surrogateescape), which no strict UTF-8 stream can write.
-_UNSHOWABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+#: What shows as nothing, or reorders what follows, or cannot be written at all: every format
+#: character of Unicode 14 (category Cf: the bidirectional controls, which reorder the rest of the
+#: line as shown, U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069; and the invisible ones,
+#: with which one id can pass for another: soft hyphen, zero width space, word joiner, U+FEFF,
+#: tags...) but the zero width non-joiner and joiner (U+200C, U+200D), which several scripts and
+#: emoji are written with; line and paragraph separators; and lone surrogates (bytes that were not
+#: UTF-8, decoded with surrogateescape), which no strict UTF-8 stream can write.
+_INVISIBLE = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f\ud800-\udfff"
 )
+#: Characters that act on a terminal instead of showing: C0 controls and DEL, C1 controls (U+009B
+#: is a CSI, as ESC [ is), and the invisible ones above.
+_UNSHOWABLE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -94,9 +102,15 @@ def escape(text: str) -> str:
 
 # json.dumps writes C0 controls as escapes already, and the newlines of its indentation are not
 # in any string.
-_UNSHOWABLE_IN_JSON = re.compile(
-    "[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+_UNSHOWABLE_IN_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells a character past U+FFFF as its UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def escape_json(text: str) -> str:
@@ -107,7 +121,7 @@ def escape_json(text: str) -> str:
     >>> escape_json('{"job_id": "a\u202eb"}')
     '{"job_id": "a\\\\u202eb"}'
     """
-    return _UNSHOWABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _UNSHOWABLE_IN_JSON.sub(_json_escape, text)
 
 
 def _shown(value: object) -> str:

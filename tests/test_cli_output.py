@@ -341,20 +341,28 @@ RLO = "\u202e"  # right-to-left override: the rest of the line is shown reversed
 #: The bidirectional classes of the characters that reorder text: embeddings, overrides, isolates,
 #: their ends, and the marks (LRM, RLM, ALM).
 BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
-ACTING = ["\x1b", "\n", "\x7f", CSI, "\x85", RLO, "\u2066", "\u200f", "\u061c", "\u2028", "\udcff"]
+#: Invisible format characters, with which one id can pass for another: soft hyphen, zero width
+#: space, word joiner, byte order mark, a tag character.
+INVISIBLE = ["\u00ad", "\u200b", "\u2060", "\ufeff", "\U000e0041"]
+ACTING = [
+    "\x1b", "\n", "\x7f", CSI, "\x85", RLO, "\u2066", "\u200f", "\u061c", "\u2028", "\udcff",
+    *INVISIBLE,
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("char", ACTING)
 def test_escape_writes_each_acting_character_as_its_python_escape(char: str) -> None:
-    """C0, DEL, C1, bidirectional controls, separators and lone surrogates become escapes."""
+    """C0, DEL, C1, bidirectional controls, invisible format characters, separators and lone
+    surrogates become escapes."""
     shown = escape(f"a{char}b")
     assert shown == f"a{repr(char)[1:-1]}b"
     assert shown.isprintable()
 
 
 def test_escape_keeps_what_shows_as_itself() -> None:
-    """Chinese, accents, a no-break space, the arrow: shown as they are."""
-    text = "作业 café\u00a0→ e\u0301"
+    """Chinese, accents, a no-break space, the arrow, the joiners of Persian and emoji: shown as
+    they are."""
+    text = "作业 café\u00a0→ e\u0301 می\u200cخواهم 👩\u200d💻"
     assert escape(text) == text
 
 
@@ -364,6 +372,8 @@ def test_escape_leaves_nothing_that_acts_and_is_stable(text: str) -> None:
     changes nothing (so layers may each escape)."""
     shown = escape(text)
     assert not any(unicodedata.category(c) in {"Cc", "Cs", "Zl", "Zp"} for c in shown)
+    # Of the format characters only the joiners stay, which several scripts are written with.
+    assert not any(unicodedata.category(c) == "Cf" and c not in "\u200c\u200d" for c in shown)
     assert not any(unicodedata.bidirectional(c) in BIDI_CONTROLS for c in shown)
     assert escape(shown) == shown
 
