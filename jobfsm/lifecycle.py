@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, TypeVar
 
 from jobfsm.errors import (
     CheckFailure,
@@ -322,8 +322,8 @@ class Lifecycle:
         name: str = "custom",
     ) -> None:
         self.name = name
-        self.events: tuple[Event, ...] = tuple(events)
-        self.guards: tuple[Guard, ...] = tuple(guards)
+        self.events: tuple[Event, ...] = _all_of(Event, events, "events")
+        self.guards: tuple[Guard, ...] = _all_of(Guard, guards, "guards")
         self.initial = JobStatus.parse(initial)
         self.declared_edges: tuple[Edge, ...] = tuple(e for ev in self.events for e in ev.edges())
         by_pair: dict[tuple[int, int], Edge] = {
@@ -547,6 +547,23 @@ class Lifecycle:
         return Lifecycle(
             self.events, guards=self.guards + guards, initial=self.initial, name=name or self.name
         )
+
+
+_T = TypeVar("_T")
+
+
+def _all_of(kind: type[_T], items: object, argument: str) -> tuple[_T, ...]:
+    """``items`` as a tuple, each one a ``kind``: a declaration of the wrong kind is named here,
+    not met later as an AttributeError deep in the table's construction."""
+    if not isinstance(items, Iterable) or isinstance(items, (str, bytes)):
+        raise InvalidArgument(argument, items, f"a list of {kind.__name__} objects")
+    found = tuple(items)
+    for item in found:
+        if not isinstance(item, kind):
+            raise InvalidArgument(
+                argument, item, f"{kind.__name__} objects (jobfsm.{kind.__name__}(...))"
+            )
+    return found
 
 
 def _check_context(context: object) -> None:

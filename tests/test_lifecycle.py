@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
@@ -329,3 +330,22 @@ def test_invalid_lifecycle_message_lists_every_failure() -> None:
     assert "terminal_has_no_exit" in text
     assert "COMPLETED(10)" in text
     assert "no_self_loops" in text
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (lambda: LC.with_guards(5), "guards"),  # type: ignore[arg-type]
+        (lambda: Lifecycle(MODELARTS_EVENTS, guards=["gpus"]), "guards"),  # type: ignore[list-item]
+        (lambda: Lifecycle(5), "events"),  # type: ignore[arg-type]
+        (lambda: Lifecycle([*MODELARTS_EVENTS, "start"]), "events"),  # type: ignore[list-item]
+    ],
+)
+def test_a_declaration_of_the_wrong_kind_is_named(
+    build: Callable[[], Lifecycle], argument: str
+) -> None:
+    """A guard or an event that is not one is an InvalidArgument naming the argument, not an
+    AttributeError from inside the table's construction."""
+    with pytest.raises(InvalidArgument) as info:
+        build()
+    assert info.value.argument == argument
