@@ -240,7 +240,8 @@ class Tracker:
         lifecycle: the rules to judge by; the ModelArts lifecycle by default.
         mode: ``"polled"`` (default: missed statuses are inferred) or ``"strict"``.
         thread_safe: lock around every observation (default). Pass False when one thread (an
-            event loop, a log reader) feeds the tracker: observe is then 25–30% cheaper.
+            event loop, a log reader) feeds the tracker: observe is then 25–30% cheaper. Anything
+            but True or False is an InvalidArgument ('no' would read as true).
 
     A job's first observation starts tracking it, in any status. Later observations are judged
     from its last accepted status exactly as :func:`~jobfsm.validate.validate_history` judges a
@@ -277,6 +278,8 @@ class Tracker:
         thread_safe: bool = True,
     ) -> None:
         self.rules = Rules.for_lifecycle(lifecycle, mode)
+        if not isinstance(thread_safe, bool):  # 'no' is true: it would be read as yes
+            raise InvalidArgument("thread_safe", thread_safe, "True or False")
         self.thread_safe = thread_safe
         self._table = self.rules.table
         self._jobs: dict[str, _JobState] = {}

@@ -934,3 +934,10 @@ def test_a_time_beyond_any_float_or_calendar_is_invalid_time(at: object, batch: 
         feed()
     assert len(str(info.value)) < 200
     assert len(tracker) == 0
+
+
+@pytest.mark.parametrize("thread_safe", ["no", 0, None])
+def test_thread_safe_is_true_or_false(thread_safe: object) -> None:
+    """A truthy string such as 'no' is refused, not read as yes."""
+    with pytest.raises(InvalidArgument, match=r"^thread_safe .* expected True or False$"):
+        Tracker(thread_safe=thread_safe)  # type: ignore[arg-type]
