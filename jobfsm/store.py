@@ -1422,6 +1422,8 @@ class JobStore:
                 :meth:`transition`); nothing is written.
             InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
         """
+        if not isinstance(job, Job):
+            raise InvalidArgument("job", job, "a Job, such as one from load()")
         _job_id(job.job_id)
         moves = job.history
         for i, m in enumerate(moves):

@@ -977,3 +977,10 @@ def test_server_without_binaries_names_the_package(
     monkeypatch.setattr(pgserver, "find_bin_dir", lambda: None)
     with pytest.raises(pgserver.PostgresUnavailable, match="apt-get install postgresql"):
         pgserver.PostgresServer(tmp_path)
+
+
+@pytest.mark.parametrize("job", ["x", None, {"job_id": "x"}])
+def test_save_takes_only_a_job(store: JobStore, job: object) -> None:
+    """Anything but a Job is an InvalidArgument naming what save takes, not an AttributeError."""
+    with pytest.raises(InvalidArgument, match=r"^job .* expected a Job, such as one from load"):
+        store.save(job)  # type: ignore[arg-type]
