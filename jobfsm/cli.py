@@ -36,6 +36,7 @@ from jobfsm.errors import (
     JobFSMError,
     TransitionRejected,
     UnknownStatus,
+    _shown,
     escape,
     escape_json,
 )
@@ -1254,14 +1255,14 @@ def parse_duration(text: str) -> timedelta:
     parts = _DURATION_PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
         raise ValueError(
-            f"{text!r} is not a duration; use a number with s, m, h or d, such as 90s, 10m, 2h, "
-            "1d or 1h30m"
+            f"{_shown(text)} is not a duration; use a number with s, m, h or d, such as 90s, 10m, "
+            "2h, 1d or 1h30m"
         )
     try:
         return sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
-    except OverflowError:
+    except (OverflowError, ValueError):  # ValueError: more digits than int() converts
         raise ValueError(
-            f"{text!r} is longer than a duration can be (at most 999999999 days)"
+            f"{_shown(text)} is longer than a duration can be (at most 999999999 days)"
         ) from None
 
 

@@ -435,3 +435,17 @@ def test_a_file_in_the_way_is_named(capsys: pytest.CaptureFixture[str], tmp_path
     code, _, err = run(capsys, "store", "init", str(tmp_path / "afile" / "sub" / "jobs.db"))
     assert code == EXIT_USAGE
     assert err.endswith(f": {tmp_path / 'afile'} is a file, not a directory; give another path\n")
+
+
+def test_a_duration_of_thousands_of_digits_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--older-than with more digits than int() converts says it is too long, in a short line."""
+    code, _, err = run(
+        capsys, "store", "stale", str(tmp_path / "x.db"), "--status", "KILLING",
+        "--older-than", "9" * 5000 + "m",
+    )  # fmt: skip
+    assert code == EXIT_USAGE
+    assert err.rstrip().endswith("... is longer than a duration can be (at most 999999999 days)")
+    assert "set_int_max_str_digits" not in err
+    assert len(err) < 400
