@@ -21,6 +21,7 @@ Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 from __future__ import annotations
 
 import builtins
+import itertools
 import json
 import math
 import os
@@ -52,6 +53,7 @@ from jobfsm.errors import (
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.machine import Job, Move, _aware
 from jobfsm.status import JobStatus
+from jobfsm.validate import Mode, Rules, StepKind
 
 try:
     import sqlalchemy as sa
@@ -114,12 +116,17 @@ history_table = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("actor", sa.String(255), nullable=True),
+    # A move into a status nobody observed, inferred from a polled observation that skipped it
+    # (schema version 2; a version 1 database gains the column, every row false, on first write).
+    sa.Column("inferred", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 
 #: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
 #: older code cannot use correctly gets a higher number, which such code then refuses to touch.
-SCHEMA_VERSION: Final = 1
+#: 2 added ``history.inferred``; a store upgrades a version 1 database in place when it first
+#: writes to it, and reads one as it is (every move observed) until then.
+SCHEMA_VERSION: Final = 2
 
 schema_table = sa.Table(
     "jobfsm_schema",
@@ -155,8 +162,10 @@ class JobRecord:
 class TransitionResult(NamedTuple):
     """What :meth:`JobStore.transition` did.
 
-    ``moved`` is False for a repeated observation (the job was already in ``target``); then
-    ``event`` and ``at`` are None and ``version`` is the unchanged version.
+    ``moved`` is False for a repeated observation (the job was already in ``target``) and for a
+    late one (older than the job's last move); then ``event`` and ``at`` are None and ``version``
+    is the unchanged version. ``kind`` says which: MOVE, INFERRED (polled mode: ``skipped`` names
+    the statuses recorded as inferred moves, ``event`` is the last move's), REPEAT or LATE.
     """
 
     job_id: str
@@ -166,6 +175,8 @@ class TransitionResult(NamedTuple):
     version: int
     event: str | None = None
     at: datetime | None = None
+    kind: StepKind = StepKind.MOVE
+    skipped: tuple[JobStatus, ...] = ()
 
 
 # The password runs from the first ':' of the user part to the last '@' before the query: a
@@ -433,7 +444,19 @@ def _move(job_id: str, row: Any) -> Move:
         _time_value(job_id, f"{where}.at", row.at),
         _text_value(job_id, f"{where}.reason", row.reason),
         _text_value(job_id, f"{where}.actor", row.actor),
+        _flag_value(job_id, f"{where}.inferred", row.inferred),
     )
+
+
+def _flag_value(job_id: str, field: str, value: object) -> bool:
+    # SQLite keeps a boolean as 0 or 1; read as stored (see _raw) so that another value is named.
+    if isinstance(value, str) and value in ("0", "1"):
+        return value == "1"
+    if isinstance(value, (bool, int)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    raise CorruptJob(job_id, field, value, "true or false")
 
 
 class JobRecords(builtins.list[JobRecord]):
@@ -671,6 +694,8 @@ class JobStore:
         self._writer = self.engine.execution_options(jobfsm_write=True)
         self._file_seen = False
         self._schema_checked = False
+        # A version 1 database read before its first write: its history has no inferred column.
+        self._legacy_history = False
         self._snapshot: Engine | None = None
 
     def __repr__(self) -> str:
@@ -764,7 +789,7 @@ class JobStore:
         try:
             with engine.begin() as conn:
                 if not self._schema_checked:
-                    self._check_schema(conn, create=create)
+                    self._check_schema(conn, create=create, write=write)
                 yield conn
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from exc
@@ -778,16 +803,18 @@ class JobStore:
             raise self._unavailable(exc) from exc
         self._file_seen = True
 
-    def _check_schema(self, conn: Connection, *, create: bool) -> None:
+    def _check_schema(self, conn: Connection, *, create: bool, write: bool = True) -> None:
         """Refuse a database whose tables this jobfsm cannot use correctly: a newer schema
         version, or tables laid out otherwise (a column missing, or one that must be given and
         that jobfsm does not know), before anything is read or written. Once per store.
 
         A database without ``jobfsm_schema`` was made before versions were kept, with the tables
-        of version 1.
+        of version 1. A version 1 database is upgraded in place by the first write transaction
+        (see :meth:`_upgrade`); until then reads take every stored move as observed.
         """
         inspector = sa.inspect(conn)
         tables = set(inspector.get_table_names())
+        stored_version = 1
         if schema_table.name in tables:
             versions = [r.version for r in conn.execute(sa.select(schema_table.c.version))]
             for version in versions:
@@ -798,6 +825,7 @@ class JobStore:
                         "jobfsm writes; it was changed outside jobfsm",
                     )
             newest = max(versions, default=SCHEMA_VERSION)
+            stored_version = newest
             if newest > SCHEMA_VERSION:
                 raise StoreUnavailable(
                     mask_url(self.url),
@@ -816,6 +844,13 @@ class JobStore:
                 )
             found = {c["name"]: c for c in inspector.get_columns(table.name)}
             missing = [c.name for c in table.columns if c.name not in found]
+            if table is history_table and missing == ["inferred"] and stored_version < 2:
+                if not write:
+                    # Read as it is; checked again by the next transaction, which may write.
+                    self._legacy_history = True
+                    return
+                self._upgrade(conn, schema_table.name in tables)
+                missing = []
             required = [
                 name
                 for name, c in found.items()
@@ -833,7 +868,35 @@ class JobStore:
                     f"its {table.name} table is not one jobfsm schema version {SCHEMA_VERSION} "
                     f"makes: {'; '.join(problems)}",
                 )
+        self._legacy_history = False
         self._schema_checked = True
+
+    def _upgrade(self, conn: Connection, versioned: bool) -> None:
+        """Bring a version 1 database to :data:`SCHEMA_VERSION`, in the caller's transaction: add
+        ``history.inferred`` (every stored move was observed) and record the version.
+
+        SQLite writers hold the write lock from BEGIN, so a second upgrader finds the column; a
+        PostgreSQL one may have read the old layout before the first committed, and its ALTER then
+        waits for the first and does nothing.
+        """
+        if self.backend == "postgresql":
+            conn.exec_driver_sql(
+                "ALTER TABLE history ADD COLUMN IF NOT EXISTS inferred BOOLEAN NOT NULL "
+                "DEFAULT false"
+            )
+        else:
+            conn.exec_driver_sql(
+                "ALTER TABLE history ADD COLUMN inferred BOOLEAN NOT NULL DEFAULT 0"
+            )
+        if versioned:
+            conn.execute(
+                schema_table.update()
+                .where(schema_table.c.version < SCHEMA_VERSION)
+                .values(version=SCHEMA_VERSION)
+            )
+        else:
+            schema_table.create(conn, checkfirst=True)
+            conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
 
     def _require_file(self, *, create: bool) -> None:
         # SQLite creates a missing file on connect: only create_schema may do that, so that a
@@ -983,9 +1046,17 @@ class JobStore:
         if exists is None:
             raise JobNotFound(job_id)
         h = history_table
+        inferred = sa.false().label("inferred") if self._legacy_history else _raw(h.c.inferred)
         rows = conn.execute(
             sa.select(
-                h.c.seq, h.c.source, h.c.target, h.c.event, _raw_time(h.c.at), h.c.reason, h.c.actor
+                h.c.seq,
+                h.c.source,
+                h.c.target,
+                h.c.event,
+                _raw_time(h.c.at),
+                h.c.reason,
+                h.c.actor,
+                inferred,
             )
             .where(h.c.job_id == job_id)
             .order_by(h.c.seq)
@@ -1136,6 +1207,8 @@ class JobStore:
         job_id: str,
         target: JobStatus | int | str,
         *,
+        at: datetime | None = None,
+        mode: Mode | str = Mode.STRICT,
         expected: JobStatus | int | str | None = None,
         reason: str | None = None,
         actor: str | None = None,
@@ -1149,6 +1222,14 @@ class JobStore:
 
         Args:
             target: the status observed or wanted.
+            at: when ``target`` was observed (a datetime with a time zone): the time the history
+                row and ``updated_at`` keep. An observation older than the job's last move (or
+                its creation) is LATE: nothing is written. By default, now (never before the last
+                move: clocks of workers disagree).
+            mode: ``"strict"`` (default) or ``"polled"``: a jump is then written as the chain of
+                declared moves :class:`~jobfsm.validate.Rules` infers, the skipped statuses'
+                moves marked inferred, every one judged (guards included) from the stored status
+                and written in the one compare-and-set.
             expected: the status the caller believes the job is in. When the job is found in
                 another status the move is refused with :class:`ConcurrentUpdate` (naming both),
                 even if it would be legal from there: the caller decided on a stale view. A job
@@ -1163,15 +1244,20 @@ class JobStore:
             JobNotFound: the store does not hold the job.
             InvalidJobId: not a job id a store can hold (see :meth:`create`).
             UnknownStatus: ``target`` or ``expected`` is not one of the 23.
+            UnknownMode: ``mode`` is not a mode.
+            InvalidTime: ``at`` is a naive datetime, not a datetime, or outside years 1–9999 in
+                UTC.
             InvalidArgument: a ``reason`` that is not a string, or an ``actor`` that is not a
                 string of at most 255 characters (nothing is written).
-            IllegalTransition: the move is not declared from the status found, or leaves a
-                terminal status.
-            GuardRejected: a guard refused the move.
+            IllegalTransition: the move is not declared from the status found (polled: no chain
+                of declared moves leads there), or leaves a terminal status.
+            GuardRejected: a guard refused the move (polled: any move of the chain).
             ConcurrentUpdate: ``expected`` does not match, or the job kept moving under us.
         """
         _job_id(job_id)
         target = JobStatus.parse(target)
+        rules = Rules.for_lifecycle(self.lifecycle, mode)
+        when = None if at is None else _utc(_aware(at, "at"), "at")
         wanted = JobStatus.parse(expected) if expected is not None else None
         # Checked here: the driver would refuse a list only mid-transaction, and store a number
         # as text without a word.
@@ -1195,6 +1281,8 @@ class JobStore:
                         reason,
                         actor,
                         context,
+                        when,
+                        rules,
                         judge_only_legal=True,
                     )
                     known = None
@@ -1207,7 +1295,7 @@ class JobStore:
                     seen = (found, row.version, _time_value(job_id, "updated_at", row.updated_at))
                     self._remember(job_id, seen)
                     result = self._try_move(
-                        conn, job_id, seen, target, wanted, reason, actor, context
+                        conn, job_id, seen, target, wanted, reason, actor, context, when, rules
                     )
             # Remember a move only once it is committed.
             if result is not None:
@@ -1241,19 +1329,28 @@ class JobStore:
         reason: str | None,
         actor: str | None,
         context: Mapping[str, object] | None,
+        at: datetime | None,
+        rules: Rules,
         *,
         judge_only_legal: bool = False,
     ) -> TransitionResult | None:
         """Judge the move from ``seen`` and apply it; None when the version moved on.
 
         With ``judge_only_legal`` (a remembered, unconfirmed status) anything but a legal move
-        returns None, so that repeats and refusals are only ever reported from a fresh read.
+        returns None, so that repeats, late observations and refusals are only ever reported
+        from a fresh read.
         """
         found, version_read, updated_at = seen
+        if at is not None and at < updated_at:
+            if judge_only_legal:
+                return None
+            return TransitionResult(job_id, found, target, False, version_read, kind=StepKind.LATE)
         if found is target:
             if judge_only_legal:
                 return None
-            return TransitionResult(job_id, found, target, False, version_read)
+            return TransitionResult(
+                job_id, found, target, False, version_read, kind=StepKind.REPEAT
+            )
         if wanted is not None and found is not wanted:
             if judge_only_legal:
                 return None
@@ -1261,15 +1358,16 @@ class JobStore:
                 job_id, found, target, None, self.lifecycle.next_map[found], wanted, 1
             )
         try:
-            event = self._judge(job_id, found, target, context)
+            chain = self._judge_chain(job_id, found, target, context, rules)
         except TransitionRejected:
             if judge_only_legal:
                 return None
             raise
         # Clocks of different workers may disagree; a history never goes back in time.
-        at = max(_now(), updated_at)
+        if at is None:
+            at = max(_now(), updated_at)
         stored_at = self._time(at)
-        version = version_read + 1
+        version = version_read + len(chain)
         updated = conn.execute(
             _COMPARE_AND_SET,
             {
@@ -1283,20 +1381,53 @@ class JobStore:
         )
         if updated.rowcount != 1:
             return None
-        conn.execute(
-            _ADD_MOVE,
+        last = len(chain) - 1
+        rows = [
             {
                 "job_id": job_id,
-                "seq": version,
-                "source": int(found),
-                "target": int(target),
+                "seq": version_read + 1 + i,
+                "source": int(source),
+                "target": int(reached),
                 "event": event,
                 "at": stored_at,
                 "reason": reason,
                 "actor": actor,
-            },
-        )
+                "inferred": i < last,
+            }
+            for i, (source, reached, event) in enumerate(chain)
+        ]
+        conn.execute(_ADD_MOVE, rows[0] if len(rows) == 1 else rows)
+        event = chain[-1][2]
+        if last:
+            skipped = tuple(reached for _, reached, _ in chain[:-1])
+            return TransitionResult(
+                job_id, found, target, True, version, event, at, StepKind.INFERRED, skipped
+            )
         return TransitionResult(job_id, found, target, True, version, event, at)
+
+    def _judge_chain(
+        self,
+        job_id: str,
+        found: JobStatus,
+        target: JobStatus,
+        context: Mapping[str, object] | None,
+        rules: Rules,
+    ) -> builtins.list[tuple[JobStatus, JobStatus, str]]:
+        """The moves that take ``found`` to ``target`` by ``rules`` (one, or in polled mode the
+        chain they infer), each judged by :meth:`_judge`, guards included, as ``(source, target,
+        event)``.
+
+        Raises:
+            IllegalTransition, GuardRejected: as :meth:`_judge`, for the first move refused.
+        """
+        step = rules.table[found][target]
+        if not step.skipped:
+            return [(found, target, self._judge(job_id, found, target, context))]
+        chain = (found, *step.skipped, target)
+        return [
+            (source, reached, self._judge(job_id, source, reached, context))
+            for source, reached in itertools.pairwise(chain)
+        ]
 
     def _judge(
         self,
@@ -1527,6 +1658,7 @@ class JobStore:
                     "at": self._time(m.at),
                     "reason": m.reason,
                     "actor": m.actor,
+                    "inferred": m.inferred,
                 }
                 for seq, m in enumerate(moves, first_seq)
             ],
