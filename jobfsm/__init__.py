@@ -87,13 +87,15 @@ from jobfsm.validate import (
 )
 
 if TYPE_CHECKING:
-    from jobfsm.store import JobRecord, JobRecords, JobStore, TransitionResult
+    from jobfsm.store import Applied, ApplyKind, JobRecord, JobRecords, JobStore, TransitionResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_LIFECYCLE",
     "MODELARTS_EVENTS",
+    "Applied",
+    "ApplyKind",
     "BadLogLine",
     "CallbackError",
     "CheckFailure",
@@ -169,7 +171,9 @@ __all__ = [
 
 # The store needs the optional `sql` extra (SQLAlchemy): it is imported on first use, so the core
 # works without it and `from jobfsm import JobStore` explains what to install.
-_STORE_NAMES = frozenset({"JobRecord", "JobRecords", "JobStore", "TransitionResult"})
+_STORE_NAMES = frozenset(
+    {"Applied", "ApplyKind", "JobRecord", "JobRecords", "JobStore", "TransitionResult"}
+)
 
 
 def __getattr__(name: str) -> Any:

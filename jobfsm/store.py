@@ -21,6 +21,7 @@ Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 from __future__ import annotations
 
 import builtins
+import enum
 import itertools
 import json
 import math
@@ -43,6 +44,7 @@ from jobfsm.errors import (
     InvalidJobId,
     InvalidTime,
     JobExists,
+    JobFSMError,
     JobNotFound,
     MissingExtra,
     StoreUnavailable,
@@ -50,7 +52,7 @@ from jobfsm.errors import (
     UnusableJobId,
     find_control_character,
 )
-from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _check_context
 from jobfsm.machine import Job, Move, _aware
 from jobfsm.status import JobStatus
 from jobfsm.validate import Mode, Rules, StepKind
@@ -63,7 +65,16 @@ try:
 except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
     raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
 
-__all__ = ["SCHEMA_VERSION", "JobRecord", "JobRecords", "JobStore", "TransitionResult", "metadata"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Applied",
+    "ApplyKind",
+    "JobRecord",
+    "JobRecords",
+    "JobStore",
+    "TransitionResult",
+    "metadata",
+]
 
 _UTC = timezone.utc
 _T = TypeVar("_T")
@@ -178,6 +189,53 @@ class TransitionResult(NamedTuple):
     kind: StepKind = StepKind.MOVE
     skipped: tuple[JobStatus, ...] = ()
 
+
+class ApplyKind(enum.Enum):
+    """What :meth:`JobStore.apply` did with one observation."""
+
+    #: moved along a declared edge
+    MOVED = "moved"
+    #: moved along the chain polled mode infers (``skipped`` names the statuses in between)
+    INFERRED = "inferred"
+    #: the job already was in the status: nothing written
+    REPEAT = "repeat"
+    #: older than the job's last move: nothing written
+    LATE = "late"
+    #: judged and refused (``error`` says why): nothing written for it
+    REFUSED = "refused"
+    #: the store holds no such job (``error`` is the JobNotFound)
+    UNKNOWN_JOB = "unknown job"
+
+
+class Applied(NamedTuple):
+    """The result of one observation of a :meth:`JobStore.apply` batch, in the batch's order.
+
+    ``source`` is the status it was judged from and ``version`` the job's version after it (both
+    None when the job is unknown or the item could not be read); ``error`` is the refusal for
+    REFUSED and UNKNOWN_JOB, None otherwise.
+    """
+
+    job_id: object
+    target: JobStatus | None
+    kind: ApplyKind
+    source: JobStatus | None = None
+    version: int | None = None
+    skipped: tuple[JobStatus, ...] = ()
+    error: JobFSMError | None = None
+
+    @property
+    def moved(self) -> bool:
+        """True when the observation was written as a move (MOVED or INFERRED)."""
+        return self.kind is ApplyKind.MOVED or self.kind is ApplyKind.INFERRED
+
+
+class _BatchRaced(Exception):
+    """A batch's compare-and-set matched fewer rows than it judged: roll back and judge again."""
+
+
+#: How many job ids one read of an :meth:`JobStore.apply` batch asks for (SQLite allows 32,766
+#: parameters per statement, and long IN lists stop paying off well before that).
+APPLY_READ_CHUNK: Final = 1000
 
 # The password runs from the first ':' of the user part to the last '@' before the query: a
 # password may hold '@' and '/' unquoted, and showing too little of a URL is the safe mistake.
@@ -1484,6 +1542,231 @@ class JobStore:
                 job.job_id, found, job.status, None, allowed[found], job.status, 1
             )
 
+    # -- batches --------------------------------------------------------------------------------
+
+    def apply(
+        self,
+        observations: Iterable[tuple[str, JobStatus | int | str, datetime | None]],
+        *,
+        mode: Mode | str = Mode.STRICT,
+        reason: str | None = None,
+        actor: str | None = None,
+        context: Mapping[str, object] | None = None,
+    ) -> builtins.list[Applied]:
+        """Judge and write a poll's ``(job_id, status, at)`` observations in one transaction.
+
+        Each observation is judged as :meth:`transition` judges it (``at``: when the status was
+        observed, a datetime with a time zone, or None for now; ``mode`` strict or polled; guards
+        shown ``context``), from the status the job is stored in, or from where the batch's
+        earlier observations of the same job left it. All the batch's moves are then written at
+        once: one compare-and-set UPDATE per moved job and one history INSERT per move, each as
+        a single ``executemany``.
+
+        Every job is read in the writing transaction, so that no other writer can move it
+        between the read and the write: SQLite's write lock is held from the transaction's
+        start, and PostgreSQL's rows are locked as they are read (``FOR UPDATE``, in id order, so
+        that batches do not deadlock). The compare-and-set still checks every job's version and
+        status; should it match fewer rows than it judged, the whole batch is rolled back and
+        judged again from a fresh read, up to ``attempts`` times, before
+        :class:`ConcurrentUpdate` is raised with nothing written.
+
+        An item that cannot be used (not a triple, a bad job id, an unknown status, a naive
+        time) is REFUSED with its error, as a move the lifecycle refuses is; the other items are
+        applied. Database errors raise, and then nothing of the batch is written.
+
+        Returns:
+            one :class:`Applied` per observation, in order.
+
+        Raises:
+            UnknownMode: ``mode`` is not a mode.
+            InvalidArgument: ``observations`` is not iterable, or ``reason``, ``actor`` or
+                ``context`` is of the wrong kind.
+            ConcurrentUpdate: the batch lost its compare-and-set ``attempts`` times.
+            StoreUnavailable: the database cannot be used.
+
+        >>> store = JobStore("sqlite://")
+        >>> store.create_schema()
+        >>> _ = store.create("a", JobStatus.WAITING), store.create("b", JobStatus.WAITING)
+        >>> at = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(days=400)
+        >>> [r.kind.value for r in store.apply(
+        ...     [("a", "RUNNING", at), ("b", "COMPLETED", at), ("a", "RUNNING", at), ("c", 8, at)],
+        ...     mode="polled")]
+        ['moved', 'inferred', 'repeat', 'unknown job']
+        >>> [m.target.name for m in store.history("b")]
+        ['RUNNING', 'COMPLETED']
+        """
+        rules = Rules.for_lifecycle(self.lifecycle, mode)
+        _text("reason", reason)
+        _text("actor", actor, MAX_NAME_LENGTH)
+        if context is not None:
+            _check_context(context)
+        try:
+            items = builtins.list(observations)
+        except TypeError:
+            raise InvalidArgument(
+                "observations", observations, "an iterable of (job_id, status, at) tuples"
+            ) from None
+        parsed = self._parse_batch(items)
+        for _ in range(self.attempts):
+            try:
+                with self._transaction(write=True) as conn:
+                    results, seen = self._apply_batch(conn, parsed, rules, reason, actor, context)
+            except _BatchRaced:
+                continue
+            for job_id, state in seen.items():
+                self._remember(job_id, state)
+            return results
+        first = next(p for p in parsed if not isinstance(p, Applied))
+        raise ConcurrentUpdate(
+            first[0],
+            first[1],
+            first[1],
+            None,
+            self.lifecycle.next_map[first[1]],
+            None,
+            self.attempts,
+        )
+
+    def _parse_batch(
+        self, items: builtins.list[Any]
+    ) -> builtins.list[tuple[str, JobStatus, datetime | None] | Applied]:
+        """Each item as ``(job_id, status, at in UTC or None)``, or its REFUSED result."""
+        parse = JobStatus.parse
+        times: dict[datetime, datetime] = {}
+        out: builtins.list[tuple[str, JobStatus, datetime | None] | Applied] = []
+        for index, item in enumerate(items):
+            try:
+                try:
+                    job_id, status, at = item
+                except (TypeError, ValueError):
+                    raise InvalidArgument(
+                        f"observations[{index}]", item, "a (job_id, status, at) tuple"
+                    ) from None
+                job_id = _job_id(job_id)
+                status = status if type(status) is JobStatus else parse(status)
+                if at is not None:
+                    when = times.get(at) if type(at) is datetime else None
+                    if when is None:
+                        when = times[at] = _utc(_aware(at, "at"), "at")
+                    at = when
+            except JobFSMError as exc:
+                shown = item[0] if isinstance(item, tuple) and item else None
+                out.append(Applied(shown, None, ApplyKind.REFUSED, error=exc))
+                continue
+            out.append((job_id, status, at))
+        return out
+
+    def _apply_batch(
+        self,
+        conn: Connection,
+        parsed: builtins.list[tuple[str, JobStatus, datetime | None] | Applied],
+        rules: Rules,
+        reason: str | None,
+        actor: str | None,
+        context: Mapping[str, object] | None,
+    ) -> tuple[builtins.list[Applied], dict[str, tuple[JobStatus, int, datetime]]]:
+        sqlite = self.backend == "sqlite"
+        mark = "?" if sqlite else "%s"
+        ids = sorted({p[0] for p in parsed if not isinstance(p, Applied)})
+        # job id -> [status, version, updated_at, status read, version read]
+        state: dict[str, builtins.list[Any]] = {}
+        corrupt: dict[str, CorruptJob] = {}
+        lock = "" if sqlite else " ORDER BY job_id FOR UPDATE"
+        for start in range(0, len(ids), APPLY_READ_CHUNK):
+            chunk = ids[start : start + APPLY_READ_CHUNK]
+            # Times as text, as every read of the store takes them (see _raw_time).
+            updated = "updated_at" if sqlite else "CAST(updated_at AS TEXT)"
+            rows = conn.exec_driver_sql(
+                f"SELECT job_id, status, version, {updated} FROM jobs "
+                f"WHERE job_id IN ({', '.join([mark] * len(chunk))}){lock}",
+                tuple(chunk),
+            )
+            for job_id, status, version, updated_at in rows:
+                try:
+                    found = _status_value(job_id, "status", status)
+                    when = _time_value(job_id, "updated_at", updated_at)
+                except CorruptJob as exc:
+                    corrupt[job_id] = exc
+                    continue
+                state[job_id] = [found, version, when, found, version]
+        table = rules.table
+        guards = self.lifecycle._guards
+        chains: dict[tuple[JobStatus, JobStatus], builtins.list[tuple[JobStatus, JobStatus, str]]]
+        chains = {}
+        now = _now()
+        history: builtins.list[tuple[Any, ...]] = []
+        results: builtins.list[Applied] = []
+        stored_times: dict[datetime, Any] = {}
+        late, repeat, refused = ApplyKind.LATE, ApplyKind.REPEAT, ApplyKind.REFUSED
+        for item in parsed:
+            if isinstance(item, Applied):
+                results.append(item)
+                continue
+            job_id, target, at = item
+            job = state.get(job_id)
+            if job is None:
+                error: JobFSMError = corrupt.get(job_id) or JobNotFound(job_id)
+                kind = refused if job_id in corrupt else ApplyKind.UNKNOWN_JOB
+                results.append(Applied(job_id, target, kind, error=error))
+                continue
+            source, version, last = job[0], job[1], job[2]
+            if at is not None and at < last:
+                results.append(Applied(job_id, target, late, source, version))
+                continue
+            if target is source:
+                results.append(Applied(job_id, target, repeat, source, version))
+                continue
+            step = table[source][target]
+            try:
+                if guards:
+                    chain = self._judge_chain(job_id, source, target, context, rules)
+                else:
+                    chain = chains.get((source, target))  # type: ignore[assignment]
+                    if chain is None:
+                        chain = chains[(source, target)] = self._judge_chain(
+                            job_id, source, target, None, rules
+                        )
+            except TransitionRejected as exc:
+                results.append(Applied(job_id, target, refused, source, version, error=exc))
+                continue
+            when = at if at is not None else (now if now >= last else last)
+            stored = stored_times.get(when)
+            if stored is None:
+                stored = stored_times[when] = _stored_time(when, sqlite)
+            final = len(chain) - 1
+            for i, (a, b, event) in enumerate(chain):
+                version += 1
+                history.append(
+                    (job_id, version, int(a), int(b), event, stored, reason, actor, i < final)
+                )
+            job[0], job[1], job[2] = target, version, when
+            if final:
+                results.append(
+                    Applied(job_id, target, ApplyKind.INFERRED, source, version, step.skipped)
+                )
+            else:
+                results.append(Applied(job_id, target, ApplyKind.MOVED, source, version))
+        updates = [
+            (int(j[0]), j[1], _stored_time(j[2], sqlite), job_id, j[4], int(j[3]))
+            for job_id, j in state.items()
+            if j[1] != j[4]
+        ]
+        if updates:
+            done = conn.exec_driver_sql(
+                f"UPDATE jobs SET status = {mark}, version = {mark}, updated_at = {mark} "
+                f"WHERE job_id = {mark} AND version = {mark} AND status = {mark}",
+                updates,
+            )
+            if done.rowcount != len(updates):
+                raise _BatchRaced
+            conn.exec_driver_sql(
+                "INSERT INTO history (job_id, seq, source, target, event, at, reason, actor, "
+                f"inferred) VALUES ({', '.join([mark] * 9)})",
+                history,
+            )
+        seen = {job_id: (j[0], j[1], j[2]) for job_id, j in state.items()}
+        return results, seen
+
     # -- the in-memory Job ----------------------------------------------------------------------
 
     def load(self, job_id: str) -> Job:
@@ -1663,6 +1946,17 @@ class JobStore:
                 for seq, m in enumerate(moves, first_seq)
             ],
         )
+
+
+def _stored_time(value: datetime, sqlite: bool) -> Any:
+    """``value`` (UTC) as a batch writes it: SQLite keeps the text SQLAlchemy writes for a
+    DateTime column, PostgreSQL takes the datetime."""
+    if not sqlite:
+        return value
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
+        f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
 
 
 def _jobfsm_version() -> str:
