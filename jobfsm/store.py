@@ -233,6 +233,9 @@ class _BatchRaced(Exception):
     """A batch's compare-and-set matched fewer rows than it judged: roll back and judge again."""
 
 
+# A status's code as a plain int, by one tuple index (int() of an IntEnum costs a call).
+_CODES: Final = tuple(range(len(JobStatus)))
+
 #: How many job ids one read of an :meth:`JobStore.apply` batch asks for (SQLite allows 32,766
 #: parameters per statement, and long IN lists stop paying off well before that).
 APPLY_READ_CHUNK: Final = 1000
@@ -490,6 +493,10 @@ def _record(row: Any) -> JobRecord:
         _time_value(job_id, "updated_at", row.updated_at),
         _labels_value(job_id, row.labels),
     )
+
+
+def _record_version(job_id: str, version: object) -> None:
+    raise CorruptJob(job_id, "version", version, "a whole number of 0 or more")
 
 
 def _move(job_id: str, row: Any) -> Move:
@@ -1366,6 +1373,20 @@ class JobStore:
             job_id, found, target, None, self.lifecycle.next_map[found], wanted, self.attempts
         )
 
+    def _remember_many(self, seen: dict[str, tuple[JobStatus, int, datetime]]) -> None:
+        """:meth:`_remember` of a batch's jobs, forgetting the oldest entries at once."""
+        if self._cache_size <= 0:
+            return
+        known = self._known
+        for job_id in seen:
+            # Re-inserted at the end, as the newest, like _remember does.
+            known.pop(job_id, None)
+        known.update(seen)
+        excess = len(known) - self._cache_size
+        if excess > 0:
+            for job_id in builtins.list(itertools.islice(known, excess)):
+                known.pop(job_id, None)
+
     def _remember(self, job_id: str, seen: tuple[JobStatus, int, datetime]) -> None:
         if self._cache_size <= 0:
             return
@@ -1610,11 +1631,19 @@ class JobStore:
         for _ in range(self.attempts):
             try:
                 with self._transaction(write=True) as conn:
-                    results, seen = self._apply_batch(conn, parsed, rules, reason, actor, context)
+                    try:
+                        results, seen = self._apply_batch(
+                            conn, parsed, rules, reason, actor, context
+                        )
+                    except conn.dialect.loaded_dbapi.Error as exc:
+                        # The batch uses the DBAPI cursor: give its errors the form every other
+                        # statement's take, which _transaction reports.
+                        raise sa.exc.DBAPIError.instance(
+                            None, None, exc, conn.dialect.loaded_dbapi.Error
+                        ) from exc
             except _BatchRaced:
                 continue
-            for job_id, state in seen.items():
-                self._remember(job_id, state)
+            self._remember_many(seen)
             return results
         first = next(p for p in parsed if not isinstance(p, Applied))
         raise ConcurrentUpdate(
@@ -1642,7 +1671,15 @@ class JobStore:
                     raise InvalidArgument(
                         f"observations[{index}]", item, "a (job_id, status, at) tuple"
                     ) from None
-                job_id = _job_id(job_id)
+                # Most ids are printable text, which is all _job_id checks beyond length and
+                # blankness (isprintable refuses control characters, NUL and surrogates).
+                if not (
+                    type(job_id) is str
+                    and len(job_id) <= MAX_NAME_LENGTH
+                    and job_id.isprintable()
+                    and job_id.strip()
+                ):
+                    job_id = _job_id(job_id)
                 status = status if type(status) is JobStatus else parse(status)
                 if at is not None:
                     when = times.get(at) if type(at) is datetime else None
@@ -1672,94 +1709,124 @@ class JobStore:
         state: dict[str, builtins.list[Any]] = {}
         corrupt: dict[str, CorruptJob] = {}
         lock = "" if sqlite else " ORDER BY job_id FOR UPDATE"
-        for start in range(0, len(ids), APPLY_READ_CHUNK):
-            chunk = ids[start : start + APPLY_READ_CHUNK]
+        # The DBAPI cursor of the transaction's connection: SQLAlchemy's result rows would cost
+        # as much again as the statements.
+        cursor = conn.connection.cursor()
+        # A poll's jobs mostly entered their status at a few times: parse each text once.
+        parsed_times: dict[object, datetime] = {}
+        by_code = JobStatus._value2member_map_
+        # SQLite takes the ids as parameters, some at a time; PostgreSQL as one array.
+        step = APPLY_READ_CHUNK if sqlite else max(len(ids), 1)
+        for start in range(0, len(ids), step):
+            chunk = ids[start : start + step]
             # Times as text, as every read of the store takes them (see _raw_time).
-            updated = "updated_at" if sqlite else "CAST(updated_at AS TEXT)"
-            rows = conn.exec_driver_sql(
-                f"SELECT job_id, status, version, {updated} FROM jobs "
-                f"WHERE job_id IN ({', '.join([mark] * len(chunk))}){lock}",
-                tuple(chunk),
-            )
-            for job_id, status, version, updated_at in rows:
+            if sqlite:
+                cursor.execute(
+                    "SELECT job_id, status, version, updated_at FROM jobs "
+                    f"WHERE job_id IN ({', '.join('?' * len(chunk))})",
+                    tuple(chunk),
+                )
+            else:
+                cursor.execute(
+                    "SELECT job_id, status, version, CAST(updated_at AS TEXT) FROM jobs "
+                    f"WHERE job_id = ANY(%s){lock}",
+                    (chunk,),
+                )
+            for job_id, status, version, updated_at in cursor.fetchall():
                 try:
-                    found = _status_value(job_id, "status", status)
-                    when = _time_value(job_id, "updated_at", updated_at)
+                    found = by_code.get(status) if type(status) is int else None
+                    if type(found) is not JobStatus:
+                        found = _status_value(job_id, "status", status)
+                    when = parsed_times.get(updated_at)
+                    if when is None:
+                        when = parsed_times[updated_at] = _time_value(
+                            job_id, "updated_at", updated_at
+                        )
+                    if type(version) is not int or version < 0:
+                        _record_version(job_id, version)
                 except CorruptJob as exc:
                     corrupt[job_id] = exc
                     continue
-                state[job_id] = [found, version, when, found, version]
+                state[job_id] = [found, version, when, found, version, None]
         table = rules.table
         guards = self.lifecycle._guards
-        chains: dict[tuple[JobStatus, JobStatus], builtins.list[tuple[JobStatus, JobStatus, str]]]
-        chains = {}
+        # Per (source, target): the rows the chain writes, as (source code, target code, event,
+        # inferred); judged once per batch when no guard needs the job's context.
+        size = len(JobStatus)
+        chains: builtins.list[builtins.list[Any]] = [[None] * size for _ in range(size)]
         now = _now()
         history: builtins.list[tuple[Any, ...]] = []
-        results: builtins.list[Applied] = []
+        results: builtins.list[Any] = []
+        add = results.append
         stored_times: dict[datetime, Any] = {}
         late, repeat, refused = ApplyKind.LATE, ApplyKind.REPEAT, ApplyKind.REFUSED
+        moved, inferred = ApplyKind.MOVED, ApplyKind.INFERRED
+        # Results by tuple.__new__: a NamedTuple's own constructor is a Python function.
+        make = tuple.__new__
         for item in parsed:
             if isinstance(item, Applied):
-                results.append(item)
+                add(item)
                 continue
             job_id, target, at = item
             job = state.get(job_id)
             if job is None:
                 error: JobFSMError = corrupt.get(job_id) or JobNotFound(job_id)
                 kind = refused if job_id in corrupt else ApplyKind.UNKNOWN_JOB
-                results.append(Applied(job_id, target, kind, error=error))
+                add(Applied(job_id, target, kind, error=error))
                 continue
             source, version, last = job[0], job[1], job[2]
             if at is not None and at < last:
-                results.append(Applied(job_id, target, late, source, version))
+                add(make(Applied, (job_id, target, late, source, version, (), None)))
                 continue
             if target is source:
-                results.append(Applied(job_id, target, repeat, source, version))
+                add(make(Applied, (job_id, target, repeat, source, version, (), None)))
                 continue
-            step = table[source][target]
-            try:
-                if guards:
-                    chain = self._judge_chain(job_id, source, target, context, rules)
-                else:
-                    chain = chains.get((source, target))  # type: ignore[assignment]
-                    if chain is None:
-                        chain = chains[(source, target)] = self._judge_chain(
-                            job_id, source, target, None, rules
-                        )
-            except TransitionRejected as exc:
-                results.append(Applied(job_id, target, refused, source, version, error=exc))
-                continue
+            chain = None if guards else chains[source][target]
+            if chain is None:
+                try:
+                    judged = self._judge_chain(job_id, source, target, context, rules)
+                except TransitionRejected as exc:
+                    add(Applied(job_id, target, refused, source, version, error=exc))
+                    continue
+                last_move = len(judged) - 1
+                chain = [
+                    (int(a), int(b), event, i < last_move) for i, (a, b, event) in enumerate(judged)
+                ]
+                if not guards:
+                    chains[source][target] = chain
             when = at if at is not None else (now if now >= last else last)
             stored = stored_times.get(when)
             if stored is None:
                 stored = stored_times[when] = _stored_time(when, sqlite)
-            final = len(chain) - 1
-            for i, (a, b, event) in enumerate(chain):
+            if len(chain) == 1:
+                a, b, event, _ = chain[0]
                 version += 1
-                history.append(
-                    (job_id, version, int(a), int(b), event, stored, reason, actor, i < final)
-                )
-            job[0], job[1], job[2] = target, version, when
-            if final:
-                results.append(
-                    Applied(job_id, target, ApplyKind.INFERRED, source, version, step.skipped)
-                )
+                history.append((job_id, version, a, b, event, stored, reason, actor, False))
+                add(make(Applied, (job_id, target, moved, source, version, (), None)))
             else:
-                results.append(Applied(job_id, target, ApplyKind.MOVED, source, version))
+                for a, b, event, mark_inferred in chain:
+                    version += 1
+                    history.append(
+                        (job_id, version, a, b, event, stored, reason, actor, mark_inferred)
+                    )
+                skipped = table[source][target].skipped
+                add(make(Applied, (job_id, target, inferred, source, version, skipped, None)))
+            job[0], job[1], job[2], job[5] = target, version, when, stored
+        codes = _CODES
         updates = [
-            (int(j[0]), j[1], _stored_time(j[2], sqlite), job_id, j[4], int(j[3]))
+            (codes[j[0]], j[1], j[5], job_id, j[4], codes[j[3]])
             for job_id, j in state.items()
             if j[1] != j[4]
         ]
         if updates:
-            done = conn.exec_driver_sql(
+            cursor.executemany(
                 f"UPDATE jobs SET status = {mark}, version = {mark}, updated_at = {mark} "
                 f"WHERE job_id = {mark} AND version = {mark} AND status = {mark}",
                 updates,
             )
-            if done.rowcount != len(updates):
+            if cursor.rowcount != len(updates):
                 raise _BatchRaced
-            conn.exec_driver_sql(
+            cursor.executemany(
                 "INSERT INTO history (job_id, seq, source, target, event, at, reason, actor, "
                 f"inferred) VALUES ({', '.join([mark] * 9)})",
                 history,
