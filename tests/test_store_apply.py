@@ -298,3 +298,35 @@ def test_a_batch_does_what_transition_does_item_by_item(
                 )
         for job_id in ("a", "b"):
             assert one.history(job_id) == each.history(job_id)
+
+
+def test_a_write_the_database_refuses_fails_the_batch_with_nothing_written(
+    store: JobStore, store_url: str
+) -> None:
+    """The batch's statements go through the DBAPI cursor; a refusal is still the store's
+    StoreUnavailable naming it, and the transaction is rolled back whole."""
+    import sqlalchemy as sa
+
+    from jobfsm import StoreUnavailable
+
+    store.create("a", S.WAITING, created_at=T0)
+    store.create("b", S.RUNNING, created_at=T0)
+    engine = sa.create_engine(store._connect_url)
+    with engine.begin() as conn:
+        if store.backend == "postgresql":
+            conn.exec_driver_sql(
+                "ALTER TABLE history ADD CONSTRAINT no_start CHECK (event <> 'start')"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER no_start BEFORE INSERT ON history WHEN NEW.event = 'start' "
+                "BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: no_start'); END"
+            )
+    engine.dispose()
+    with pytest.raises(StoreUnavailable, match=r"the database refused the write: .*no_start"):
+        store.apply([("b", S.SCALING, T0 + MINUTE), ("a", S.RUNNING, T0 + MINUTE)])
+    assert [(store.get(j).status, store.get(j).version) for j in ("a", "b")] == [
+        (S.WAITING, 0),
+        (S.RUNNING, 0),
+    ]
+    assert store.history("b") == ()
