@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple, TypeVar, cast
 
 from jobfsm.errors import (
+    CallbackError,
     ConcurrentUpdate,
     CorruptJob,
     IllegalTransition,
@@ -53,7 +54,7 @@ from jobfsm.errors import (
     find_control_character,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _check_context
-from jobfsm.machine import Job, Move, _aware
+from jobfsm.machine import Job, JobMachine, Move, _aware
 from jobfsm.status import JobStatus
 from jobfsm.validate import Mode, Rules, StepKind
 
@@ -212,7 +213,7 @@ class Applied(NamedTuple):
 
     ``source`` is the status it was judged from and ``version`` the job's version after it (both
     None when the job is unknown or the item could not be read); ``error`` is the refusal for
-    REFUSED and UNKNOWN_JOB, None otherwise.
+    REFUSED and UNKNOWN_JOB, None otherwise; ``at`` the time written for a move.
     """
 
     job_id: object
@@ -222,6 +223,8 @@ class Applied(NamedTuple):
     version: int | None = None
     skipped: tuple[JobStatus, ...] = ()
     error: JobFSMError | None = None
+    #: for MOVED and INFERRED, the time written (the observation's, else when it was applied)
+    at: datetime | None = None
 
     @property
     def moved(self) -> bool:
@@ -690,6 +693,10 @@ class JobStore:
         url: a SQLite file path, ``sqlite:///path/to/jobs.db`` (``sqlite://`` keeps the jobs in
             memory, for tests), or ``postgresql+psycopg://user:password@host/dbname``.
         lifecycle: the rules every move is judged by; the ModelArts lifecycle by default.
+        machine: a :class:`~jobfsm.machine.JobMachine` (of this lifecycle, which it then gives):
+            its lifecycle's guards judge every move before the write, as always, its listeners
+            hear every move after the commit (see :meth:`transition`), and :meth:`load` gives
+            jobs of it. Every method that writes or loads also takes a ``machine`` of its own.
         attempts: how many times a move that lost a race is judged again before
             :class:`ConcurrentUpdate` is raised.
         cache_size: how many jobs' last known (status, version) to remember. A worker that moves
@@ -737,11 +744,26 @@ class JobStore:
         self,
         url: str | Path | URL,
         *,
-        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        lifecycle: Lifecycle | None = None,
+        machine: JobMachine | None = None,
         attempts: int = DEFAULT_ATTEMPTS,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
-        self.lifecycle = lifecycle
+        if machine is not None:
+            if not isinstance(machine, JobMachine):
+                raise InvalidArgument("machine", machine, "a JobMachine, or None")
+            if lifecycle is not None and lifecycle is not machine.lifecycle:
+                raise InvalidArgument(
+                    "lifecycle",
+                    lifecycle,
+                    "None or the machine's own lifecycle: pass either a lifecycle or a machine, "
+                    "not two that disagree",
+                )
+            lifecycle = machine.lifecycle
+        self.lifecycle = DEFAULT_LIFECYCLE if lifecycle is None else lifecycle
+        #: The machine whose listeners hear every move this store commits, and that loaded jobs
+        #: keep (None: the lifecycle's shared machine for loaded jobs, and no listener).
+        self.machine = machine
         self.attempts = _whole_number("attempts", attempts, 1)
         self._cache_size = _whole_number("cache_size", cache_size, 0)
         # job id -> (status, version, updated_at) this store last committed or read, oldest
@@ -1278,6 +1300,7 @@ class JobStore:
         reason: str | None = None,
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
+        machine: JobMachine | None = None,
     ) -> TransitionResult:
         """Move ``job_id`` to the observed status ``target`` along its declared edge.
 
@@ -1301,6 +1324,13 @@ class JobStore:
                 found already in ``target`` is still a no-op.
             reason, actor: kept in the history row.
             context: shown to the lifecycle's guards.
+            machine: a :class:`~jobfsm.machine.JobMachine` of the store's lifecycle whose
+                listeners hear the moves written, after the commit, one call per move (an
+                inferred chain is several); the store's machine by default. A listener gets a
+                :class:`Job` of that machine in the status the write left it in, whose history
+                holds that write's moves only (:meth:`load` gives all of them). The machine's
+                enter and exit hooks do not run: the move was made in the database, not by the
+                in-memory machine.
 
         Returns:
             ``moved=False`` when the job already was in ``target`` (nothing is written).
@@ -1318,10 +1348,12 @@ class JobStore:
                 of declared moves leads there), or leaves a terminal status.
             GuardRejected: a guard refused the move (polled: any move of the chain).
             ConcurrentUpdate: ``expected`` does not match, or the job kept moving under us.
+            CallbackError: a listener raised (``committed=True``: the move is written).
         """
         _job_id(job_id)
         target = JobStatus.parse(target)
         rules = Rules.for_lifecycle(self.lifecycle, mode)
+        listening = self._listening(machine)
         when = None if at is None else _utc(_aware(at, "at"), "at")
         wanted = JobStatus.parse(expected) if expected is not None else None
         # Checked here: the driver would refuse a list only mid-transaction, and store a number
@@ -1367,6 +1399,11 @@ class JobStore:
                 if result.moved:
                     assert result.at is not None
                     self._remember(job_id, (target, result.version, result.at))
+                    if listening is not None:
+                        written = self._moves_of(
+                            result.source, result.skipped, target, result.at, reason, actor
+                        )
+                        self._tell(listening, job_id, written)
                 return result
             # Another worker moved the job between our read and our write: judge again.
         raise ConcurrentUpdate(
@@ -1563,6 +1600,69 @@ class JobStore:
                 job.job_id, found, job.status, None, allowed[found], job.status, 1
             )
 
+    # -- listeners ------------------------------------------------------------------------------
+
+    def _check_machine(self, machine: object) -> None:
+        if not isinstance(machine, JobMachine):
+            raise InvalidArgument("machine", machine, "a JobMachine, or None for the store's")
+        if machine.lifecycle is not self.lifecycle:
+            raise InvalidArgument(
+                "machine",
+                machine,
+                "a JobMachine of the store's own lifecycle, by which the store judges every move",
+            )
+
+    def _listening(self, machine: JobMachine | None) -> JobMachine | None:
+        """The machine whose listeners a call tells (the one it names, else the store's), checked
+        before anything is written; None when there is no listener to tell."""
+        if machine is None:
+            machine = self.machine
+            if machine is None:
+                return None
+        else:
+            self._check_machine(machine)
+        return machine if machine._listeners else None
+
+    def _moves_of(
+        self,
+        source: JobStatus,
+        skipped: tuple[JobStatus, ...],
+        target: JobStatus,
+        at: datetime,
+        reason: str | None,
+        actor: str | None,
+    ) -> builtins.list[Move]:
+        """The moves one write made, as the history rows keep them."""
+        chain = (source, *skipped, target)
+        last = len(chain) - 2
+        return [
+            Move(a, b, cast(str, self.lifecycle.event_for(a, b)), at, reason, actor, i < last)
+            for i, (a, b) in enumerate(itertools.pairwise(chain))
+        ]
+
+    def _announce(
+        self, machine: JobMachine, job_id: str, moves: builtins.list[Move]
+    ) -> builtins.list[Exception]:
+        """Call every listener of ``machine`` for each of ``moves`` (committed); their errors."""
+        job = Job(job_id, moves[-1].target, machine=machine, created_at=moves[0].at)
+        job._history = moves
+        errors: builtins.list[Exception] = []
+        for move in moves:
+            for listener in tuple(machine._listeners):
+                try:
+                    listener(job, move)
+                except Exception as exc:
+                    errors.append(exc)
+        return errors
+
+    def _tell(self, machine: JobMachine, job_id: str, moves: builtins.list[Move]) -> None:
+        """:meth:`_announce`, then one :class:`CallbackError` carrying every error, if any."""
+        errors = self._announce(machine, job_id, moves)
+        if errors:
+            raise CallbackError(
+                job_id, moves[0].source, moves[-1].target, True, errors
+            ) from errors[0]
+
     # -- batches --------------------------------------------------------------------------------
 
     def apply(
@@ -1573,6 +1673,7 @@ class JobStore:
         reason: str | None = None,
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
+        machine: JobMachine | None = None,
     ) -> builtins.list[Applied]:
         """Judge and write a poll's ``(job_id, status, at)`` observations in one transaction.
 
@@ -1595,6 +1696,12 @@ class JobStore:
         time) is REFUSED with its error, as a move the lifecycle refuses is; the other items are
         applied. Database errors raise, and then nothing of the batch is written.
 
+        After the commit the listeners of ``machine`` (else of the store's machine) hear every
+        move written, in the batch's order, as :meth:`transition` tells them; when some raise,
+        every other still runs, then one :class:`CallbackError` names the first job whose
+        listener raised and carries every error (the batch is written; its results are lost to
+        the caller, so a listener that may raise should log rather than raise).
+
         Returns:
             one :class:`Applied` per observation, in order.
 
@@ -1604,6 +1711,7 @@ class JobStore:
                 ``context`` is of the wrong kind.
             ConcurrentUpdate: the batch lost its compare-and-set ``attempts`` times.
             StoreUnavailable: the database cannot be used.
+            CallbackError: a listener raised; the batch is written.
 
         >>> store = JobStore("sqlite://")
         >>> store.create_schema()
@@ -1617,6 +1725,7 @@ class JobStore:
         ['RUNNING', 'COMPLETED']
         """
         rules = Rules.for_lifecycle(self.lifecycle, mode)
+        listening = self._listening(machine)
         _text("reason", reason)
         _text("actor", actor, MAX_NAME_LENGTH)
         if context is not None:
@@ -1644,6 +1753,23 @@ class JobStore:
             except _BatchRaced:
                 continue
             self._remember_many(seen)
+            if listening is not None:
+                errors: builtins.list[tuple[str, JobStatus, JobStatus, builtins.list[Exception]]]
+                errors = []
+                for r in results:
+                    if r.moved:
+                        assert r.source is not None
+                        assert r.target is not None
+                        assert r.at is not None
+                        job_id = cast(str, r.job_id)
+                        written = self._moves_of(r.source, r.skipped, r.target, r.at, reason, actor)
+                        failed = self._announce(listening, job_id, written)
+                        if failed:
+                            errors.append((job_id, r.source, r.target, failed))
+                if errors:
+                    job_id, source, target, _ = errors[0]
+                    every = [e for *_, failed in errors for e in failed]
+                    raise CallbackError(job_id, source, target, True, every) from every[0]
             return results
         first = next(p for p in parsed if not isinstance(p, Applied))
         raise ConcurrentUpdate(
@@ -1776,10 +1902,10 @@ class JobStore:
                 continue
             source, version, last = job[0], job[1], job[2]
             if at is not None and at < last:
-                add(make(Applied, (job_id, target, late, source, version, (), None)))
+                add(make(Applied, (job_id, target, late, source, version, (), None, None)))
                 continue
             if target is source:
-                add(make(Applied, (job_id, target, repeat, source, version, (), None)))
+                add(make(Applied, (job_id, target, repeat, source, version, (), None, None)))
                 continue
             chain = None if guards else chains[source][target]
             if chain is None:
@@ -1802,7 +1928,7 @@ class JobStore:
                 a, b, event, _ = chain[0]
                 version += 1
                 history.append((job_id, version, a, b, event, stored, reason, actor, False))
-                add(make(Applied, (job_id, target, moved, source, version, (), None)))
+                add(make(Applied, (job_id, target, moved, source, version, (), None, when)))
             else:
                 for a, b, event, mark_inferred in chain:
                     version += 1
@@ -1810,7 +1936,7 @@ class JobStore:
                         (job_id, version, a, b, event, stored, reason, actor, mark_inferred)
                     )
                 skipped = table[source][target].skipped
-                add(make(Applied, (job_id, target, inferred, source, version, skipped, None)))
+                add(make(Applied, (job_id, target, inferred, source, version, skipped, None, when)))
             job[0], job[1], job[2], job[5] = target, version, when, stored
         codes = _CODES
         updates = [
@@ -1836,14 +1962,20 @@ class JobStore:
 
     # -- the in-memory Job ----------------------------------------------------------------------
 
-    def load(self, job_id: str) -> Job:
-        """The stored job as an in-memory :class:`Job` with its whole history.
+    def load(self, job_id: str, *, machine: JobMachine | None = None) -> Job:
+        """The stored job as an in-memory :class:`Job` with its whole history, moved by
+        ``machine`` (its hooks and listeners), else by the store's, else by the lifecycle's
+        shared one.
 
         Raises:
             JobNotFound: the store does not hold the job.
             InvalidJobId: not a job id a store can hold (see :meth:`create`).
+            InvalidArgument: ``machine`` is not a JobMachine of the store's lifecycle.
         """
         _job_id(job_id)
+        if machine is not None:
+            self._check_machine(machine)
+        machine = machine or self.machine
         row, moves = self._read(lambda conn: (_job_row(conn, job_id), self._history(conn, job_id)))
         record = _record(row)
         return Job.from_dict(
@@ -1853,7 +1985,8 @@ class JobStore:
                 "created_at": record.created_at.isoformat(),
                 "history": [m.to_dict() for m in moves],
             },
-            lifecycle=self.lifecycle,
+            lifecycle=None if machine is not None else self.lifecycle,
+            machine=machine,
         )
 
     def save(
@@ -1862,8 +1995,12 @@ class JobStore:
         *,
         labels: Mapping[str, str] | None = None,
         context: Mapping[str, object] | None = None,
+        machine: JobMachine | None = None,
     ) -> JobRecord:
         """Store ``job``: create it, or append the moves it made since it was loaded.
+
+        The moves written are told, after the commit, to the listeners of ``machine`` (else of
+        the store's machine), as :meth:`transition` tells them.
 
         The stored history must be the start of the job's history, and the new moves must lead,
         one after the other, from the status the job is stored in to the job's status: each is
@@ -1880,8 +2017,10 @@ class JobStore:
             InvalidArgument: a move whose reason or actor the store cannot keep (see
                 :meth:`transition`); nothing is written.
             InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
+            CallbackError: a listener raised; the job is stored.
         """
         _job_id(job.job_id)
+        listening = self._listening(machine)
         moves = job.history
         for i, m in enumerate(moves):
             # A Job checks that they are text, not that the database's column can hold them.
@@ -1894,9 +2033,11 @@ class JobStore:
                 row = conn.execute(
                     sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)
                 ).first()
+                created: JobRecord | None = None
                 if row is None:
                     self._insert_job(conn, job, stored_labels, context)
-                    return JobRecord(
+                    written = moves
+                    created = JobRecord(
                         job.job_id,
                         job.status,
                         len(moves),
@@ -1904,7 +2045,8 @@ class JobStore:
                         _utc(moves[-1].at) if moves else _utc(job.created_at, "created_at"),
                         stored_labels or {},
                     )
-                self._append_moves(conn, job, _record(row), stored_labels, context)
+                else:
+                    written = self._append_moves(conn, job, _record(row), stored_labels, context)
         except StoreUnavailable as exc:
             if not isinstance(exc.__cause__, sa.exc.IntegrityError):
                 raise
@@ -1916,7 +2058,9 @@ class JobStore:
             raise ConcurrentUpdate(
                 job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
             ) from None
-        return self.get(job.job_id)
+        if listening is not None and written:
+            self._tell(listening, job.job_id, builtins.list(written))
+        return created if created is not None else self.get(job.job_id)
 
     def _insert_job(
         self,
@@ -1947,7 +2091,8 @@ class JobStore:
         record: JobRecord,
         labels: dict[str, str] | None,
         context: Mapping[str, object] | None,
-    ) -> None:
+    ) -> tuple[Move, ...]:
+        """Append the moves ``job`` made since ``record``; returns them."""
         moves = job.history
         stored = self._history(conn, job.job_id)
         known = [(m.source, m.target, m.event) for m in stored]
@@ -1973,7 +2118,7 @@ class JobStore:
         if labels is not None:
             values["labels"] = labels
         if not values:
-            return
+            return new
         updated_rows = conn.execute(
             jobs_table.update()
             .where(jobs_table.c.job_id == job.job_id, jobs_table.c.version == record.version)
@@ -1990,6 +2135,7 @@ class JobStore:
                 1,
             )
         self._insert_moves(conn, job.job_id, new, len(stored) + 1)
+        return new
 
     def _insert_moves(
         self, conn: Connection, job_id: str, moves: tuple[Move, ...], first_seq: int
