@@ -15,6 +15,11 @@ skips the read: the compare-and-set proves the remembered status is still the st
 ``version`` counts the history rows, and the history row of a move has ``seq`` equal to the version
 it produced, so a lost update would also break the history's primary key.
 
+A poller gives each status with the time it saw it (``at=``), which the history keeps, and may
+judge in polled mode, where a jump is written as the chain of moves
+:class:`~jobfsm.validate.Rules` infers, the skipped ones marked ``inferred``. A whole poll goes
+to :meth:`JobStore.apply`: one transaction and two ``executemany`` statements per batch.
+
 Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 """
 
@@ -1715,8 +1720,10 @@ class JobStore:
 
         >>> store = JobStore("sqlite://")
         >>> store.create_schema()
-        >>> _ = store.create("a", JobStatus.WAITING), store.create("b", JobStatus.WAITING)
-        >>> at = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(days=400)
+        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        >>> for job_id in ("a", "b"):
+        ...     _ = store.create(job_id, JobStatus.WAITING, created_at=t0)
+        >>> at = t0 + timedelta(minutes=1)
         >>> [r.kind.value for r in store.apply(
         ...     [("a", "RUNNING", at), ("b", "COMPLETED", at), ("a", "RUNNING", at), ("c", 8, at)],
         ...     mode="polled")]
