@@ -238,7 +238,11 @@ class Applied(NamedTuple):
 
 
 class _BatchRaced(Exception):
-    """A batch's compare-and-set matched fewer rows than it judged: roll back and judge again."""
+    """A batch's compare-and-set matched fewer rows than it judged: roll back and judge again.
+
+    Its arguments name the batch's first move, ``(job_id, status read, target)``: which job lost
+    is not known, and one of them is what ConcurrentUpdate then names.
+    """
 
 
 # A status's code as a plain int, by one tuple index (int() of an IntEnum costs a call).
@@ -1744,6 +1748,7 @@ class JobStore:
                 "observations", observations, "an iterable of (job_id, status, at) tuples"
             ) from None
         parsed = self._parse_batch(items)
+        raced: _BatchRaced | None = None
         for _ in range(self.attempts):
             try:
                 with self._transaction(write=True) as conn:
@@ -1757,7 +1762,8 @@ class JobStore:
                         raise sa.exc.DBAPIError.instance(
                             None, None, exc, conn.dialect.loaded_dbapi.Error
                         ) from exc
-            except _BatchRaced:
+            except _BatchRaced as exc:
+                raced = exc
                 continue
             self._remember_many(seen)
             if listening is not None:
@@ -1778,15 +1784,10 @@ class JobStore:
                     every = [e for *_, failed in errors for e in failed]
                     raise CallbackError(job_id, source, target, True, every) from every[0]
             return results
-        first = next(p for p in parsed if not isinstance(p, Applied))
+        assert raced is not None
+        job_id, found, target = raced.args
         raise ConcurrentUpdate(
-            first[0],
-            first[1],
-            first[1],
-            None,
-            self.lifecycle.next_map[first[1]],
-            None,
-            self.attempts,
+            job_id, found, target, None, self.lifecycle.next_map[found], None, self.attempts
         )
 
     def _parse_batch(
@@ -1958,7 +1959,8 @@ class JobStore:
                 updates,
             )
             if cursor.rowcount != len(updates):
-                raise _BatchRaced
+                target, _, _, job_id, _, source = updates[0]
+                raise _BatchRaced(job_id, JobStatus(source), JobStatus(target))
             cursor.executemany(
                 "INSERT INTO history (job_id, seq, source, target, event, at, reason, actor, "
                 f"inferred) VALUES ({', '.join([mark] * 9)})",

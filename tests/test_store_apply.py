@@ -205,7 +205,7 @@ def test_a_batch_that_lost_its_compare_and_set_is_judged_again(
         calls.append(1)
         result = real(self, *args)  # writes, then loses: the rollback must undo it
         if len(calls) < 3:
-            raise _BatchRaced
+            raise _BatchRaced("a", S.RUNNING, S.SCALING)
         return result
 
     monkeypatch.setattr(JobStore, "_apply_batch", losing)
@@ -214,8 +214,10 @@ def test_a_batch_that_lost_its_compare_and_set_is_judged_again(
     assert len(store.history("a")) == 1
     calls.clear()
     store.attempts = 2
-    with pytest.raises(ConcurrentUpdate):
+    with pytest.raises(ConcurrentUpdate) as info:
         store.apply([("a", S.SCALING, T0 + 2 * MINUTE)])
+    assert (info.value.job_id, info.value.source, info.value.target) == ("a", S.RUNNING, S.SCALING)
+    assert info.value.attempts == 2
     assert (store.get("a").version, len(calls)) == (1, 2)
 
 
