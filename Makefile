@@ -64,9 +64,11 @@ bench: $(STAMP)
 	@status=0; for script in bench_core bench_check bench_logs bench_tracker; do \
 		$(BIN)/python benchmarks/$$script.py || status=1; done; exit $$status
 
-# Validated store transitions per second vs a bare UPDATE + INSERT, on SQLite and PostgreSQL.
+# Validated store transitions per second vs a bare UPDATE + INSERT, and a batch of 10,000
+# observations through JobStore.apply vs a raw executemany, on SQLite and PostgreSQL.
 bench-store: $(STAMP) postgresql
-	$(BIN)/python benchmarks/bench_store.py
+	@status=0; for script in bench_store bench_apply; do \
+		$(BIN)/python benchmarks/$$script.py || status=1; done; exit $$status
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

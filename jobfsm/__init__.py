@@ -73,7 +73,14 @@ if TYPE_CHECKING:
     from jobfsm.machine import Job, JobMachine, Listener, Move
     from jobfsm.simulate import Simulation
     from jobfsm.status import JobStatus, Outcome, Phase
-    from jobfsm.store import JobRecord, JobRecords, JobStore, TransitionResult
+    from jobfsm.store import (
+        Applied,
+        ApplyKind,
+        JobRecord,
+        JobRecords,
+        JobStore,
+        TransitionResult,
+    )
     from jobfsm.tracker import (
         JobFinished,
         LateObservation,
@@ -98,6 +105,8 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_LIFECYCLE",
     "MODELARTS_EVENTS",
+    "Applied",
+    "ApplyKind",
     "BadLogLine",
     "CallbackError",
     "CheckFailure",
@@ -241,6 +250,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "Phase",
     ),
     "jobfsm.store": (
+        "Applied",
+        "ApplyKind",
         "JobRecord",
         "JobRecords",
         "JobStore",

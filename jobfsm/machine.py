@@ -20,6 +20,7 @@ What happens when a callback raises:
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -48,6 +49,7 @@ from jobfsm.lifecycle import (
     _first_refusal,
 )
 from jobfsm.status import JobStatus
+from jobfsm.validate import LATE, REPEAT, VIOLATION, Mode, Rules, Step, StepKind
 
 __all__ = ["Job", "JobMachine", "Listener", "Move"]
 
@@ -55,7 +57,14 @@ _UTC = timezone.utc
 
 
 class Move(NamedTuple):
-    """One committed move in a job's audit trail."""
+    """One committed move in a job's audit trail.
+
+    ``at`` is when the job made the move: the observation's time when one was given, else when
+    it was applied. ``inferred`` marks a move into a status nobody observed: a polled observation
+    that skipped statuses is recorded as the chain of declared moves through them (the one
+    :class:`~jobfsm.validate.Rules` infers), each inferred but the last, all at the observation's
+    time, since when the skipped statuses happened is unknown.
+    """
 
     source: JobStatus
     target: JobStatus
@@ -63,6 +72,7 @@ class Move(NamedTuple):
     at: datetime
     reason: str | None = None
     actor: str | None = None
+    inferred: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form (codes as ints, time as ISO 8601)."""
@@ -73,6 +83,7 @@ class Move(NamedTuple):
             "at": self.at.isoformat(),
             "reason": self.reason,
             "actor": self.actor,
+            "inferred": self.inferred,
         }
 
 
@@ -219,6 +230,14 @@ class Job:
     Traceback (most recent call last):
     ...
     jobfsm.errors.IllegalTransition: job j-1: cannot move WAITING(7) → COMPLETED(10); ...
+
+    A poller gives the time it saw a status, and may have missed some (see :meth:`observe`):
+
+    >>> seen = datetime.now(timezone.utc)
+    >>> job.advance_to(JobStatus.COMPLETED, at=seen, mode="polled")
+    True
+    >>> [(m.target.name, m.inferred) for m in job.history[-2:]]
+    [('RUNNING', True), ('COMPLETED', False)]
     """
 
     __slots__ = (
@@ -371,6 +390,8 @@ class Job:
         self,
         target: JobStatus | int | str,
         *,
+        at: datetime | None = None,
+        mode: Mode | str = Mode.STRICT,
         reason: str | None = None,
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
@@ -378,17 +399,32 @@ class Job:
         """Move to an observed status along its declared edge.
 
         Returns False, changing nothing, when the job is already in ``target`` (polling repeats
-        statuses); True when it moved.
+        statuses) or when the observation at ``at`` is older than the job's last move (LATE);
+        True when it moved. :meth:`observe` takes the same arguments and says which.
+
+        Args:
+            at: when the status was observed (a datetime with a time zone), which the history
+                and :meth:`time_in_status` use; now by default.
+            mode: ``"strict"`` (default): the move must be a declared edge; ``"polled"``: a
+                skipped chain of statuses is inferred, as :class:`~jobfsm.validate.Rules` does.
 
         Raises:
             UnknownStatus: ``target`` is not a status.
-            IllegalTransition: the move is not declared, or leaves a terminal status.
-            GuardRejected: a guard refused the move.
+            UnknownMode: ``mode`` is not a mode.
+            InvalidTime: ``at`` is a naive datetime or not a datetime.
+            IllegalTransition: the move is not declared (in polled mode: no chain of declared
+                moves leads to ``target``), or leaves a terminal status.
+            GuardRejected: a guard refused the move (in polled mode, any move of the chain).
             GuardError: a guard raised instead of answering (the job did not move).
             InvalidArgument: ``reason`` or ``actor`` is not a string or None, or ``context`` is
                 not a mapping (the job did not move).
             CallbackError: a hook or listener raised (see the module docs for what stands).
         """
+        if at is not None or mode is not Mode.STRICT:
+            kind = self.observe(
+                target, at=at, mode=mode, reason=reason, actor=actor, context=context
+            ).kind
+            return kind is StepKind.MOVE or kind is StepKind.INFERRED
         if type(target) is not JobStatus:
             target = JobStatus.parse(target)
         steps = self._machine._steps
@@ -413,15 +449,88 @@ class Job:
             self._apply(source, target, step, reason, actor, context)
             return True
 
+    def observe(
+        self,
+        target: JobStatus | int | str,
+        *,
+        at: datetime | None = None,
+        mode: Mode | str = Mode.STRICT,
+        reason: str | None = None,
+        actor: str | None = None,
+        context: Mapping[str, object] | None = None,
+    ) -> Step:
+        """Apply a status observed at ``at`` and say what it did, as a
+        :class:`~jobfsm.tracker.Tracker` does: a :class:`~jobfsm.validate.Step` of kind MOVE,
+        INFERRED (``skipped`` names the statuses recorded as inferred moves), REPEAT or LATE.
+
+        An observation older than the job's last move (or than its creation, before any move) is
+        LATE: it never rewrites the history and changes nothing. One at the same time is not late.
+        In polled mode a jump is the chain of declared moves :class:`~jobfsm.validate.Rules`
+        infers; every guard of the chain is asked before anything changes, then the moves are
+        made one by one, each with its hooks and listeners (a hook that raises stops the chain
+        there, as :class:`CallbackError` says). Arguments and errors are those of
+        :meth:`advance_to`.
+
+        >>> t0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+        >>> job = Job("j-1", JobStatus.WAITING, created_at=t0)
+        >>> job.observe("COMPLETED", at=t0 + timedelta(minutes=5), mode="polled").skipped
+        (<JobStatus.RUNNING: 8>,)
+        >>> job.observe("RUNNING", at=t0 + timedelta(minutes=1), mode="polled").kind
+        <StepKind.LATE: 'late'>
+        >>> job.time_in_status(now=t0 + timedelta(minutes=9))[JobStatus.WAITING]
+        datetime.timedelta(seconds=300)
+        """
+        if type(target) is not JobStatus:
+            target = JobStatus.parse(target)
+        when = None if at is None else _aware(at, "at")
+        table = Rules.for_lifecycle(self._machine.lifecycle, mode).table
+        with self._lock:
+            if when is not None and when < self._last_at():
+                return LATE
+            source = self._status
+            step = table[source][target]
+            if step is REPEAT:
+                return REPEAT
+            if step is VIOLATION:
+                raise IllegalTransition(
+                    self.job_id, source, target, None, self._machine._next[source]
+                )
+            if not step.skipped:
+                self._apply(
+                    source,
+                    target,
+                    self._machine._steps[(source, target)],
+                    reason,
+                    actor,
+                    context,
+                    when,
+                )
+                return step
+            chain = (source, *step.skipped, target)
+            edges = [(a, b, self._machine._steps[(a, b)]) for a, b in itertools.pairwise(chain)]
+            # Every guard of the chain answers first, so that a refused move changes nothing.
+            for a, b, edge in edges:
+                self._refusal(a, b, edge, reason, actor, context)
+            when = _now() if when is None else when
+            last = len(edges) - 1
+            for i, (a, b, edge) in enumerate(edges):
+                self._apply(a, b, edge, reason, actor, context, when, i < last, guarded=False)
+            return step
+
     def fire(
         self,
         event: str,
         *,
+        at: datetime | None = None,
         reason: str | None = None,
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
     ) -> Move:
         """Fire a declared event (``job.fire("start")`` is ``job.start()``) and return the move.
+
+        ``at`` is when the move happened (a datetime with a time zone), now by default. A fired
+        event is a command, not an observation: one dated before the job's last move is refused
+        with :class:`InvalidTime` rather than skipped, since a history never goes back in time.
 
         Raises:
             UnknownEvent: the lifecycle declares no such event.
@@ -429,9 +538,11 @@ class Job:
             GuardRejected: a guard refused the move.
             GuardError: a guard raised instead of answering (the job did not move).
             InvalidArgument: ``reason``, ``actor`` or ``context`` is of the wrong kind.
+            InvalidTime: ``at`` is naive, not a datetime, or before the job's last move.
             CallbackError: a hook or listener raised.
         """
         lifecycle = self._machine.lifecycle
+        when = None if at is None else _aware(at, "at")
         with self._lock:
             source = self._status
             target = lifecycle.target_of(event, source)
@@ -439,11 +550,27 @@ class Job:
                 raise IllegalTransition(
                     self.job_id, source, None, event, lifecycle.next_map[source]
                 )
+            if when is not None and when < self._last_at():
+                raise InvalidTime(
+                    at,
+                    f"a time not before the job's last move ({self._last_at().isoformat()})",
+                    "at",
+                )
             return self._apply(
-                source, target, self._machine._steps[(source, target)], reason, actor, context
+                source,
+                target,
+                self._machine._steps[(source, target)],
+                reason,
+                actor,
+                context,
+                when,
             )
 
-    def _apply(
+    def _last_at(self) -> datetime:
+        """When the job entered its status: an observation before it is late."""
+        return self._history[-1].at if self._history else self._created
+
+    def _refusal(
         self,
         source: JobStatus,
         target: JobStatus,
@@ -451,9 +578,8 @@ class Job:
         reason: str | None,
         actor: str | None,
         context: Mapping[str, object] | None,
-    ) -> Move:
-        # Called with the lock held, for a declared edge. Arguments and guards are judged before
-        # anything changes, so a rejected move leaves the job exactly as it was.
+    ) -> None:
+        """Raise unless the arguments are usable and the guards allow ``source → target``."""
         if (reason is not None and type(reason) is not str) or (
             actor is not None and type(actor) is not str
         ):
@@ -461,10 +587,9 @@ class Job:
         if context is not None and type(context) is not dict:
             _check_context(context)
         machine = self._machine
-        t_event, t_step, t_state = step
-        edge_event: str = t_event.name
         guards = machine.lifecycle._guards.get((source, target))
         if guards:
+            edge_event: str = step[0].name
             refusing = _first_refusal(guards, self.job_id, source, target, edge_event, context)
             if refusing is not None:
                 raise GuardRejected(
@@ -476,7 +601,30 @@ class Job:
                     refusing.name,
                     refusing.reason,
                 )
-        move = Move(source, target, edge_event, _now(), reason, actor)
+
+    def _apply(
+        self,
+        source: JobStatus,
+        target: JobStatus,
+        step: tuple[Any, Any, Any],
+        reason: str | None,
+        actor: str | None,
+        context: Mapping[str, object] | None,
+        at: datetime | None = None,
+        inferred: bool = False,
+        *,
+        guarded: bool = True,
+    ) -> Move:
+        # Called with the lock held, for a declared edge. Arguments and guards are judged before
+        # anything changes, so a rejected move leaves the job exactly as it was.
+        if guarded:
+            self._refusal(source, target, step, reason, actor, context)
+        machine = self._machine
+        t_event, t_step, t_state = step
+        edge_event: str = t_event.name
+        move = Move(
+            source, target, edge_event, _now() if at is None else at, reason, actor, inferred
+        )
         try:
             t_step.execute(EventData(t_state, t_event, machine.engine, self, (), {"move": move}))
         except Exception as exc:
@@ -581,6 +729,12 @@ class Job:
             at = _time_field(raw, "at", where)
             reason = _optional_str(raw, "reason", where)
             actor = _optional_str(raw, "actor", where)
+            # Snapshots from before inferred moves were recorded have no such key.
+            inferred = raw.get("inferred", False)
+            if type(inferred) is not bool:
+                raise SnapshotError(
+                    f"{where}.inferred", f"expected true or false, got {inferred!r}"
+                )
             if previous_target is not None and source != previous_target:
                 raise SnapshotError(
                     f"{where}.source",
@@ -598,7 +752,7 @@ class Job:
                 raise SnapshotError(
                     f"{where}.at", f"{at.isoformat()} is earlier than the move before"
                 )
-            moves.append(Move(source, target, event, at, reason, actor))
+            moves.append(Move(source, target, event, at, reason, actor, inferred))
             previous_target, previous_at = target, at
         if previous_target is not None and previous_target != status:
             raise SnapshotError(

@@ -15,12 +15,19 @@ skips the read: the compare-and-set proves the remembered status is still the st
 ``version`` counts the history rows, and the history row of a move has ``seq`` equal to the version
 it produced, so a lost update would also break the history's primary key.
 
+A poller gives each status with the time it saw it (``at=``), which the history keeps, and may
+judge in polled mode, where a jump is written as the chain of moves
+:class:`~jobfsm.validate.Rules` infers, the skipped ones marked ``inferred``. A whole poll goes
+to :meth:`JobStore.apply`: one transaction and two ``executemany`` statements per batch.
+
 Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 """
 
 from __future__ import annotations
 
 import builtins
+import enum
+import itertools
 import json
 import math
 import os
@@ -35,6 +42,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple, TypeVar, cast
 
 from jobfsm.errors import (
+    CallbackError,
     ConcurrentUpdate,
     CorruptJob,
     IllegalTransition,
@@ -42,6 +50,7 @@ from jobfsm.errors import (
     InvalidJobId,
     InvalidTime,
     JobExists,
+    JobFSMError,
     JobNotFound,
     MissingExtra,
     StoreUnavailable,
@@ -49,9 +58,10 @@ from jobfsm.errors import (
     UnusableJobId,
     find_control_character,
 )
-from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
-from jobfsm.machine import Job, Move, _aware
+from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _check_context
+from jobfsm.machine import Job, JobMachine, Move, _aware
 from jobfsm.status import JobStatus
+from jobfsm.validate import Mode, Rules, StepKind
 
 try:
     import sqlalchemy as sa
@@ -61,7 +71,16 @@ try:
 except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
     raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
 
-__all__ = ["SCHEMA_VERSION", "JobRecord", "JobRecords", "JobStore", "TransitionResult", "metadata"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Applied",
+    "ApplyKind",
+    "JobRecord",
+    "JobRecords",
+    "JobStore",
+    "TransitionResult",
+    "metadata",
+]
 
 _UTC = timezone.utc
 _T = TypeVar("_T")
@@ -114,12 +133,17 @@ history_table = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("actor", sa.String(255), nullable=True),
+    # A move into a status nobody observed, inferred from a polled observation that skipped it
+    # (schema version 2; a version 1 database gains the column, every row false, on first write).
+    sa.Column("inferred", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 
 #: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
 #: older code cannot use correctly gets a higher number, which such code then refuses to touch.
-SCHEMA_VERSION: Final = 1
+#: 2 added ``history.inferred``; a store upgrades a version 1 database in place when it first
+#: writes to it, and reads one as it is (every move observed) until then.
+SCHEMA_VERSION: Final = 2
 
 schema_table = sa.Table(
     "jobfsm_schema",
@@ -155,8 +179,10 @@ class JobRecord:
 class TransitionResult(NamedTuple):
     """What :meth:`JobStore.transition` did.
 
-    ``moved`` is False for a repeated observation (the job was already in ``target``); then
-    ``event`` and ``at`` are None and ``version`` is the unchanged version.
+    ``moved`` is False for a repeated observation (the job was already in ``target``) and for a
+    late one (older than the job's last move); then ``event`` and ``at`` are None and ``version``
+    is the unchanged version. ``kind`` says which: MOVE, INFERRED (polled mode: ``skipped`` names
+    the statuses recorded as inferred moves, ``event`` is the last move's), REPEAT or LATE.
     """
 
     job_id: str
@@ -166,7 +192,65 @@ class TransitionResult(NamedTuple):
     version: int
     event: str | None = None
     at: datetime | None = None
+    kind: StepKind = StepKind.MOVE
+    skipped: tuple[JobStatus, ...] = ()
 
+
+class ApplyKind(enum.Enum):
+    """What :meth:`JobStore.apply` did with one observation."""
+
+    #: moved along a declared edge
+    MOVED = "moved"
+    #: moved along the chain polled mode infers (``skipped`` names the statuses in between)
+    INFERRED = "inferred"
+    #: the job already was in the status: nothing written
+    REPEAT = "repeat"
+    #: older than the job's last move: nothing written
+    LATE = "late"
+    #: judged and refused (``error`` says why): nothing written for it
+    REFUSED = "refused"
+    #: the store holds no such job (``error`` is the JobNotFound)
+    UNKNOWN_JOB = "unknown job"
+
+
+class Applied(NamedTuple):
+    """The result of one observation of a :meth:`JobStore.apply` batch, in the batch's order.
+
+    ``source`` is the status it was judged from and ``version`` the job's version after it (both
+    None when the job is unknown or the item could not be read); ``error`` is the refusal for
+    REFUSED and UNKNOWN_JOB, None otherwise; ``at`` the time written for a move.
+    """
+
+    job_id: object
+    target: JobStatus | None
+    kind: ApplyKind
+    source: JobStatus | None = None
+    version: int | None = None
+    skipped: tuple[JobStatus, ...] = ()
+    error: JobFSMError | None = None
+    #: for MOVED and INFERRED, the time written (the observation's, else when it was applied)
+    at: datetime | None = None
+
+    @property
+    def moved(self) -> bool:
+        """True when the observation was written as a move (MOVED or INFERRED)."""
+        return self.kind is ApplyKind.MOVED or self.kind is ApplyKind.INFERRED
+
+
+class _BatchRaced(Exception):
+    """A batch's compare-and-set matched fewer rows than it judged: roll back and judge again.
+
+    Its arguments name the batch's first move, ``(job_id, status read, target)``: which job lost
+    is not known, and one of them is what ConcurrentUpdate then names.
+    """
+
+
+# A status's code as a plain int, by one tuple index (int() of an IntEnum costs a call).
+_CODES: Final = tuple(range(len(JobStatus)))
+
+#: How many job ids one read of an :meth:`JobStore.apply` batch asks for (SQLite allows 32,766
+#: parameters per statement, and long IN lists stop paying off well before that).
+APPLY_READ_CHUNK: Final = 1000
 
 # The password runs from the first ':' of the user part to the last '@' before the query: a
 # password may hold '@' and '/' unquoted, and showing too little of a URL is the safe mistake.
@@ -423,6 +507,10 @@ def _record(row: Any) -> JobRecord:
     )
 
 
+def _record_version(job_id: str, version: object) -> None:
+    raise CorruptJob(job_id, "version", version, "a whole number of 0 or more")
+
+
 def _move(job_id: str, row: Any) -> Move:
     """A history row as a move; :class:`CorruptJob` for a value jobfsm never writes."""
     where = f"history[{row.seq}]"
@@ -433,7 +521,19 @@ def _move(job_id: str, row: Any) -> Move:
         _time_value(job_id, f"{where}.at", row.at),
         _text_value(job_id, f"{where}.reason", row.reason),
         _text_value(job_id, f"{where}.actor", row.actor),
+        _flag_value(job_id, f"{where}.inferred", row.inferred),
     )
+
+
+def _flag_value(job_id: str, field: str, value: object) -> bool:
+    # SQLite keeps a boolean as 0 or 1; read as stored (see _raw) so that another value is named.
+    if isinstance(value, str) and value in ("0", "1"):
+        return value == "1"
+    if isinstance(value, (bool, int)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    raise CorruptJob(job_id, field, value, "true or false")
 
 
 class JobRecords(builtins.list[JobRecord]):
@@ -611,6 +711,10 @@ class JobStore:
         url: a SQLite file path, ``sqlite:///path/to/jobs.db`` (``sqlite://`` keeps the jobs in
             memory, for tests), or ``postgresql+psycopg://user:password@host/dbname``.
         lifecycle: the rules every move is judged by; the ModelArts lifecycle by default.
+        machine: a :class:`~jobfsm.machine.JobMachine` (of this lifecycle, which it then gives):
+            its lifecycle's guards judge every move before the write, as always, its listeners
+            hear every move after the commit (see :meth:`transition`), and :meth:`load` gives
+            jobs of it. Every method that writes or loads also takes a ``machine`` of its own.
         attempts: how many times a move that lost a race is judged again before
             :class:`ConcurrentUpdate` is raised.
         cache_size: how many jobs' last known (status, version) to remember. A worker that moves
@@ -658,11 +762,26 @@ class JobStore:
         self,
         url: str | Path | URL,
         *,
-        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        lifecycle: Lifecycle | None = None,
+        machine: JobMachine | None = None,
         attempts: int = DEFAULT_ATTEMPTS,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
-        self.lifecycle = lifecycle
+        if machine is not None:
+            if not isinstance(machine, JobMachine):
+                raise InvalidArgument("machine", machine, "a JobMachine, or None")
+            if lifecycle is not None and lifecycle is not machine.lifecycle:
+                raise InvalidArgument(
+                    "lifecycle",
+                    lifecycle,
+                    "None or the machine's own lifecycle: pass either a lifecycle or a machine, "
+                    "not two that disagree",
+                )
+            lifecycle = machine.lifecycle
+        self.lifecycle = DEFAULT_LIFECYCLE if lifecycle is None else lifecycle
+        #: The machine whose listeners hear every move this store commits, and that loaded jobs
+        #: keep (None: the lifecycle's shared machine for loaded jobs, and no listener).
+        self.machine = machine
         self.attempts = _whole_number("attempts", attempts, 1)
         self._cache_size = _whole_number("cache_size", cache_size, 0)
         # job id -> (status, version, updated_at) this store last committed or read, oldest
@@ -680,6 +799,8 @@ class JobStore:
         self._writer = self.engine.execution_options(jobfsm_write=True)
         self._file_seen = False
         self._schema_checked = False
+        # A version 1 database read before its first write: its history has no inferred column.
+        self._legacy_history = False
         self._snapshot: Engine | None = None
 
     def __repr__(self) -> str:
@@ -773,7 +894,7 @@ class JobStore:
         try:
             with engine.begin() as conn:
                 if not self._schema_checked:
-                    self._check_schema(conn, create=create)
+                    self._check_schema(conn, create=create, write=write)
                 yield conn
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from exc
@@ -787,16 +908,18 @@ class JobStore:
             raise self._unavailable(exc) from exc
         self._file_seen = True
 
-    def _check_schema(self, conn: Connection, *, create: bool) -> None:
+    def _check_schema(self, conn: Connection, *, create: bool, write: bool = True) -> None:
         """Refuse a database whose tables this jobfsm cannot use correctly: a newer schema
         version, or tables laid out otherwise (a column missing, or one that must be given and
         that jobfsm does not know), before anything is read or written. Once per store.
 
         A database without ``jobfsm_schema`` was made before versions were kept, with the tables
-        of version 1.
+        of version 1. A version 1 database is upgraded in place by the first write transaction
+        (see :meth:`_upgrade`); until then reads take every stored move as observed.
         """
         inspector = sa.inspect(conn)
         tables = set(inspector.get_table_names())
+        stored_version = 1
         if schema_table.name in tables:
             versions = [r.version for r in conn.execute(sa.select(schema_table.c.version))]
             for version in versions:
@@ -807,6 +930,7 @@ class JobStore:
                         "jobfsm writes; it was changed outside jobfsm",
                     )
             newest = max(versions, default=SCHEMA_VERSION)
+            stored_version = newest
             if newest > SCHEMA_VERSION:
                 raise StoreUnavailable(
                     mask_url(self.url),
@@ -821,6 +945,13 @@ class JobStore:
                 raise StoreUnavailable(mask_url(self.url), _NO_TABLES)
             found = {c["name"]: c for c in inspector.get_columns(table.name)}
             missing = [c.name for c in table.columns if c.name not in found]
+            if table is history_table and missing == ["inferred"] and stored_version < 2:
+                if not write:
+                    # Read as it is; checked again by the next transaction, which may write.
+                    self._legacy_history = True
+                    return
+                self._upgrade(conn, schema_table.name in tables)
+                missing = []
             required = [
                 name
                 for name, c in found.items()
@@ -838,7 +969,35 @@ class JobStore:
                     f"its {table.name} table is not one jobfsm schema version {SCHEMA_VERSION} "
                     f"makes: {'; '.join(problems)}",
                 )
+        self._legacy_history = False
         self._schema_checked = True
+
+    def _upgrade(self, conn: Connection, versioned: bool) -> None:
+        """Bring a version 1 database to :data:`SCHEMA_VERSION`, in the caller's transaction: add
+        ``history.inferred`` (every stored move was observed) and record the version.
+
+        SQLite writers hold the write lock from BEGIN, so a second upgrader finds the column; a
+        PostgreSQL one may have read the old layout before the first committed, and its ALTER then
+        waits for the first and does nothing.
+        """
+        if self.backend == "postgresql":
+            conn.exec_driver_sql(
+                "ALTER TABLE history ADD COLUMN IF NOT EXISTS inferred BOOLEAN NOT NULL "
+                "DEFAULT false"
+            )
+        else:
+            conn.exec_driver_sql(
+                "ALTER TABLE history ADD COLUMN inferred BOOLEAN NOT NULL DEFAULT 0"
+            )
+        if versioned:
+            conn.execute(
+                schema_table.update()
+                .where(schema_table.c.version < SCHEMA_VERSION)
+                .values(version=SCHEMA_VERSION)
+            )
+        else:
+            schema_table.create(conn, checkfirst=True)
+            conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
 
     def _require_file(self, *, create: bool) -> None:
         # SQLite creates a missing file on connect: only create_schema may do that, so that a
@@ -990,9 +1149,17 @@ class JobStore:
         if exists is None:
             raise JobNotFound(job_id)
         h = history_table
+        inferred = sa.false().label("inferred") if self._legacy_history else _raw(h.c.inferred)
         rows = conn.execute(
             sa.select(
-                h.c.seq, h.c.source, h.c.target, h.c.event, _raw_time(h.c.at), h.c.reason, h.c.actor
+                h.c.seq,
+                h.c.source,
+                h.c.target,
+                h.c.event,
+                _raw_time(h.c.at),
+                h.c.reason,
+                h.c.actor,
+                inferred,
             )
             .where(h.c.job_id == job_id)
             .order_by(h.c.seq)
@@ -1158,10 +1325,13 @@ class JobStore:
         job_id: str,
         target: JobStatus | int | str,
         *,
+        at: datetime | None = None,
+        mode: Mode | str = Mode.STRICT,
         expected: JobStatus | int | str | None = None,
         reason: str | None = None,
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
+        machine: JobMachine | None = None,
     ) -> TransitionResult:
         """Move ``job_id`` to the observed status ``target`` along its declared edge.
 
@@ -1171,12 +1341,27 @@ class JobStore:
 
         Args:
             target: the status observed or wanted.
+            at: when ``target`` was observed (a datetime with a time zone): the time the history
+                row and ``updated_at`` keep. An observation older than the job's last move (or
+                its creation) is LATE: nothing is written. By default, now (never before the last
+                move: clocks of workers disagree).
+            mode: ``"strict"`` (default) or ``"polled"``: a jump is then written as the chain of
+                declared moves :class:`~jobfsm.validate.Rules` infers, the skipped statuses'
+                moves marked inferred, every one judged (guards included) from the stored status
+                and written in the one compare-and-set.
             expected: the status the caller believes the job is in. When the job is found in
                 another status the move is refused with :class:`ConcurrentUpdate` (naming both),
                 even if it would be legal from there: the caller decided on a stale view. A job
                 found already in ``target`` is still a no-op.
             reason, actor: kept in the history row.
             context: shown to the lifecycle's guards.
+            machine: a :class:`~jobfsm.machine.JobMachine` of the store's lifecycle whose
+                listeners hear the moves written, after the commit, one call per move (an
+                inferred chain is several); the store's machine by default. A listener gets a
+                :class:`Job` of that machine in the status the write left it in, whose history
+                holds that write's moves only (:meth:`load` gives all of them). The machine's
+                enter and exit hooks do not run: the move was made in the database, not by the
+                in-memory machine.
 
         Returns:
             ``moved=False`` when the job already was in ``target`` (nothing is written).
@@ -1185,15 +1370,22 @@ class JobStore:
             JobNotFound: the store does not hold the job.
             InvalidJobId: not a job id a store can hold (see :meth:`create`).
             UnknownStatus: ``target`` or ``expected`` is not one of the 23.
+            UnknownMode: ``mode`` is not a mode.
+            InvalidTime: ``at`` is a naive datetime, not a datetime, or outside years 1–9999 in
+                UTC.
             InvalidArgument: a ``reason`` that is not a string, or an ``actor`` that is not a
                 string of at most 255 characters (nothing is written).
-            IllegalTransition: the move is not declared from the status found, or leaves a
-                terminal status.
-            GuardRejected: a guard refused the move.
+            IllegalTransition: the move is not declared from the status found (polled: no chain
+                of declared moves leads there), or leaves a terminal status.
+            GuardRejected: a guard refused the move (polled: any move of the chain).
             ConcurrentUpdate: ``expected`` does not match, or the job kept moving under us.
+            CallbackError: a listener raised (``committed=True``: the move is written).
         """
         _job_id(job_id)
         target = JobStatus.parse(target)
+        rules = Rules.for_lifecycle(self.lifecycle, mode)
+        listening = self._listening(machine)
+        when = None if at is None else _utc(_aware(at, "at"), "at")
         wanted = JobStatus.parse(expected) if expected is not None else None
         # Checked here: the driver would refuse a list only mid-transaction, and store a number
         # as text without a word.
@@ -1217,6 +1409,8 @@ class JobStore:
                         reason,
                         actor,
                         context,
+                        when,
+                        rules,
                         judge_only_legal=True,
                     )
                     known = None
@@ -1229,18 +1423,37 @@ class JobStore:
                     seen = (found, row.version, _time_value(job_id, "updated_at", row.updated_at))
                     self._remember(job_id, seen)
                     result = self._try_move(
-                        conn, job_id, seen, target, wanted, reason, actor, context
+                        conn, job_id, seen, target, wanted, reason, actor, context, when, rules
                     )
             # Remember a move only once it is committed.
             if result is not None:
                 if result.moved:
                     assert result.at is not None
                     self._remember(job_id, (target, result.version, result.at))
+                    if listening is not None:
+                        written = self._moves_of(
+                            result.source, result.skipped, target, result.at, reason, actor
+                        )
+                        self._tell(listening, job_id, written)
                 return result
             # Another worker moved the job between our read and our write: judge again.
         raise ConcurrentUpdate(
             job_id, found, target, None, self.lifecycle.next_map[found], wanted, self.attempts
         )
+
+    def _remember_many(self, seen: dict[str, tuple[JobStatus, int, datetime]]) -> None:
+        """:meth:`_remember` of a batch's jobs, forgetting the oldest entries at once."""
+        if self._cache_size <= 0:
+            return
+        known = self._known
+        for job_id in seen:
+            # Re-inserted at the end, as the newest, like _remember does.
+            known.pop(job_id, None)
+        known.update(seen)
+        excess = len(known) - self._cache_size
+        if excess > 0:
+            for job_id in builtins.list(itertools.islice(known, excess)):
+                known.pop(job_id, None)
 
     def _remember(self, job_id: str, seen: tuple[JobStatus, int, datetime]) -> None:
         if self._cache_size <= 0:
@@ -1263,19 +1476,28 @@ class JobStore:
         reason: str | None,
         actor: str | None,
         context: Mapping[str, object] | None,
+        at: datetime | None,
+        rules: Rules,
         *,
         judge_only_legal: bool = False,
     ) -> TransitionResult | None:
         """Judge the move from ``seen`` and apply it; None when the version moved on.
 
         With ``judge_only_legal`` (a remembered, unconfirmed status) anything but a legal move
-        returns None, so that repeats and refusals are only ever reported from a fresh read.
+        returns None, so that repeats, late observations and refusals are only ever reported
+        from a fresh read.
         """
         found, version_read, updated_at = seen
+        if at is not None and at < updated_at:
+            if judge_only_legal:
+                return None
+            return TransitionResult(job_id, found, target, False, version_read, kind=StepKind.LATE)
         if found is target:
             if judge_only_legal:
                 return None
-            return TransitionResult(job_id, found, target, False, version_read)
+            return TransitionResult(
+                job_id, found, target, False, version_read, kind=StepKind.REPEAT
+            )
         if wanted is not None and found is not wanted:
             if judge_only_legal:
                 return None
@@ -1283,15 +1505,16 @@ class JobStore:
                 job_id, found, target, None, self.lifecycle.next_map[found], wanted, 1
             )
         try:
-            event = self._judge(job_id, found, target, context)
+            chain = self._judge_chain(job_id, found, target, context, rules)
         except TransitionRejected:
             if judge_only_legal:
                 return None
             raise
         # Clocks of different workers may disagree; a history never goes back in time.
-        at = max(_now(), updated_at)
+        if at is None:
+            at = max(_now(), updated_at)
         stored_at = self._time(at)
-        version = version_read + 1
+        version = version_read + len(chain)
         updated = conn.execute(
             _COMPARE_AND_SET,
             {
@@ -1305,20 +1528,53 @@ class JobStore:
         )
         if updated.rowcount != 1:
             return None
-        conn.execute(
-            _ADD_MOVE,
+        last = len(chain) - 1
+        rows = [
             {
                 "job_id": job_id,
-                "seq": version,
-                "source": int(found),
-                "target": int(target),
+                "seq": version_read + 1 + i,
+                "source": int(source),
+                "target": int(reached),
                 "event": event,
                 "at": stored_at,
                 "reason": reason,
                 "actor": actor,
-            },
-        )
+                "inferred": i < last,
+            }
+            for i, (source, reached, event) in enumerate(chain)
+        ]
+        conn.execute(_ADD_MOVE, rows[0] if len(rows) == 1 else rows)
+        event = chain[-1][2]
+        if last:
+            skipped = tuple(reached for _, reached, _ in chain[:-1])
+            return TransitionResult(
+                job_id, found, target, True, version, event, at, StepKind.INFERRED, skipped
+            )
         return TransitionResult(job_id, found, target, True, version, event, at)
+
+    def _judge_chain(
+        self,
+        job_id: str,
+        found: JobStatus,
+        target: JobStatus,
+        context: Mapping[str, object] | None,
+        rules: Rules,
+    ) -> builtins.list[tuple[JobStatus, JobStatus, str]]:
+        """The moves that take ``found`` to ``target`` by ``rules`` (one, or in polled mode the
+        chain they infer), each judged by :meth:`_judge`, guards included, as ``(source, target,
+        event)``.
+
+        Raises:
+            IllegalTransition, GuardRejected: as :meth:`_judge`, for the first move refused.
+        """
+        step = rules.table[found][target]
+        if not step.skipped:
+            return [(found, target, self._judge(job_id, found, target, context))]
+        chain = (found, *step.skipped, target)
+        return [
+            (source, reached, self._judge(job_id, source, reached, context))
+            for source, reached in itertools.pairwise(chain)
+        ]
 
     def _judge(
         self,
@@ -1375,16 +1631,382 @@ class JobStore:
                 job.job_id, found, job.status, None, allowed[found], job.status, 1
             )
 
+    # -- listeners ------------------------------------------------------------------------------
+
+    def _check_machine(self, machine: object) -> None:
+        if not isinstance(machine, JobMachine):
+            raise InvalidArgument("machine", machine, "a JobMachine, or None for the store's")
+        if machine.lifecycle is not self.lifecycle:
+            raise InvalidArgument(
+                "machine",
+                machine,
+                "a JobMachine of the store's own lifecycle, by which the store judges every move",
+            )
+
+    def _listening(self, machine: JobMachine | None) -> JobMachine | None:
+        """The machine whose listeners a call tells (the one it names, else the store's), checked
+        before anything is written; None when there is no listener to tell."""
+        if machine is None:
+            machine = self.machine
+            if machine is None:
+                return None
+        else:
+            self._check_machine(machine)
+        return machine if machine._listeners else None
+
+    def _moves_of(
+        self,
+        source: JobStatus,
+        skipped: tuple[JobStatus, ...],
+        target: JobStatus,
+        at: datetime,
+        reason: str | None,
+        actor: str | None,
+    ) -> builtins.list[Move]:
+        """The moves one write made, as the history rows keep them."""
+        chain = (source, *skipped, target)
+        last = len(chain) - 2
+        return [
+            Move(a, b, cast(str, self.lifecycle.event_for(a, b)), at, reason, actor, i < last)
+            for i, (a, b) in enumerate(itertools.pairwise(chain))
+        ]
+
+    def _announce(
+        self, machine: JobMachine, job_id: str, moves: builtins.list[Move]
+    ) -> builtins.list[Exception]:
+        """Call every listener of ``machine`` for each of ``moves`` (committed); their errors."""
+        job = Job(job_id, moves[-1].target, machine=machine, created_at=moves[0].at)
+        job._history = moves
+        errors: builtins.list[Exception] = []
+        for move in moves:
+            for listener in tuple(machine._listeners):
+                try:
+                    listener(job, move)
+                except Exception as exc:
+                    errors.append(exc)
+        return errors
+
+    def _tell(self, machine: JobMachine, job_id: str, moves: builtins.list[Move]) -> None:
+        """:meth:`_announce`, then one :class:`CallbackError` carrying every error, if any."""
+        errors = self._announce(machine, job_id, moves)
+        if errors:
+            raise CallbackError(
+                job_id, moves[0].source, moves[-1].target, True, errors
+            ) from errors[0]
+
+    # -- batches --------------------------------------------------------------------------------
+
+    def apply(
+        self,
+        observations: Iterable[tuple[str, JobStatus | int | str, datetime | None]],
+        *,
+        mode: Mode | str = Mode.STRICT,
+        reason: str | None = None,
+        actor: str | None = None,
+        context: Mapping[str, object] | None = None,
+        machine: JobMachine | None = None,
+    ) -> builtins.list[Applied]:
+        """Judge and write a poll's ``(job_id, status, at)`` observations in one transaction.
+
+        Each observation is judged as :meth:`transition` judges it (``at``: when the status was
+        observed, a datetime with a time zone, or None for now; ``mode`` strict or polled; guards
+        shown ``context``), from the status the job is stored in, or from where the batch's
+        earlier observations of the same job left it. All the batch's moves are then written at
+        once: one compare-and-set UPDATE per moved job and one history INSERT per move, each as
+        a single ``executemany``.
+
+        Every job is read in the writing transaction, so that no other writer can move it
+        between the read and the write: SQLite's write lock is held from the transaction's
+        start, and PostgreSQL's rows are locked as they are read (``FOR UPDATE``, in id order, so
+        that batches do not deadlock). The compare-and-set still checks every job's version and
+        status; should it match fewer rows than it judged, the whole batch is rolled back and
+        judged again from a fresh read, up to ``attempts`` times, before
+        :class:`ConcurrentUpdate` is raised with nothing written.
+
+        An item that cannot be used (not a triple, a bad job id, an unknown status, a naive
+        time) is REFUSED with its error, as a move the lifecycle refuses is; the other items are
+        applied. Database errors raise, and then nothing of the batch is written.
+
+        After the commit the listeners of ``machine`` (else of the store's machine) hear every
+        move written, in the batch's order, as :meth:`transition` tells them; when some raise,
+        every other still runs, then one :class:`CallbackError` names the first job whose
+        listener raised and carries every error (the batch is written; its results are lost to
+        the caller, so a listener that may raise should log rather than raise).
+
+        Returns:
+            one :class:`Applied` per observation, in order.
+
+        Raises:
+            UnknownMode: ``mode`` is not a mode.
+            InvalidArgument: ``observations`` is not iterable, or ``reason``, ``actor`` or
+                ``context`` is of the wrong kind.
+            ConcurrentUpdate: the batch lost its compare-and-set ``attempts`` times.
+            StoreUnavailable: the database cannot be used.
+            CallbackError: a listener raised; the batch is written.
+
+        >>> store = JobStore("sqlite://")
+        >>> store.create_schema()
+        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        >>> for job_id in ("a", "b"):
+        ...     _ = store.create(job_id, JobStatus.WAITING, created_at=t0)
+        >>> at = t0 + timedelta(minutes=1)
+        >>> [r.kind.value for r in store.apply(
+        ...     [("a", "RUNNING", at), ("b", "COMPLETED", at), ("a", "RUNNING", at), ("c", 8, at)],
+        ...     mode="polled")]
+        ['moved', 'inferred', 'repeat', 'unknown job']
+        >>> [m.target.name for m in store.history("b")]
+        ['RUNNING', 'COMPLETED']
+        """
+        rules = Rules.for_lifecycle(self.lifecycle, mode)
+        listening = self._listening(machine)
+        _text("reason", reason)
+        _text("actor", actor, MAX_NAME_LENGTH)
+        if context is not None:
+            _check_context(context)
+        try:
+            items = builtins.list(observations)
+        except TypeError:
+            raise InvalidArgument(
+                "observations", observations, "an iterable of (job_id, status, at) tuples"
+            ) from None
+        parsed = self._parse_batch(items)
+        raced: _BatchRaced | None = None
+        for _ in range(self.attempts):
+            try:
+                with self._transaction(write=True) as conn:
+                    try:
+                        results, seen = self._apply_batch(
+                            conn, parsed, rules, reason, actor, context
+                        )
+                    except conn.dialect.loaded_dbapi.Error as exc:
+                        # The batch uses the DBAPI cursor: give its errors the form every other
+                        # statement's take, which _transaction reports.
+                        raise sa.exc.DBAPIError.instance(
+                            None, None, exc, conn.dialect.loaded_dbapi.Error
+                        ) from exc
+            except _BatchRaced as exc:
+                raced = exc
+                continue
+            self._remember_many(seen)
+            if listening is not None:
+                errors: builtins.list[tuple[str, JobStatus, JobStatus, builtins.list[Exception]]]
+                errors = []
+                for r in results:
+                    if r.moved:
+                        assert r.source is not None
+                        assert r.target is not None
+                        assert r.at is not None
+                        job_id = cast(str, r.job_id)
+                        written = self._moves_of(r.source, r.skipped, r.target, r.at, reason, actor)
+                        failed = self._announce(listening, job_id, written)
+                        if failed:
+                            errors.append((job_id, r.source, r.target, failed))
+                if errors:
+                    job_id, source, target, _ = errors[0]
+                    every = [e for *_, failed in errors for e in failed]
+                    raise CallbackError(job_id, source, target, True, every) from every[0]
+            return results
+        assert raced is not None
+        job_id, found, target = raced.args
+        raise ConcurrentUpdate(
+            job_id, found, target, None, self.lifecycle.next_map[found], None, self.attempts
+        )
+
+    def _parse_batch(
+        self, items: builtins.list[Any]
+    ) -> builtins.list[tuple[str, JobStatus, datetime | None] | Applied]:
+        """Each item as ``(job_id, status, at in UTC or None)``, or its REFUSED result."""
+        parse = JobStatus.parse
+        times: dict[datetime, datetime] = {}
+        out: builtins.list[tuple[str, JobStatus, datetime | None] | Applied] = []
+        for index, item in enumerate(items):
+            try:
+                try:
+                    job_id, status, at = item
+                except (TypeError, ValueError):
+                    raise InvalidArgument(
+                        f"observations[{index}]", item, "a (job_id, status, at) tuple"
+                    ) from None
+                # Most ids are printable text, which is all _job_id checks beyond length and
+                # blankness (isprintable refuses control characters, NUL and surrogates).
+                if not (
+                    type(job_id) is str
+                    and len(job_id) <= MAX_NAME_LENGTH
+                    and job_id.isprintable()
+                    and job_id.strip()
+                ):
+                    job_id = _job_id(job_id)
+                status = status if type(status) is JobStatus else parse(status)
+                if at is not None:
+                    when = times.get(at) if type(at) is datetime else None
+                    if when is None:
+                        when = times[at] = _utc(_aware(at, "at"), "at")
+                    at = when
+            except JobFSMError as exc:
+                shown = item[0] if isinstance(item, tuple) and item else None
+                out.append(Applied(shown, None, ApplyKind.REFUSED, error=exc))
+                continue
+            out.append((job_id, status, at))
+        return out
+
+    def _apply_batch(
+        self,
+        conn: Connection,
+        parsed: builtins.list[tuple[str, JobStatus, datetime | None] | Applied],
+        rules: Rules,
+        reason: str | None,
+        actor: str | None,
+        context: Mapping[str, object] | None,
+    ) -> tuple[builtins.list[Applied], dict[str, tuple[JobStatus, int, datetime]]]:
+        sqlite = self.backend == "sqlite"
+        mark = "?" if sqlite else "%s"
+        ids = sorted({p[0] for p in parsed if not isinstance(p, Applied)})
+        # job id -> [status, version, updated_at, status read, version read]
+        state: dict[str, builtins.list[Any]] = {}
+        corrupt: dict[str, CorruptJob] = {}
+        lock = "" if sqlite else " ORDER BY job_id FOR UPDATE"
+        # The DBAPI cursor of the transaction's connection: SQLAlchemy's result rows would cost
+        # as much again as the statements.
+        cursor = conn.connection.cursor()
+        # A poll's jobs mostly entered their status at a few times: parse each text once.
+        parsed_times: dict[object, datetime] = {}
+        by_code = JobStatus._value2member_map_
+        # SQLite takes the ids as parameters, some at a time; PostgreSQL as one array.
+        step = APPLY_READ_CHUNK if sqlite else max(len(ids), 1)
+        for start in range(0, len(ids), step):
+            chunk = ids[start : start + step]
+            # Times as text, as every read of the store takes them (see _raw_time).
+            if sqlite:
+                cursor.execute(
+                    "SELECT job_id, status, version, updated_at FROM jobs "
+                    f"WHERE job_id IN ({', '.join('?' * len(chunk))})",
+                    tuple(chunk),
+                )
+            else:
+                cursor.execute(
+                    "SELECT job_id, status, version, CAST(updated_at AS TEXT) FROM jobs "
+                    f"WHERE job_id = ANY(%s){lock}",
+                    (chunk,),
+                )
+            for job_id, status, version, updated_at in cursor.fetchall():
+                try:
+                    found = by_code.get(status) if type(status) is int else None
+                    if type(found) is not JobStatus:
+                        found = _status_value(job_id, "status", status)
+                    when = parsed_times.get(updated_at)
+                    if when is None:
+                        when = parsed_times[updated_at] = _time_value(
+                            job_id, "updated_at", updated_at
+                        )
+                    if type(version) is not int or version < 0:
+                        _record_version(job_id, version)
+                except CorruptJob as exc:
+                    corrupt[job_id] = exc
+                    continue
+                state[job_id] = [found, version, when, found, version, None]
+        table = rules.table
+        guards = self.lifecycle._guards
+        # Per (source, target): the rows the chain writes, as (source code, target code, event,
+        # inferred); judged once per batch when no guard needs the job's context.
+        size = len(JobStatus)
+        chains: builtins.list[builtins.list[Any]] = [[None] * size for _ in range(size)]
+        now = _now()
+        history: builtins.list[tuple[Any, ...]] = []
+        results: builtins.list[Any] = []
+        add = results.append
+        stored_times: dict[datetime, Any] = {}
+        late, repeat, refused = ApplyKind.LATE, ApplyKind.REPEAT, ApplyKind.REFUSED
+        moved, inferred = ApplyKind.MOVED, ApplyKind.INFERRED
+        # Results by tuple.__new__: a NamedTuple's own constructor is a Python function.
+        make = tuple.__new__
+        for item in parsed:
+            if isinstance(item, Applied):
+                add(item)
+                continue
+            job_id, target, at = item
+            job = state.get(job_id)
+            if job is None:
+                error: JobFSMError = corrupt.get(job_id) or JobNotFound(job_id)
+                kind = refused if job_id in corrupt else ApplyKind.UNKNOWN_JOB
+                add(Applied(job_id, target, kind, error=error))
+                continue
+            source, version, last = job[0], job[1], job[2]
+            if at is not None and at < last:
+                add(make(Applied, (job_id, target, late, source, version, (), None, None)))
+                continue
+            if target is source:
+                add(make(Applied, (job_id, target, repeat, source, version, (), None, None)))
+                continue
+            chain = None if guards else chains[source][target]
+            if chain is None:
+                try:
+                    judged = self._judge_chain(job_id, source, target, context, rules)
+                except TransitionRejected as exc:
+                    add(Applied(job_id, target, refused, source, version, error=exc))
+                    continue
+                last_move = len(judged) - 1
+                chain = [
+                    (int(a), int(b), event, i < last_move) for i, (a, b, event) in enumerate(judged)
+                ]
+                if not guards:
+                    chains[source][target] = chain
+            when = at if at is not None else (now if now >= last else last)
+            stored = stored_times.get(when)
+            if stored is None:
+                stored = stored_times[when] = _stored_time(when, sqlite)
+            if len(chain) == 1:
+                a, b, event, _ = chain[0]
+                version += 1
+                history.append((job_id, version, a, b, event, stored, reason, actor, False))
+                add(make(Applied, (job_id, target, moved, source, version, (), None, when)))
+            else:
+                for a, b, event, mark_inferred in chain:
+                    version += 1
+                    history.append(
+                        (job_id, version, a, b, event, stored, reason, actor, mark_inferred)
+                    )
+                skipped = table[source][target].skipped
+                add(make(Applied, (job_id, target, inferred, source, version, skipped, None, when)))
+            job[0], job[1], job[2], job[5] = target, version, when, stored
+        codes = _CODES
+        updates = [
+            (codes[j[0]], j[1], j[5], job_id, j[4], codes[j[3]])
+            for job_id, j in state.items()
+            if j[1] != j[4]
+        ]
+        if updates:
+            cursor.executemany(
+                f"UPDATE jobs SET status = {mark}, version = {mark}, updated_at = {mark} "
+                f"WHERE job_id = {mark} AND version = {mark} AND status = {mark}",
+                updates,
+            )
+            if cursor.rowcount != len(updates):
+                target, _, _, job_id, _, source = updates[0]
+                raise _BatchRaced(job_id, JobStatus(source), JobStatus(target))
+            cursor.executemany(
+                "INSERT INTO history (job_id, seq, source, target, event, at, reason, actor, "
+                f"inferred) VALUES ({', '.join([mark] * 9)})",
+                history,
+            )
+        seen = {job_id: (j[0], j[1], j[2]) for job_id, j in state.items()}
+        return results, seen
+
     # -- the in-memory Job ----------------------------------------------------------------------
 
-    def load(self, job_id: str) -> Job:
-        """The stored job as an in-memory :class:`Job` with its whole history.
+    def load(self, job_id: str, *, machine: JobMachine | None = None) -> Job:
+        """The stored job as an in-memory :class:`Job` with its whole history, moved by
+        ``machine`` (its hooks and listeners), else by the store's, else by the lifecycle's
+        shared one.
 
         Raises:
             JobNotFound: the store does not hold the job.
             InvalidJobId: not a job id a store can hold (see :meth:`create`).
+            InvalidArgument: ``machine`` is not a JobMachine of the store's lifecycle.
         """
         _job_id(job_id)
+        if machine is not None:
+            self._check_machine(machine)
+        machine = machine or self.machine
         row, moves = self._read(lambda conn: (_job_row(conn, job_id), self._history(conn, job_id)))
         record = _record(row)
         return Job.from_dict(
@@ -1394,7 +2016,8 @@ class JobStore:
                 "created_at": record.created_at.isoformat(),
                 "history": [m.to_dict() for m in moves],
             },
-            lifecycle=self.lifecycle,
+            lifecycle=None if machine is not None else self.lifecycle,
+            machine=machine,
         )
 
     def save(
@@ -1403,8 +2026,12 @@ class JobStore:
         *,
         labels: Mapping[str, str] | None = None,
         context: Mapping[str, object] | None = None,
+        machine: JobMachine | None = None,
     ) -> JobRecord:
         """Store ``job``: create it, or append the moves it made since it was loaded.
+
+        The moves written are told, after the commit, to the listeners of ``machine`` (else of
+        the store's machine), as :meth:`transition` tells them.
 
         The stored history must be the start of the job's history, and the new moves must lead,
         one after the other, from the status the job is stored in to the job's status: each is
@@ -1421,10 +2048,12 @@ class JobStore:
             InvalidArgument: a move whose reason or actor the store cannot keep (see
                 :meth:`transition`); nothing is written.
             InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
+            CallbackError: a listener raised; the job is stored.
         """
         if not isinstance(job, Job):
             raise InvalidArgument("job", job, "a Job, such as one from load()")
         _job_id(job.job_id)
+        listening = self._listening(machine)
         moves = job.history
         for i, m in enumerate(moves):
             # A Job checks that they are text, not that the database's column can hold them.
@@ -1437,9 +2066,11 @@ class JobStore:
                 row = conn.execute(
                     sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)
                 ).first()
+                created: JobRecord | None = None
                 if row is None:
                     self._insert_job(conn, job, stored_labels, context)
-                    return JobRecord(
+                    written = moves
+                    created = JobRecord(
                         job.job_id,
                         job.status,
                         len(moves),
@@ -1447,7 +2078,8 @@ class JobStore:
                         _utc(moves[-1].at) if moves else _utc(job.created_at, "created_at"),
                         stored_labels or {},
                     )
-                self._append_moves(conn, job, _record(row), stored_labels, context)
+                else:
+                    written = self._append_moves(conn, job, _record(row), stored_labels, context)
         except StoreUnavailable as exc:
             if not isinstance(exc.__cause__, sa.exc.IntegrityError):
                 raise
@@ -1459,7 +2091,9 @@ class JobStore:
             raise ConcurrentUpdate(
                 job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
             ) from None
-        return self.get(job.job_id)
+        if listening is not None and written:
+            self._tell(listening, job.job_id, builtins.list(written))
+        return created if created is not None else self.get(job.job_id)
 
     def _insert_job(
         self,
@@ -1490,7 +2124,8 @@ class JobStore:
         record: JobRecord,
         labels: dict[str, str] | None,
         context: Mapping[str, object] | None,
-    ) -> None:
+    ) -> tuple[Move, ...]:
+        """Append the moves ``job`` made since ``record``; returns them."""
         moves = job.history
         stored = self._history(conn, job.job_id)
         known = [(m.source, m.target, m.event) for m in stored]
@@ -1516,7 +2151,7 @@ class JobStore:
         if labels is not None:
             values["labels"] = labels
         if not values:
-            return
+            return new
         updated_rows = conn.execute(
             jobs_table.update()
             .where(jobs_table.c.job_id == job.job_id, jobs_table.c.version == record.version)
@@ -1533,6 +2168,7 @@ class JobStore:
                 1,
             )
         self._insert_moves(conn, job.job_id, new, len(stored) + 1)
+        return new
 
     def _insert_moves(
         self, conn: Connection, job_id: str, moves: tuple[Move, ...], first_seq: int
@@ -1551,10 +2187,22 @@ class JobStore:
                     "at": self._time(m.at),
                     "reason": m.reason,
                     "actor": m.actor,
+                    "inferred": m.inferred,
                 }
                 for seq, m in enumerate(moves, first_seq)
             ],
         )
+
+
+def _stored_time(value: datetime, sqlite: bool) -> Any:
+    """``value`` (UTC) as a batch writes it: SQLite keeps the text SQLAlchemy writes for a
+    DateTime column, PostgreSQL takes the datetime."""
+    if not sqlite:
+        return value
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
+        f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
 
 
 def _jobfsm_version() -> str:

@@ -40,7 +40,7 @@ from jobfsm.errors import (
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus, Outcome
-from jobfsm.validate import REPEAT, VIOLATION, Mode, Rules, Step, StepKind
+from jobfsm.validate import FIRST, LATE, REPEAT, VIOLATION, Mode, Rules, Step, StepKind
 
 __all__ = [
     "FIRST",
@@ -64,11 +64,6 @@ _RANGE = "from 1970-01-01T00:00:00Z on"
 # Plain int codes (what JSON and the API give) become statuses by one tuple index.
 _BY_CODE: tuple[JobStatus, ...] = tuple(sorted(JobStatus))
 _CODES = len(_BY_CODE)
-
-#: The step :meth:`Tracker.observe` returns for a job's first observation.
-FIRST: Step = Step(StepKind.FIRST, (), None)
-#: The step :meth:`Tracker.observe` returns for an observation older than the job's last one.
-LATE: Step = Step(StepKind.LATE, (), None)
 
 _INFERRED = StepKind.INFERRED
 _NONE_YET: tuple[int, ...] = (0, 0, 0, 0, 0, 0)

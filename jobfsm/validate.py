@@ -39,6 +39,8 @@ from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _as_life
 from jobfsm.status import JobStatus, _refuse_text
 
 __all__ = [
+    "FIRST",
+    "LATE",
     "REPEAT",
     "VIOLATION",
     "HistoryReport",
@@ -87,7 +89,8 @@ class StepKind(enum.Enum):
 
     :class:`Rules` only ever yields REPEAT, MOVE, INFERRED and VIOLATION. A
     :class:`~jobfsm.tracker.Tracker` adds FIRST (the observation that starts tracking a job) and
-    LATE (an observation older than the job's last accepted one, which is not applied).
+    LATE (an observation older than the job's last accepted one, which is not applied), and so
+    do a :class:`~jobfsm.machine.Job` and a store given observed times.
     """
 
     REPEAT = "repeat"
@@ -124,6 +127,12 @@ class Step(NamedTuple):
 REPEAT: Step = Step(StepKind.REPEAT, (), None)
 #: The one VIOLATION step, shared the same way.
 VIOLATION: Step = Step(StepKind.VIOLATION, (), None)
+#: The step of an observation that starts tracking a job (see :class:`~jobfsm.tracker.Tracker`).
+FIRST: Step = Step(StepKind.FIRST, (), None)
+#: The step of an observation older than the job's last one, which is not applied: what a
+#: :class:`~jobfsm.tracker.Tracker`, :meth:`Job.observe <jobfsm.machine.Job.observe>` and a
+#: store's moves return for it.
+LATE: Step = Step(StepKind.LATE, (), None)
 
 
 def _judge(lifecycle: Lifecycle, mode: Mode, source: JobStatus, target: JobStatus) -> Step:
