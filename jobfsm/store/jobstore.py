@@ -1,45 +1,22 @@
-"""A persistent job store shared by many workers: SQLite by default, PostgreSQL across machines.
-
-Every move is judged by the same lifecycle rules and guards as :class:`~jobfsm.machine.Job`, then
-applied as one compare-and-set on the job's version together with its history row, in one
-transaction::
-
-    UPDATE jobs SET status = :target, version = :version_read + 1, updated_at = :at
-     WHERE job_id = :job_id AND version = :version_read
-
-When another worker moved the job first, the update matches no row; the store reads the job again
-and judges the move from the status it finds (see :meth:`JobStore.transition`). A store remembers
-the version it last committed or read of each job, so a worker that keeps moving its own jobs
-skips the read: the compare-and-set proves the remembered status is still the stored one.
-
-``version`` counts the history rows, and the history row of a move has ``seq`` equal to the version
-it produced, so a lost update would also break the history's primary key.
-
-A poller gives each status with the time it saw it (``at=``), which the history keeps, and may
-judge in polled mode, where a jump is written as the chain of moves
-:class:`~jobfsm.validate.Rules` infers, the skipped ones marked ``inferred``. A whole poll goes
-to :meth:`JobStore.apply`: one transaction and two ``executemany`` statements per batch.
-
-Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
-"""
+"""JobStore: jobs and their history in SQLite or PostgreSQL, every move judged by the lifecycle and
+written as one compare-and-set."""
 
 from __future__ import annotations
 
 import builtins
-import enum
 import itertools
-import json
-import math
 import os
-import re
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone  # noqa: F401 (timezone: apply's doctest)
 from pathlib import Path
-from typing import Any, Final, NamedTuple, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.pool import NullPool, StaticPool
 
 from jobfsm.errors import (
     CallbackError,
@@ -47,43 +24,71 @@ from jobfsm.errors import (
     CorruptJob,
     IllegalTransition,
     InvalidArgument,
-    InvalidJobId,
-    InvalidTime,
     JobExists,
     JobFSMError,
     JobNotFound,
-    MissingExtra,
     StoreUnavailable,
     TransitionRejected,
-    UnusableJobId,
-    find_control_character,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _check_context
 from jobfsm.machine import Job, JobMachine, Move, _aware
 from jobfsm.status import JobStatus
+from jobfsm.store.arguments import (
+    MAX_NAME_LENGTH,
+    _job_id,
+    _labels,
+    _now,
+    _text,
+    _utc,
+    _whole_number,
+)
+from jobfsm.store.batch import (
+    _CODES,
+    APPLY_READ_CHUNK,
+    Applied,
+    ApplyKind,
+    _BatchRaced,
+    _stored_time,
+)
+from jobfsm.store.records import (
+    _JOB_COLUMNS,
+    _SQLITE_TIME_SHAPE,
+    JobRecord,
+    JobRecords,
+    TransitionResult,
+    _job_row,
+    _move,
+    _raw,
+    _raw_time,
+    _record,
+    _record_version,
+    _records,
+    _status_value,
+    _time_value,
+)
+from jobfsm.store.schema import (
+    _NO_TABLES,
+    SCHEMA_VERSION,
+    _jobfsm_version,
+    history_table,
+    jobs_table,
+    metadata,
+    schema_table,
+)
+from jobfsm.store.sqlite import (
+    SNAPSHOT_ATTEMPTS,
+    SQLITE_BUSY_STEP,
+    SQLITE_BUSY_TIMEOUT,
+    _PatientConnection,
+    _read_only,
+    _sqlite_begin,
+    _sqlite_connect,
+)
+from jobfsm.store.urls import _postgres_parameters, _sqlite_parameters, _store_url, mask_url
 from jobfsm.validate import Mode, Rules, StepKind
 
-try:
-    import sqlalchemy as sa
-    from sqlalchemy import event as sa_event
-    from sqlalchemy.engine import URL, Connection, Engine, make_url
-    from sqlalchemy.pool import NullPool, StaticPool
-except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
-    raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
-
-__all__ = [
-    "SCHEMA_VERSION",
-    "Applied",
-    "ApplyKind",
-    "JobRecord",
-    "JobRecords",
-    "JobStore",
-    "TransitionResult",
-    "metadata",
-]
-
-_UTC = timezone.utc
 _T = TypeVar("_T")
+
 
 #: How many compare-and-set attempts :meth:`JobStore.transition` makes before giving up.
 DEFAULT_ATTEMPTS: Final = 16
@@ -92,594 +97,11 @@ DEFAULT_CACHE_SIZE: Final = 10_000
 #: The largest ``limit`` :meth:`JobStore.list` takes: SQLite and PostgreSQL both count rows in
 #: signed 64-bit integers.
 MAX_LIMIT: Final = 2**63 - 1
-#: The longest ``actor`` and job id a store keeps (PostgreSQL refuses longer ones).
-MAX_NAME_LENGTH: Final = 255
-#: How long a SQLite writer waits for the write lock before failing, in seconds.
-SQLITE_BUSY_TIMEOUT: Final = 60.0
-#: How long one wait for a SQLite lock lasts inside SQLite, in seconds. Python runs signal handlers
-#: only between bytecodes, so the whole wait is made of waits this short, retried from Python:
-#: Ctrl-C and SIGTERM stop a writer queued for the lock within about this long.
-SQLITE_BUSY_STEP: Final = 0.05
-#: How many times a read of a read-only SQLite file is made again when the file changed under it.
-SNAPSHOT_ATTEMPTS: Final = 5
+
+
 #: How long to wait for a PostgreSQL server to accept a connection, in seconds.
 CONNECT_TIMEOUT: Final = 10
 
-metadata = sa.MetaData()
-
-jobs_table = sa.Table(
-    "jobs",
-    metadata,
-    sa.Column("job_id", sa.String(255), primary_key=True),
-    sa.Column("status", sa.SmallInteger, nullable=False),
-    # The number of committed moves; the compare-and-set token.
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    # When the job entered its current status (a repeated observation does not touch it).
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("labels", sa.JSON, nullable=True),
-    sa.Index("ix_jobs_status_updated", "status", "updated_at"),
-)
-
-history_table = sa.Table(
-    "history",
-    metadata,
-    sa.Column("job_id", sa.String(255), sa.ForeignKey("jobs.job_id"), primary_key=True),
-    # 1 for the first move; equals the job's version right after the move.
-    sa.Column("seq", sa.Integer, primary_key=True),
-    sa.Column("source", sa.SmallInteger, nullable=False),
-    sa.Column("target", sa.SmallInteger, nullable=False),
-    sa.Column("event", sa.String(64), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("reason", sa.Text, nullable=True),
-    sa.Column("actor", sa.String(255), nullable=True),
-    # A move into a status nobody observed, inferred from a polled observation that skipped it
-    # (schema version 2; a version 1 database gains the column, every row false, on first write).
-    sa.Column("inferred", sa.Boolean, nullable=False, server_default=sa.false()),
-)
-
-
-#: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
-#: older code cannot use correctly gets a higher number, which such code then refuses to touch.
-#: 2 added ``history.inferred``; a store upgrades a version 1 database in place when it first
-#: writes to it, and reads one as it is (every move observed) until then.
-SCHEMA_VERSION: Final = 2
-
-schema_table = sa.Table(
-    "jobfsm_schema",
-    metadata,
-    sa.Column("version", sa.Integer, nullable=False),
-)
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """A stored job as read: its status, version (number of moves), times and labels."""
-
-    job_id: str
-    status: JobStatus
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe form (codes as ints, times as ISO 8601)."""
-        return {
-            "job_id": self.job_id,
-            "status": int(self.status),
-            "status_name": self.status.name,
-            "version": self.version,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "labels": dict(self.labels),
-        }
-
-
-class TransitionResult(NamedTuple):
-    """What :meth:`JobStore.transition` did.
-
-    ``moved`` is False for a repeated observation (the job was already in ``target``) and for a
-    late one (older than the job's last move); then ``event`` and ``at`` are None and ``version``
-    is the unchanged version. ``kind`` says which: MOVE, INFERRED (polled mode: ``skipped`` names
-    the statuses recorded as inferred moves, ``event`` is the last move's), REPEAT or LATE.
-    """
-
-    job_id: str
-    source: JobStatus
-    target: JobStatus
-    moved: bool
-    version: int
-    event: str | None = None
-    at: datetime | None = None
-    kind: StepKind = StepKind.MOVE
-    skipped: tuple[JobStatus, ...] = ()
-
-
-class ApplyKind(enum.Enum):
-    """What :meth:`JobStore.apply` did with one observation."""
-
-    #: moved along a declared edge
-    MOVED = "moved"
-    #: moved along the chain polled mode infers (``skipped`` names the statuses in between)
-    INFERRED = "inferred"
-    #: the job already was in the status: nothing written
-    REPEAT = "repeat"
-    #: older than the job's last move: nothing written
-    LATE = "late"
-    #: judged and refused (``error`` says why): nothing written for it
-    REFUSED = "refused"
-    #: the store holds no such job (``error`` is the JobNotFound)
-    UNKNOWN_JOB = "unknown job"
-
-
-class Applied(NamedTuple):
-    """The result of one observation of a :meth:`JobStore.apply` batch, in the batch's order.
-
-    ``source`` is the status it was judged from and ``version`` the job's version after it (both
-    None when the job is unknown or the item could not be read); ``error`` is the refusal for
-    REFUSED and UNKNOWN_JOB, None otherwise; ``at`` the time written for a move.
-    """
-
-    job_id: object
-    target: JobStatus | None
-    kind: ApplyKind
-    source: JobStatus | None = None
-    version: int | None = None
-    skipped: tuple[JobStatus, ...] = ()
-    error: JobFSMError | None = None
-    #: for MOVED and INFERRED, the time written (the observation's, else when it was applied)
-    at: datetime | None = None
-
-    @property
-    def moved(self) -> bool:
-        """True when the observation was written as a move (MOVED or INFERRED)."""
-        return self.kind is ApplyKind.MOVED or self.kind is ApplyKind.INFERRED
-
-
-class _BatchRaced(Exception):
-    """A batch's compare-and-set matched fewer rows than it judged: roll back and judge again.
-
-    Its arguments name the batch's first move, ``(job_id, status read, target)``: which job lost
-    is not known, and one of them is what ConcurrentUpdate then names.
-    """
-
-
-# A status's code as a plain int, by one tuple index (int() of an IntEnum costs a call).
-_CODES: Final = tuple(range(len(JobStatus)))
-
-#: How many job ids one read of an :meth:`JobStore.apply` batch asks for (SQLite allows 32,766
-#: parameters per statement, and long IN lists stop paying off well before that).
-APPLY_READ_CHUNK: Final = 1000
-
-# The password runs from the first ':' of the user part to the last '@' before the query: a
-# password may hold '@' and '/' unquoted, and showing too little of a URL is the safe mistake.
-_PASSWORD_IN_TEXT = re.compile(r"(://[^:/@?#]*:)[^?#]*@")
-_PASSWORD_QUERY_IN_TEXT = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
-
-
-def mask_url(url: str | URL) -> str:
-    """``url`` as text with its password replaced by ``***``.
-
-    >>> mask_url("postgresql+psycopg://sched:s3cret@db.example:5432/jobs")
-    'postgresql+psycopg://sched:***@db.example:5432/jobs'
-    >>> mask_url("postgresql+psycopg://sched@db.example/jobs?password=s3cret&sslmode=require")
-    'postgresql+psycopg://sched@db.example/jobs?password=***&sslmode=require'
-    """
-    try:
-        parsed = url if isinstance(url, URL) else make_url(url)
-        # Rendering quotes the parts, which text that is not valid Unicode cannot be.
-        text = parsed.render_as_string(hide_password=True)
-    except (sa.exc.ArgumentError, ValueError):  # UnicodeEncodeError is a ValueError
-        return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", _PASSWORD_IN_TEXT.sub(r"\1***@", str(url)))
-    # A password holding '@' unquoted is parsed as 'se' with host 'cret@host': hide up to the
-    # last '@' again. libpq also takes the password as a query parameter (?password=...).
-    return _PASSWORD_QUERY_IN_TEXT.sub(r"\1***", _PASSWORD_IN_TEXT.sub(r"\1***@", text))
-
-
-_URL_EXPECTED = (
-    "a SQLite file path or a database URL as a non-empty string or a Path, such as jobs.db, "
-    "sqlite:///path/to/jobs.db or postgresql+psycopg://user:password@host/dbname"
-)
-
-
-def _store_url(url: str | Path | URL) -> URL:
-    """Read a store URL: a SQLite file path, ``sqlite:///…`` or ``postgresql[+psycopg]://…``."""
-    if isinstance(url, URL):
-        parsed = url
-    else:
-        # str(None) or str(5) would name a file in the current directory, and "" the directory.
-        if not isinstance(url, (str, Path)) or (isinstance(url, str) and not url.strip()):
-            shown = mask_url(str(url)) if isinstance(url, (bytes, bytearray)) else url
-            raise InvalidArgument("url", shown, _URL_EXPECTED)
-        text = str(url)
-        if _unstorable(text) is not None:
-            raise InvalidArgument("url", mask_url(text), f"a path or URL {_STORABLE}")
-        if "://" not in text:
-            return URL.create("sqlite", database=str(Path(text).expanduser().absolute()))
-        try:
-            parsed = make_url(text)
-        except (sa.exc.ArgumentError, ValueError):
-            raise StoreUnavailable(
-                mask_url(text),
-                "not a database URL; give a file path, sqlite:///path/to/jobs.db or "
-                "postgresql+psycopg://user:password@host/dbname",
-            ) from None
-    if parsed.host is not None and "@" in parsed.host:
-        # The password holds an unquoted '@': the server's error would name the rest as a host.
-        raise InvalidArgument(
-            "url",
-            mask_url(parsed),
-            "a URL whose password writes '@' as %40 (and ':' as %3A, '/' as %2F), such as "
-            "postgresql+psycopg://user:p%40ss@host/dbname",
-        )
-    backend, _, driver = parsed.drivername.partition("+")
-    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
-        # psycopg 3 is the driver the extra installs; SQLAlchemy's default would be psycopg2.
-        return parsed.set(drivername="postgresql+psycopg")
-    if backend == "sqlite" and driver in ("", "pysqlite"):
-        return parsed
-    raise StoreUnavailable(
-        mask_url(parsed),
-        f"the {parsed.drivername!r} backend is not supported; use sqlite:///path/to/jobs.db "
-        "or postgresql+psycopg://user:password@host/dbname",
-    )
-
-
-def _parameter(url: URL, name: str) -> str:
-    """The value of the URL's query parameter ``name``, refused when it is given twice."""
-    value = url.query[name]
-    if isinstance(value, str):
-        return value
-    shown = "***" if name.lower() == "password" else value
-    raise InvalidArgument(f"url parameter {name}", shown, f"{name}=... given once")
-
-
-_SQLITE_PARAMETERS = (
-    "timeout, the one parameter a SQLite store takes (timeout=SECONDS: how long a writer waits "
-    f"for the write lock in all; {SQLITE_BUSY_TIMEOUT:g} by default)"
-)
-
-
-def _sqlite_parameters(url: URL) -> tuple[URL, float]:
-    """The URL to connect to (without the store's own parameters) and its busy timeout.
-
-    SQLAlchemy would hand any other parameter to the driver, which takes some that break the
-    store (``detect_types`` changes how times are read) and fails on a malformed value with a
-    bare ValueError.
-    """
-    timeout = SQLITE_BUSY_TIMEOUT
-    for name in url.query:
-        if name != "timeout":
-            raise InvalidArgument("url parameter", name, _SQLITE_PARAMETERS)
-        text = _parameter(url, name)
-        try:
-            timeout = float(text)
-        except ValueError:
-            timeout = math.nan
-        if not 0 <= timeout < math.inf:
-            raise InvalidArgument(
-                "url parameter timeout",
-                text,
-                "a number of seconds of 0 or more, such as timeout=60 (how long a writer waits "
-                "for the write lock in all)",
-            )
-    return url.set(query={}), timeout
-
-
-#: libpq's connection parameters that take a whole number (``port`` a comma-separated list).
-_POSTGRES_WHOLE_NUMBERS = frozenset(
-    {
-        "connect_timeout",
-        "keepalives",
-        "keepalives_count",
-        "keepalives_idle",
-        "keepalives_interval",
-        "port",
-        "tcp_user_timeout",
-    }
-)
-
-
-def _postgres_parameters(url: URL) -> URL:
-    """``url`` once its query parameters are ones libpq takes, with whole numbers where needed.
-
-    Otherwise psycopg would refuse an unknown name with a ProgrammingError and SQLAlchemy a
-    non-numeric port with an ArgumentError, both mid-connect.
-    """
-    from psycopg import pq
-
-    known = {o.keyword.decode() for o in pq.Conninfo.get_defaults()}
-    for name in url.query:
-        text = _parameter(url, name)
-        if name not in known:
-            raise InvalidArgument(
-                "url parameter",
-                name,
-                "a libpq connection parameter, such as sslmode, connect_timeout, "
-                "application_name, host or port",
-            )
-        if name in _POSTGRES_WHOLE_NUMBERS:
-            parts = text.split(",") if name == "port" else [text]
-            if not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
-                listed = ", or several separated by commas" if name == "port" else ""
-                raise InvalidArgument(f"url parameter {name}", text, f"a whole number{listed}")
-    return url
-
-
-def _utc(value: datetime, argument: str | None = None) -> datetime:
-    # SQLite keeps no time zone; every time the store writes is UTC.
-    try:
-        return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
-    except OverflowError:
-        # Such as 0001-01-01T00:00+23:59, which is in year 0 in UTC.
-        raise InvalidTime(
-            value, "a time whose UTC equivalent is within years 1 to 9999", argument
-        ) from None
-
-
-def _now() -> datetime:
-    return datetime.now(_UTC)
-
-
-def _job_row(conn: sa.Connection, job_id: str) -> Any:
-    """The jobs row of ``job_id``, read in the caller's transaction."""
-    row = conn.execute(sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job_id)).first()
-    if row is None:
-        raise JobNotFound(job_id)
-    return row
-
-
-def _status_value(job_id: str, field: str, value: object) -> JobStatus:
-    if isinstance(value, int) and not isinstance(value, bool):
-        found = JobStatus._value2member_map_.get(value)
-        if isinstance(found, JobStatus):
-            return found
-    raise CorruptJob(job_id, field, value, "a ModelArts job status code (0–22)")
-
-
-# How PostgreSQL writes a time as text: fractions without trailing zeros and whole-hour offsets as
-# +00, neither of which Python 3.10's fromisoformat reads.
-_PG_TIME = re.compile(r"(.*:\d\d)(?:\.(\d{1,6}))?([+-]\d\d)((?::\d\d){0,2})")
-
-
-def _isoformat(text: str) -> str:
-    """``text`` in the form of datetime.isoformat when it is a PostgreSQL time; else as given."""
-    found = _PG_TIME.fullmatch(text)
-    if found is None:
-        return text
-    seconds, fraction, hours, rest = found.groups()
-    return f"{seconds}.{(fraction or '').ljust(6, '0')}{hours}{rest or ':00'}"
-
-
-def _time_value(job_id: str, field: str, value: object) -> datetime:
-    # Read as stored (see _raw_time): SQLAlchemy and psycopg would parse it while fetching the
-    # row, so that one bad time would end a listing of every job.
-    parsed: object = value
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(_isoformat(value))
-        except ValueError:
-            parsed = None
-    if isinstance(parsed, datetime):
-        try:
-            return _utc(parsed)
-        except InvalidTime:
-            pass  # in year 0 or 10000 once in UTC
-    raise CorruptJob(job_id, field, value, "a time such as 2026-01-01 00:00:00.000000")
-
-
-def _text_value(job_id: str, field: str, value: object, optional: bool = True) -> Any:
-    if (value is None and optional) or isinstance(value, str):
-        return value
-    raise CorruptJob(job_id, field, value, "text" + (" or NULL" if optional else ""))
-
-
-def _labels_value(job_id: str, value: object) -> dict[str, str]:
-    labels: object = value
-    if isinstance(value, (str, bytes)):
-        try:
-            labels = json.loads(value)
-        except ValueError:
-            labels = value
-    if labels is None:
-        return {}
-    if isinstance(labels, dict) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
-    ):
-        return labels
-    raise CorruptJob(job_id, "labels", value, 'a JSON object of strings such as {"team": "vision"}')
-
-
-def _record(row: Any) -> JobRecord:
-    """A jobs row as a record; :class:`CorruptJob` for a value jobfsm never writes."""
-    job_id = str(row.job_id)
-    version = row.version
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise CorruptJob(job_id, "version", version, "a whole number of 0 or more")
-    return JobRecord(
-        job_id,
-        _status_value(job_id, "status", row.status),
-        version,
-        _time_value(job_id, "created_at", row.created_at),
-        _time_value(job_id, "updated_at", row.updated_at),
-        _labels_value(job_id, row.labels),
-    )
-
-
-def _record_version(job_id: str, version: object) -> None:
-    raise CorruptJob(job_id, "version", version, "a whole number of 0 or more")
-
-
-def _move(job_id: str, row: Any) -> Move:
-    """A history row as a move; :class:`CorruptJob` for a value jobfsm never writes."""
-    where = f"history[{row.seq}]"
-    return Move(
-        _status_value(job_id, f"{where}.source", row.source),
-        _status_value(job_id, f"{where}.target", row.target),
-        _text_value(job_id, f"{where}.event", row.event, optional=False),
-        _time_value(job_id, f"{where}.at", row.at),
-        _text_value(job_id, f"{where}.reason", row.reason),
-        _text_value(job_id, f"{where}.actor", row.actor),
-        _flag_value(job_id, f"{where}.inferred", row.inferred),
-    )
-
-
-def _flag_value(job_id: str, field: str, value: object) -> bool:
-    # SQLite keeps a boolean as 0 or 1; read as stored (see _raw) so that another value is named.
-    if isinstance(value, str) and value in ("0", "1"):
-        return value == "1"
-    if isinstance(value, (bool, int)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value in ("true", "false"):
-        return value == "true"
-    raise CorruptJob(job_id, field, value, "true or false")
-
-
-class JobRecords(builtins.list[JobRecord]):
-    """The jobs :meth:`JobStore.list` or :meth:`JobStore.stale` found, in order.
-
-    A list of :class:`JobRecord`; a row that cannot be read (changed outside jobfsm) is left out
-    and reported in ``errors`` instead, so that one bad row does not hide every other job.
-
-    Attributes:
-        errors: one :class:`~jobfsm.errors.CorruptJob` per row left out, in order.
-    """
-
-    def __init__(self, records: Iterable[JobRecord] = (), errors: Iterable[CorruptJob] = ()):
-        super().__init__(records)
-        self.errors: tuple[CorruptJob, ...] = tuple(errors)
-
-
-def _records(rows: Iterable[Any]) -> JobRecords:
-    records: builtins.list[JobRecord] = []
-    errors: builtins.list[CorruptJob] = []
-    for row in rows:
-        try:
-            records.append(_record(row))
-        except CorruptJob as exc:
-            errors.append(exc)
-    return JobRecords(records, errors)
-
-
-#: Characters no text a store keeps may hold: NUL, which PostgreSQL cannot store (SQLite would),
-#: and lone surrogates, which are not text at all but how Python carries the undecodable bytes of
-#: a command-line argument or file name; no driver can encode them, and no UTF-8 reader decode
-#: them.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-_STORABLE = (
-    "without NUL (U+0000) or lone surrogates (U+D800–U+DFFF, the undecodable bytes of a "
-    "command-line argument or file name), which a store cannot keep"
-)
-
-
-def _unstorable(text: str) -> str | None:
-    """Why a store cannot keep ``text``, or None when it can."""
-    bad = _UNSTORABLE.search(text)
-    if bad is None:
-        return None
-    char = bad.group()
-    what = "NUL" if char == "\x00" else "the lone surrogate"
-    return f"it contains {what} {char!r} (U+{ord(char):04X})"
-
-
-def _labels(labels: Mapping[str, str] | None) -> dict[str, str] | None:
-    if labels is None:
-        return None
-    if not isinstance(labels, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
-    ):
-        raise InvalidArgument(
-            "labels", labels, "a mapping of strings to strings, such as {'team': 'vision'}, or None"
-        )
-    for key, value in labels.items():
-        if _unstorable(key) is not None:
-            raise InvalidArgument("labels key", key, f"a string {_STORABLE}")
-        if _unstorable(value) is not None:
-            raise InvalidArgument(f"labels[{key!r}]", value, f"a string {_STORABLE}")
-    return dict(labels)
-
-
-def _job_id(job_id: object) -> str:
-    """``job_id`` if a store can keep it: printable, not blank, at most 255 characters."""
-    if not isinstance(job_id, str) or not job_id.strip():
-        raise InvalidJobId(job_id)
-    surrogate = _unstorable(job_id)
-    if surrogate is not None and "\x00" not in job_id:
-        raise UnusableJobId(
-            job_id, f"{surrogate}, an undecodable byte of a command-line argument or file name"
-        )
-    bad = find_control_character(job_id)
-    if bad is not None:
-        char = bad.group()
-        raise UnusableJobId(
-            job_id, f"it contains the control character {char!r} (U+{ord(char):04X})"
-        )
-    if len(job_id) > MAX_NAME_LENGTH:
-        raise UnusableJobId(
-            job_id,
-            f"it has {len(job_id)} characters, more than the {MAX_NAME_LENGTH} a job store keeps",
-        )
-    return job_id
-
-
-def _text(argument: str, value: object, max_length: int | None = None) -> str | None:
-    """``value`` if it is a str of at most ``max_length`` characters or None; else refused."""
-    if value is None or (
-        isinstance(value, str)
-        and (max_length is None or len(value) <= max_length)
-        and _unstorable(value) is None
-    ):
-        return value
-    longest = f" of at most {max_length} characters" if max_length is not None else ""
-    if isinstance(value, str) and _unstorable(value) is not None:
-        raise InvalidArgument(argument, value, f"a string{longest} {_STORABLE}, or None")
-    raise InvalidArgument(argument, value, f"a string{longest} or None")
-
-
-def _whole_number(argument: str, value: object, low: int, high: int | None = None) -> int:
-    """``value`` if it is an int from ``low`` to ``high``; InvalidArgument naming ``argument``."""
-    # bool is an int, but limit=True is a mistake, not a 1.
-    if (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and value >= low
-        and (high is None or value <= high)
-    ):
-        return value
-    bound = f"from {low} to {high}" if high is not None else f"of {low} or more"
-    raise InvalidArgument(argument, value, f"a whole number {bound}")
-
-
-def _raw(column: sa.Column[Any]) -> Any:
-    """``column`` read as the driver gives it, for the store's own checks (see _record)."""
-    return sa.type_coerce(column, sa.String()).label(column.name)
-
-
-_NO_TABLES = "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) first"
-
-#: The shape of every time SQLAlchemy writes into SQLite ('2026-01-01 00:00:00.000000').
-_SQLITE_TIME_SHAPE = (
-    "[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]"
-    "[0-9][0-9][0-9]"
-)
-
-
-def _raw_time(column: sa.Column[Any]) -> Any:
-    """``column`` read as text, for the store's own checks (see _time_value): psycopg would
-    refuse a PostgreSQL time such as 'infinity' while fetching the row, ending the listing."""
-    return sa.type_coerce(sa.cast(column, sa.Text), sa.String()).label(column.name)
-
-
-_JOB_COLUMNS = (
-    jobs_table.c.job_id,
-    jobs_table.c.status,
-    jobs_table.c.version,
-    _raw_time(jobs_table.c.created_at),
-    _raw_time(jobs_table.c.updated_at),
-    _raw(jobs_table.c.labels),
-)
 
 # Built once with bound parameters: constructing a statement per call costs more than the
 # database round trip on SQLite.
@@ -2192,123 +1614,3 @@ class JobStore:
                 for seq, m in enumerate(moves, first_seq)
             ],
         )
-
-
-def _stored_time(value: datetime, sqlite: bool) -> Any:
-    """``value`` (UTC) as a batch writes it: SQLite keeps the text SQLAlchemy writes for a
-    DateTime column, PostgreSQL takes the datetime."""
-    if not sqlite:
-        return value
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
-        f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
-    )
-
-
-def _jobfsm_version() -> str:
-    from jobfsm import __version__
-
-    return __version__
-
-
-def _read_only(exc: BaseException | None) -> bool:
-    """Whether ``exc`` is SQLite refusing to write (SQLITE_READONLY and its variants)."""
-    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
-    return isinstance(orig, sqlite3.OperationalError) and "readonly database" in str(orig)
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    """Whether ``exc`` is SQLite giving up on a lock another connection holds (SQLITE_BUSY)."""
-    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11 and later
-    if code is not None:
-        return int(code) & 0xFF == 5  # SQLITE_BUSY and its extended codes
-    return "database is locked" in str(exc)
-
-
-def _patiently(call: Callable[[], _T], total: float) -> _T:
-    """``call()``, made again while SQLite reports the database locked, for up to ``total``
-    seconds in all.
-
-    Each try waits at most :data:`SQLITE_BUSY_STEP` inside SQLite, so that a signal's handler
-    (Ctrl-C, SIGTERM) runs between two tries instead of after the whole wait. A statement that
-    SQLite refused as busy had no effect, so making it again is safe.
-    """
-    deadline = time.monotonic() + total
-    while True:
-        started = time.monotonic()
-        try:
-            return call()
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc) or started >= deadline:
-                raise
-        if time.monotonic() - started < SQLITE_BUSY_STEP / 2:
-            # SQLite answered busy without waiting (it does when waiting could not help, such as
-            # a deadlock between two readers upgrading): do not spin.
-            time.sleep(SQLITE_BUSY_STEP)
-
-
-class _PatientCursor(sqlite3.Cursor):
-    """A cursor whose statements wait for a locked database as :func:`_patiently` does."""
-
-    connection: _PatientConnection
-
-    def execute(self, sql: str, parameters: Any = (), /) -> _PatientCursor:
-        try:
-            return super().execute(sql, parameters)  # the hot path: one try, no closure
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc):
-                raise
-        return _patiently(
-            lambda: super(_PatientCursor, self).execute(sql, parameters),
-            self.connection.busy_timeout,
-        )
-
-    def executemany(self, sql: str, seq_of_parameters: Any, /) -> _PatientCursor:
-        rows = list(seq_of_parameters)  # an iterator would be spent by the first try
-        return _patiently(
-            lambda: super(_PatientCursor, self).executemany(sql, rows),
-            self.connection.busy_timeout,
-        )
-
-
-class _PatientConnection(sqlite3.Connection):
-    """A SQLite connection whose cursors and commits wait for locks in short, interruptible
-    steps (see :data:`SQLITE_BUSY_STEP`), for up to ``busy_timeout`` seconds in all."""
-
-    busy_timeout: float = SQLITE_BUSY_TIMEOUT
-
-    def cursor(self, factory: Any = _PatientCursor) -> Any:
-        return super().cursor(factory)
-
-    def commit(self) -> None:
-        # In rollback-journal mode a commit waits for readers to let go of the file.
-        _patiently(super().commit, self.busy_timeout)
-
-
-def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN itself, so writers can ask for IMMEDIATE.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        # WAL: readers never block the writer nor each other. NORMAL sync is safe in WAL mode: a
-        # crashed process loses nothing committed; a power cut may lose the last commits, never
-        # half of one.
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.OperationalError as exc:
-            # A file this process may only read can still be read in the mode it is in; a
-            # write will say why it cannot.
-            if not _read_only(exc):
-                raise
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_STEP * 1000)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # A writer that started with a plain BEGIN would have to upgrade its read lock later and
-    # could fail with "database is locked"; IMMEDIATE makes writers queue for the lock instead.
-    write = conn.get_execution_options().get("jobfsm_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
