@@ -1,13 +1,18 @@
-"""Shared fixtures: a real PostgreSQL server for the session, and a store URL per backend."""
+"""Shared fixtures: a real PostgreSQL server for the session, a store URL per backend, and a store
+with its tables."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pgserver import INSTALL_HINT, PostgresServer, PostgresUnavailable, running
+
+if TYPE_CHECKING:
+    from jobfsm import JobStore
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -42,3 +47,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'jobs.db'}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.fresh_url()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[JobStore]:
+    """A store with its tables, on each backend, closed afterwards."""
+    from jobfsm import JobStore
+
+    s = JobStore(store_url)
+    s.create_schema()
+    yield s
+    s.close()

@@ -41,14 +41,6 @@ UTC = timezone.utc
 SECOND = timedelta(seconds=1)
 
 
-@pytest.fixture
-def store(store_url: str) -> Iterator[JobStore]:
-    s = JobStore(store_url)
-    s.create_schema()
-    yield s
-    s.close()
-
-
 def test_create_schema_is_idempotent(store: JobStore) -> None:
     """Creating the schema twice keeps the jobs already stored."""
     store.create("j-1")

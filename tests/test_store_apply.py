@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -35,14 +34,6 @@ S = JobStatus
 K = ApplyKind
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[JobStore]:
-    s = JobStore(store_url)
-    s.create_schema()
-    yield s
-    s.close()
 
 
 def moves(store: JobStore, job_id: str) -> list[tuple[JobStatus, JobStatus, datetime, bool]]:

@@ -3,7 +3,6 @@ moves. Both backends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -28,14 +27,6 @@ from jobfsm.store import SCHEMA_VERSION, schema_table
 S = JobStatus
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[JobStore]:
-    s = JobStore(store_url)
-    s.create_schema()
-    yield s
-    s.close()
 
 
 def rows(store: JobStore, job_id: str) -> list[tuple[JobStatus, JobStatus, str, datetime, bool]]:

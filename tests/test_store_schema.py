@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,14 +21,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[JobStore]:
-    s = JobStore(store_url)
-    s.create_schema()
-    yield s
-    s.close()
 
 
 def execute(url: str, *statements: str) -> None:
