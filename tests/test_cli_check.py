@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jobfsm import cli
-from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, judging, main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -207,7 +206,7 @@ def test_check_is_silent_on_stderr_when_piped(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """No progress bar when stderr is not a terminal, however long the file."""
-    monkeypatch.setattr(cli, "PROGRESS_BYTES", 0)
+    monkeypatch.setattr(judging, "PROGRESS_BYTES", 0)
     code, _, err = run(capsys, "check", str(write(tmp_path / "ok.jsonl", *CLEAN)))
     assert code == EXIT_OK
     assert err == ""
@@ -217,7 +216,7 @@ def test_check_shows_progress_at_a_terminal(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A long file read with stderr at a terminal shows a progress bar there."""
-    monkeypatch.setattr(cli, "PROGRESS_BYTES", 0)
+    monkeypatch.setattr(judging, "PROGRESS_BYTES", 0)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     code, out, err = run(capsys, "check", str(write(tmp_path / "ok.jsonl", *CLEAN)))
     assert code == EXIT_OK

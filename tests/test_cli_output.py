@@ -23,10 +23,9 @@ from jobfsm import (
     JobStatus,
     StoreUnavailable,
     UnreadableLog,
-    cli,
 )
 from jobfsm import diagram as diagrams
-from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
+from jobfsm.cli import EXIT_OK, EXIT_USAGE, judging, main, simulating, walkthrough
 from jobfsm.errors import escape, escape_json
 
 
@@ -125,7 +124,7 @@ def refuse(*args: object, **kwargs: object) -> None:
     ("argv", "patched"),
     [
         (["render", "--format", "dot", "--out"], (diagrams, "write_atomic")),
-        (["simulate", "--jobs", "2", "--out"], (cli, "write_log")),
+        (["simulate", "--jobs", "2", "--out"], (simulating, "write_log")),
     ],
 )
 def test_an_unwritable_file_is_one_error_line(
@@ -171,7 +170,7 @@ def test_demo_into_an_unwritable_directory_is_one_error_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A demo directory the system refuses to write into is named with the reason."""
-    monkeypatch.setattr(cli, "write_log", refuse)
+    monkeypatch.setattr(walkthrough, "write_log", refuse)
     code, _, err = run(capsys, "demo", "--out", str(tmp_path))
     assert code == EXIT_USAGE
     assert err == f"jobfsm: error: cannot write into {tmp_path}: Permission denied\n"
@@ -504,7 +503,7 @@ def test_the_progress_bar_names_the_log_escaped(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The progress bar of a long log at a terminal shows the log's name escaped."""
-    monkeypatch.setattr(cli, "PROGRESS_BYTES", 0)
+    monkeypatch.setattr(judging, "PROGRESS_BYTES", 0)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     log = tmp_path / f"fleet{RLO}.jsonl"
     log.write_text('{"job_id": "a", "status": 7, "time": 0}\n')

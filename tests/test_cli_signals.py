@@ -198,7 +198,8 @@ def test_an_ignored_sigint_stays_ignored_while_loading() -> None:
     assert (proc.returncode, err.decode()) == (EXIT_TERMINATED, "jobfsm: terminated\n")
 
 
-PACKAGE = str(Path(jobfsm_cli.__file__).parent)
+# The jobfsm package's directory (jobfsm.cli is a package inside it).
+PACKAGE = str(Path(jobfsm_cli.__file__).parent.parent)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,258 @@
+"""``jobfsm store``: jobs kept in SQLite or PostgreSQL (the ``sql`` extra, imported only when a
+store command runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from jobfsm.cli.shared import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    FORMAT,
+    STATUS,
+    STATUSES,
+    TEXT,
+    DurationParam,
+    LabelParam,
+    _one_value_per_label,
+    _say,
+    all_statuses,
+    emit_json,
+    table,
+)
+from jobfsm.errors import JobExists, TransitionRejected, escape
+from jobfsm.status import JobStatus
+
+if TYPE_CHECKING:
+    from jobfsm.store import JobRecord, JobRecords, JobStore
+
+#: The largest ``store list --limit``: far beyond any listing, and within every database's integer.
+MAX_LIMIT = 1_000_000_000
+
+
+@contextmanager
+def open_store(url: str) -> Iterator[JobStore]:
+    """The store at ``url``, closed afterwards (MissingExtra when the extra is not installed)."""
+    from jobfsm.store import JobStore
+
+    store = JobStore(url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _when(record_time: Any) -> str:
+    return str(record_time.isoformat(timespec="seconds"))
+
+
+def _records(records: Sequence[JobRecord], fmt: str) -> None:
+    if fmt == "json":
+        emit_json([r.to_dict() for r in records])
+        return
+    click.echo(
+        table(
+            ["job", "status", "version", "since", "labels"],
+            (
+                (
+                    r.job_id,
+                    r.status,
+                    r.version,
+                    _when(r.updated_at),
+                    ",".join(f"{k}={v}" for k, v in sorted(r.labels.items())),
+                )
+                for r in records
+            ),
+        )
+    )
+
+
+def _unreadable(records: JobRecords) -> int:
+    """One line on stderr per row that could not be read, and exit 2 if any (the others were
+    listed)."""
+    for error in records.errors:
+        click.echo(f"jobfsm: error: {error}", err=True)
+    return EXIT_USAGE if records.errors else EXIT_OK
+
+
+@click.group()
+def store() -> None:
+    """Jobs kept in SQLite or PostgreSQL and shared by many workers (needs jobfsm[sql]).
+
+    URL is a SQLite file path, sqlite:///path/to/jobs.db, or
+    postgresql+psycopg://user:password@host/dbname. Exit codes: 0 ok; 1 a move or create was
+    refused, or stale jobs were found; 2 usage, an unknown job, a store that cannot be reached, or
+    a stored job that cannot be read (list and stale still show the others).
+    """
+
+
+@store.command("init")
+@click.argument("url", type=TEXT)
+def store_init(url: str) -> int:
+    """Create the store's tables in URL (tables that exist are kept).
+
+    Exit 0, or 2 for a usage error or a store that cannot be reached.
+    """
+    with open_store(url) as s:
+        s.create_schema()
+        from jobfsm.store import mask_url
+
+        click.echo(f"jobfsm store ready at {escape(mask_url(s.url))}")
+    return EXIT_OK
+
+
+@store.command("create")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
+@click.option("--status", type=STATUS, default="INIT", show_default=True)
+@click.option(
+    "--label",
+    "labels",
+    type=LabelParam(),
+    multiple=True,
+    callback=_one_value_per_label,
+    help="key=value, repeatable (each key once)",
+)
+def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str] | None) -> int:
+    """Start tracking JOB_ID in the store.
+
+    Exit 0 when created, 1 when JOB_ID is already there, 2 for a usage error or a store that
+    cannot be reached.
+    """
+    with open_store(url) as s:
+        try:
+            record = s.create(job_id, status, labels)
+        except JobExists as exc:
+            _say(f"jobfsm: refused: {exc}")
+            return EXIT_INVALID
+    click.echo(f"created job {escape(record.job_id)} in {record.status}")
+    return EXIT_OK
+
+
+@store.command("move")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
+@click.argument("target", metavar="STATUS", type=STATUS)
+@click.option("--expected", type=STATUS, help="Refuse unless the job is in this status now.")
+@click.option("--reason", type=TEXT, help="Kept in the history.")
+@click.option("--actor", type=TEXT, help="Who moved the job; kept in the history.")
+def store_move(
+    url: str,
+    job_id: str,
+    target: JobStatus,
+    expected: JobStatus | None,
+    reason: str | None,
+    actor: str | None,
+) -> int:
+    """Move JOB_ID to the observed STATUS.
+
+    Exit 0 when moved or already there, 1 when the lifecycle (or --expected) refuses the move, 2
+    for a usage error, an unknown job or a store that cannot be reached.
+    """
+    with open_store(url) as s:
+        try:
+            result = s.transition(job_id, target, expected=expected, reason=reason, actor=actor)
+        except TransitionRejected as exc:
+            _say(f"jobfsm: refused: {exc}")
+            return EXIT_INVALID
+    if result.moved:
+        click.echo(
+            f"job {escape(job_id)}: {result.source} → {result.target} by {result.event!r} "
+            f"(version {result.version})"
+        )
+    else:
+        click.echo(f"job {escape(job_id)}: already {result.target}; nothing to do")
+    return EXIT_OK
+
+
+@store.command("show")
+@click.argument("url", type=TEXT)
+@click.argument("job_id", type=TEXT)
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+def store_show(url: str, job_id: str, fmt: str) -> int:
+    """Show JOB_ID's status and its history.
+
+    Exit 0, or 2 for a usage error, an unknown job or a store that cannot be reached.
+    """
+    with open_store(url) as s:
+        record = s.get(job_id)
+        moves = s.history(job_id)
+    if fmt == "json":
+        emit_json({**record.to_dict(), "history": [m.to_dict() for m in moves]})
+        return EXIT_OK
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(record.labels.items())) or "none"
+    click.echo(
+        f"job {escape(record.job_id)}: {record.status} since {_when(record.updated_at)}, "
+        f"version {record.version}, created {_when(record.created_at)}, labels {escape(labels)}"
+    )
+    if moves:
+        click.echo()
+        click.echo(
+            table(
+                ["seq", "at", "source", "target", "event", "reason", "actor"],
+                (
+                    (i, _when(m.at), m.source, m.target, m.event, m.reason or "", m.actor or "")
+                    for i, m in enumerate(moves, 1)
+                ),
+            )
+        )
+    return EXIT_OK
+
+
+@store.command("list")
+@click.argument("url", type=TEXT)
+@click.option(
+    "--status",
+    "statuses_",
+    type=STATUSES,
+    multiple=True,
+    callback=all_statuses,
+    help="Repeatable, or several at once: --status RUNNING,KILLING.",
+)
+@click.option("--active", is_flag=True, help="Only jobs that can still move.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    help=f"At most this many jobs, 1 to {MAX_LIMIT:,}.",
+)
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+def store_list(
+    url: str, statuses_: tuple[JobStatus, ...], active: bool, limit: int | None, fmt: str
+) -> int:
+    """List stored jobs by id, optionally only some statuses or only active jobs.
+
+    Exit 0, or 2 for a usage error, a store that cannot be reached, or a stored job that cannot be
+    read (one line each on stderr; the others are listed).
+    """
+    with open_store(url) as s:
+        records = s.list(status=statuses_ or None, active=True if active else None, limit=limit)
+    _records(records, fmt)
+    return _unreadable(records) or EXIT_OK
+
+
+@store.command("stale")
+@click.argument("url", type=TEXT)
+@click.option("--status", type=STATUS, required=True, help="For example KILLING.")
+@click.option(
+    "--older-than", type=DurationParam(), required=True, help="Such as 90s, 10m, 2h or 1d."
+)
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) -> int:
+    """List jobs in --status for longer than --older-than.
+
+    Exit 0 when there are none, 1 when there are any, 2 for a usage error, a store that cannot be
+    reached, or a stored job that cannot be read (one line each on stderr; the others are listed).
+    """
+    with open_store(url) as s:
+        records = s.stale(status, older_than)
+    if records or fmt == "json":
+        _records(records, fmt)
+    elif not records.errors:
+        click.echo(f"no job has been in {status} for longer than {older_than}")
+    return _unreadable(records) or (EXIT_INVALID if records else EXIT_OK)
