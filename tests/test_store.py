@@ -976,3 +976,20 @@ def test_save_takes_only_a_job(store: JobStore, job: object) -> None:
     """Anything but a Job is an InvalidArgument naming what save takes, not an AttributeError."""
     with pytest.raises(InvalidArgument, match=r"^job .* expected a Job, such as one from load"):
         store.save(job)  # type: ignore[arg-type]
+
+
+def test_save_refuses_moves_older_than_the_stored_job(store: JobStore) -> None:
+    """A made-up Job that moved before another writer created the row would, appended, give a
+    history that goes back in time and no longer loads: InvalidTime, nothing written."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    job = Job("a", S.WAITING, created_at=t0)
+    job.advance_to(S.RUNNING, at=t0 + SECOND)
+    store.create("a", S.WAITING, created_at=t0 + 2 * SECOND)
+    with pytest.raises(InvalidTime, match=r"^history\[0\]\.at .* expected a time no earlier than"):
+        store.save(job)
+    assert (store.get("a").status, store.history("a")) == (S.WAITING, ())
+    assert store.load("a").status is S.WAITING
+    later = Job("a", S.WAITING, created_at=t0)
+    later.advance_to(S.RUNNING, at=t0 + 3 * SECOND)
+    assert store.save(later).status is S.RUNNING
+    assert store.load("a").history[0].at == t0 + 3 * SECOND

@@ -24,6 +24,7 @@ from jobfsm.errors import (
     CorruptJob,
     IllegalTransition,
     InvalidArgument,
+    InvalidTime,
     JobExists,
     JobFSMError,
     JobNotFound,
@@ -1470,6 +1471,8 @@ class JobStore:
             InvalidArgument: a move whose reason or actor the store cannot keep (see
                 :meth:`transition`); nothing is written.
             InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
+            InvalidTime: the job's first new move is older than the stored job's last change
+                (another writer created or moved it meanwhile); nothing is written.
             CallbackError: a listener raised; the job is stored.
         """
         if not isinstance(job, Job):
@@ -1565,6 +1568,15 @@ class JobStore:
             )
         new = moves[len(stored) :]
         self._judge_moves(job, record.status, new, context)
+        if new and new[0].at < record.updated_at:
+            # The stored job changed (or was created, by another writer) after this job's first
+            # new move: appended, the history would go back in time and no longer load.
+            raise InvalidTime(
+                new[0].at,
+                f"a time no earlier than the stored job's last change, "
+                f"{record.updated_at.isoformat()}; load the job and apply the observation again",
+                f"history[{len(stored)}].at",
+            )
         values: dict[str, Any] = {}
         if new:
             values.update(
