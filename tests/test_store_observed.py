@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_store_schema import execute
 
 from jobfsm import (
     DEFAULT_LIFECYCLE,
@@ -133,16 +134,6 @@ def test_save_keeps_the_moves_own_times_and_marks(store: JobStore) -> None:
         assert loaded.to_dict() == saved.to_dict()
         assert store.get(saved.job_id).updated_at == saved.history[-1].at
     assert [m.inferred for m in store.history("j-2")] == [True, False]
-
-
-def execute(url: str, *statements: str) -> None:
-    engine = sa.create_engine(JobStore(url)._connect_url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
 
 
 def columns(url: str) -> set[str]:
