@@ -95,7 +95,10 @@ class JobMachine:
     """One lifecycle compiled into a shared ``transitions.Machine``, with hooks for all its jobs.
 
     Most code never builds one: ``Job`` uses :meth:`for_lifecycle`, which keeps one machine per
-    lifecycle. Build your own when one group of jobs needs hooks of its own.
+    lifecycle, shared by every job in the process made without ``machine=``. That shared machine
+    takes no hooks or listeners (they would fire for every such job, wherever it was made): for
+    one job use :meth:`Job.add_listener`; for every job of a group build a machine of your own,
+    whose :meth:`add_listener`, :meth:`on_enter` and :meth:`on_exit` are machine-wide.
 
     >>> m = JobMachine(DEFAULT_LIFECYCLE)
     >>> seen = []
@@ -133,6 +136,9 @@ class JobMachine:
             self._steps[(e.source, e.target)] = (event, step, self.engine.get_state(e.source.name))
         self._next: dict[JobStatus, frozenset[JobStatus]] = dict(lifecycle.next_map)
         self._listeners: list[Listener] = []
+        # Set on the machines for_lifecycle shares, whose hooks would reach every job in the
+        # process made without machine=, not only the caller's.
+        self._shared_machine = False
 
     @classmethod
     def for_lifecycle(cls, lifecycle: Lifecycle) -> JobMachine:
@@ -144,11 +150,29 @@ class JobMachine:
             with cls._shared_lock:
                 machine = cls._shared.get(lifecycle)
                 if machine is None:
-                    machine = cls._shared[lifecycle] = cls(lifecycle)
+                    machine = cls(lifecycle)
+                    machine._shared_machine = True
+                    cls._shared[lifecycle] = machine
         return machine
 
+    def _own(self, method: str) -> None:
+        """Refuse ``method`` on a shared machine, where it would reach every job in the process."""
+        if self._shared_machine:
+            raise InvalidArgument(
+                "machine",
+                self,
+                f"a JobMachine() of your own for {method} (this is the machine shared by every "
+                "job made without machine=, so it would fire for all of them): use "
+                "job.add_listener(...) for one job, or Job(..., machine=JobMachine()) for every "
+                "job of that machine",
+            )
+
     def on_enter(self, status: JobStatus | int | str, hook: Listener) -> None:
-        """Call ``hook(job, move)`` whenever a job of this machine enters ``status``."""
+        """Call ``hook(job, move)`` whenever a job of this machine enters ``status``.
+
+        Machine-wide, so refused with InvalidArgument on the shared machine of a lifecycle.
+        """
+        self._own("on_enter")
         self.engine.get_state(JobStatus.parse(status).name).add_callback(
             "enter", _hook(_callable("hook", hook))
         )
@@ -156,14 +180,32 @@ class JobMachine:
     def on_exit(self, status: JobStatus | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine is about to leave ``status``.
 
-        A hook that raises abandons the move.
+        A hook that raises abandons the move. Machine-wide, so refused with InvalidArgument on
+        the shared machine of a lifecycle.
         """
+        self._own("on_exit")
         self.engine.get_state(JobStatus.parse(status).name).add_callback(
             "exit", _hook(_callable("hook", hook))
         )
 
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(job, move)`` after every committed move of every job of this machine."""
+        """Machine-wide: call ``listener(job, move)`` after every committed move of every job of
+        this machine (:meth:`Job.add_listener` is the per-job one).
+
+        Refused with InvalidArgument on the shared machine of a lifecycle, which every job made
+        without ``machine=`` uses.
+
+        >>> fleet = JobMachine()
+        >>> fleet.add_listener(lambda job, move: print(job.job_id, move.target.name))
+        >>> Job("a", JobStatus.WAITING, machine=fleet).start().event
+        a RUNNING
+        'start'
+        >>> Job("b").machine.add_listener(print)
+        Traceback (most recent call last):
+        ...
+        jobfsm.errors.InvalidArgument: ...
+        """
+        self._own("add_listener")
         self._listeners.append(_callable("listener", listener))
 
     def remove_listener(self, listener: Listener) -> None:
@@ -658,7 +700,17 @@ class Job:
     # -- listeners ------------------------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(job, move)`` after every committed move of this job."""
+        """Per job: call ``listener(job, move)`` after every committed move of this job only
+        (:meth:`JobMachine.add_listener` on a machine of your own is the machine-wide one).
+
+        >>> job = Job("a", JobStatus.WAITING)
+        >>> job.add_listener(lambda job, move: print(job.job_id, move.target.name))
+        >>> job.start().event
+        a RUNNING
+        'start'
+        >>> Job("b", JobStatus.WAITING).start().event   # another job: not heard
+        'start'
+        """
         _callable("listener", listener)
         with self._lock:
             if self._listeners is None:

@@ -601,3 +601,37 @@ def test_any_mapping_is_a_context() -> None:
     with pytest.raises(GuardRejected):
         job.advance_to(S.RUNNING, context=MappingProxyType({"gpus": 16}))
     assert job.advance_to(S.RUNNING, context=MappingProxyType({"gpus": 8}))
+
+
+@pytest.mark.parametrize(
+    "register",
+    [
+        lambda m: m.add_listener(lambda job, move: None),
+        lambda m: m.on_enter(S.RUNNING, lambda job, move: None),
+        lambda m: m.on_exit(S.WAITING, lambda job, move: None),
+    ],
+)
+@pytest.mark.parametrize("lifecycle", [None, DEFAULT_LIFECYCLE])
+def test_the_shared_machine_refuses_hooks_and_listeners(register: Any, lifecycle: Any) -> None:
+    """A hook on the machine every Job without machine= shares would fire for all of them: refused,
+    naming the per-job and the own-machine ways; other jobs' moves hear nothing."""
+    job = Job("j", S.WAITING, lifecycle=lifecycle)
+    assert job.machine is JobMachine.for_lifecycle(DEFAULT_LIFECYCLE)
+    with pytest.raises(InvalidArgument) as info:
+        register(job.machine)
+    assert info.value.argument == "machine"
+    assert info.value.value is job.machine
+    assert "job.add_listener" in info.value.expected
+    assert "JobMachine()" in info.value.expected
+    assert job.machine._listeners == []
+    assert job.start().target is S.RUNNING
+
+
+def test_a_machine_of_ones_own_takes_them_for_its_jobs_only() -> None:
+    """JobMachine(DEFAULT_LIFECYCLE) is not the shared one: its listener hears its jobs only."""
+    own = JobMachine(DEFAULT_LIFECYCLE)
+    heard: list[str] = []
+    own.add_listener(lambda job, move: heard.append(job.job_id))
+    Job("mine", S.WAITING, machine=own).start()
+    Job("other", S.WAITING).start()
+    assert heard == ["mine"]
