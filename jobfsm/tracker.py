@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from jobfsm.errors import (
     CallbackError,
@@ -41,6 +41,10 @@ from jobfsm.errors import (
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import FIRST, LATE, REPEAT, VIOLATION, Mode, Rules, Step, StepKind
+
+if TYPE_CHECKING:
+    from jobfsm.store import JobStore
+    from jobfsm.store.writer import StoreWriter
 
 __all__ = [
     "FIRST",
@@ -287,6 +291,9 @@ class Tracker:
         self._violation_listeners: list[Callable[[TrackedViolation], None]] = []
         self._terminal_listeners: list[Callable[[JobFinished], None]] = []
         self._late_listeners: list[Callable[[LateObservation], None]] = []
+        # A job's first observation as a TrackedMove from and to its status: for a StoreWriter,
+        # which creates the job in the store; not public, since a first sighting is no move.
+        self._first_listeners: list[Callable[[TrackedMove], None]] = []
         self._listening = False
 
     def __repr__(self) -> str:
@@ -587,6 +594,9 @@ class Tracker:
             if kind is not StepKind.FIRST:
                 move = TrackedMove(job_id, source, target, when, step.skipped, step.event)
                 calls += [(f, move) for f in self._move_listeners]
+            elif self._first_listeners:
+                first = TrackedMove(job_id, target, target, when, (), None)
+                calls += [(f, first) for f in self._first_listeners]
             outcome = target.outcome
             if outcome is not None:
                 done = JobFinished(job_id, target, outcome, when)
@@ -629,6 +639,38 @@ class Tracker:
         self._add(self._late_listeners, listener, "LateObservation")
         return listener
 
+    def _on_first(self, listener: Callable[[TrackedMove], None]) -> None:
+        self._add(self._first_listeners, listener, "TrackedMove")
+
+    def persist_to(self, store: JobStore, *, batch_size: int = 1000) -> StoreWriter:
+        """Write what this tracker judges to ``store`` (a JobStore of its lifecycle) in batches.
+
+        The returned :class:`~jobfsm.store.writer.StoreWriter` buffers each job's first
+        observation and every move (MOVE and INFERRED, with their times) and writes them with
+        :meth:`JobStore.apply <jobfsm.store.JobStore.apply>` when ``batch_size`` are buffered, on
+        its ``flush()`` and on ``close()`` (also the end of a ``with`` block). A job the store
+        does not hold is created in the status and at the time the tracker first saw it; after a
+        flush, each such job has in the store the tracker's status and moves. A job the store
+        already held is judged from its stored status, and the flush's results say how.
+
+        >>> from jobfsm import JobStore
+        >>> store = JobStore("sqlite://")
+        >>> store.create_schema()
+        >>> tracker = Tracker()
+        >>> with tracker.persist_to(store, batch_size=100) as writer:
+        ...     _ = tracker.observe("j-1", "WAITING", at=1_767_225_600.0)
+        ...     _ = tracker.observe("j-1", "COMPLETED", at=1_767_225_660.0)
+        ...     writer.pending
+        2
+        >>> store.get("j-1").status is tracker.status("j-1")
+        True
+        >>> [(m.target.name, m.inferred) for m in store.history("j-1")]
+        [('RUNNING', True), ('COMPLETED', False)]
+        """
+        from jobfsm.store.writer import StoreWriter  # the store needs the sql extra
+
+        return StoreWriter(self, store, batch_size)
+
     def remove_listener(self, listener: Callable[..., None]) -> None:
         """Stop calling ``listener`` for every kind of notice it was registered for.
 
@@ -651,6 +693,7 @@ class Tracker:
             self._violation_listeners,
             self._terminal_listeners,
             self._late_listeners,
+            self._first_listeners,
         )
 
     def _add(self, group: list[Any], listener: Callable[[Any], None], notice: str) -> None:

@@ -27,7 +27,9 @@ itself (its reads, moves, batches and saves), :mod:`~jobfsm.store.schema` the ta
 version, :mod:`~jobfsm.store.records` what a read gives (JobRecord, JobRecords, TransitionResult)
 and the checks of stored rows, :mod:`~jobfsm.store.batch` what :meth:`JobStore.apply` gives
 (Applied, ApplyKind), :mod:`~jobfsm.store.urls` the store URLs, :mod:`~jobfsm.store.arguments`
-the checks of what a store is given, and :mod:`~jobfsm.store.sqlite` the SQLite connections.
+the checks of what a store is given, :mod:`~jobfsm.store.sqlite` the SQLite connections, and
+:mod:`~jobfsm.store.writer` the :class:`StoreWriter` that writes what a
+:class:`~jobfsm.tracker.Tracker` judged.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from jobfsm.store.sqlite import SNAPSHOT_ATTEMPTS as SNAPSHOT_ATTEMPTS
 from jobfsm.store.sqlite import SQLITE_BUSY_STEP as SQLITE_BUSY_STEP
 from jobfsm.store.sqlite import SQLITE_BUSY_TIMEOUT as SQLITE_BUSY_TIMEOUT
 from jobfsm.store.urls import mask_url as mask_url
+from jobfsm.store.writer import StoreWriter
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -66,6 +69,7 @@ __all__ = [
     "JobRecord",
     "JobRecords",
     "JobStore",
+    "StoreWriter",
     "TransitionResult",
     "metadata",
 ]
