@@ -366,7 +366,8 @@ class Job:
 
     @property
     def machine(self) -> JobMachine:
-        """The shared machine that moves this job."""
+        """The machine that moves this job: the lifecycle's shared one, which takes no hooks or
+        listeners, unless the job was made with ``machine=``."""
         return self._machine
 
     @property
