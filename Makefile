@@ -5,7 +5,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# The package with what it runs (the sql extra for the demo's store), and on top of it the
+# development tools (pytest, hypothesis, mypy, ruff) that only `make test` needs.
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
 # Root installs system packages directly; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
@@ -18,16 +21,16 @@ demo: $(STAMP) graphviz
 	mkdir -p build
 	$(BIN)/jobfsm demo --out build/demo
 
-test: $(STAMP) system-deps lint typecheck unit
+test: $(DEV) system-deps lint typecheck unit
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy
 
-unit: $(STAMP) system-deps
+unit: $(DEV) system-deps
 	$(BIN)/pytest
 
 $(STAMP): pyproject.toml
@@ -35,6 +38,10 @@ $(STAMP): pyproject.toml
 		{ echo "jobfsm needs Python >= 3.10; set PYTHON=python3.x" >&2; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[sql]'
+	touch $@
+
+$(DEV): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,sql]'
 	touch $@
 
