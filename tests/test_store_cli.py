@@ -449,3 +449,47 @@ def test_a_duration_of_thousands_of_digits_is_a_usage_error(
     assert err.rstrip().endswith("... is longer than a duration can be (at most 999999999 days)")
     assert "set_int_max_str_digits" not in err
     assert len(err) < 400
+
+
+def test_store_move_takes_the_observed_time_and_polled_mode(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--at is kept in the history; --mode polled records the skipped statuses as inferred moves;
+    an observation older than the job's last change is late: exit 0, nothing written."""
+    db = str(tmp_path / "jobs.db")
+    assert run(capsys, "store", "init", db)[0] == EXIT_OK
+    assert run(capsys, "store", "create", db, "j", "--status", "WAITING")[0] == EXIT_OK
+    assert run(capsys, "store", "move", db, "j", "COMPLETED")[0] == EXIT_INVALID  # strict
+    code, out, _ = run(
+        capsys, "store", "move", db, "j", "COMPLETED", "--mode", "polled",
+        "--at", "2099-01-01T00:00:00Z",
+    )  # fmt: skip
+    assert code == EXIT_OK
+    assert out == (
+        "job j: WAITING(7) → RUNNING(8) → COMPLETED(10) by 'complete' (version 2) "
+        "(RUNNING(8) inferred)\n"
+    )
+    with JobStore(db) as store:
+        history = store.history("j")
+    assert [(m.target, m.inferred) for m in history] == [(S.RUNNING, True), (S.COMPLETED, False)]
+    assert {m.at for m in history} == {datetime(2099, 1, 1, tzinfo=timezone.utc)}
+    assert run(capsys, "store", "create", db, "k", "--status", "WAITING")[0] == EXIT_OK
+    code, out, _ = run(capsys, "store", "move", db, "k", "RUNNING", "--at", "946684800")
+    assert (code, out) == (
+        EXIT_OK,
+        "job k: late: observed at 2000-01-01T00:00:00+00:00, before its last change; "
+        "nothing written\n",
+    )
+    with JobStore(db) as store:
+        assert (store.get("k").status, store.history("k")) == (S.WAITING, ())
+
+
+@pytest.mark.parametrize("at", ["nonsense", "-5", "1e400"])
+def test_store_move_refuses_a_time_that_is_not_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, at: str
+) -> None:
+    """A bad --at is a usage error naming the option and what a time looks like."""
+    code, _, err = run(capsys, "store", "move", str(tmp_path / "x.db"), "j", "8", "--at", at)
+    assert code == EXIT_USAGE
+    assert "Invalid value for '--at'" in err
+    assert "Traceback" not in err

@@ -13,7 +13,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -225,6 +225,25 @@ class DurationParam(TextParam):
             return value
         try:
             return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class TimeParam(TextParam):
+    """An observed time, read as status logs read one (:func:`jobfsm.logs.parse_time`): ISO 8601
+    (no zone means UTC) or epoch seconds or milliseconds; an aware UTC datetime."""
+
+    name = "time"
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, datetime):
+            return value
+        from jobfsm.logs import parse_time  # the log readers load only when a time is read
+
+        try:
+            return datetime.fromtimestamp(parse_time(str(value)), timezone.utc)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,11 +15,13 @@ from jobfsm.cli.shared import (
     EXIT_OK,
     EXIT_USAGE,
     FORMAT,
+    MODE,
     STATUS,
     STATUSES,
     TEXT,
     DurationParam,
     LabelParam,
+    TimeParam,
     _one_value_per_label,
     _say,
     all_statuses,
@@ -28,6 +30,7 @@ from jobfsm.cli.shared import (
 )
 from jobfsm.errors import JobExists, TransitionRejected, escape
 from jobfsm.status import JobStatus
+from jobfsm.validate import StepKind
 
 if TYPE_CHECKING:
     from jobfsm.store import JobRecord, JobRecords, JobStore
@@ -142,6 +145,20 @@ def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str
 @click.option("--expected", type=STATUS, help="Refuse unless the job is in this status now.")
 @click.option("--reason", type=TEXT, help="Kept in the history.")
 @click.option("--actor", type=TEXT, help="Who moved the job; kept in the history.")
+@click.option(
+    "--at",
+    type=TimeParam(),
+    help="When STATUS was observed, as status logs give times (ISO 8601, no zone meaning UTC, or "
+    "epoch seconds or milliseconds); kept in the history. Now by default.",
+)
+@click.option(
+    "--mode",
+    type=MODE,
+    default="strict",
+    show_default=True,
+    help="strict: the move must be a declared edge; polled: the statuses a jump skipped are "
+    "recorded as inferred moves.",
+)
 def store_move(
     url: str,
     job_id: str,
@@ -149,22 +166,34 @@ def store_move(
     expected: JobStatus | None,
     reason: str | None,
     actor: str | None,
+    at: datetime | None,
+    mode: str,
 ) -> int:
     """Move JOB_ID to the observed STATUS.
 
-    Exit 0 when moved or already there, 1 when the lifecycle (or --expected) refuses the move, 2
-    for a usage error, an unknown job or a store that cannot be reached.
+    Exit 0 when moved, already there, or late (--at older than the job's last change: nothing is
+    written), 1 when the lifecycle (or --expected) refuses the move, 2 for a usage error, an
+    unknown job or a store that cannot be reached.
     """
     with open_store(url) as s:
         try:
-            result = s.transition(job_id, target, expected=expected, reason=reason, actor=actor)
+            result = s.transition(
+                job_id, target, expected=expected, reason=reason, actor=actor, at=at, mode=mode
+            )
         except TransitionRejected as exc:
             _say(f"jobfsm: refused: {exc}")
             return EXIT_INVALID
     if result.moved:
+        through = "".join(f" → {s}" for s in result.skipped)
+        inferred = f" ({', '.join(map(str, result.skipped))} inferred)" if result.skipped else ""
         click.echo(
-            f"job {escape(job_id)}: {result.source} → {result.target} by {result.event!r} "
-            f"(version {result.version})"
+            f"job {escape(job_id)}: {result.source}{through} → {result.target} by "
+            f"{result.event!r} (version {result.version}){inferred}"
+        )
+    elif result.kind is StepKind.LATE:
+        click.echo(
+            f"job {escape(job_id)}: late: observed at {at.isoformat() if at else 'now'}, before "
+            f"its last change; nothing written"
         )
     else:
         click.echo(f"job {escape(job_id)}: already {result.target}; nothing to do")
