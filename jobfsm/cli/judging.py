@@ -109,18 +109,17 @@ def check_text(report: LogReport, max_errors: int) -> str:
         f"{report.late}"
     )
     out += ["", extra]
-    if report.violation_count:
-        out += ["", f"violations ({report.violation_count}):"]
-        out += [f"  {escape(str(v))}" for v in report.violations[:max_errors]]
-        more = report.violation_count - min(max_errors, len(report.violations))
-        if more > 0:
-            out.append(f"  ... and {more} more (raise --max-errors)")
-    if report.rejected:
-        out += ["", f"bad lines ({report.rejected}):"]
-        out += [f"  {escape(str(e))}" for e in report.errors[:max_errors]]
-        more = report.rejected - min(max_errors, len(report.errors))
-        if more > 0:
-            out.append(f"  ... and {more} more (raise --max-errors)")
+    for title, count, kept in (
+        ("violations", report.violation_count, report.violations),
+        ("bad lines", report.rejected, report.errors),
+    ):
+        if count:
+            # The report keeps only the first entries of each (the rest are counted).
+            out += ["", f"{title} ({count}):"]
+            out += [f"  {escape(str(entry))}" for entry in kept[:max_errors]]
+            more = count - min(max_errors, len(kept))
+            if more > 0:
+                out.append(f"  ... and {more} more (raise --max-errors)")
     if report.lines == 0:
         # "every one of 0 jobs conforms" would read as a pass of something that was checked.
         verdict = "nothing to judge: the log has no lines of data"
