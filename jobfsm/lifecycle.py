@@ -56,6 +56,8 @@ class Event:
     sources: frozenset[JobStatus]
     target: JobStatus
     reason: str
+    #: Where the move is documented (a repository path or URL); empty for a judgment call.
+    cite: str = ""
 
     def __init__(
         self,
@@ -63,16 +65,20 @@ class Event:
         sources: Iterable[JobStatus | int | str],
         target: JobStatus | int | str,
         reason: str,
+        cite: str = "",
     ) -> None:
         _refuse_text(sources, "sources")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "sources", frozenset(JobStatus.parse(s) for s in sources))
         object.__setattr__(self, "target", JobStatus.parse(target))
         object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "cite", cite)
 
     def edges(self) -> tuple[Edge, ...]:
         """The edges this declaration adds, one per source, in code order."""
-        return tuple(Edge(s, self.target, self.name, self.reason) for s in sorted(self.sources))
+        return tuple(
+            Edge(s, self.target, self.name, self.reason, self.cite) for s in sorted(self.sources)
+        )
 
 
 @dataclass(frozen=True, order=True)
@@ -83,6 +89,8 @@ class Edge:
     target: JobStatus
     event: str
     reason: str
+    #: Where the move is documented; empty for a judgment call.
+    cite: str = ""
 
 
 class MoveRequest(NamedTuple):
@@ -322,6 +330,10 @@ class Lifecycle:
         name: str = "custom",
     ) -> None:
         self.name = name
+        #: The status vocabulary this lifecycle is declared over (an enum class).
+        self.statuses: type[JobStatus] = JobStatus
+        #: The status a poller reports when the platform could not say (a gap in observation).
+        self.gap: JobStatus | None = JobStatus.UNKNOWN
         self.events: tuple[Event, ...] = _all_of(Event, events, "events")
         self.guards: tuple[Guard, ...] = _all_of(Guard, guards, "guards")
         self.initial = JobStatus.parse(initial)
@@ -381,6 +393,14 @@ class Lifecycle:
         )
 
     # -- pure queries ---------------------------------------------------------------------------
+
+    def parse(self, value: object) -> JobStatus:
+        """``value`` read as one of this lifecycle's statuses (codes, names, aliases).
+
+        Raises:
+            UnknownStatus: ``value`` is none of them.
+        """
+        return self.statuses.parse(value)
 
     # Every query takes statuses as JobStatus.parse reads them (codes, names) and raises
     # UnknownStatus for anything else.
