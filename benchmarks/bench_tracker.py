@@ -46,6 +46,7 @@ from report import save
 
 from jobfsm import DEFAULT_LIFECYCLE, JobStatus
 from jobfsm.tracker import Tracker
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 TABLE = [
@@ -53,10 +54,15 @@ TABLE = [
 ]
 POLL_SECONDS = 10.0
 # Mean seconds a job stays in a status: short creation steps, longer queueing and running.
-MEAN_SECONDS = {S.WAITING: 40.0, S.RUNNING: 60.0, S.SCALING: 20.0, S.KILLING: 15.0}
+MEAN_SECONDS: dict[Status, float] = {
+    S.WAITING: 40.0,
+    S.RUNNING: 60.0,
+    S.SCALING: 20.0,
+    S.KILLING: 15.0,
+}
 DEFAULT_SECONDS = 15.0
 # How likely each next status is, relative to the others; anything unlisted weighs 1.
-WEIGHT = {
+WEIGHT: dict[Status, int] = {
     S.SUBMIT_TRYING: 6,
     S.WAITING: 8,
     S.RUNNING: 10,
@@ -67,7 +73,7 @@ WEIGHT = {
     S.UNKNOWN: 0,  # the stream has no reporting gaps: every change is a declared move
 }
 
-Observation = tuple[str, JobStatus, float]
+Observation = tuple[str, Status, float]
 
 
 class Model:
@@ -77,9 +83,9 @@ class Model:
     trigger: Callable[..., bool]
 
 
-def lifecycle_walk(rng: random.Random) -> list[JobStatus]:
+def lifecycle_walk(rng: random.Random) -> list[Status]:
     """A legal lifecycle from INIT to a terminal status, weighted towards the common path."""
-    walk = [S.INIT]
+    walk: list[Status] = [S.INIT]
     while walk[-1].is_active and len(walk) < 40:
         choices = sorted(DEFAULT_LIFECYCLE.next_map[walk[-1]])
         weights = [WEIGHT.get(s, 1) for s in choices]
@@ -145,7 +151,7 @@ def poll_cycles(stream: list[Observation]) -> list[list[Observation]]:
 class NoOpTracker:
     """An ``observe`` that does nothing: the cost of the loop and the call alone."""
 
-    def observe(self, job_id: str, status: JobStatus, at: float | None = None) -> None:
+    def observe(self, job_id: str, status: Status, at: float | None = None) -> None:
         return None
 
 

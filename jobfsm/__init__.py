@@ -38,11 +38,13 @@ if TYPE_CHECKING:
         JobFSMError,
         JobNotFound,
         JobNotTracked,
+        LifecycleFileError,
         MissingExtra,
         SnapshotError,
         StoreUnavailable,
         TransitionRejected,
         UnknownEvent,
+        UnknownLifecycle,
         UnknownMode,
         UnknownStatus,
         UnreadableLog,
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
         Verdict,
         VerdictKind,
     )
+    from jobfsm.lifecycles import get_lifecycle
     from jobfsm.logs import (
         LogFormat,
         LogReport,
@@ -99,6 +102,7 @@ if TYPE_CHECKING:
         Violation,
         validate_history,
     )
+    from jobfsm.vocabulary import Status, StatusInfo, Vocabulary, declare_statuses
 
 __version__ = "0.1.0"
 
@@ -140,6 +144,7 @@ __all__ = [
     "JobStore",
     "LateObservation",
     "Lifecycle",
+    "LifecycleFileError",
     "Listener",
     "LogFormat",
     "LogReport",
@@ -155,6 +160,8 @@ __all__ = [
     "Rules",
     "Simulation",
     "SnapshotError",
+    "Status",
+    "StatusInfo",
     "Step",
     "StepKind",
     "StoreUnavailable",
@@ -165,6 +172,7 @@ __all__ = [
     "TransitionRejected",
     "TransitionResult",
     "UnknownEvent",
+    "UnknownLifecycle",
     "UnknownMode",
     "UnknownStatus",
     "UnreadableLog",
@@ -172,9 +180,12 @@ __all__ = [
     "Verdict",
     "VerdictKind",
     "Violation",
+    "Vocabulary",
     "__version__",
     "check_log",
     "count_moves",
+    "declare_statuses",
+    "get_lifecycle",
     "read_log",
     "scan_log",
     "validate_history",
@@ -205,11 +216,13 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "JobFSMError",
         "JobNotFound",
         "JobNotTracked",
+        "LifecycleFileError",
         "MissingExtra",
         "SnapshotError",
         "StoreUnavailable",
         "TransitionRejected",
         "UnknownEvent",
+        "UnknownLifecycle",
         "UnknownMode",
         "UnknownStatus",
         "UnreadableLog",
@@ -275,6 +288,13 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "Violation",
         "validate_history",
     ),
+    "jobfsm.vocabulary": (
+        "Status",
+        "StatusInfo",
+        "Vocabulary",
+        "declare_statuses",
+    ),
+    "jobfsm.lifecycles": ("get_lifecycle",),
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 

@@ -29,19 +29,21 @@ import html
 import itertools
 import math
 import os
+import re
 import shutil
 import subprocess
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from jobfsm._files import write_all_atomic, write_atomic
 from jobfsm.errors import DiagramInputError, GraphvizNotFound, UnknownStatus
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Edge, Lifecycle
 from jobfsm.machine import Job
-from jobfsm.status import JobStatus, Outcome, Phase, _refuse_text
+from jobfsm.status import JobStatus, _refuse_text
+from jobfsm.vocabulary import Outcome, Status
 
 if TYPE_CHECKING:
     import graphviz
@@ -77,7 +79,7 @@ __all__ = [
 ]
 
 S = JobStatus
-Pair = tuple[JobStatus, JobStatus]
+Pair = tuple[Status, Status]
 
 #: The main path, drawn as the straight spine of the picture (undeclared steps are not drawn).
 MAIN_PATH: Final[tuple[JobStatus, ...]] = (
@@ -99,10 +101,8 @@ FORMATS: Final = ("svg", "png", "pdf", "dot", "mermaid")
 GROUP_MIN: Final = 4
 # A rule with at most this many exceptions is still named as a rule ("every active status but X").
 _FEW: Final = 3
-#: The status whose fan-in and fan-out become a note.
+#: The v1 status whose fan-in and fan-out become a note (any lifecycle's gap status does).
 HUB: Final = JobStatus.UNKNOWN
-
-_PHASE_ORDER: Final = (Phase.REVIEW, Phase.CREATION, Phase.RUN, Phase.STOP, Phase.UNKNOWN)
 
 
 class NodeKind(enum.Enum):
@@ -134,13 +134,13 @@ class EdgeStyle(enum.Enum):
     UNDECLARED = "undeclared"
 
 
-def kind_of(status: JobStatus) -> NodeKind:
+def kind_of(status: Status) -> NodeKind:
     """The node class of a status.
 
     >>> kind_of(JobStatus.KILLED), kind_of(JobStatus.LOST), kind_of(JobStatus.WAITING)
     (<NodeKind.CANCELED: 'canceled'>, <NodeKind.FAILED: 'failed'>, <NodeKind.IN_PROGRESS: ...>)
     """
-    if status is HUB:
+    if status is type(status).vocabulary.gap:
         return NodeKind.UNKNOWN
     return {
         None: NodeKind.IN_PROGRESS,
@@ -157,8 +157,9 @@ class Node:
     id: str
     label: str
     kind: NodeKind
-    phase: Phase
-    status: JobStatus | None = None
+    #: The status's group (its phase in v1), which frames it.
+    phase: str
+    status: Status | None = None
     emphasis: Emphasis = Emphasis.NORMAL
 
 
@@ -182,11 +183,13 @@ class DiagramEdge:
 
 @dataclass(frozen=True)
 class Cluster:
-    """The nodes of one phase, drawn inside one frame."""
+    """The nodes of one group (a v1 phase), drawn inside one frame."""
 
-    phase: Phase
+    phase: str
     label: str
     node_ids: tuple[str, ...]
+    #: True for the frame of the gap status, which takes the free corner beside the spine.
+    hub: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,8 @@ class Diagram:
     spine: tuple[str, ...]
     abbreviations: tuple[str, ...] = field(default=())
     caption: tuple[str, ...] = field(default=())
+    #: The node where every job starts, if the picture shows it.
+    initial: str | None = None
 
     def node(self, node_id: str) -> Node:
         """The node with this id.
@@ -237,8 +242,9 @@ class View:
     """Which statuses a diagram shows: ``full``, ``from:STATUS`` or ``phase:NAME``.
 
     ``from:STATUS`` shows STATUS and every status reachable from it without passing through
-    UNKNOWN (UNKNOWN leads back to every status, so through it everything is reachable).
-    ``phase:NAME`` shows the statuses of one phase and, as context, their direct neighbours.
+    the gap status (v1's UNKNOWN leads back to every status, so through it everything is
+    reachable). ``phase:NAME`` shows the statuses of one group (a v1 phase) and, as context, their
+    direct neighbours.
 
     >>> View.parse("from:killing").name
     'from-killing'
@@ -247,18 +253,19 @@ class View:
     """
 
     kind: str = "full"
-    status: JobStatus | None = None
-    phase: Phase | None = None
+    status: Status | None = None
+    phase: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> View:
-        """Read a view as the CLI's ``--view`` takes it.
+    def parse(cls, text: str, lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> View:
+        """Read a view as the CLI's ``--view`` takes it, for ``lifecycle``'s statuses.
 
         Raises:
             DiagramInputError: naming the view and the accepted forms.
         """
+        groups = lifecycle.statuses.vocabulary.groups
         expected = "full, from:STATUS (a name or code) or phase:NAME with NAME one of " + ", ".join(
-            p.value for p in Phase
+            groups
         )
         kind, _, arg = text.strip().partition(":")
         kind = kind.lower()
@@ -266,14 +273,14 @@ class View:
             return cls()
         if kind == "from" and arg:
             try:
-                return cls("from", status=JobStatus.parse(arg))
+                return cls("from", status=lifecycle.parse(arg))
             except UnknownStatus as exc:
                 raise DiagramInputError("view", text, f"{expected} ({exc.message})") from None
         if kind == "phase" and arg:
-            try:
-                return cls("phase", phase=Phase(arg.strip().lower()))
-            except ValueError:
-                pass
+            wanted = arg.strip().lower()
+            for group in groups:
+                if group.lower() == wanted:
+                    return cls("phase", phase=group)
         raise DiagramInputError("view", text, expected)
 
     @property
@@ -282,25 +289,25 @@ class View:
         if self.status is not None:
             return f"from-{self.status.name.lower()}"
         if self.phase is not None:
-            return f"phase-{self.phase.value}"
+            return f"phase-{self.phase.lower()}"
         return "full"
 
-    def statuses(self, lifecycle: Lifecycle) -> frozenset[JobStatus]:
+    def statuses(self, lifecycle: Lifecycle) -> frozenset[Status]:
         """The statuses this view is about (its focus, without context neighbours)."""
         if self.status is not None:
             seen = {self.status}
             todo = [self.status]
             while todo:
                 for nxt in lifecycle.allowed_next(todo.pop()):
-                    if nxt not in seen and nxt is not HUB:
+                    if nxt not in seen and nxt is not lifecycle.gap:
                         seen.add(nxt)
                         todo.append(nxt)
             return frozenset(seen)
         if self.phase is not None:
-            return frozenset(s for s in JobStatus if s.phase is self.phase)
-        return frozenset(JobStatus)
+            return frozenset(s for s in lifecycle.statuses if s.group == self.phase)
+        return frozenset(lifecycle.statuses)
 
-    def context(self, lifecycle: Lifecycle, focus: frozenset[JobStatus]) -> frozenset[JobStatus]:
+    def context(self, lifecycle: Lifecycle, focus: frozenset[Status]) -> frozenset[Status]:
         """Statuses outside the focus drawn for context (the direct neighbours of a phase)."""
         if self.phase is None:
             return frozenset()
@@ -310,7 +317,7 @@ class View:
         return frozenset(near - focus)
 
 
-def path_of(job: Job) -> tuple[JobStatus, ...]:
+def path_of(job: Job) -> tuple[Status, ...]:
     """The statuses a job has been in, oldest first (for :func:`extract`'s ``path``).
 
     >>> job = Job("j", JobStatus.WAITING)
@@ -329,9 +336,9 @@ def extract(
     *,
     view: View | str = "full",
     all_edges: bool = False,
-    path: Sequence[JobStatus | int | str] = (),
-    traffic: Mapping[tuple[JobStatus, JobStatus], int] | None = None,
-    spine: Sequence[JobStatus] = MAIN_PATH,
+    path: Sequence[Status | int | str] = (),
+    traffic: Mapping[tuple[Any, Any], int] | None = None,
+    spine: Sequence[Status] | None = None,
 ) -> Diagram:
     """Extract ``lifecycle`` into a :class:`Diagram`.
 
@@ -342,12 +349,13 @@ def extract(
         path: statuses a job went through, oldest first; its moves and its current (last) status
             are emphasised, the rest dimmed, and any move the lifecycle does not declare is drawn
             red and dashed. Repeated statuses are not moves. Items are read with
-            :meth:`JobStatus.parse`.
+            :meth:`Lifecycle.parse`.
         traffic: observed move counts by ``(source, target)``; each observed move is drawn with a
             width by its count and the count in its label, unobserved moves are dimmed and observed
             moves the lifecycle does not declare are drawn red and dashed. Zero counts and repeats
             (``source == target``) are not moves and are ignored.
-        spine: the main path, laid out as a straight line.
+        spine: the main path, laid out as a straight line (default: the lifecycle's
+            ``main_path``).
 
     Raises:
         DiagramInputError: an unknown view, or a negative or non-integer traffic count.
@@ -361,36 +369,50 @@ def extract(
     ['undeclared']
     """
     _refuse_text(path, "path")
-    chosen = View.parse(view) if isinstance(view, str) else view
+    hub = lifecycle.gap
+    spine = lifecycle.main_path if spine is None else tuple(spine)
+    chosen = View.parse(view, lifecycle) if isinstance(view, str) else view
     focus = chosen.statuses(lifecycle)
     if traffic is not None and chosen.kind != "full":
         # A focused view shows the traffic that touches its statuses, not the whole fleet's.
-        traffic = {pair: n for pair, n in traffic.items() if pair[0] in focus or pair[1] in focus}
-    marks = _Marks.of(path, traffic)
+        traffic = {
+            pair: n
+            for pair, n in traffic.items()
+            if lifecycle.parse(pair[0]) in focus or lifecycle.parse(pair[1]) in focus
+        }
+    marks = _Marks.of(lifecycle, path, traffic)
     shown = set(focus | chosen.context(lifecycle, focus)) | marks.statuses()
     drawn = [
         e
         for e in lifecycle.edges
         if e.source in shown and e.target in shown and (e.source in focus or e.target in focus)
     ]
-    # The statuses whose moves to and from UNKNOWN this view draws (a phase view draws only its
-    # own statuses' moves, unless UNKNOWN is the phase).
-    scope = shown if HUB in focus else shown & focus
+    # The statuses whose moves to and from the gap this view draws (a phase view draws only its
+    # own statuses' moves, unless the gap is in the phase).
+    scope = shown if hub in focus else shown & focus
     groups = [] if all_edges else _groups(lifecycle, drawn, marks.forced(), shown, scope)
     edges = _edges(lifecycle, drawn, groups, marks, set(itertools.pairwise(spine)))
     notes = [
         Node(n.id, n.label, n.kind, n.phase, None, Emphasis.DIM if marks.any else n.emphasis)
         for n, _, _ in groups
     ]
+    numeric = lifecycle.statuses.vocabulary.numeric
     status_nodes = [
-        Node(s.name, f"{s.name} ({s.value})", kind_of(s), s.phase, s, marks.node(s))
+        Node(
+            s.name,
+            f"{s.name} ({s.value})" if numeric else s.name,
+            kind_of(s),
+            s.group,
+            s,
+            marks.node(s),
+        )
         for s in sorted(shown)
     ]
     nodes = (*status_nodes, *notes)
     clusters = tuple(
-        Cluster(phase, phase.value, ids)
-        for phase in _PHASE_ORDER
-        if (ids := tuple(n.id for n in nodes if n.phase is phase))
+        Cluster(group, group, ids, hub is not None and group == hub.group)
+        for group in lifecycle.statuses.vocabulary.groups
+        if group and (ids := tuple(n.id for n in nodes if n.phase == group))
     )
     title = f"{lifecycle.name} lifecycle"
     if chosen.kind != "full":
@@ -410,6 +432,7 @@ def extract(
             for note, _, pairs in groups
         ),
         caption=caption,
+        initial=lifecycle.initial.name if lifecycle.initial in shown else None,
     )
 
 
@@ -421,7 +444,7 @@ _Group = tuple[Node, bool, tuple[Pair, ...]]
 class _Marks:
     """What is laid over the lifecycle: a job's path, observed traffic, or neither."""
 
-    path: tuple[JobStatus, ...]
+    path: tuple[Status, ...]
     steps: tuple[Pair, ...]
     observed: Mapping[Pair, int]
     traffic: bool
@@ -429,14 +452,15 @@ class _Marks:
     @classmethod
     def of(
         cls,
-        path: Sequence[JobStatus | int | str],
-        traffic: Mapping[tuple[JobStatus, JobStatus], int] | None,
+        lifecycle: Lifecycle,
+        path: Sequence[Status | int | str],
+        traffic: Mapping[tuple[Any, Any], int] | None,
     ) -> _Marks:
-        statuses = tuple(JobStatus.parse(s) for s in path)
+        statuses = tuple(lifecycle.parse(s) for s in path)
         return cls(
             statuses,
             _moves(itertools.pairwise(statuses)),
-            _observed(traffic or {}),
+            _observed(lifecycle, traffic or {}),
             traffic is not None,
         )
 
@@ -444,7 +468,7 @@ class _Marks:
     def any(self) -> bool:
         return bool(self.path) or self.traffic
 
-    def statuses(self) -> set[JobStatus]:
+    def statuses(self) -> set[Status]:
         return set(self.path) | {s for pair in self.observed for s in pair}
 
     def forced(self) -> set[Pair]:
@@ -458,7 +482,7 @@ class _Marks:
             return Emphasis.NORMAL if pair in self.observed else Emphasis.DIM
         return Emphasis.NORMAL
 
-    def node(self, status: JobStatus) -> Emphasis:
+    def node(self, status: Status) -> Emphasis:
         if self.path:
             if status == self.path[-1]:
                 return Emphasis.CURRENT
@@ -578,9 +602,9 @@ def _caption_lines(
     return tuple(lines)
 
 
-def _dedupe(statuses: Sequence[JobStatus]) -> list[JobStatus]:
+def _dedupe(statuses: Sequence[Status]) -> list[Status]:
     """The path without repeats (polling reports a status many times; only changes are moves)."""
-    out: list[JobStatus] = []
+    out: list[Status] = []
     for s in statuses:
         if not out or out[-1] != s:
             out.append(s)
@@ -596,14 +620,14 @@ def _moves(pairs: Iterable[Pair]) -> tuple[Pair, ...]:
     return tuple(seen)
 
 
-def _observed(traffic: Mapping[tuple[JobStatus, JobStatus], int]) -> dict[Pair, int]:
+def _observed(lifecycle: Lifecycle, traffic: Mapping[tuple[Any, Any], int]) -> dict[Pair, int]:
     counts: dict[Pair, int] = {}
     for key, count in traffic.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise DiagramInputError(
                 f"traffic[{key!r}]", count, "a count of observed moves (an int ≥ 0)"
             )
-        a, b = (JobStatus.parse(key[0]), JobStatus.parse(key[1]))
+        a, b = (lifecycle.parse(key[0]), lifecycle.parse(key[1]))
         if a != b and count > 0:
             counts[(a, b)] = counts.get((a, b), 0) + count
     return counts
@@ -625,21 +649,22 @@ def _groups(
     lifecycle: Lifecycle,
     drawn: Sequence[Edge],
     forced: set[Pair],
-    shown: set[JobStatus],
-    scope: set[JobStatus],
+    shown: set[Status],
+    scope: set[Status],
 ) -> list[_Group]:
     """The abbreviations: (note node, True when the note points at the status, moves it covers)."""
     pairs = {(e.source, e.target) for e in drawn} - forced
     groups: list[_Group] = []
-    if HUB in shown:
-        into = tuple(sorted(p for p in pairs if p[1] is HUB))
-        out = tuple(sorted(p for p in pairs if p[0] is HUB))
+    hub = lifecycle.gap
+    if hub is not None and hub in shown:
+        into = tuple(sorted(p for p in pairs if p[1] is hub))
+        out = tuple(sorted(p for p in pairs if p[0] is hub))
         if len(into) >= GROUP_MIN:
-            text = f"{_describe([p[0] for p in into], scope)}\n→ UNKNOWN"
-            groups.append((Node("into_UNKNOWN", text, NodeKind.NOTE, HUB.phase), True, into))
+            text = f"{_describe([p[0] for p in into], scope, hub)}\n→ {hub.name}"
+            groups.append((Node(f"into_{hub.name}", text, NodeKind.NOTE, hub.group), True, into))
         if len(out) >= GROUP_MIN:
-            text = f"UNKNOWN →\n{_describe([p[1] for p in out], scope)}"
-            groups.append((Node("out_of_UNKNOWN", text, NodeKind.NOTE, HUB.phase), False, out))
+            text = f"{hub.name} →\n{_describe([p[1] for p in out], scope, hub)}"
+            groups.append((Node(f"out_of_{hub.name}", text, NodeKind.NOTE, hub.group), False, out))
     taken = {p for _, _, ps in groups for p in ps}
     for event in lifecycle.events:
         mine = tuple(
@@ -653,16 +678,16 @@ def _groups(
         names = [s.name for s in sorted(p[0] for p in mine)]
         text = f"any of {len(names)}:\n" + _wrap(names)
         node_id = f"{event.name}_to_{event.target.name}"
-        groups.append((Node(node_id, text, NodeKind.NOTE, event.target.phase), True, mine))
+        groups.append((Node(node_id, text, NodeKind.NOTE, event.target.group), True, mine))
     return groups
 
 
-def _describe(statuses: Sequence[JobStatus], scope: set[JobStatus]) -> str:
+def _describe(statuses: Sequence[Status], scope: set[Status], hub: Status | None) -> str:
     """Name a set of statuses by its rule when it has one (allowing a few exceptions), else list."""
     got = set(statuses)
     rules = (
-        ("every active status", {s for s in scope if s.is_active and s is not HUB}),
-        ("every other status", scope - {HUB}),
+        ("every active status", {s for s in scope if s.is_active and s is not hub}),
+        ("every other status", scope - {hub}),
     )
     for name, rule in rules:
         if got == rule:
@@ -758,13 +783,21 @@ _KIND: Final[dict[NodeKind, dict[str, str]]] = {
     },
 }
 
-_CLUSTER_FILL: Final[dict[Phase, str]] = {
-    Phase.REVIEW: "#FAF5FF",
-    Phase.CREATION: "#F0F9FF",
-    Phase.RUN: "#F0FDF4",
-    Phase.STOP: "#F9FAFB",
-    Phase.UNKNOWN: "#FFFBEB",
+# v1's phases keep their colours; any other group takes the next one of the palette.
+_CLUSTER_FILL: Final[dict[str, str]] = {
+    "review": "#FAF5FF",
+    "creation": "#F0F9FF",
+    "run": "#F0FDF4",
+    "stop": "#F9FAFB",
+    "unknown": "#FFFBEB",
 }
+_PALETTE: Final = ("#F0F9FF", "#F0FDF4", "#FAF5FF", "#F9FAFB", "#FFF7ED", "#FDF2F8")
+
+
+def _cluster_fill(cluster: Cluster, index: int) -> str:
+    if cluster.hub:
+        return _CLUSTER_FILL["unknown"]
+    return _CLUSTER_FILL.get(cluster.phase.lower(), _PALETTE[index % len(_PALETTE)])
 
 
 def _node_attrs(node: Node) -> dict[str, str]:
@@ -827,12 +860,13 @@ def to_dot(diagram: Diagram, *, spine_groups: bool = True) -> str:
     by_id = {n.id: n for n in diagram.nodes}
     # Declared first, the legend and the UNKNOWN frame take the free corner beside the spine.
     _dot_legend(g, diagram)
-    for cluster in sorted(diagram.clusters, key=lambda c: c.phase is not Phase.UNKNOWN):
-        with g.subgraph(name=f"cluster_{cluster.phase.value}") as c:
+    ordered = sorted(enumerate(diagram.clusters), key=lambda ic: not ic[1].hub)
+    for index, cluster in ordered:
+        with g.subgraph(name=f"cluster_{_dot_id(cluster.phase)}") as c:
             c.attr(
                 label=cluster.label,
                 style="rounded,filled",
-                fillcolor=_CLUSTER_FILL[cluster.phase],
+                fillcolor=_cluster_fill(cluster, index),
                 color="#CBD5E1",
                 fontcolor="#475569",
                 fontsize="13",
@@ -848,7 +882,7 @@ def to_dot(diagram: Diagram, *, spine_groups: bool = True) -> str:
         if edge.target in spine and edge.source not in spine:
             # Detours that rejoin the spine (the review) must not stretch it.
             attrs["constraint"] = "false"
-        if on_spine and by_id[edge.source].phase is not by_id[edge.target].phase:
+        if on_spine and by_id[edge.source].phase != by_id[edge.target].phase:
             # A free rank between phases lets their frames sit side by side along the spine.
             attrs["minlen"] = "2"
         label = f" {edge.label} "
@@ -880,9 +914,7 @@ def _dot_legend(g: graphviz.Digraph, diagram: Diagram) -> None:
         rows: list[str] = []
         for i, entry in enumerate(diagram.legend):
             if entry.kind is not None:
-                node = Node(
-                    f"legend_{i}", entry.label, entry.kind, Phase.UNKNOWN, None, entry.emphasis
-                )
+                node = Node(f"legend_{i}", entry.label, entry.kind, "", None, entry.emphasis)
                 c.node(node.id, entry.label, **_node_attrs(node), fontsize="10", width="1.3")
                 ids.append(node.id)
             else:
@@ -915,6 +947,11 @@ def _dot_legend(g: graphviz.Digraph, diagram: Diagram) -> None:
                 c.edge(row_ids[0], row_ids[1], style="invis")
         for upper, lower in itertools.pairwise(rows_of_ids):
             c.edge(upper[0], lower[0], style="invis")
+
+
+def _dot_id(text: str) -> str:
+    """``text`` as a Graphviz identifier (a declared group may hold spaces or dashes)."""
+    return re.sub(r"\W", "_", text)
 
 
 def _mermaid_text(text: str) -> str:
@@ -954,8 +991,8 @@ def to_mermaid(diagram: Diagram) -> str:
     ]
     for node in diagram.nodes:
         lines.append(f'    state "{_mermaid_text(node.label)}" as {node.id}')
-    if diagram.spine and diagram.spine[0] == JobStatus.INIT.name:
-        lines.append(f"    [*] --> {diagram.spine[0]}")
+    if diagram.initial is not None:
+        lines.append(f"    [*] --> {diagram.initial}")
     for edge in diagram.edges:
         label = edge.label if edge.style is not EdgeStyle.UNDECLARED else f"✗ {edge.label}"
         lines.append(f"    {edge.source} --> {edge.target}: {_mermaid_text(label)}")

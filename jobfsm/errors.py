@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jobfsm.status import JobStatus
+    from jobfsm.vocabulary import Status
 
 __all__ = [
     "BadLogLine",
@@ -33,11 +33,13 @@ __all__ = [
     "JobFSMError",
     "JobNotFound",
     "JobNotTracked",
+    "LifecycleFileError",
     "MissingExtra",
     "SnapshotError",
     "StoreUnavailable",
     "TransitionRejected",
     "UnknownEvent",
+    "UnknownLifecycle",
     "UnknownMode",
     "UnknownStatus",
     "UnreadableLog",
@@ -60,7 +62,7 @@ def _status(value: object) -> str:
     return str(value)
 
 
-def _moves(allowed: Iterable[JobStatus]) -> str:
+def _moves(allowed: Iterable[Status]) -> str:
     names = [str(s) for s in sorted(allowed)]
     return ", ".join(names) if names else "none"
 
@@ -140,24 +142,39 @@ def _shown(value: object) -> str:
 
 
 class UnknownStatus(JobFSMError, ValueError):
-    """A value that is not one of the 23 ModelArts job statuses.
+    """A value that is not one of a lifecycle's statuses.
 
     Attributes:
         value: the input as given.
         suggestions: the closest valid names, best first.
+        lifecycle: the vocabulary the value was read in (``"modelarts-v1"`` by default).
+        accepted: what that vocabulary accepts, in words.
+        hint: set when the value belongs to another known lifecycle, saying which to read it in.
     """
 
-    def __init__(self, value: object, suggestions: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        value: object,
+        suggestions: Sequence[str] = (),
+        *,
+        lifecycle: str = "modelarts-v1",
+        accepted: str = "a code 0–22 or a status name such as RUNNING or JOBSTAT_RUNNING",
+        hint: str | None = None,
+    ) -> None:
         super().__init__(value, tuple(suggestions))
         self.value = value
         self.suggestions = tuple(suggestions)
+        self.lifecycle = lifecycle
+        self.accepted = accepted
+        self.hint = hint
 
     @property
     def message(self) -> str:
-        text = (
-            f"{_shown(self.value)} is not a ModelArts job status; expected a code 0–22 or a status "
-            "name such as RUNNING or JOBSTAT_RUNNING"
-        )
+        if self.hint is not None:
+            return f"{_shown(self.value)} {self.hint}"
+        what = "a ModelArts job status" if self.lifecycle == "modelarts-v1" else "a status"
+        where = "" if self.lifecycle == "modelarts-v1" else f" of the {self.lifecycle} lifecycle"
+        text = f"{_shown(self.value)} is not {what}{where}; expected {self.accepted}"
         if self.suggestions:
             text += f" (did you mean {' or '.join(self.suggestions)}?)"
         return text
@@ -201,10 +218,10 @@ class TransitionRejected(JobFSMError):
         def __init__(
             self,
             job_id: str | None,
-            source: JobStatus,
-            target: JobStatus | None,
+            source: Status,
+            target: Status | None,
             event: str | None,
-            allowed: frozenset[JobStatus],
+            allowed: frozenset[Status],
             /,
         ) -> None: ...
 
@@ -213,11 +230,11 @@ class TransitionRejected(JobFSMError):
         return self.args[0]  # type: ignore[no-any-return]
 
     @property
-    def source(self) -> JobStatus:
+    def source(self) -> Status:
         return self.args[1]  # type: ignore[no-any-return]
 
     @property
-    def target(self) -> JobStatus | None:
+    def target(self) -> Status | None:
         return self.args[2]  # type: ignore[no-any-return]
 
     @property
@@ -225,7 +242,7 @@ class TransitionRejected(JobFSMError):
         return self.args[3]  # type: ignore[no-any-return]
 
     @property
-    def allowed(self) -> frozenset[JobStatus]:
+    def allowed(self) -> frozenset[Status]:
         return self.args[4]  # type: ignore[no-any-return]
 
     def _subject(self) -> str:
@@ -267,10 +284,10 @@ class GuardRejected(TransitionRejected):
         def __init__(
             self,
             job_id: str | None,
-            source: JobStatus,
-            target: JobStatus,
+            source: Status,
+            target: Status,
             event: str | None,
-            allowed: frozenset[JobStatus],
+            allowed: frozenset[Status],
             guard: str,
             reason: str,
             /,
@@ -296,7 +313,7 @@ class CheckFailure:
 
     __slots__ = ("check", "detail", "statuses")
 
-    def __init__(self, check: str, statuses: Iterable[JobStatus], detail: str) -> None:
+    def __init__(self, check: str, statuses: Iterable[Status], detail: str) -> None:
         self.check = check
         self.statuses = tuple(sorted(set(statuses)))
         self.detail = detail
@@ -316,14 +333,59 @@ class InvalidLifecycle(JobFSMError):
         failures: one entry per failed check, each naming the offending statuses.
     """
 
-    def __init__(self, failures: Sequence[CheckFailure]) -> None:
+    def __init__(self, failures: Sequence[CheckFailure], *, path: str = "") -> None:
         super().__init__(tuple(failures))
         self.failures = tuple(failures)
+        #: The file the declaration was read from, if it came from one.
+        self.path = path
 
     @property
     def message(self) -> str:
         lines = "\n".join(f"  - {f}" for f in self.failures)
-        return f"the lifecycle declaration fails {len(self.failures)} check(s):\n{lines}"
+        where = f" in {escape(self.path)}" if self.path else ""
+        return f"the lifecycle declaration{where} fails {len(self.failures)} check(s):\n{lines}"
+
+
+class UnknownLifecycle(JobFSMError, ValueError):
+    """A lifecycle named that is neither built in nor a file.
+
+    Attributes:
+        value: the name or path as given.
+        builtin: the built-in lifecycles' names.
+    """
+
+    def __init__(self, value: str, builtin: Sequence[str]) -> None:
+        super().__init__(value, tuple(builtin))
+        self.value = value
+        self.builtin = tuple(builtin)
+
+    @property
+    def message(self) -> str:
+        return (
+            f"unknown lifecycle {escape(_shown(self.value))}: expected a built-in lifecycle "
+            f"({', '.join(self.builtin)}) or the path of a TOML file that declares one"
+        )
+
+
+class LifecycleFileError(JobFSMError, ValueError):
+    """A lifecycle file that cannot be read or does not have the declaration's shape.
+
+    Attributes:
+        path: the file as given.
+        where: the key or table at fault (``statuses[2].name``), or ``""`` for the whole file.
+        problem: what is wrong and what would be accepted.
+    """
+
+    def __init__(self, path: str, where: str, problem: str) -> None:
+        super().__init__(path, where, problem)
+        self.path = path
+        self.where = where
+        self.problem = problem
+
+    @property
+    def message(self) -> str:
+        at = f" at {self.where}" if self.where else ""
+        return f"lifecycle file {escape(self.path)}{at}: {self.problem}"
 
 
 class InvalidJobId(JobFSMError, ValueError):
@@ -376,8 +438,8 @@ class CallbackError(JobFSMError):
     def __init__(
         self,
         job_id: str,
-        source: JobStatus,
-        target: JobStatus,
+        source: Status,
+        target: Status,
         committed: bool,
         errors: Sequence[BaseException],
     ) -> None:
@@ -419,8 +481,8 @@ class GuardError(JobFSMError):
         self,
         job_id: str | None,
         guard: str,
-        source: JobStatus,
-        target: JobStatus,
+        source: Status,
+        target: Status,
         event: str,
         error: BaseException,
     ) -> None:
@@ -643,17 +705,17 @@ class ConcurrentUpdate(TransitionRejected):
         def __init__(
             self,
             job_id: str | None,
-            source: JobStatus,
-            target: JobStatus | None,
+            source: Status,
+            target: Status | None,
             event: str | None,
-            allowed: frozenset[JobStatus],
-            expected: JobStatus | None,
+            allowed: frozenset[Status],
+            expected: Status | None,
             attempts: int,
             /,
         ) -> None: ...
 
     @property
-    def expected(self) -> JobStatus | None:
+    def expected(self) -> Status | None:
         return self.args[5]  # type: ignore[no-any-return]
 
     @property
@@ -737,7 +799,7 @@ class JobExists(JobFSMError):
         status: the status the stored job is in.
     """
 
-    def __init__(self, job_id: str, status: JobStatus) -> None:
+    def __init__(self, job_id: str, status: Status) -> None:
         super().__init__(job_id, status)
         self.job_id = job_id
         self.status = status

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Final, NamedTuple, TypeVar
 
 from jobfsm.errors import (
     CheckFailure,
@@ -25,6 +25,10 @@ from jobfsm.errors import (
     UnknownEvent,
 )
 from jobfsm.status import JobStatus, _refuse_text
+from jobfsm.vocabulary import Outcome, Status
+
+if TYPE_CHECKING:
+    from jobfsm.lifecycles.modelarts_v1 import DEFAULT_LIFECYCLE, MODELARTS_EVENTS
 
 __all__ = [
     "DEFAULT_LIFECYCLE",
@@ -37,8 +41,6 @@ __all__ = [
     "Verdict",
     "VerdictKind",
 ]
-
-S = JobStatus
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ class Event:
     """
 
     name: str
-    sources: frozenset[JobStatus]
-    target: JobStatus
+    sources: frozenset[Status]
+    target: Status
     reason: str
     #: Where the move is documented (a repository path or URL); empty for a judgment call.
     cite: str = ""
@@ -62,15 +64,15 @@ class Event:
     def __init__(
         self,
         name: str,
-        sources: Iterable[JobStatus | int | str],
-        target: JobStatus | int | str,
+        sources: Iterable[Status | int | str],
+        target: Status | int | str,
         reason: str,
         cite: str = "",
     ) -> None:
         _refuse_text(sources, "sources")
         object.__setattr__(self, "name", name)
-        object.__setattr__(self, "sources", frozenset(JobStatus.parse(s) for s in sources))
-        object.__setattr__(self, "target", JobStatus.parse(target))
+        object.__setattr__(self, "sources", frozenset(_member(s) for s in sources))
+        object.__setattr__(self, "target", _member(target))
         object.__setattr__(self, "reason", reason)
         object.__setattr__(self, "cite", cite)
 
@@ -85,8 +87,8 @@ class Event:
 class Edge:
     """A legal move from ``source`` to ``target``, by ``event``, for ``reason``."""
 
-    source: JobStatus
-    target: JobStatus
+    source: Status
+    target: Status
     event: str
     reason: str
     #: Where the move is documented; empty for a judgment call.
@@ -99,8 +101,8 @@ class MoveRequest(NamedTuple):
     # A NamedTuple, not a frozen dataclass: one is built for every guarded move, and tuples are
     # several times cheaper to create.
     job_id: str | None
-    source: JobStatus
-    target: JobStatus
+    source: Status
+    target: Status
     event: str
     context: Mapping[str, object]
 
@@ -122,7 +124,7 @@ class Guard:
     check: Callable[[MoveRequest], bool]
     reason: str
     events: frozenset[str] = frozenset()
-    targets: frozenset[JobStatus] = frozenset()
+    targets: frozenset[Status] = frozenset()
 
     def __init__(
         self,
@@ -131,7 +133,7 @@ class Guard:
         reason: str,
         *,
         events: Iterable[str] = (),
-        targets: Iterable[JobStatus | int | str] = (),
+        targets: Iterable[Status | int | str] = (),
     ) -> None:
         if not callable(check):
             raise InvalidArgument("check", check, "a callable check(move) returning True or False")
@@ -141,9 +143,9 @@ class Guard:
         object.__setattr__(self, "check", check)
         object.__setattr__(self, "reason", reason)
         object.__setattr__(self, "events", frozenset(events))
-        object.__setattr__(self, "targets", frozenset(JobStatus.parse(t) for t in targets))
+        object.__setattr__(self, "targets", frozenset(_member(t) for t in targets))
 
-    def applies_to(self, event: str, target: JobStatus) -> bool:
+    def applies_to(self, event: str, target: Status) -> bool:
         """True when this guard judges a move fired by ``event`` into ``target``."""
         if not self.events and not self.targets:
             return True
@@ -164,10 +166,10 @@ class VerdictKind(enum.Enum):
 class Verdict:
     """A structured, side-effect-free judgment of one move (see :meth:`Lifecycle.explain`)."""
 
-    source: JobStatus
-    target: JobStatus
+    source: Status
+    target: Status
     kind: VerdictKind
-    allowed: frozenset[JobStatus]
+    allowed: frozenset[Status]
     event: str | None = None
     reason: str | None = None
     guard: str | None = None
@@ -200,14 +202,22 @@ class Verdict:
 
 
 # Each check takes the declaration and returns the statuses that break its rule, with a detail.
-Check = Callable[["Lifecycle"], tuple[set[JobStatus], str]]
+Check = Callable[["Lifecycle"], tuple[set[Status], str]]
+
+
+def _member(value: object) -> Status:
+    """A status as declarations take it: a member of any vocabulary as it is, anything else read
+    as a v1 status (the default vocabulary)."""
+    if isinstance(value, Status):
+        return value
+    return JobStatus.parse(value)
 
 
 def _reachable(
-    nexts: Mapping[JobStatus, frozenset[JobStatus]],
-    start: JobStatus,
-    avoid: frozenset[JobStatus] = frozenset(),
-) -> set[JobStatus]:
+    nexts: Mapping[Status, frozenset[Status]],
+    start: Status,
+    avoid: frozenset[Status] = frozenset(),
+) -> set[Status]:
     seen = {start}
     todo = deque([start])
     while todo:
@@ -218,51 +228,66 @@ def _reachable(
     return seen
 
 
-def check_every_status_present(lc: Lifecycle) -> tuple[set[JobStatus], str]:
-    """Every one of the 23 statuses appears in some declared edge."""
+def check_every_status_present(lc: Lifecycle) -> tuple[set[Status], str]:
+    """Every status of the vocabulary appears in some declared edge."""
     used = {e.source for e in lc.edges} | {e.target for e in lc.edges}
-    return set(JobStatus) - used, "statuses missing from every declared edge"
+    return set(lc.statuses) - used, "statuses missing from every declared edge"
 
 
-def check_initial_is_init(lc: Lifecycle) -> tuple[set[JobStatus], str]:
-    """A new job starts in INIT."""
-    bad: set[JobStatus] = {lc.initial} if lc.initial is not JobStatus.INIT else set()
-    return bad, "the initial status must be INIT"
+def check_one_vocabulary(lc: Lifecycle) -> tuple[set[Status], str]:
+    """Every declared status belongs to the lifecycle's vocabulary."""
+    used = {e.source for e in lc.edges} | {e.target for e in lc.edges} | {lc.initial}
+    used |= {t for g in lc.guards for t in g.targets}
+    if lc.gap is not None:
+        used.add(lc.gap)
+    return {s for s in used if type(s) is not lc.statuses}, (
+        f"statuses that are not {lc.statuses.vocabulary.name} statuses"
+    )
 
 
-def check_all_reachable(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+def check_initial_is_declared(lc: Lifecycle) -> tuple[set[Status], str]:
+    """A new job starts in the vocabulary's initial status (INIT for ModelArts v1)."""
+    start = lc.statuses.vocabulary.initial
+    bad: set[Status] = {lc.initial} if lc.initial is not start else set()
+    return bad, f"the initial status must be {start.name}"
+
+
+def check_all_reachable(lc: Lifecycle) -> tuple[set[Status], str]:
     """Every status can be reached from the initial status by real moves.
 
-    UNKNOWN may lead anywhere (it is an observation gap, not a step of the job), so a status that
-    is reachable only through UNKNOWN counts as unreachable.
+    The gap status (v1's UNKNOWN) may lead anywhere (it is an observation gap, not a step of the
+    job), so a status that is reachable only through it counts as unreachable.
     """
-    reached = _reachable(lc.next_map, lc.initial, frozenset({JobStatus.UNKNOWN}))
-    missing: set[JobStatus] = set(JobStatus) - reached - {JobStatus.UNKNOWN}
-    if JobStatus.UNKNOWN not in _reachable(lc.next_map, lc.initial):
-        missing.add(JobStatus.UNKNOWN)
-    return missing, "unreachable from INIT without passing through UNKNOWN"
+    gap = frozenset() if lc.gap is None else frozenset({lc.gap})
+    reached = _reachable(lc.next_map, lc.initial, gap)
+    missing: set[Status] = set(lc.statuses) - reached - gap
+    if lc.gap is not None and lc.gap not in _reachable(lc.next_map, lc.initial):
+        missing.add(lc.gap)
+    through = f" without passing through {lc.gap.name}" if lc.gap is not None else ""
+    return missing, f"unreachable from {lc.initial.name}{through}"
 
 
-def check_active_can_terminate(lc: Lifecycle) -> tuple[set[JobStatus], str]:
-    """Every active status reaches a terminal status without passing through UNKNOWN."""
-    avoid = frozenset({JobStatus.UNKNOWN})
+def check_active_can_terminate(lc: Lifecycle) -> tuple[set[Status], str]:
+    """Every active status reaches a terminal status without passing through the gap status."""
+    avoid = frozenset() if lc.gap is None else frozenset({lc.gap})
     stuck = {
         s
-        for s in JobStatus
+        for s in lc.statuses
         if s.is_active and not any(r.is_terminal for r in _reachable(lc.next_map, s, avoid))
     }
-    return stuck, "active statuses that cannot reach a terminal status without UNKNOWN"
+    through = f" without {lc.gap.name}" if lc.gap is not None else ""
+    return stuck, f"active statuses that cannot reach a terminal status{through}"
 
 
-def check_terminal_has_no_exit(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+def check_terminal_has_no_exit(lc: Lifecycle) -> tuple[set[Status], str]:
     """Nothing leaves a terminal status: a re-run is a new job."""
     return {e.source for e in lc.edges if e.source.is_terminal}, "edges leave terminal statuses"
 
 
-def check_one_event_per_pair(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+def check_one_event_per_pair(lc: Lifecycle) -> tuple[set[Status], str]:
     """At most one event (and one declaration) per (source, target) pair."""
-    seen: set[tuple[JobStatus, JobStatus]] = set()
-    dup: set[JobStatus] = set()
+    seen: set[tuple[Status, Status]] = set()
+    dup: set[Status] = set()
     for e in lc.declared_edges:
         key = (e.source, e.target)
         if key in seen:
@@ -271,10 +296,10 @@ def check_one_event_per_pair(lc: Lifecycle) -> tuple[set[JobStatus], str]:
     return dup, "(source, target) pairs declared more than once"
 
 
-def check_events_deterministic(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+def check_events_deterministic(lc: Lifecycle) -> tuple[set[Status], str]:
     """From one status, firing one event leads to one target."""
-    seen: dict[tuple[str, JobStatus], JobStatus] = {}
-    bad: set[JobStatus] = set()
+    seen: dict[tuple[str, Status], Status] = {}
+    bad: set[Status] = set()
     for e in lc.declared_edges:
         first = seen.setdefault((e.event, e.source), e.target)
         if first != e.target:
@@ -282,20 +307,21 @@ def check_events_deterministic(lc: Lifecycle) -> tuple[set[JobStatus], str]:
     return bad, "an event leads to two different targets from these statuses"
 
 
-def check_no_self_loops(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+def check_no_self_loops(lc: Lifecycle) -> tuple[set[Status], str]:
     """A repeated status is not a move, so no edge returns to its source."""
     return {e.source for e in lc.edges if e.source == e.target}, "edges return to their source"
 
 
-def check_event_names(lc: Lifecycle) -> tuple[set[JobStatus], str]:
+def check_event_names(lc: Lifecycle) -> tuple[set[Status], str]:
     """Event names are Python identifiers, so that ``job.<event>()`` can fire them."""
     bad = {e.source for e in lc.declared_edges if not e.event.isidentifier() or e.event[0] == "_"}
     return bad, "events leaving these statuses have names that are not public identifiers"
 
 
 CHECKS: Final[tuple[Check, ...]] = (
+    check_one_vocabulary,
     check_every_status_present,
-    check_initial_is_init,
+    check_initial_is_declared,
     check_all_reachable,
     check_active_can_terminate,
     check_terminal_has_no_exit,
@@ -306,13 +332,19 @@ CHECKS: Final[tuple[Check, ...]] = (
 )
 
 
+class _Start(enum.Enum):
+    """The default initial status: the one the vocabulary declares (None is refused as a value)."""
+
+    VOCABULARY = "the vocabulary's initial status"
+
+
 class Lifecycle:
     """A checked, immutable lifecycle declaration and the pure queries on it.
 
     Build a variant with :meth:`with_events`, :meth:`without_edges` or :meth:`with_guards`; each
     returns a new lifecycle that passes the same checks or raises :class:`InvalidLifecycle`.
 
-    >>> lc = DEFAULT_LIFECYCLE
+    >>> from jobfsm import DEFAULT_LIFECYCLE as lc
     >>> lc.can_transition(JobStatus.WAITING, JobStatus.RUNNING)
     True
     >>> lc.event_for(JobStatus.RUNNING, JobStatus.COMPLETED)
@@ -326,17 +358,30 @@ class Lifecycle:
         events: Iterable[Event],
         *,
         guards: Iterable[Guard] = (),
-        initial: JobStatus | int | str = JobStatus.INIT,
+        initial: Status | int | str | _Start = _Start.VOCABULARY,
         name: str = "custom",
+        statuses: type[Status] = JobStatus,
+        description: str = "",
+        source: str = "",
+        main_path: Iterable[Status | int | str] = (),
     ) -> None:
+        if not (isinstance(statuses, type) and issubclass(statuses, Status)):
+            raise InvalidArgument("statuses", statuses, "a status enum such as jobfsm.Status")
         self.name = name
+        #: What the lifecycle models, in a sentence; shown by ``jobfsm lifecycles``.
+        self.description = description
+        #: Where it was read from: a built-in's module, or the file it was loaded from.
+        self.source = source
         #: The status vocabulary this lifecycle is declared over (an enum class).
-        self.statuses: type[JobStatus] = JobStatus
+        self.statuses: type[Status] = statuses
+        vocab = statuses.vocabulary
         #: The status a poller reports when the platform could not say (a gap in observation).
-        self.gap: JobStatus | None = JobStatus.UNKNOWN
+        self.gap: Status | None = vocab.gap
         self.events: tuple[Event, ...] = _all_of(Event, events, "events")
         self.guards: tuple[Guard, ...] = _all_of(Guard, guards, "guards")
-        self.initial = JobStatus.parse(initial)
+        self.initial: Status = (
+            vocab.initial if initial is _Start.VOCABULARY else self.parse(initial)
+        )
         self.declared_edges: tuple[Edge, ...] = tuple(e for ev in self.events for e in ev.edges())
         by_pair: dict[tuple[int, int], Edge] = {
             (e.source, e.target): e for e in self.declared_edges
@@ -348,25 +393,40 @@ class Lifecycle:
         # with two int-keyed lookups (no pair tuple to build and hash), and anything that is not a
         # key (not a status) takes the path that names it.
         self._declared: dict[object, dict[object, bool]] = {
-            a: {b: (a, b) in by_pair for b in JobStatus} for a in JobStatus
+            a: {b: (a, b) in by_pair for b in statuses} for a in statuses
         }
-        nexts: dict[JobStatus, set[JobStatus]] = {s: set() for s in JobStatus}
-        fires: dict[str, dict[JobStatus, JobStatus]] = {}
+        nexts: dict[Status, set[Status]] = {s: set() for s in statuses}
+        fires: dict[str, dict[Status, Status]] = {}
         for e in self.edges:
             nexts[e.source].add(e.target)
             fires.setdefault(e.event, {})[e.source] = e.target
-        self.next_map: Mapping[JobStatus, frozenset[JobStatus]] = MappingProxyType(
+        self.next_map: Mapping[Status, frozenset[Status]] = MappingProxyType(
             {s: frozenset(t) for s, t in nexts.items()}
         )
         self._fires = fires
         self.event_names: tuple[str, ...] = tuple(sorted(fires))
         # Guards are resolved per edge once, so a move looks up its guards instead of filtering.
-        self._guards: dict[tuple[JobStatus, JobStatus], tuple[Guard, ...]] = {}
+        self._guards: dict[tuple[Status, Status], tuple[Guard, ...]] = {}
         for e in self.edges:
             applicable = tuple(g for g in self.guards if g.applies_to(e.event, e.target))
             if applicable:
                 self._guards[(e.source, e.target)] = applicable
         self._check()
+        _refuse_text(main_path, "main_path")
+        spine = tuple(self.parse(s) for s in main_path)
+        if not spine:
+            spine = self._default_main_path()
+        #: The way most jobs go, drawn as the straight spine of the lifecycle's picture.
+        self.main_path: tuple[Status, ...] = spine
+
+    def _default_main_path(self) -> tuple[Status, ...]:
+        """The shortest chain from the initial status to a succeeding one, else to any terminal."""
+        ends = sorted(self.terminal, key=lambda s: (s.outcome is not Outcome.SUCCEEDED, s))
+        for end in ends:
+            chain = self.shortest_path(self.initial, end)
+            if chain:
+                return chain
+        return (self.initial,)
 
     def _check(self) -> None:
         failures = []
@@ -394,7 +454,7 @@ class Lifecycle:
 
     # -- pure queries ---------------------------------------------------------------------------
 
-    def parse(self, value: object) -> JobStatus:
+    def parse(self, value: object) -> Status:
         """``value`` read as one of this lifecycle's statuses (codes, names, aliases).
 
         Raises:
@@ -402,10 +462,15 @@ class Lifecycle:
         """
         return self.statuses.parse(value)
 
+    @property
+    def terminal(self) -> frozenset[Status]:
+        """The statuses nothing leaves."""
+        return frozenset(s for s in self.statuses if s.is_terminal)
+
     # Every query takes statuses as JobStatus.parse reads them (codes, names) and raises
     # UnknownStatus for anything else.
 
-    def can_transition(self, source: JobStatus | int | str, target: JobStatus | int | str) -> bool:
+    def can_transition(self, source: Status | int | str, target: Status | int | str) -> bool:
         """True when ``source → target`` is a declared edge (guards are not consulted).
 
         Raises:
@@ -414,24 +479,25 @@ class Lifecycle:
         try:
             return self._declared[source][target]
         except (KeyError, TypeError):
-            return (JobStatus.parse(source), JobStatus.parse(target)) in self._pairs
+            return (self.parse(source), self.parse(target)) in self._pairs
 
-    def allowed_next(self, source: JobStatus | int | str) -> frozenset[JobStatus]:
+    def allowed_next(self, source: Status | int | str) -> frozenset[Status]:
         """The statuses a job in ``source`` may move to."""
-        return self.next_map[JobStatus.parse(source)]
+        return self.next_map[self.parse(source)]
 
-    def edge(self, source: JobStatus | int | str, target: JobStatus | int | str) -> Edge | None:
+    def edge(self, source: Status | int | str, target: Status | int | str) -> Edge | None:
         """The declared edge ``source → target``, or None."""
-        if type(source) is not JobStatus or type(target) is not JobStatus:
-            source, target = JobStatus.parse(source), JobStatus.parse(target)
+        kind = self.statuses
+        if type(source) is not kind or type(target) is not kind:
+            source, target = self.parse(source), self.parse(target)
         return self._edge.get((source, target))
 
-    def event_for(self, source: JobStatus | int | str, target: JobStatus | int | str) -> str | None:
+    def event_for(self, source: Status | int | str, target: Status | int | str) -> str | None:
         """The event that declares ``source → target``, or None when the move is undeclared."""
         edge = self.edge(source, target)
         return edge.event if edge is not None else None
 
-    def target_of(self, event: str, source: JobStatus | int | str) -> JobStatus | None:
+    def target_of(self, event: str, source: Status | int | str) -> Status | None:
         """Where ``event`` leads from ``source``; None when it has no move from there.
 
         Raises:
@@ -440,20 +506,20 @@ class Lifecycle:
         targets = self._fires.get(event)
         if targets is None:
             raise UnknownEvent(event, self._fires)
-        if type(source) is not JobStatus:
-            source = JobStatus.parse(source)
+        if type(source) is not self.statuses:
+            source = self.parse(source)
         return targets.get(source)
 
     def guards_for(
-        self, source: JobStatus | int | str, target: JobStatus | int | str
+        self, source: Status | int | str, target: Status | int | str
     ) -> tuple[Guard, ...]:
         """The guards that judge ``source → target``, in declaration order."""
-        return self._guards.get((JobStatus.parse(source), JobStatus.parse(target)), ())
+        return self._guards.get((self.parse(source), self.parse(target)), ())
 
     def explain(
         self,
-        source: JobStatus | int | str,
-        target: JobStatus | int | str,
+        source: Status | int | str,
+        target: Status | int | str,
         *,
         job_id: str | None = None,
         context: Mapping[str, object] | None = None,
@@ -465,10 +531,11 @@ class Lifecycle:
             GuardError: a guard raised instead of answering.
             InvalidArgument: ``context`` is not a mapping.
 
+        >>> from jobfsm import DEFAULT_LIFECYCLE
         >>> print(DEFAULT_LIFECYCLE.explain(JobStatus.RUNNING, JobStatus.WAITING))
         cannot move RUNNING(8) → WAITING(7); from RUNNING the allowed moves are: UNKNOWN(0), ...
         """
-        source, target = JobStatus.parse(source), JobStatus.parse(target)
+        source, target = self.parse(source), self.parse(target)
         if context is not None:
             _check_context(context)
         allowed = self.next_map[source]
@@ -495,25 +562,30 @@ class Lifecycle:
 
     def shortest_path(
         self,
-        source: JobStatus | int | str,
-        target: JobStatus | int | str,
+        source: Status | int | str,
+        target: Status | int | str,
         *,
-        avoid: Iterable[JobStatus | int | str] = (JobStatus.UNKNOWN,),
-    ) -> tuple[JobStatus, ...] | None:
+        avoid: Iterable[Status | int | str] | None = None,
+    ) -> tuple[Status, ...] | None:
         """A shortest chain of declared moves from ``source`` to ``target``, both included.
 
-        Intermediate statuses never include ``avoid`` and never a terminal status. Returns None when
+        Intermediate statuses never include ``avoid`` (by default the gap status) and never a
+        terminal status. Returns None when
         no such chain exists; ``(source,)`` when they are equal.
 
+        >>> from jobfsm import DEFAULT_LIFECYCLE
         >>> DEFAULT_LIFECYCLE.shortest_path(JobStatus.WAITING, JobStatus.COMPLETED)
         (<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>, <JobStatus.COMPLETED: 10>)
         """
-        source, target = JobStatus.parse(source), JobStatus.parse(target)
+        source, target = self.parse(source), self.parse(target)
         if source == target:
             return (source,)
-        _refuse_text(avoid, "avoid")
-        banned = frozenset(JobStatus.parse(s) for s in avoid)
-        parent: dict[JobStatus, JobStatus] = {source: source}
+        if avoid is None:
+            banned: frozenset[Status] = frozenset() if self.gap is None else frozenset({self.gap})
+        else:
+            _refuse_text(avoid, "avoid")
+            banned = frozenset(self.parse(s) for s in avoid)
+        parent: dict[Status, Status] = {source: source}
         todo = deque([source])
         while todo:
             here = todo.popleft()
@@ -535,15 +607,13 @@ class Lifecycle:
 
     def with_events(self, *events: Event, name: str | None = None) -> Lifecycle:
         """A new lifecycle with ``events`` declared in addition."""
-        return Lifecycle(
-            self.events + events, guards=self.guards, initial=self.initial, name=name or self.name
-        )
+        return self._variant(self.events + events, self.guards, name)
 
     def without_edges(
-        self, *pairs: tuple[JobStatus | int | str, JobStatus | int | str], name: str | None = None
+        self, *pairs: tuple[Status | int | str, Status | int | str], name: str | None = None
     ) -> Lifecycle:
         """A new lifecycle with the given ``(source, target)`` edges removed."""
-        drop = {(JobStatus.parse(a), JobStatus.parse(b)) for a, b in pairs}
+        drop = {(self.parse(a), self.parse(b)) for a, b in pairs}
         missing = drop - set(self._pairs)
         if missing:
             raise InvalidLifecycle(
@@ -559,13 +629,25 @@ class Lifecycle:
         for ev in self.events:
             sources = {s for s in ev.sources if (s, ev.target) not in drop}
             if sources:
-                kept.append(Event(ev.name, sources, ev.target, ev.reason))
-        return Lifecycle(kept, guards=self.guards, initial=self.initial, name=name or self.name)
+                kept.append(Event(ev.name, sources, ev.target, ev.reason, cite=ev.cite))
+        return self._variant(tuple(kept), self.guards, name)
 
     def with_guards(self, *guards: Guard, name: str | None = None) -> Lifecycle:
         """A new lifecycle with ``guards`` added after the existing ones."""
+        return self._variant(self.events, self.guards + guards, name)
+
+    def _variant(
+        self, events: tuple[Event, ...], guards: tuple[Guard, ...], name: str | None
+    ) -> Lifecycle:
         return Lifecycle(
-            self.events, guards=self.guards + guards, initial=self.initial, name=name or self.name
+            events,
+            guards=guards,
+            initial=self.initial,
+            name=name or self.name,
+            statuses=self.statuses,
+            description=self.description,
+            source=self.source,
+            main_path=self.main_path,
         )
 
 
@@ -595,8 +677,8 @@ def _check_context(context: object) -> None:
 def _first_refusal(
     guards: Iterable[Guard],
     job_id: str | None,
-    source: JobStatus,
-    target: JobStatus,
+    source: Status,
+    target: Status,
     event: str,
     context: Mapping[str, object] | None,
 ) -> Guard | None:
@@ -626,69 +708,11 @@ def _as_lifecycle(value: object, argument: str = "lifecycle") -> Lifecycle:
     return value
 
 
-_ACTIVE_BUT_UNKNOWN = tuple(s for s in JobStatus if s.is_active and s is not S.UNKNOWN)
-_STOPPABLE = (S.INIT, S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING, S.RUNNING, S.SCALING)
-_REVIEW_ACTIVE = (S.CHECK_INIT, S.CHECK_RUNNING, S.CHECK_RUNNING_COMPLETED)
-_NOT_YET_RUN = (S.INIT, S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING)
+def __getattr__(name: str) -> object:
+    # The built-in declarations live in jobfsm.lifecycles; they are re-exported here, where they
+    # were first declared, without importing them before Lifecycle exists.
+    if name in ("DEFAULT_LIFECYCLE", "MODELARTS_EVENTS"):
+        from jobfsm.lifecycles import modelarts_v1
 
-#: The ModelArts v1 training-job lifecycle. Every legal move, with the reason it is legal.
-MODELARTS_EVENTS: Final[tuple[Event, ...]] = (
-    # creation
-    Event("create_image", {S.INIT}, S.IMAGE_CREATING, "the job needs its image built first"),
-    Event("submit", {S.INIT}, S.SUBMIT_TRYING, "no image to build; submission starts at once"),
-    Event("image_failed", {S.IMAGE_CREATING}, S.IMAGE_FAILED, "the image build failed"),
-    Event(
-        "submit", {S.IMAGE_CREATING}, S.SUBMIT_TRYING, "the image is ready; the job is submitted"
-    ),
-    Event("submit_failed", {S.SUBMIT_TRYING}, S.SUBMIT_FAILED, "the platform refused the job"),
-    Event("queue", {S.SUBMIT_TRYING}, S.WAITING, "submission accepted; waiting for resources"),
-    # review: an optional gate before creation
-    Event("start_review", {S.INIT}, S.CHECK_INIT, "the job must pass a review before creation"),
-    Event("review", {S.CHECK_INIT}, S.CHECK_RUNNING, "the review started"),
-    Event("pass_review", {S.CHECK_RUNNING}, S.CHECK_RUNNING_COMPLETED, "the review passed"),
-    Event("fail_review", {S.CHECK_INIT}, S.CHECK_FAILED, "the review could not start"),
-    Event("fail_review", {S.CHECK_RUNNING}, S.CHECK_FAILED, "the review rejected the job"),
-    Event(
-        "create_image", {S.CHECK_RUNNING_COMPLETED}, S.IMAGE_CREATING, "reviewed; image built next"
-    ),
-    Event("submit", {S.CHECK_RUNNING_COMPLETED}, S.SUBMIT_TRYING, "reviewed; no image to build"),
-    # run
-    Event("start", {S.WAITING}, S.RUNNING, "resources granted; the job runs"),
-    Event("complete", {S.RUNNING}, S.COMPLETED, "training finished successfully"),
-    Event("fail", {S.RUNNING}, S.FAILED, "the training process exited with an error"),
-    Event("fail", {S.SCALING}, S.FAILED, "the job failed while it was being resized"),
-    Event("scale", {S.RUNNING}, S.SCALING, "the running job is being resized"),
-    Event("resume", {S.SCALING}, S.RUNNING, "resizing finished; the job runs on"),
-    Event(
-        "mount_failed",
-        {S.WAITING, S.RUNNING, S.SCALING},
-        S.MOUNT_FAILED,
-        "storage could not be mounted on a node the job starts or grows onto",
-    ),
-    Event(
-        "lose",
-        {S.WAITING, S.RUNNING, S.SCALING},
-        S.LOST,
-        "the platform lost the job's resources (node failure, eviction)",
-    ),
-    Event("model_failed", {S.RUNNING}, S.SUBMIT_MODEL_FAILED, "the trained model was not accepted"),
-    Event("deploy_failed", {S.RUNNING}, S.DEPLOY_SERVICE_FAILED, "the model could not be deployed"),
-    # stop
-    Event("kill", _STOPPABLE + _REVIEW_ACTIVE, S.KILLING, "a stop was requested"),
-    Event("killed", {S.KILLING}, S.KILLED, "the platform confirmed the kill"),
-    Event("cancel", _NOT_YET_RUN + _REVIEW_ACTIVE, S.CANCELED, "canceled before it ran"),
-    Event("cancel", {S.KILLING}, S.CANCELED, "the stop was recorded as a cancellation"),
-    Event("delete_failed", {S.KILLING}, S.DELETE_FAILED, "the stop could not delete the job"),
-    Event("complete", {S.KILLING}, S.COMPLETED, "the job finished before the stop landed"),
-    Event("fail", {S.KILLING}, S.FAILED, "the job failed before the stop landed"),
-    # unknown: the platform could not report a status, then reports a real one again
-    Event("lose_contact", _ACTIVE_BUT_UNKNOWN, S.UNKNOWN, "the platform could not report a status"),
-    *(
-        Event(f"report_{s.name.lower()}", {S.UNKNOWN}, s, "the next real observation after UNKNOWN")
-        for s in JobStatus
-        if s is not S.UNKNOWN
-    ),
-)
-
-#: The checked ModelArts v1 lifecycle every :class:`~jobfsm.Job` uses unless told otherwise.
-DEFAULT_LIFECYCLE: Final = Lifecycle(MODELARTS_EVENTS, name="modelarts-v1")
+        return getattr(modelarts_v1, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -48,8 +48,8 @@ from jobfsm.lifecycle import (
     _check_context,
     _first_refusal,
 )
-from jobfsm.status import JobStatus
 from jobfsm.validate import LATE, REPEAT, VIOLATION, Mode, Rules, Step, StepKind
+from jobfsm.vocabulary import Status
 
 __all__ = ["Job", "JobMachine", "Listener", "Move"]
 
@@ -66,8 +66,8 @@ class Move(NamedTuple):
     time, since when the skipped statuses happened is unknown.
     """
 
-    source: JobStatus
-    target: JobStatus
+    source: Status
+    target: Status
     event: str
     at: datetime
     reason: str | None = None
@@ -77,8 +77,8 @@ class Move(NamedTuple):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form (codes as ints, time as ISO 8601)."""
         return {
-            "source": int(self.source),
-            "target": int(self.target),
+            "source": self.source.reported,
+            "target": self.target.reported,
             "event": self.event,
             "at": self.at.isoformat(),
             "reason": self.reason,
@@ -100,6 +100,7 @@ class JobMachine:
     one job use :meth:`Job.add_listener`; for every job of a group build a machine of your own,
     whose :meth:`add_listener`, :meth:`on_enter` and :meth:`on_exit` are machine-wide.
 
+    >>> from jobfsm import JobStatus
     >>> m = JobMachine(DEFAULT_LIFECYCLE)
     >>> seen = []
     >>> m.on_enter(JobStatus.RUNNING, lambda job, move: seen.append(job.job_id))
@@ -119,7 +120,7 @@ class JobMachine:
         self.lifecycle = lifecycle = _as_lifecycle(lifecycle)
         self.engine = transitions.Machine(
             model=None,
-            states=JobStatus,
+            states=lifecycle.statuses,
             initial=lifecycle.initial,
             transitions=[
                 {"trigger": e.event, "source": e.source, "dest": e.target} for e in lifecycle.edges
@@ -129,12 +130,13 @@ class JobMachine:
             send_event=True,
             model_attribute="_status",
         )
-        self._steps: dict[tuple[JobStatus, JobStatus], tuple[Any, Any, Any]] = {}
+        self._steps: dict[tuple[Status, Status], tuple[Any, Any, Any]] = {}
         for e in lifecycle.edges:
             event = self.engine.events[e.event]
             (step,) = [t for t in event.transitions[e.source.name] if t.dest == e.target.name]
             self._steps[(e.source, e.target)] = (event, step, self.engine.get_state(e.source.name))
-        self._next: dict[JobStatus, frozenset[JobStatus]] = dict(lifecycle.next_map)
+        self._next: dict[Status, frozenset[Status]] = dict(lifecycle.next_map)
+        self._kind: type[Status] = lifecycle.statuses
         self._listeners: list[Listener] = []
         # Set on the machines for_lifecycle shares, whose hooks would reach every job in the
         # process made without machine=, not only the caller's.
@@ -167,24 +169,24 @@ class JobMachine:
                 "job of that machine",
             )
 
-    def on_enter(self, status: JobStatus | int | str, hook: Listener) -> None:
+    def on_enter(self, status: Status | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine enters ``status``.
 
         Machine-wide, so refused with InvalidArgument on the shared machine of a lifecycle.
         """
         self._own("on_enter")
-        self.engine.get_state(JobStatus.parse(status).name).add_callback(
+        self.engine.get_state(self.lifecycle.parse(status).name).add_callback(
             "enter", _hook(_callable("hook", hook))
         )
 
-    def on_exit(self, status: JobStatus | int | str, hook: Listener) -> None:
+    def on_exit(self, status: Status | int | str, hook: Listener) -> None:
         """Call ``hook(job, move)`` whenever a job of this machine is about to leave ``status``.
 
         A hook that raises abandons the move. Machine-wide, so refused with InvalidArgument on
         the shared machine of a lifecycle.
         """
         self._own("on_exit")
-        self.engine.get_state(JobStatus.parse(status).name).add_callback(
+        self.engine.get_state(self.lifecycle.parse(status).name).add_callback(
             "exit", _hook(_callable("hook", hook))
         )
 
@@ -195,6 +197,7 @@ class JobMachine:
         Refused with InvalidArgument on the shared machine of a lifecycle, which every job made
         without ``machine=`` uses.
 
+        >>> from jobfsm import JobStatus
         >>> fleet = JobMachine()
         >>> fleet.add_listener(lambda job, move: print(job.job_id, move.target.name))
         >>> Job("a", JobStatus.WAITING, machine=fleet).start().event
@@ -261,6 +264,7 @@ class Job:
         InvalidTime: ``created_at`` is a naive datetime or not a datetime.
         InvalidArgument: ``lifecycle`` or ``machine`` is not one.
 
+    >>> from jobfsm import JobStatus
     >>> job = Job("j-1")
     >>> job.submit().target
     <JobStatus.SUBMIT_TRYING: 4>
@@ -296,7 +300,7 @@ class Job:
     def __init__(
         self,
         job_id: str,
-        status: JobStatus | int | str = JobStatus.INIT,
+        status: Status | int | str | None = None,
         *,
         lifecycle: Lifecycle | None = None,
         machine: JobMachine | None = None,
@@ -320,7 +324,10 @@ class Job:
         if type(job_id) is not str or not job_id.strip():
             raise InvalidJobId(job_id)
         self.job_id = job_id
-        self._status = status if type(status) is JobStatus else JobStatus.parse(status)
+        kind = machine._kind
+        if status is None:
+            status = machine.lifecycle.initial
+        self._status = status if type(status) is kind else kind.parse(status)
         self._machine = machine
         self._created = _now() if created_at is None else _aware(created_at, "created_at")
         self._history: list[Move] | None = None
@@ -355,7 +362,7 @@ class Job:
     # -- state ----------------------------------------------------------------------------------
 
     @property
-    def status(self) -> JobStatus:
+    def status(self) -> Status:
         """The status the job is in."""
         return self._status
 
@@ -385,11 +392,11 @@ class Job:
         """True once the job has reached a status nothing leaves."""
         return self._status.is_terminal
 
-    def allowed_next(self) -> frozenset[JobStatus]:
+    def allowed_next(self) -> frozenset[Status]:
         """The statuses the job may move to now."""
         return self._machine.lifecycle.next_map[self._status]
 
-    def time_in_status(self, now: datetime | None = None) -> dict[JobStatus, timedelta]:
+    def time_in_status(self, now: datetime | None = None) -> dict[Status, timedelta]:
         """How long the job has spent in each status it visited, up to ``now`` (a datetime with a
         time zone; now by default).
 
@@ -397,7 +404,7 @@ class Job:
             InvalidTime: ``now`` is a naive datetime or not a datetime.
         """
         end = None if now is None else _aware(now, "now")
-        spent: dict[JobStatus, timedelta] = {}
+        spent: dict[Status, timedelta] = {}
         with self._lock:
             history = self._history or ()
             status = history[0].source if history else self._status
@@ -413,25 +420,25 @@ class Job:
     # -- questions without side effects ---------------------------------------------------------
 
     def can_advance_to(
-        self, target: JobStatus | int | str, *, context: Mapping[str, object] | None = None
+        self, target: Status | int | str, *, context: Mapping[str, object] | None = None
     ) -> bool:
         """True when :meth:`advance_to` would move the job (guards included); nothing changes."""
         verdict = self.explain(target, context=context)
         return verdict.legal and verdict.source != verdict.target
 
     def explain(
-        self, target: JobStatus | int | str, *, context: Mapping[str, object] | None = None
+        self, target: Status | int | str, *, context: Mapping[str, object] | None = None
     ) -> Verdict:
         """The lifecycle's verdict on moving this job to ``target`` now; nothing changes."""
         return self._machine.lifecycle.explain(
-            self._status, JobStatus.parse(target), job_id=self.job_id, context=context
+            self._status, self._machine.lifecycle.parse(target), job_id=self.job_id, context=context
         )
 
     # -- moves ----------------------------------------------------------------------------------
 
     def advance_to(
         self,
-        target: JobStatus | int | str,
+        target: Status | int | str,
         *,
         at: datetime | None = None,
         mode: Mode | str = Mode.STRICT,
@@ -468,8 +475,8 @@ class Job:
                 target, at=at, mode=mode, reason=reason, actor=actor, context=context
             ).kind
             return kind is StepKind.MOVE or kind is StepKind.INFERRED
-        if type(target) is not JobStatus:
-            target = JobStatus.parse(target)
+        if type(target) is not self._machine._kind:
+            target = self._machine._kind.parse(target)
         steps = self._machine._steps
         # Reading the one status field is atomic, so a repeat or an illegal move can be judged
         # without the lock: the answer is true of the status at that instant.
@@ -494,7 +501,7 @@ class Job:
 
     def observe(
         self,
-        target: JobStatus | int | str,
+        target: Status | int | str,
         *,
         at: datetime | None = None,
         mode: Mode | str = Mode.STRICT,
@@ -514,6 +521,7 @@ class Job:
         there, as :class:`CallbackError` says). Arguments and errors are those of
         :meth:`advance_to`.
 
+        >>> from jobfsm import JobStatus
         >>> t0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
         >>> job = Job("j-1", JobStatus.WAITING, created_at=t0)
         >>> job.observe("COMPLETED", at=t0 + timedelta(minutes=5), mode="polled").skipped
@@ -523,8 +531,8 @@ class Job:
         >>> job.time_in_status(now=t0 + timedelta(minutes=9))[JobStatus.WAITING]
         datetime.timedelta(seconds=300)
         """
-        if type(target) is not JobStatus:
-            target = JobStatus.parse(target)
+        if type(target) is not self._machine._kind:
+            target = self._machine._kind.parse(target)
         when = None if at is None else _aware(at, "at")
         table = Rules.for_lifecycle(self._machine.lifecycle, mode).table
         with self._lock:
@@ -615,8 +623,8 @@ class Job:
 
     def _refusal(
         self,
-        source: JobStatus,
-        target: JobStatus,
+        source: Status,
+        target: Status,
         step: tuple[Any, Any, Any],
         reason: str | None,
         actor: str | None,
@@ -647,8 +655,8 @@ class Job:
 
     def _apply(
         self,
-        source: JobStatus,
-        target: JobStatus,
+        source: Status,
+        target: Status,
         step: tuple[Any, Any, Any],
         reason: str | None,
         actor: str | None,
@@ -704,6 +712,7 @@ class Job:
         """Per job: call ``listener(job, move)`` after every committed move of this job only
         (:meth:`JobMachine.add_listener` on a machine of your own is the machine-wide one).
 
+        >>> from jobfsm import JobStatus
         >>> job = Job("a", JobStatus.WAITING)
         >>> job.add_listener(lambda job, move: print(job.job_id, move.target.name))
         >>> job.start().event
@@ -737,7 +746,7 @@ class Job:
         with self._lock:
             return {
                 "job_id": self.job_id,
-                "status": int(self._status),
+                "status": self._status.reported,
                 "status_name": self._status.name,
                 "lifecycle": self._machine.lifecycle.name,
                 "created_at": self._created.isoformat(),
@@ -764,20 +773,21 @@ class Job:
             raise SnapshotError(
                 "job_id", f"{job_id!r} is blank; expected a job id such as 'train-42'"
             )
-        status = _status_field(data, "status")
+        statuses = _snapshot_lifecycle(data, lifecycle, machine).statuses
+        status = _status_field(statuses, data, "status")
         created = _time_field(data, "created_at")
         raw_history = _field(data, "history", list)
         job = cls(job_id, status, lifecycle=lifecycle, machine=machine, created_at=created)
         rules = job.lifecycle
         moves: list[Move] = []
-        previous_target: JobStatus | None = None
+        previous_target: Status | None = None
         previous_at = created
         for i, raw in enumerate(raw_history):
             where = f"history[{i}]"
             if not isinstance(raw, Mapping):
                 raise SnapshotError(where, f"expected a mapping, got {type(raw).__name__}")
-            source = _status_field(raw, "source", where)
-            target = _status_field(raw, "target", where)
+            source = _status_field(statuses, raw, "source", where)
+            target = _status_field(statuses, raw, "target", where)
             event = _field(raw, "event", str, where)
             at = _time_field(raw, "at", where)
             reason = _optional_str(raw, "reason", where)
@@ -815,6 +825,33 @@ class Job:
         return job
 
 
+def _snapshot_lifecycle(
+    data: Mapping[str, Any], lifecycle: Lifecycle | None, machine: JobMachine | None
+) -> Lifecycle:
+    """The lifecycle a snapshot is read in: the caller's, else the built-in it names."""
+    if machine is not None and isinstance(machine, JobMachine):
+        chosen: Lifecycle | None = machine.lifecycle
+    else:
+        chosen = lifecycle if isinstance(lifecycle, Lifecycle) else None
+    named = data.get("lifecycle")
+    if chosen is None:
+        from jobfsm.lifecycles import builtin
+
+        found = builtin(named) if isinstance(named, str) else None
+        return found if found is not None else DEFAULT_LIFECYCLE
+    if isinstance(named, str) and named != chosen.name:
+        from jobfsm.lifecycles import builtin
+
+        other = builtin(named)
+        if other is not None and other.statuses is not chosen.statuses:
+            raise SnapshotError(
+                "lifecycle",
+                f"the snapshot is a {named} job; read it with lifecycle={named!r}, not "
+                f"{chosen.name!r}",
+            )
+    return chosen
+
+
 def _check_notes(reason: object, actor: object) -> None:
     """Refuse a reason or actor that is not text: the history must stay JSON-safe and loadable."""
     for argument, value in (("reason", reason), ("actor", actor)):
@@ -839,12 +876,14 @@ def _optional_str(data: Mapping[str, Any], key: str, where: str) -> str | None:
     return value
 
 
-def _status_field(data: Mapping[str, Any], key: str, where: str = "") -> JobStatus:
+def _status_field(
+    statuses: type[Status], data: Mapping[str, Any], key: str, where: str = ""
+) -> Status:
     path = f"{where}.{key}" if where else key
     if key not in data:
         raise SnapshotError(path, "missing")
     try:
-        return JobStatus.parse(data[key])
+        return statuses.parse(data[key])
     except UnknownStatus as exc:
         raise SnapshotError(path, exc.message) from None
 

@@ -29,7 +29,7 @@ from typing import Final
 
 from jobfsm._files import atomic_open
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
-from jobfsm.status import JobStatus
+from jobfsm.vocabulary import Outcome, Status
 
 __all__ = [
     "ESTIMATE_SAMPLE",
@@ -43,43 +43,84 @@ __all__ = [
     "write_log",
 ]
 
-S = JobStatus
 
 #: The kinds of fault a simulation injects, in the order :attr:`Simulation.faults` lists them.
 FAULT_KINDS: Final = ("illegal", "malformed", "unknown_status", "late")
 
-#: How strongly a walk prefers to move into each status (a policy; edges come from the lifecycle).
-_PREFERENCE: Final[dict[JobStatus, float]] = {
-    S.UNKNOWN: 0.02,
-    S.IMAGE_CREATING: 6.0,
-    S.SUBMIT_TRYING: 4.0,
-    S.WAITING: 20.0,
-    S.RUNNING: 20.0,
-    S.COMPLETED: 16.0,
-    S.CHECK_INIT: 0.4,
-    S.CHECK_RUNNING: 20.0,
-    S.CHECK_RUNNING_COMPLETED: 20.0,
-    S.KILLING: 0.3,
-    S.KILLED: 4.0,
-    S.SCALING: 0.4,
+#: How strongly a walk prefers to move into each status, by lifecycle and status name (a policy;
+#: the edges come from the lifecycle). A lifecycle not listed gets :func:`_default_policy`'s.
+_PREFERENCE: Final[dict[str, dict[str, float]]] = {
+    "modelarts-v1": {
+        "UNKNOWN": 0.02,
+        "IMAGE_CREATING": 6.0,
+        "SUBMIT_TRYING": 4.0,
+        "WAITING": 20.0,
+        "RUNNING": 20.0,
+        "COMPLETED": 16.0,
+        "CHECK_INIT": 0.4,
+        "CHECK_RUNNING": 20.0,
+        "CHECK_RUNNING_COMPLETED": 20.0,
+        "KILLING": 0.3,
+        "KILLED": 4.0,
+        "SCALING": 0.4,
+    },
+    "modelarts-v2": {
+        "Pending": 20.0,
+        "Running": 20.0,
+        "Completed": 16.0,
+        "Terminating": 0.4,
+        "Terminated": 4.0,
+    },
 }
 #: Everything not listed: rare (failures, cancellations).
 _RARE: Final = 0.15
 
-#: Mean seconds spent in each active status (exponentially distributed).
-_MEAN_SECONDS: Final[dict[JobStatus, float]] = {
-    S.UNKNOWN: 45.0,
-    S.INIT: 8.0,
-    S.IMAGE_CREATING: 150.0,
-    S.SUBMIT_TRYING: 12.0,
-    S.WAITING: 600.0,
-    S.RUNNING: 3600.0,
-    S.KILLING: 30.0,
-    S.SCALING: 180.0,
-    S.CHECK_INIT: 10.0,
-    S.CHECK_RUNNING: 300.0,
-    S.CHECK_RUNNING_COMPLETED: 6.0,
+#: Mean seconds spent in each active status (exponentially distributed), by lifecycle and name.
+_MEAN_SECONDS: Final[dict[str, dict[str, float]]] = {
+    "modelarts-v1": {
+        "UNKNOWN": 45.0,
+        "INIT": 8.0,
+        "IMAGE_CREATING": 150.0,
+        "SUBMIT_TRYING": 12.0,
+        "WAITING": 600.0,
+        "RUNNING": 3600.0,
+        "KILLING": 30.0,
+        "SCALING": 180.0,
+        "CHECK_INIT": 10.0,
+        "CHECK_RUNNING": 300.0,
+        "CHECK_RUNNING_COMPLETED": 6.0,
+    },
+    "modelarts-v2": {"Creating": 160.0, "Pending": 600.0, "Running": 3600.0, "Terminating": 30.0},
 }
+#: An active status not listed: half a minute.
+_MEAN_DEFAULT: Final = 30.0
+#: Values no lifecycle knows, injected as "unknown_status" faults: codes out of range where a
+#: vocabulary's clients report codes, else phase words pollers wrongly expect.
+_UNKNOWN_NUMERIC: Final = (23, -1, "FOO")
+_UNKNOWN_WORDS: Final = ("FOO", "Succeeded", "Error")
+
+
+def _policy(lifecycle: Lifecycle) -> tuple[dict[Status, float], dict[Status, float]]:
+    """The walk's preference and mean time per status of ``lifecycle``: the declared policy of a
+    built-in vocabulary, else successes preferred to failures and every other move alike."""
+    name = lifecycle.statuses.vocabulary.name
+    if name in _PREFERENCE:
+        pref, mean = _PREFERENCE[name], _MEAN_SECONDS[name]
+        return (
+            {s: pref.get(s.name, _RARE) for s in lifecycle.statuses},
+            {s: mean.get(s.name, _MEAN_DEFAULT) for s in lifecycle.statuses},
+        )
+    preference: dict[Status, float] = {}
+    for s in lifecycle.statuses:
+        if s is lifecycle.gap:
+            preference[s] = 0.02
+        elif s.outcome is Outcome.SUCCEEDED or s.is_active:
+            preference[s] = 10.0
+        else:
+            preference[s] = 0.5
+    return preference, dict.fromkeys(lifecycle.statuses, _MEAN_DEFAULT * 4)
+
+
 _MAX_MOVES: Final = 60
 _CSV_HEADER: Final = "job_id,status,time"
 #: 2026-03-01T00:00:00Z, so that generated logs do not depend on the clock.
@@ -170,14 +211,23 @@ class Simulation:
         self.fault_rate = float(faults)
         self.fmt = fmt
         self.lifecycle = lifecycle
+        self._preference, self._mean = _policy(lifecycle)
         self.arrivals = float(arrivals)
         self.faults_injected: Counter[str] = Counter(dict.fromkeys(FAULT_KINDS, 0))
         self.observations = 0
         # Statuses with no legal chain from a status (not even via skipped ones): illegal targets.
         self._unreachable = {
-            s: tuple(t for t in JobStatus if t != s and lifecycle.shortest_path(s, t) is None)
-            for s in JobStatus
+            s: tuple(
+                t for t in lifecycle.statuses if t != s and lifecycle.shortest_path(s, t) is None
+            )
+            for s in lifecycle.statuses
         }
+        running = [s for s in lifecycle.statuses if s.is_active and s is not lifecycle.gap]
+        #: A status reported in lines made unreadable on purpose.
+        self._sample = (running[len(running) // 2] if running else lifecycle.initial).reported
+        self._unknown = (
+            _UNKNOWN_NUMERIC if lifecycle.statuses.vocabulary.numeric else _UNKNOWN_WORDS
+        )
 
     def estimate(self) -> tuple[int, int]:
         """About how many lines and bytes :meth:`lines` gives, without making them.
@@ -204,41 +254,41 @@ class Simulation:
         # Job ids are job-00000 to job-99999, then a digit wider per power of ten.
         ids = range(0, self.jobs, max(1, self.jobs // 1000))
         width = sum(max(5, len(str(job))) for job in ids) / len(ids)
-        per_line = len(self._line("job-" + "0" * round(width), 8, _EPOCH)) + 1
+        per_line = len(self._line("job-" + "0" * round(width), self._sample, _EPOCH)) + 1
         return header + round(lines), header_bytes + round(lines * per_line)
 
-    def walk(self, rng: random.Random) -> list[tuple[JobStatus, float]]:
+    def walk(self, rng: random.Random) -> list[tuple[Status, float]]:
         """One random legal lifecycle: each status with the seconds spent in it (terminal: 0)."""
         lc = self.lifecycle
         status = lc.initial
         before_gap = status
-        steps: list[tuple[JobStatus, float]] = []
+        steps: list[tuple[Status, float]] = []
         while True:
             if status.is_terminal:
                 steps.append((status, 0.0))
                 return steps
-            steps.append((status, rng.expovariate(1.0 / _MEAN_SECONDS.get(status, 30.0))))
-            if status is S.UNKNOWN:
+            steps.append((status, rng.expovariate(1.0 / self._mean[status])))
+            if status is lc.gap:
                 # A reporting gap ends where the job was, or one move further along.
-                options = sorted({before_gap, *lc.allowed_next(before_gap)} - {S.UNKNOWN})
+                options = sorted({before_gap, *lc.allowed_next(before_gap)} - {lc.gap})
             else:
                 before_gap = status
                 options = sorted(lc.allowed_next(status))
                 if len(steps) > _MAX_MOVES:
                     options = [t for t in options if t.is_terminal] or options
-            weights = [_PREFERENCE.get(t, _RARE) for t in options]
+            weights = [self._preference[t] for t in options]
             nxt = rng.choices(options, weights)[0]
             if nxt == status:
                 continue
             status = nxt
 
-    def _first_poll(self, rng: random.Random) -> tuple[list[tuple[JobStatus, float]], float, float]:
+    def _first_poll(self, rng: random.Random) -> tuple[list[tuple[Status, float]], float, float]:
         """A job's walk, its submission time and the time of its first poll."""
         steps = self.walk(rng)
         start = _EPOCH + rng.uniform(0.0, self.arrivals)
         return steps, start, start + rng.uniform(0.0, self.poll_interval * 0.2)
 
-    def _polls(self, rng: random.Random) -> Iterator[tuple[float, JobStatus]]:
+    def _polls(self, rng: random.Random) -> Iterator[tuple[float, Status]]:
         """What the poller sees of one job: (time, status) at each poll until a terminal status."""
         steps, start, t = self._first_poll(rng)
         interval = self.poll_interval
@@ -261,7 +311,7 @@ class Simulation:
 
     def _garbage(self, rng: random.Random, job_id: str, when: float) -> str:
         """A line no reader accepts: cut short, empty, a field missing, a bad time or binary."""
-        good = self._line(job_id, 8, when)
+        good = self._line(job_id, self._sample, when)
         choice = rng.randrange(5)
         if choice == 0:
             # A proper prefix of a JSON object is never JSON; a CSV line loses its time field.
@@ -270,7 +320,9 @@ class Simulation:
         if choice == 1:
             return ""
         if choice == 2:
-            return good.replace('"time"', '"tme"') if self.fmt == "jsonl" else f"{job_id},8"
+            if self.fmt == "jsonl":
+                return good.replace('"time"', '"tme"')
+            return f"{job_id},{self._sample}"
         if choice == 3:
             return good.replace(_iso(when), "not-a-time")
         return "\x00\x00\x7f\x00 binary"
@@ -288,7 +340,7 @@ class Simulation:
         seen = bytearray(self.jobs)
         for when, job, status in self._merged(seeds):
             job_id = f"job-{job:05d}"
-            line = self._line(job_id, int(status), when)
+            line = self._line(job_id, status.reported, when)
             self.observations += 1
             first = not seen[job]
             seen[job] = 1
@@ -303,10 +355,10 @@ class Simulation:
                     continue
                 if kind == "illegal" and not first and illegal:
                     yield line
-                    line = self._line(job_id, int(fault_rng.choice(illegal)), when)
+                    line = self._line(job_id, fault_rng.choice(illegal).reported, when)
                 elif kind == "unknown_status":
                     yield line
-                    line = self._line(job_id, fault_rng.choice((23, -1, "FOO")), when)
+                    line = self._line(job_id, fault_rng.choice(self._unknown), when)
                 else:
                     kind = "malformed"
                     yield line
@@ -317,7 +369,7 @@ class Simulation:
                 yield late
         yield from held.values()
 
-    def _merged(self, seeds: array.array[int]) -> Iterator[tuple[float, int, JobStatus]]:
+    def _merged(self, seeds: array.array[int]) -> Iterator[tuple[float, int, Status]]:
         """Every job's polls as (time, job, status), in order of time, then job.
 
         A job's poller (a random generator of some 2.5 KB) is only made when the merge reaches
@@ -328,7 +380,7 @@ class Simulation:
         """
         firsts = array.array("d", (self._first_poll(random.Random(s))[2] for s in seeds))
         order = sorted(range(len(seeds)), key=firsts.__getitem__)  # stable: ties by job
-        live: list[tuple[float, int, JobStatus, Iterator[tuple[float, JobStatus]]]] = []
+        live: list[tuple[float, int, Status, Iterator[tuple[float, Status]]]] = []
         for job in order:
             due = (firsts[job], job)
             while live and live[0][:2] < due:
@@ -341,8 +393,8 @@ class Simulation:
 
     @staticmethod
     def _advance(
-        live: list[tuple[float, int, JobStatus, Iterator[tuple[float, JobStatus]]]],
-    ) -> tuple[float, int, JobStatus]:
+        live: list[tuple[float, int, Status, Iterator[tuple[float, Status]]]],
+    ) -> tuple[float, int, Status]:
         """Take the earliest poll off the heap ``live`` and put that job's next one in its place."""
         when, job, status, polls = live[0]
         following = next(polls, None)

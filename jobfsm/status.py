@@ -6,26 +6,18 @@ the English descriptions follow the official English API reference.
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable
 from typing import Final
 
-from jobfsm.errors import InvalidArgument, UnknownStatus
+from jobfsm.errors import InvalidArgument
+from jobfsm.vocabulary import Outcome, Status, StatusInfo, install
 
 __all__ = ["JobStatus", "Outcome", "Phase"]
 
 
-class Outcome(enum.Enum):
-    """How a terminal status ended the job."""
-
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-
 class Phase(enum.Enum):
-    """The part of the lifecycle a status belongs to; reports and diagrams group by it."""
+    """The part of the v1 lifecycle a status belongs to; reports and diagrams group by it."""
 
     UNKNOWN = "unknown"
     REVIEW = "review"
@@ -37,7 +29,7 @@ class Phase(enum.Enum):
 _PREFIX: Final = "JOBSTAT_"
 
 
-class JobStatus(enum.IntEnum):
+class JobStatus(Status):
     """A ModelArts job status; the value is the integer code the API reports.
 
     >>> JobStatus.RUNNING == 8
@@ -72,39 +64,6 @@ class JobStatus(enum.IntEnum):
     CHECK_FAILED = 21
     MOUNT_FAILED = 22
 
-    def __str__(self) -> str:
-        return f"{self.name}({self.value})"
-
-    @property
-    def code_name(self) -> str:
-        """The name the API documents, for example ``"JOBSTAT_RUNNING"``."""
-        return _PREFIX + self.name
-
-    @property
-    def description(self) -> str:
-        """The English description from the API reference."""
-        return _INFO[self][0]
-
-    @property
-    def description_zh(self) -> str:
-        """The Chinese description from the ModelArts status table."""
-        return _INFO[self][1]
-
-    @property
-    def is_terminal(self) -> bool:
-        """True when the job can never leave this status (a re-run is a new job version)."""
-        return self in _OUTCOMES
-
-    @property
-    def is_active(self) -> bool:
-        """True for every status that is not terminal."""
-        return self not in _OUTCOMES
-
-    @property
-    def outcome(self) -> Outcome | None:
-        """How a terminal status ended the job; None for an active status."""
-        return _OUTCOMES.get(self)
-
     @property
     def phase(self) -> Phase:
         """The lifecycle phase this status belongs to."""
@@ -115,7 +74,8 @@ class JobStatus(enum.IntEnum):
         """Read a status the way real clients send it.
 
         Accepts a status, an int code 0–22, a numeric string (``" 8 "``), a name with or without the
-        ``JOBSTAT_`` prefix in any case, and legacy SDK names (``JOBSTAT_DEPLOYING`` is 7).
+        ``JOBSTAT_`` prefix in any case, and names other clients report (``JOBSTAT_DEPLOYING`` is 7
+        in older SDKs, ``RUNNING_COMPLETED`` is 20 in an OpenTelekomCloud client).
 
         Raises:
             UnknownStatus: for anything else, naming the input, the range and the closest names.
@@ -125,35 +85,13 @@ class JobStatus(enum.IntEnum):
         >>> JobStatus.parse("deploying")
         <JobStatus.WAITING: 7>
         """
-        if isinstance(value, cls):
-            return value
         # Plain codes and exact names (what JSON and the API give) cost one dict lookup; calling
         # the enum class would cost ten times as much.
         if type(value) is int or type(value) is str:
             found = _BY_VALUE.get(value)
             if found is not None:
                 return found
-        # bool is an int subclass; True is not a status.
-        if isinstance(value, int) and not isinstance(value, bool):
-            found = _BY_VALUE.get(int(value))
-            if found is None:
-                raise UnknownStatus(value, ())
-            return found
-        if isinstance(value, str):
-            text = value.strip()
-            if text.isascii() and text.isdigit():
-                # Codes have at most two digits once leading zeros are gone; int() of the rest
-                # would also refuse strings of over 4,300 digits with a bare ValueError.
-                digits = text.lstrip("0")
-                found = _BY_VALUE.get(int(digits or "0")) if len(digits) <= 2 else None
-                if found is None:
-                    raise UnknownStatus(value, ())
-                return found
-            found = _BY_TEXT.get(text.upper())
-            if found is not None:
-                return found
-            raise UnknownStatus(value, _suggest(text))
-        raise UnknownStatus(value, ())
+        return super().parse(value)
 
 
 _INFO: Final[dict[JobStatus, tuple[str, str]]] = {
@@ -224,53 +162,36 @@ _PHASES: Final[dict[JobStatus, Phase]] = {
     **dict.fromkeys((_S.KILLING, _S.KILLED, _S.CANCELED, _S.DELETE_FAILED), Phase.STOP),
 }
 
-# Names older ModelArts SDKs report for a code that was later renamed.
-_LEGACY: Final[dict[str, JobStatus]] = {"DEPLOYING": JobStatus.WAITING}
+# Names other clients report for a code: older ModelArts SDKs called 7 DEPLOYING; an
+# OpenTelekomCloud client labels 20 RUNNING_COMPLETED.
+_ALIASES: Final[dict[JobStatus, tuple[str, ...]]] = {
+    JobStatus.WAITING: ("DEPLOYING",),
+    JobStatus.CHECK_RUNNING_COMPLETED: ("RUNNING_COMPLETED",),
+}
 
-
-def _text_index() -> dict[str, JobStatus]:
-    index: dict[str, JobStatus] = {}
-    for status in JobStatus:
-        index[status.name] = status
-        index[status.code_name] = status
-    for name, status in _LEGACY.items():
-        index[name] = status
-        index[_PREFIX + name] = status
-    return index
-
-
-_BY_TEXT: Final = _text_index()
-# Codes (ints) and names as written (str) to statuses; int and str keys never collide.
-_BY_VALUE: Final[dict[int | str, JobStatus]] = {int(status): status for status in JobStatus}
-_BY_VALUE.update(_BY_TEXT)
-
-
-# A name this much less similar than the closest one is noise, not a candidate: RUNING is
-# RUNNING, not CHECK_RUNNING.
-_SUGGEST_MARGIN: Final = 0.15
-# A ratio of 0.5 or more needs the text at most three times as long as the name: anything longer
-# has no candidate, and a long text (a megabyte from a log) costs no difflib pass at all.
-_LONGEST_SUGGESTION: Final = 3 * max(len(status.name) for status in JobStatus)
-
-
-def _suggest(text: str) -> tuple[str, ...]:
-    """Up to three short names closest to ``text``, best first (ties in code order)."""
-    wanted = text.strip().upper().removeprefix(_PREFIX)
-    if len(wanted) > _LONGEST_SUGGESTION:
-        return ()
-    matcher = difflib.SequenceMatcher()
-    matcher.set_seq2(wanted)
-    scored: list[tuple[float, int, str]] = []
-    for status in JobStatus:
-        matcher.set_seq1(status.name)
-        ratio = matcher.ratio()
-        if ratio >= 0.5:
-            scored.append((-ratio, status.value, status.name))
-    scored.sort()
-    if not scored:
-        return ()
-    floor = -scored[0][0] - _SUGGEST_MARGIN
-    return tuple(name for minus, _, name in scored[:3] if -minus >= floor)
+install(
+    JobStatus,
+    (
+        StatusInfo(
+            status.name,
+            int(status),
+            _INFO[status][0],
+            _OUTCOMES.get(status),
+            _PHASES[status].value,
+            _ALIASES.get(status, ()),
+            _INFO[status][1],
+        )
+        for status in JobStatus
+    ),
+    name="modelarts-v1",
+    prefix=_PREFIX,
+    numeric=True,
+    example="RUNNING",
+    initial="INIT",
+    gap="UNKNOWN",
+    groups=[p.value for p in (Phase.REVIEW, Phase.CREATION, Phase.RUN, Phase.STOP, Phase.UNKNOWN)],
+)
+_BY_VALUE: Final[dict[object, JobStatus]] = JobStatus.vocabulary.by_value
 
 
 def _refuse_text(values: object, argument: str, what: str = "statuses") -> None:

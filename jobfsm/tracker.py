@@ -39,8 +39,9 @@ from jobfsm.errors import (
     JobNotTracked,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind
-from jobfsm.status import JobStatus, Outcome
+from jobfsm.status import Outcome
 from jobfsm.validate import FIRST, LATE, REPEAT, VIOLATION, Mode, Rules, Step, StepKind
+from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
     from jobfsm.store import JobStore
@@ -65,9 +66,6 @@ _MIN_SECONDS = 0.0
 _MAX_SECONDS = 1e11
 _LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, timezone.utc).timestamp()
 _RANGE = "from 1970-01-01T00:00:00Z on"
-# Plain int codes (what JSON and the API give) become statuses by one tuple index.
-_BY_CODE: tuple[JobStatus, ...] = tuple(sorted(JobStatus))
-_CODES = len(_BY_CODE)
 
 _INFERRED = StepKind.INFERRED
 _NONE_YET: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
@@ -77,10 +75,10 @@ class TrackedMove(NamedTuple):
     """A job moved (MOVE or INFERRED): what :meth:`Tracker.on_move` listeners receive."""
 
     job_id: str
-    source: JobStatus
-    target: JobStatus
+    source: Status
+    target: Status
     at: datetime
-    skipped: tuple[JobStatus, ...]
+    skipped: tuple[Status, ...]
     event: str | None
 
 
@@ -95,9 +93,9 @@ class TrackedViolation:
 
     job_id: str
     index: int
-    source: JobStatus
-    target: JobStatus
-    allowed: frozenset[JobStatus]
+    source: Status
+    target: Status
+    allowed: frozenset[Status]
     kind: VerdictKind
     at: datetime
 
@@ -106,7 +104,7 @@ class JobFinished(NamedTuple):
     """A job reached a terminal status (or was first seen in one)."""
 
     job_id: str
-    status: JobStatus
+    status: Status
     outcome: Outcome
     at: datetime
 
@@ -121,9 +119,9 @@ class LateObservation:
 
     job_id: str
     index: int
-    status: JobStatus
+    status: Status
     at: datetime
-    current: JobStatus
+    current: Status
     last_at: datetime
 
 
@@ -151,16 +149,16 @@ class _JobState:
 
     __slots__ = ("count", "last", "refused", "refused_index", "since", "spent", "status")
 
-    def __init__(self, status: JobStatus, at: float) -> None:
+    def __init__(self, status: Status, at: float) -> None:
         self.status = status
         self.since = at  # when the job entered ``status``
         self.last = at  # the last accepted observation
         self.count = 1  # observations seen, accepted or not
         # Seconds spent in each status left so far; only statuses actually visited.
-        self.spent: dict[JobStatus, float] | None = None
+        self.spent: dict[Status, float] | None = None
         # The last status refused as a violation, and which observation that was: a poller
         # that keeps reporting it is repeating itself, not making new violations.
-        self.refused: JobStatus | None = None
+        self.refused: Status | None = None
         self.refused_index = -1
 
 
@@ -198,11 +196,13 @@ def _seconds(at: datetime | float | None) -> float:
     raise InvalidTime(at, "epoch seconds, an aware datetime, or None for now")
 
 
-def _status(value: object) -> JobStatus:
-    """A status from an int code by one tuple index, from anything else by JobStatus.parse."""
-    if type(value) is int and 0 <= value < _CODES:
-        return _BY_CODE[value]
-    return JobStatus.parse(value)
+def _codes(statuses: type[Status]) -> tuple[Status | None, ...]:
+    """Each int code's status by index, where the vocabulary's clients report codes (v1): plain
+    ints (what JSON and the API give) then become statuses by one tuple index."""
+    if not statuses.vocabulary.numeric:
+        return ()
+    by_code = {int(s): s for s in statuses}
+    return tuple(by_code.get(code) for code in range(max(by_code) + 1))
 
 
 def _refuse_batch(observations: object, index: int, job_id: object, exc: Exception) -> None:
@@ -258,6 +258,7 @@ class Tracker:
     from different threads may interleave. With ``thread_safe=False``, use the tracker from one
     thread only.
 
+    >>> from jobfsm import JobStatus
     >>> tracker = Tracker()
     >>> tracker.observe("j-1", "WAITING", at=100.0).kind
     <StepKind.FIRST: 'first'>
@@ -281,6 +282,8 @@ class Tracker:
             raise InvalidArgument("thread_safe", thread_safe, "True or False")
         self.thread_safe = thread_safe
         self._table = self.rules.table
+        self._kind: type[Status] = self.rules.lifecycle.statuses
+        self._by_code = _codes(self._kind)
         self._jobs: dict[str, _JobState] = {}
         # Queries always lock (they are rare); observe locks only when asked to be thread-safe.
         self._lock = threading.Lock()
@@ -295,6 +298,15 @@ class Tracker:
         # which creates the job in the store; not public, since a first sighting is no move.
         self._first_listeners: list[Callable[[TrackedMove], None]] = []
         self._listening = False
+
+    def _status(self, value: object) -> Status:
+        """A status from an int code by one tuple index, from anything else by the lifecycle's
+        parse."""
+        if type(value) is int and 0 <= value < len(self._by_code):
+            found = self._by_code[value]
+            if found is not None:
+                return found
+        return self._kind.parse(value)
 
     def __repr__(self) -> str:
         return (
@@ -317,7 +329,7 @@ class Tracker:
     def observe(
         self,
         job_id: str,
-        status: JobStatus | int | str,
+        status: Status | int | str,
         at: datetime | float | None = None,
     ) -> Step:
         """Feed one observation of ``job_id`` in ``status`` at time ``at`` and judge it.
@@ -355,8 +367,8 @@ class Tracker:
                 job.count += 1
                 self._repeats += 1
                 return REPEAT
-            if type(status) is not JobStatus:
-                status = _status(status)
+            if type(status) is not self._kind:
+                status = self._status(status)
             if type(at) is not float or not _MIN_SECONDS <= at < _MAX_SECONDS:
                 at = _seconds(at)
             if job is None:
@@ -415,7 +427,7 @@ class Tracker:
         return step
 
     def observe_many(
-        self, observations: Iterable[tuple[str, JobStatus | int | str, datetime | float | None]]
+        self, observations: Iterable[tuple[str, Status | int | str, datetime | float | None]]
     ) -> TrackerCounts:
         """Feed a batch of ``(job_id, status, at)`` observations, in order; return what they did.
 
@@ -449,7 +461,8 @@ class Tracker:
         get = jobs.get
         table = self._table
         lock = self._observe_lock
-        status_type, time_type, lo, hi = JobStatus, float, _MIN_SECONDS, _MAX_SECONDS
+        status_type, time_type, lo, hi = self._kind, float, _MIN_SECONDS, _MAX_SECONDS
+        to_status = self._status
         violation, inferred_kind, new_job = VIOLATION, _INFERRED, _JobState
         credited = _NONE_YET
         started = repeats = moves = inferred = violations = late = 0
@@ -472,7 +485,7 @@ class Tracker:
                     repeats += 1
                     continue
                 if type(status) is not status_type:
-                    status = _status(status)
+                    status = to_status(status)
                 if type(at) is not time_type or not lo <= at < hi:
                     at = _seconds(at)
                 if job is None:
@@ -572,8 +585,8 @@ class Tracker:
         self,
         job_id: str,
         index: int,
-        source: JobStatus,
-        target: JobStatus,
+        source: Status,
+        target: Status,
         at: float,
         step: Step,
         last: float,
@@ -615,6 +628,7 @@ class Tracker:
     def on_move(self, listener: _OnMove) -> _OnMove:
         """Call ``listener(TrackedMove)`` after every move; returns it, so it works as a decorator.
 
+        >>> from jobfsm import JobStatus
         >>> tracker, seen = Tracker(), []
         >>> _ = tracker.on_move(seen.append)
         >>> _ = tracker.observe("j-1", 7, at=0.0), tracker.observe("j-1", 8, at=10.0)
@@ -723,7 +737,7 @@ class Tracker:
             raise JobNotTracked(job_id)
         return job
 
-    def status(self, job_id: str) -> JobStatus:
+    def status(self, job_id: str) -> Status:
         """The last accepted status of ``job_id``.
 
         Raises:
@@ -733,7 +747,7 @@ class Tracker:
 
     def time_in_status(
         self, job_id: str, now: datetime | float | None = None
-    ) -> dict[JobStatus, timedelta]:
+    ) -> dict[Status, timedelta]:
         """How long ``job_id`` spent in each status it was observed in, up to ``now``.
 
         The current status counts from the observation that entered it to ``now`` (never less
@@ -781,7 +795,7 @@ class Tracker:
         """
         with self._lock:
             statuses = [job.status for job in self._jobs.values()]
-        by_status = dict.fromkeys(JobStatus, 0)
+        by_status = dict.fromkeys(self._kind, 0)
         for status in statuses:
             by_status[status] += 1
         result = {"active": 0, **{o.value: 0 for o in Outcome}}
@@ -790,7 +804,7 @@ class Tracker:
             result["active" if outcome is None else outcome.value] += n
         return result
 
-    def forget(self, job_id: str) -> JobStatus:
+    def forget(self, job_id: str) -> Status:
         """Stop tracking ``job_id`` (typically once it finished) and return its last status.
 
         A later observation of the same id starts tracking it afresh.

@@ -36,7 +36,8 @@ from typing import Any, ClassVar, NamedTuple
 
 from jobfsm.errors import IllegalTransition, UnknownMode
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _as_lifecycle
-from jobfsm.status import JobStatus, _refuse_text
+from jobfsm.status import _refuse_text
+from jobfsm.vocabulary import Status
 
 __all__ = [
     "FIRST",
@@ -119,7 +120,7 @@ class Step(NamedTuple):
     """
 
     kind: StepKind
-    skipped: tuple[JobStatus, ...]
+    skipped: tuple[Status, ...]
     event: str | None
 
 
@@ -135,7 +136,7 @@ FIRST: Step = Step(StepKind.FIRST, (), None)
 LATE: Step = Step(StepKind.LATE, (), None)
 
 
-def _judge(lifecycle: Lifecycle, mode: Mode, source: JobStatus, target: JobStatus) -> Step:
+def _judge(lifecycle: Lifecycle, mode: Mode, source: Status, target: Status) -> Step:
     if source is target:
         return REPEAT
     event = lifecycle.event_for(source, target)
@@ -155,6 +156,7 @@ class Rules:
     that judge millions of observations. Rules are immutable; share them with
     :meth:`for_lifecycle`.
 
+    >>> from jobfsm import JobStatus
     >>> rules = Rules.for_lifecycle(DEFAULT_LIFECYCLE, "polled")
     >>> rules.step(JobStatus.WAITING, JobStatus.COMPLETED)
     Step(kind=<StepKind.INFERRED: 'inferred'>, skipped=(<JobStatus.RUNNING: 8>,), event=None)
@@ -172,11 +174,18 @@ class Rules:
     ) -> None:
         self.lifecycle = _as_lifecycle(lifecycle)
         self.mode = Mode.parse(mode)
-        statuses = sorted(JobStatus)
-        # Codes are 0..22 without gaps, so a code is its own row and column index.
-        assert [int(s) for s in statuses] == list(range(len(statuses)))
+        # A code is its own row and column index; a code no status has (a vocabulary may leave
+        # holes) is never looked up.
+        by_code = {int(s): s for s in lifecycle.statuses}
+        size = max(by_code, default=-1) + 1
         self.table: tuple[tuple[Step, ...], ...] = tuple(
-            tuple(_judge(lifecycle, self.mode, a, b) for b in statuses) for a in statuses
+            tuple(
+                _judge(lifecycle, self.mode, by_code[a], by_code[b])
+                if a in by_code and b in by_code
+                else VIOLATION
+                for b in range(size)
+            )
+            for a in range(size)
         )
 
     def __repr__(self) -> str:
@@ -200,19 +209,20 @@ class Rules:
                     rules = by_mode[mode] = cls(lifecycle, mode)
         return rules
 
-    def step(self, source: JobStatus | int, target: JobStatus | int) -> Step:
+    def step(self, source: Status | int, target: Status | int) -> Step:
         """The judgment of observing ``target`` while the job is in ``source``.
 
         Raises:
             UnknownStatus: either value is not a status code.
         """
-        if type(source) is not JobStatus:
-            source = JobStatus.parse(source)
-        if type(target) is not JobStatus:
-            target = JobStatus.parse(target)
+        kind = self.lifecycle.statuses
+        if type(source) is not kind:
+            source = kind.parse(source)
+        if type(target) is not kind:
+            target = kind.parse(target)
         return self.table[source][target]
 
-    def walk(self, statuses: Sequence[JobStatus]) -> Iterator[tuple[int, JobStatus, Step]]:
+    def walk(self, statuses: Sequence[Status]) -> Iterator[tuple[int, Status, Step]]:
         """Judge one job's statuses in order: ``(index, source, step)`` per judged observation.
 
         The first status is where observation began and is not judged; each later one is judged
@@ -221,6 +231,7 @@ class Rules:
         being reported is judged once. Steps are never REPEAT: a status equal to ``source`` is
         skipped too.
 
+        >>> from jobfsm import JobStatus
         >>> rules, seen = Rules(mode="strict"), [JobStatus(c) for c in (8, 7, 7, 10)]
         >>> [(i, src.name, step.kind.value) for i, src, step in rules.walk(seen)]
         [(1, 'RUNNING', 'violation'), (3, 'RUNNING', 'move')]
@@ -241,7 +252,7 @@ class Rules:
             if step is not VIOLATION:
                 current = target
 
-    def violation(self, index: int, source: JobStatus, target: JobStatus) -> Violation:
+    def violation(self, index: int, source: Status, target: Status) -> Violation:
         """The :class:`Violation` for a rejected ``source → target`` observation at ``index``."""
         return Violation(
             index,
@@ -270,9 +281,9 @@ class Violation:
     """
 
     index: int
-    source: JobStatus
-    target: JobStatus
-    allowed: frozenset[JobStatus]
+    source: Status
+    target: Status
+    allowed: frozenset[Status]
     kind: VerdictKind
     mode: Mode = Mode.STRICT
 
@@ -287,11 +298,11 @@ class Violation:
         ``message`` for people from 1."""
         return {
             "index": self.index,
-            "source": int(self.source),
+            "source": self.source.reported,
             "source_name": self.source.name,
-            "target": int(self.target),
+            "target": self.target.reported,
             "target_name": self.target.name,
-            "allowed": sorted(int(s) for s in self.allowed),
+            "allowed": [s.reported for s in sorted(self.allowed)],
             "kind": self.kind.name.lower(),
             "message": str(self),
         }
@@ -311,9 +322,9 @@ class Inference:
     """
 
     index: int
-    source: JobStatus
-    target: JobStatus
-    skipped: tuple[JobStatus, ...]
+    source: Status
+    target: Status
+    skipped: tuple[Status, ...]
 
     def __str__(self) -> str:
         between = " → ".join(str(s) for s in self.skipped)
@@ -323,9 +334,9 @@ class Inference:
         """A JSON-safe form (statuses as codes)."""
         return {
             "index": self.index,
-            "source": int(self.source),
-            "target": int(self.target),
-            "skipped": [int(s) for s in self.skipped],
+            "source": self.source.reported,
+            "target": self.target.reported,
+            "skipped": [s.reported for s in self.skipped],
         }
 
 
@@ -342,11 +353,11 @@ class HistoryReport:
     """
 
     mode: Mode
-    statuses: tuple[JobStatus, ...]
+    statuses: tuple[Status, ...]
     violations: tuple[Violation, ...]
     inferred: tuple[Inference, ...]
     #: The last accepted status; None for an empty history.
-    final: JobStatus | None
+    final: Status | None
 
     @property
     def ok(self) -> bool:
@@ -377,8 +388,8 @@ class HistoryReport:
         return {
             "mode": self.mode.value,
             "ok": self.ok,
-            "statuses": [int(s) for s in self.statuses],
-            "final": int(final) if final is not None else None,
+            "statuses": [s.reported for s in self.statuses],
+            "final": final.reported if final is not None else None,
             "final_name": final.name if final is not None else None,
             "violations": [v.to_dict() for v in self.violations],
             "inferred": [i.to_dict() for i in self.inferred],
@@ -386,7 +397,7 @@ class HistoryReport:
 
 
 def validate_history(
-    statuses: Iterable[JobStatus | int | str],
+    statuses: Iterable[Status | int | str],
     mode: Mode | str = Mode.STRICT,
     *,
     lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
@@ -399,7 +410,7 @@ def validate_history(
     repeat, never judged twice: a poller that keeps reporting a refused status is one violation.
 
     Args:
-        statuses: codes, names (anything :meth:`JobStatus.parse` accepts) or statuses.
+        statuses: codes, names (anything the lifecycle's ``parse`` accepts) or statuses.
         mode: ``"strict"`` or ``"polled"`` (see the module docs).
         lifecycle: the rules; the ModelArts lifecycle by default.
 
@@ -417,8 +428,9 @@ def validate_history(
     """
     _refuse_text(statuses, "statuses")
     rules = Rules.for_lifecycle(lifecycle, mode)
-    parse = JobStatus.parse
-    seen = tuple(s if type(s) is JobStatus else parse(s) for s in statuses)
+    kind = rules.lifecycle.statuses
+    parse = kind.parse
+    seen = tuple(s if type(s) is kind else parse(s) for s in statuses)
     violations: list[Violation] = []
     inferred: list[Inference] = []
     final = seen[0] if seen else None

@@ -205,10 +205,10 @@ def test_node_class_follows_the_status(status: JobStatus) -> None:
 def test_clusters_group_statuses_by_phase() -> None:
     """Each status sits in the cluster of its phase, and every phase has a cluster."""
     d = extract()
-    assert {c.phase for c in d.clusters} == set(Phase)
+    assert {c.phase for c in d.clusters} == {p.value for p in Phase}
     for cluster in d.clusters:
         for node_id in cluster.node_ids:
-            assert d.node(node_id).phase is cluster.phase
+            assert d.node(node_id).phase == cluster.phase
     assert sorted(i for c in d.clusters for i in c.node_ids) == sorted(n.id for n in d.nodes)
 
 

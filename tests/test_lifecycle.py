@@ -24,6 +24,7 @@ from jobfsm import (
     UnknownStatus,
     VerdictKind,
 )
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 LC = DEFAULT_LIFECYCLE
@@ -237,7 +238,7 @@ def test_shortest_path_skips_neither_unknown_nor_terminal() -> None:
 # -- the named checks ---------------------------------------------------------------------------
 
 
-def failed_checks(make: object) -> dict[str, tuple[JobStatus, ...]]:
+def failed_checks(make: object) -> dict[str, tuple[Status, ...]]:
     assert callable(make)
     with pytest.raises(InvalidLifecycle) as info:
         make()
@@ -285,9 +286,9 @@ def test_a_status_that_cannot_terminate_is_rejected() -> None:
 
 
 def test_initial_must_be_init() -> None:
-    """A lifecycle that starts anywhere else breaks initial_is_init."""
+    """A lifecycle that starts anywhere else breaks initial_is_declared."""
     failed = failed_checks(lambda: Lifecycle(MODELARTS_EVENTS, initial=S.WAITING))
-    assert failed["initial_is_init"] == (S.WAITING,)
+    assert failed["initial_is_declared"] == (S.WAITING,)
 
 
 def test_self_loops_and_bad_event_names_are_rejected() -> None:

@@ -938,16 +938,17 @@ def test_a_file_that_is_not_text_is_no_log(data: bytes, what: str, fmt: str) -> 
 
 def test_unknown_status_names_are_searched_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The did-you-mean search runs once per distinct unknown value, not once per line."""
-    import jobfsm.status
+    import jobfsm.vocabulary
+    from jobfsm.vocabulary import Vocabulary
 
     calls: list[str] = []
-    real = jobfsm.status._suggest
+    real = jobfsm.vocabulary._suggest
 
-    def counting(text: str) -> tuple[str, ...]:
+    def counting(vocab: Vocabulary, text: str) -> tuple[str, ...]:
         calls.append(text)
-        return real(text)
+        return real(vocab, text)
 
-    monkeypatch.setattr(jobfsm.status, "_suggest", counting)
+    monkeypatch.setattr(jobfsm.vocabulary, "_suggest", counting)
     names = ["RUNING", "FOO", "COMPLETE"]
     data = b"\n".join(line("a", names[i % 3], T0 + i) for i in range(300)) + b"\n"
     report = scan_log(io.BytesIO(data))

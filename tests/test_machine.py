@@ -32,6 +32,7 @@ from jobfsm import (
     UnknownEvent,
     UnknownStatus,
 )
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 HAPPY = [S.IMAGE_CREATING, S.SUBMIT_TRYING, S.WAITING, S.RUNNING, S.COMPLETED]
@@ -193,7 +194,7 @@ def test_explain_and_can_advance_have_no_side_effects() -> None:
 def test_listeners_hear_committed_moves_only() -> None:
     """Job and machine listeners are told after each committed move, not of rejections."""
     machine = JobMachine(DEFAULT_LIFECYCLE)
-    heard: list[tuple[str, str, JobStatus, JobStatus]] = []
+    heard: list[tuple[str, str, Status, Status]] = []
     machine.add_listener(lambda job, m: heard.append(("machine", job.job_id, m.source, m.target)))
     job = Job("j-1", S.WAITING, machine=machine)
     job.add_listener(lambda job, m: heard.append(("job", job.job_id, m.source, m.target)))
@@ -209,7 +210,7 @@ def test_listeners_hear_committed_moves_only() -> None:
 def test_enter_and_exit_hooks_run_around_the_change() -> None:
     """Exit hooks see the old status, enter hooks the new one."""
     machine = JobMachine(DEFAULT_LIFECYCLE)
-    seen: list[tuple[str, JobStatus]] = []
+    seen: list[tuple[str, Status]] = []
     machine.on_exit(S.WAITING, lambda job, m: seen.append(("exit", job.status)))
     machine.on_enter(S.RUNNING, lambda job, m: seen.append(("enter", job.status)))
     Job("j-1", S.WAITING, machine=machine).start()

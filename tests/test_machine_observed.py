@@ -26,6 +26,7 @@ from jobfsm import (
     validate_history,
 )
 from jobfsm.validate import LATE, REPEAT, Rules
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -160,7 +161,7 @@ def test_a_guard_on_any_move_of_the_chain_refuses_it_all() -> None:
 
 def test_hooks_and_listeners_hear_every_move_of_the_chain() -> None:
     machine = JobMachine(DEFAULT_LIFECYCLE)
-    heard: list[tuple[str, JobStatus, bool]] = []
+    heard: list[tuple[str, Status, bool]] = []
     machine.on_enter(
         S.RUNNING, lambda job, move: heard.append(("enter", move.target, move.inferred))
     )

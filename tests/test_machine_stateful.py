@@ -18,6 +18,7 @@ from jobfsm import (
     JobStatus,
     MoveRequest,
 )
+from jobfsm.vocabulary import Status
 
 LC = DEFAULT_LIFECYCLE
 EVENTS = st.sampled_from(LC.event_names)
@@ -49,7 +50,7 @@ class JobInvariants(RuleBasedStateMachine):
         self.job = Job("prop", status, lifecycle=GUARDED)
         self.moves = 0
 
-    def _snapshot(self) -> tuple[JobStatus, int]:
+    def _snapshot(self) -> tuple[Status, int]:
         return self.job.status, len(self.job.history)
 
     @precondition(lambda self: not self.job.status.is_terminal)

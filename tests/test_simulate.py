@@ -27,6 +27,7 @@ from jobfsm import DEFAULT_LIFECYCLE, JobStatus, Simulation, check_log, read_log
 from jobfsm.cli import EXIT_HANGUP, PROGRESS_BYTES, main
 from jobfsm.simulate import FAULT_KINDS, MAX_JOBS, MIN_POLL_INTERVAL, PROGRESS_LINES, write_log
 from jobfsm.validate import validate_history
+from jobfsm.vocabulary import Status
 
 
 def text(sim: Simulation) -> bytes:
@@ -171,7 +172,7 @@ def test_a_jobs_poller_is_made_only_when_its_first_poll_is_due(
     made = 0
     polls = Simulation._polls
 
-    def counting(self: Simulation, *args: random.Random) -> Iterator[tuple[float, JobStatus]]:
+    def counting(self: Simulation, *args: random.Random) -> Iterator[tuple[float, Status]]:
         nonlocal made
         made += 1
         return polls(self, *args)
@@ -189,7 +190,7 @@ def test_merge_is_the_order_of_all_polls_at_once(seed: int) -> None:
     master = random.Random(seed)
     seeds = [master.getrandbits(64) for _ in range(sim.jobs)]
 
-    def tagged(job: int) -> Iterator[tuple[float, int, JobStatus]]:
+    def tagged(job: int) -> Iterator[tuple[float, int, Status]]:
         for when, status in sim._polls(random.Random(seeds[job])):
             yield when, job, status
 

@@ -29,6 +29,7 @@ from jobfsm import (
     UnknownStatus,
 )
 from jobfsm.store import ApplyKind, _BatchRaced
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 K = ApplyKind
@@ -36,7 +37,7 @@ T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 MINUTE = timedelta(minutes=1)
 
 
-def moves(store: JobStore, job_id: str) -> list[tuple[JobStatus, JobStatus, datetime, bool]]:
+def moves(store: JobStore, job_id: str) -> list[tuple[Status, Status, datetime, bool]]:
     return [(m.source, m.target, m.at, m.inferred) for m in store.history(job_id)]
 
 

@@ -24,6 +24,7 @@ from jobfsm import (
     JobStore,
 )
 from jobfsm.store import history_table, jobs_table
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 WORKERS = 8
@@ -37,7 +38,7 @@ def observe(seed: int, url: str, job_ids: list[str], moves: int, results: Any) -
     """One worker: ``moves`` random observed moves on the shared jobs; report what happened."""
     rng = random.Random(seed)
     store = JobStore(url)
-    seen = dict.fromkeys(job_ids, S.INIT)
+    seen: dict[str, Status] = dict.fromkeys(job_ids, S.INIT)
     counts: Counter[str] = Counter()
     statuses = list(S)
     for _ in range(moves):

@@ -20,12 +20,13 @@ from jobfsm import (
     JobStore,
     Move,
 )
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 MINUTE = timedelta(minutes=1)
 
-Heard = list[tuple[str, JobStatus, JobStatus, JobStatus, bool]]
+Heard = list[tuple[str, Status, Status, Status, bool]]
 
 
 def listening(machine: JobMachine) -> Heard:
@@ -57,7 +58,7 @@ def test_transition_tells_the_listeners_after_the_commit(
 ) -> None:
     """A listener hears each move once it is committed: another store already reads it."""
     store.create("j-1", S.WAITING, created_at=T0)
-    seen_stored: list[JobStatus] = []
+    seen_stored: list[Status] = []
     with JobStore(store_url) as other:
         machine.add_listener(lambda job, move: seen_stored.append(other.get(job.job_id).status))
         heard = listening(machine)

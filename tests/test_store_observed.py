@@ -24,13 +24,14 @@ from jobfsm import (
     UnknownMode,
 )
 from jobfsm.store import SCHEMA_VERSION, schema_table
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 MINUTE = timedelta(minutes=1)
 
 
-def rows(store: JobStore, job_id: str) -> list[tuple[JobStatus, JobStatus, str, datetime, bool]]:
+def rows(store: JobStore, job_id: str) -> list[tuple[Status, Status, str, datetime, bool]]:
     return [(m.source, m.target, m.event, m.at, m.inferred) for m in store.history(job_id)]
 
 

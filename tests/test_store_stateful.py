@@ -27,6 +27,7 @@ from jobfsm import (
     JobStore,
 )
 from jobfsm.store import history_table, jobs_table
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 LC = DEFAULT_LIFECYCLE
@@ -48,7 +49,7 @@ class StoreInvariants(RuleBasedStateMachine):
         self.stores[0].create_schema()
         self.jobs: list[Job] = []
         # The status each stored job was created in: where its history must start.
-        self.started: dict[str, JobStatus] = {}
+        self.started: dict[str, Status] = {}
 
     def teardown(self) -> None:
         for store in self.stores:

@@ -41,6 +41,7 @@ from jobfsm.tracker import (
     TrackedViolation,
     Tracker,
 )
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 UTC = timezone.utc
@@ -651,7 +652,7 @@ def test_observe_many_stops_after_a_raising_listener() -> None:
 def test_listeners_in_a_batch_see_the_tracker_as_observe_shows_it() -> None:
     """A listener runs right after its observation, unlocked: it may query and observe."""
     tracker = Tracker()
-    seen: list[tuple[str, S, int]] = []
+    seen: list[tuple[str, Status, int]] = []
 
     @tracker.on_move
     def follow(move: TrackedMove) -> None:

@@ -24,16 +24,19 @@ from jobfsm import (
     validate_history,
 )
 from jobfsm.validate import REPEAT, VIOLATION
+from jobfsm.vocabulary import Status
 
 S = JobStatus
 LC = DEFAULT_LIFECYCLE
 
 
 @st.composite
-def legal_walks(draw: st.DrawFn, *, avoid_unknown: bool = False, max_moves: int = 25) -> list[S]:
+def legal_walks(
+    draw: st.DrawFn, *, avoid_unknown: bool = False, max_moves: int = 25
+) -> list[Status]:
     """A random walk along declared edges, with repeated observations mixed in."""
     start = draw(st.sampled_from([s for s in S if not (avoid_unknown and s is S.UNKNOWN)]))
-    walk = [start]
+    walk: list[Status] = [start]
     for _ in range(draw(st.integers(0, max_moves))):
         here = walk[-1]
         choices = sorted(t for t in LC.next_map[here] if not (avoid_unknown and t is S.UNKNOWN))
@@ -45,9 +48,9 @@ def legal_walks(draw: st.DrawFn, *, avoid_unknown: bool = False, max_moves: int 
     return walk
 
 
-def with_inferred(report: HistoryReport) -> list[S]:
+def with_inferred(report: HistoryReport) -> list[Status]:
     """The observed statuses with every inferred chain put back in place."""
-    completed: list[S] = []
+    completed: list[Status] = []
     skipped = {i.index: i.skipped for i in report.inferred}
     for index, status in enumerate(report.statuses):
         completed.extend(skipped.get(index, ()))

@@ -32,6 +32,7 @@ from jobfsm.cli.shared import (
 from jobfsm.errors import DiagramInputError, escape
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE
 from jobfsm.status import JobStatus
+from jobfsm.vocabulary import Status
 
 
 def diagram_format(fmt: str | None, out: str | None) -> str:
@@ -133,7 +134,7 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
     click.echo(f"wrote {escape(out)}", err=True)
 
 
-def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[JobStatus, JobStatus]]:
+def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[Status, Status]]:
     """The moves of the log behind ``render --log``: rejected lines make one warning, no
     observation an error.
 

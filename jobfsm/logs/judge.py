@@ -19,6 +19,7 @@ from jobfsm.logs.sources import LogSource, _consume
 from jobfsm.logs.statuses import _STATUS_COUNT
 from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import VIOLATION, Mode, Rules, StepKind
+from jobfsm.vocabulary import Status
 
 #: How many bad lines and violations scan_log lists by default (the rest are counted).
 DEFAULT_LISTED: Final = 20
@@ -34,9 +35,9 @@ class LogViolation:
     job_id: str
     line: int
     time: float
-    source: JobStatus
-    target: JobStatus
-    allowed: frozenset[JobStatus]
+    source: Status
+    target: Status
+    allowed: frozenset[Status]
 
     def __str__(self) -> str:
         names = ", ".join(s.name for s in sorted(self.allowed)) or "none (terminal)"
@@ -97,7 +98,7 @@ class LogReport:
     rejected: int
     violation_count: int
     inferred_statuses: int
-    moves: Counter[tuple[JobStatus, JobStatus]]
+    moves: Counter[tuple[Status, Status]]
 
     @property
     def violating(self) -> int:
@@ -229,7 +230,7 @@ class _Judge:
         rules = self.rules
         table = rules.table
         inferred = inferred_statuses = 0
-        moves: Counter[tuple[JobStatus, JobStatus]] = Counter()
+        moves: Counter[tuple[Status, Status]] = Counter()
         for a, row in enumerate(self.pairs):
             for b, count in enumerate(row):
                 if not count:
@@ -368,7 +369,7 @@ def count_moves(
     observations: Iterable[Observation],
     lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
     mode: Mode | str = Mode.POLLED,
-) -> Counter[tuple[JobStatus, JobStatus]]:
+) -> Counter[tuple[Status, Status]]:
     """How many times each move was observed, per (source, target); for a traffic overlay.
 
     Observations are judged in the order given, per job, by the rule of :func:`check_log` (the

@@ -11,13 +11,14 @@ from jobfsm.errors import BadLogLine
 from jobfsm.logs.detect import LogFormat, _log_format
 from jobfsm.logs.sources import LogSource, _consume
 from jobfsm.status import JobStatus
+from jobfsm.vocabulary import Status
 
 
 class Observation(NamedTuple):
     """One accepted line: a job seen in a status at a time (epoch seconds), and its line number."""
 
     job_id: str
-    status: JobStatus
+    status: Status
     time: float
     line: int
 

@@ -9,6 +9,7 @@ from typing import Any, Final, NamedTuple
 
 from jobfsm.errors import JobFSMError
 from jobfsm.status import JobStatus
+from jobfsm.vocabulary import Status
 
 
 class ApplyKind(enum.Enum):
@@ -37,11 +38,11 @@ class Applied(NamedTuple):
     """
 
     job_id: object
-    target: JobStatus | None
+    target: Status | None
     kind: ApplyKind
-    source: JobStatus | None = None
+    source: Status | None = None
     version: int | None = None
-    skipped: tuple[JobStatus, ...] = ()
+    skipped: tuple[Status, ...] = ()
     error: JobFSMError | None = None
     #: for MOVED and INFERRED, the time written (the observation's, else when it was applied)
     at: datetime | None = None

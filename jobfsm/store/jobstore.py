@@ -87,6 +87,7 @@ from jobfsm.store.sqlite import (
 )
 from jobfsm.store.urls import _postgres_parameters, _sqlite_parameters, _store_url, mask_url
 from jobfsm.validate import Mode, Rules, StepKind
+from jobfsm.vocabulary import Status
 
 _T = TypeVar("_T")
 
@@ -209,7 +210,7 @@ class JobStore:
         self._cache_size = _whole_number("cache_size", cache_size, 0)
         # job id -> (status, version, updated_at) this store last committed or read, oldest
         # first; only ever a hint that the compare-and-set confirms.
-        self._known: dict[str, tuple[JobStatus, int, datetime]] = {}
+        self._known: dict[str, tuple[Status, int, datetime]] = {}
         self.url = _store_url(url)
         self.backend = "postgresql" if self.url.get_backend_name() == "postgresql" else "sqlite"
         self._busy_timeout = SQLITE_BUSY_TIMEOUT
@@ -592,7 +593,7 @@ class JobStore:
     def list(
         self,
         *,
-        status: JobStatus | int | str | Iterable[JobStatus | int | str] | None = None,
+        status: Status | int | str | Iterable[Status | int | str] | None = None,
         active: bool | None = None,
         limit: int | None = None,
     ) -> JobRecords:
@@ -620,7 +621,7 @@ class JobStore:
         if active is not None:
             if not isinstance(active, bool):
                 raise InvalidArgument("active", active, "True, False or None")
-            chosen = [int(s) for s in JobStatus if s.is_active == active]
+            chosen = [int(s) for s in self.lifecycle.statuses if s.is_active == active]
             query = query.where(jobs_table.c.status.in_(chosen))
         if limit is not None:
             query = query.limit(_whole_number("limit", limit, 0, MAX_LIMIT))
@@ -628,7 +629,7 @@ class JobStore:
 
     def stale(
         self,
-        status: JobStatus | int | str,
+        status: Status | int | str,
         older_than: timedelta,
         *,
         now: datetime | None = None,
@@ -695,7 +696,7 @@ class JobStore:
     def create(
         self,
         job_id: str,
-        status: JobStatus | int | str = JobStatus.INIT,
+        status: Status | int | str = JobStatus.INIT,
         labels: Mapping[str, str] | None = None,
         *,
         created_at: datetime | None = None,
@@ -746,11 +747,11 @@ class JobStore:
     def transition(
         self,
         job_id: str,
-        target: JobStatus | int | str,
+        target: Status | int | str,
         *,
         at: datetime | None = None,
         mode: Mode | str = Mode.STRICT,
-        expected: JobStatus | int | str | None = None,
+        expected: Status | int | str | None = None,
         reason: str | None = None,
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
@@ -805,11 +806,11 @@ class JobStore:
             CallbackError: a listener raised (``committed=True``: the move is written).
         """
         _job_id(job_id)
-        target = JobStatus.parse(target)
+        target = self.lifecycle.parse(target)
         rules = Rules.for_lifecycle(self.lifecycle, mode)
         listening = self._listening(machine)
         when = None if at is None else _utc(_aware(at, "at"), "at")
-        wanted = JobStatus.parse(expected) if expected is not None else None
+        wanted = self.lifecycle.parse(expected) if expected is not None else None
         # Checked here: the driver would refuse a list only mid-transaction, and store a number
         # as text without a word.
         _text("reason", reason)
@@ -864,7 +865,7 @@ class JobStore:
             job_id, found, target, None, self.lifecycle.next_map[found], wanted, self.attempts
         )
 
-    def _remember_many(self, seen: dict[str, tuple[JobStatus, int, datetime]]) -> None:
+    def _remember_many(self, seen: dict[str, tuple[Status, int, datetime]]) -> None:
         """:meth:`_remember` of a batch's jobs, forgetting the oldest entries at once."""
         if self._cache_size <= 0:
             return
@@ -878,7 +879,7 @@ class JobStore:
             for job_id in builtins.list(itertools.islice(known, excess)):
                 known.pop(job_id, None)
 
-    def _remember(self, job_id: str, seen: tuple[JobStatus, int, datetime]) -> None:
+    def _remember(self, job_id: str, seen: tuple[Status, int, datetime]) -> None:
         if self._cache_size <= 0:
             return
         if len(self._known) >= self._cache_size and job_id not in self._known:
@@ -893,9 +894,9 @@ class JobStore:
         self,
         conn: Connection,
         job_id: str,
-        seen: tuple[JobStatus, int, datetime],
-        target: JobStatus,
-        wanted: JobStatus | None,
+        seen: tuple[Status, int, datetime],
+        target: Status,
+        wanted: Status | None,
         reason: str | None,
         actor: str | None,
         context: Mapping[str, object] | None,
@@ -978,11 +979,11 @@ class JobStore:
     def _judge_chain(
         self,
         job_id: str,
-        found: JobStatus,
-        target: JobStatus,
+        found: Status,
+        target: Status,
         context: Mapping[str, object] | None,
         rules: Rules,
-    ) -> builtins.list[tuple[JobStatus, JobStatus, str]]:
+    ) -> builtins.list[tuple[Status, Status, str]]:
         """The moves that take ``found`` to ``target`` by ``rules`` (one, or in polled mode the
         chain they infer), each judged by :meth:`_judge`, guards included, as ``(source, target,
         event)``.
@@ -1002,8 +1003,8 @@ class JobStore:
     def _judge(
         self,
         job_id: str,
-        found: JobStatus,
-        target: JobStatus,
+        found: Status,
+        target: Status,
         context: Mapping[str, object] | None,
     ) -> str:
         """The event of ``found → target`` by this store's lifecycle, guards included.
@@ -1026,7 +1027,7 @@ class JobStore:
     def _judge_moves(
         self,
         job: Job,
-        found: JobStatus,
+        found: Status,
         moves: tuple[Move, ...],
         context: Mapping[str, object] | None,
     ) -> None:
@@ -1079,9 +1080,9 @@ class JobStore:
 
     def _moves_of(
         self,
-        source: JobStatus,
-        skipped: tuple[JobStatus, ...],
-        target: JobStatus,
+        source: Status,
+        skipped: tuple[Status, ...],
+        target: Status,
         at: datetime,
         reason: str | None,
         actor: str | None,
@@ -1121,7 +1122,7 @@ class JobStore:
 
     def apply(
         self,
-        observations: Iterable[tuple[str, JobStatus | int | str, datetime | None]],
+        observations: Iterable[tuple[str, Status | int | str, datetime | None]],
         *,
         mode: Mode | str = Mode.STRICT,
         reason: str | None = None,
@@ -1212,7 +1213,7 @@ class JobStore:
                 continue
             self._remember_many(seen)
             if listening is not None:
-                errors: builtins.list[tuple[str, JobStatus, JobStatus, builtins.list[Exception]]]
+                errors: builtins.list[tuple[str, Status, Status, builtins.list[Exception]]]
                 errors = []
                 for r in results:
                     if r.moved:
@@ -1237,11 +1238,11 @@ class JobStore:
 
     def _parse_batch(
         self, items: builtins.list[Any]
-    ) -> builtins.list[tuple[str, JobStatus, datetime | None] | Applied]:
+    ) -> builtins.list[tuple[str, Status, datetime | None] | Applied]:
         """Each item as ``(job_id, status, at in UTC or None)``, or its REFUSED result."""
         parse = JobStatus.parse
         times: dict[datetime, datetime] = {}
-        out: builtins.list[tuple[str, JobStatus, datetime | None] | Applied] = []
+        out: builtins.list[tuple[str, Status, datetime | None] | Applied] = []
         for index, item in enumerate(items):
             try:
                 try:
@@ -1275,12 +1276,12 @@ class JobStore:
     def _apply_batch(
         self,
         conn: Connection,
-        parsed: builtins.list[tuple[str, JobStatus, datetime | None] | Applied],
+        parsed: builtins.list[tuple[str, Status, datetime | None] | Applied],
         rules: Rules,
         reason: str | None,
         actor: str | None,
         context: Mapping[str, object] | None,
-    ) -> tuple[builtins.list[Applied], dict[str, tuple[JobStatus, int, datetime]]]:
+    ) -> tuple[builtins.list[Applied], dict[str, tuple[Status, int, datetime]]]:
         sqlite = self.backend == "sqlite"
         mark = "?" if sqlite else "%s"
         ids = sorted({p[0] for p in parsed if not isinstance(p, Applied)})

@@ -19,6 +19,7 @@ from jobfsm.status import JobStatus
 from jobfsm.store.arguments import _utc
 from jobfsm.store.schema import jobs_table
 from jobfsm.validate import StepKind
+from jobfsm.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class JobRecord:
     """A stored job as read: its status, version (number of moves), times and labels."""
 
     job_id: str
-    status: JobStatus
+    status: Status
     version: int
     created_at: datetime
     updated_at: datetime
@@ -55,14 +56,14 @@ class TransitionResult(NamedTuple):
     """
 
     job_id: str
-    source: JobStatus
-    target: JobStatus
+    source: Status
+    target: Status
     moved: bool
     version: int
     event: str | None = None
     at: datetime | None = None
     kind: StepKind = StepKind.MOVE
-    skipped: tuple[JobStatus, ...] = ()
+    skipped: tuple[Status, ...] = ()
 
 
 def _job_row(conn: sa.Connection, job_id: str) -> Any:
@@ -73,7 +74,7 @@ def _job_row(conn: sa.Connection, job_id: str) -> Any:
     return row
 
 
-def _status_value(job_id: str, field: str, value: object) -> JobStatus:
+def _status_value(job_id: str, field: str, value: object) -> Status:
     if isinstance(value, int) and not isinstance(value, bool):
         found = JobStatus._value2member_map_.get(value)
         if isinstance(found, JobStatus):

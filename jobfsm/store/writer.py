@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from jobfsm.errors import InvalidArgument, JobExists
-from jobfsm.status import JobStatus
 from jobfsm.store.batch import Applied
 from jobfsm.store.jobstore import JobStore
+from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
     from jobfsm.tracker import TrackedMove, Tracker
@@ -64,8 +64,8 @@ class StoreWriter:
         # One lock for the buffer and the writes: two flushes at once could write a job's later
         # move before its earlier one, which the store would then call late.
         self._lock = threading.RLock()
-        self._pending: list[tuple[str, JobStatus, datetime]] = []
-        self._new: dict[str, tuple[JobStatus, datetime]] = {}
+        self._pending: list[tuple[str, Status, datetime]] = []
+        self._new: dict[str, tuple[Status, datetime]] = {}
         tracker.on_move(self._moved)
         tracker._on_first(self._first)
 
