@@ -190,6 +190,7 @@ install(
     initial="INIT",
     gap="UNKNOWN",
     groups=[p.value for p in (Phase.REVIEW, Phase.CREATION, Phase.RUN, Phase.STOP, Phase.UNKNOWN)],
+    noun="ModelArts v1 status",
 )
 _BY_VALUE: Final[dict[object, JobStatus]] = JobStatus.vocabulary.by_value
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, TypeVar
@@ -77,6 +78,8 @@ class Vocabulary:
     gap: Any = None
     #: The statuses' groups in drawing order.
     groups: tuple[str, ...] = ()
+    #: What one status is called in messages ("ModelArts v2 phase").
+    noun: str = "status"
 
     def accepted(self) -> str:
         """What a reader of this vocabulary accepts, for error messages."""
@@ -205,7 +208,28 @@ _S = TypeVar("_S", bound=Status)
 
 
 def _unknown(vocab: Vocabulary, value: object, suggestions: tuple[str, ...]) -> UnknownStatus:
-    return UnknownStatus(value, suggestions, lifecycle=vocab.name, accepted=vocab.accepted())
+    # A word of another built-in lifecycle ("Pending" read as v1) says which lifecycle reads it,
+    # instead of suggesting a look-alike of this one.
+    hint = importlib.import_module("jobfsm.lifecycles").foreign_hint(vocab.name, value)
+    return UnknownStatus(
+        value,
+        () if hint else suggestions,
+        lifecycle=vocab.name,
+        accepted=vocab.accepted(),
+        hint=hint,
+    )
+
+
+def readable(vocab: Vocabulary, value: object) -> bool:
+    """True when ``value`` reads as a status of ``vocab`` (without raising or suggesting)."""
+    if type(value) is str:
+        text = value.strip()
+        if vocab.numeric and text.isascii() and text.isdigit():
+            return len(text.lstrip("0")) <= 6 and int(text) in vocab.by_value
+        return value in vocab.by_value or text.upper() in vocab.by_text
+    if type(value) is int:
+        return vocab.numeric and value in vocab.by_value
+    return False
 
 
 # A name this much less similar than the closest one is noise, not a candidate: RUNING is
@@ -248,6 +272,7 @@ def install(
     initial: str | int | None = None,
     gap: str | int | None = None,
     groups: Iterable[str] = (),
+    noun: str = "",
 ) -> None:
     """Attach the declaration ``infos`` to the enum ``cls`` (one row per member, by code)."""
     rows = {info.code: info for info in infos}
@@ -292,6 +317,7 @@ def install(
         gap=_member(members, gap, "gap") if gap is not None else None,
         # Declared order first, then any other group in the order its first status appears.
         groups=tuple(dict.fromkeys([*groups, *(info.group for info in by_member.values())])),
+        noun=noun or f"{name} status",
     )
 
 

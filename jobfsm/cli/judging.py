@@ -3,6 +3,7 @@ judged against the lifecycle."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -13,19 +14,24 @@ import click
 from jobfsm.cli.shared import (
     EXIT_INVALID,
     EXIT_OK,
+    LIFECYCLE,
     LOG_FORMAT,
     MODE,
     PROGRESS_BYTES,
     STATUSES,
     TEXT_OR_JSON,
     all_statuses,
+    command_lifecycle,
     emit_json,
+    lifecycle_option,
     table,
 )
-from jobfsm.errors import escape
-from jobfsm.logs import LogReport, scan_log
-from jobfsm.status import JobStatus
+from jobfsm.errors import InvalidArgument, escape
+from jobfsm.lifecycle import Lifecycle
+from jobfsm.lifecycles.mapping import mapping_between
+from jobfsm.logs import LogReport, check_log, read_log, scan_log
 from jobfsm.validate import validate_history
+from jobfsm.vocabulary import Status
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -53,13 +59,16 @@ def _judging_options(default_mode: str) -> Callable[[_F], _F]:
 @click.command("validate")
 @click.argument("statuses", nargs=-1, required=True, type=STATUSES, callback=all_statuses)
 @_judging_options("strict")
-def validate_command(statuses: tuple[JobStatus, ...], mode: str, fmt: str) -> int:
+@lifecycle_option()
+def validate_command(
+    statuses: tuple[Status, ...], mode: str, fmt: str, lifecycle: Lifecycle | None
+) -> int:
     """Judge one observed sequence of STATUSES (codes or names), oldest first, separated by
     spaces, commas or both: 1 4 7 8 10, or 1,4,7,8,10.
 
     Exit 0 when it conforms, 1 when an observation is rejected, 2 for a usage error.
     """
-    report = validate_history(statuses, mode)
+    report = validate_history(statuses, mode, lifecycle=command_lifecycle())
     if fmt == "json":
         emit_json(report.to_dict())
     else:
@@ -67,25 +76,58 @@ def validate_command(statuses: tuple[JobStatus, ...], mode: str, fmt: str) -> in
     return EXIT_OK if report.ok else EXIT_INVALID
 
 
-def load_log(path: str, input_format: str, mode: str, listed: int) -> LogReport:
+def load_log(
+    path: str,
+    input_format: str,
+    mode: str,
+    listed: int,
+    lifecycle: Lifecycle | None = None,
+    translate_to: Lifecycle | None = None,
+) -> LogReport:
     """Read and judge ``path`` (``-`` for stdin) in one pass, keeping the first ``listed``
-    violations and bad lines; with a progress bar on long files at a terminal."""
-    if path == "-":
-        return scan_log(sys.stdin.buffer, input_format, mode, listed=listed, name="<stdin>")
+    violations and bad lines; with a progress bar on long files at a terminal.
+
+    ``lifecycle`` None detects it from the log. ``translate_to``: read the log in its lifecycle,
+    then judge it in that one through the built-in mapping (the observations are kept for it).
+    """
+    source: Any = sys.stdin.buffer if path == "-" else path
+    name = "<stdin>" if path == "-" else None
+    size = 0
+    if path != "-":
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = 0  # the reader reports why the file cannot be read
+    bar: Any = None
+    if size >= PROGRESS_BYTES and sys.stderr.isatty():
+        bar = click.progressbar(length=size, label=f"reading {escape(path)}", file=sys.stderr)
+    with bar if bar is not None else contextlib.nullcontext():
+        progress: Callable[[int], None] | None = bar.update if bar is not None else None
+        if translate_to is None:
+            return scan_log(
+                source,
+                input_format,
+                mode,
+                lifecycle=lifecycle,
+                listed=listed,
+                name=name,
+                progress=progress,
+            )
+        log = read_log(source, input_format, name=name, progress=progress, lifecycle=lifecycle)
     try:
-        size = os.stat(path).st_size
-    except OSError:
-        size = 0  # scan_log reports why the file cannot be read
-    if size < PROGRESS_BYTES or not sys.stderr.isatty():
-        return scan_log(path, input_format, mode, listed=listed)
-    with click.progressbar(length=size, label=f"reading {escape(path)}", file=sys.stderr) as bar:
-        update: Callable[[int], None] = bar.update
-        return scan_log(path, input_format, mode, listed=listed, progress=update)
+        mapping = mapping_between(log.lifecycle.name, translate_to.name)
+    except InvalidArgument as exc:
+        raise click.UsageError(f"--as {translate_to.name}: {exc.message}") from None
+    return check_log(mapping.translate_log(log), mode)
 
 
 def check_text(report: LogReport, max_errors: int) -> str:
     """The human form of a log's judgment: summary, outcomes, violations, bad lines, verdict."""
-    out = [f"{escape(report.source)} ({report.format.value}), {report.mode.value} mode", ""]
+    out = [
+        f"{escape(report.source)} ({report.format.value}), lifecycle {report.lifecycle}, "
+        f"{report.mode.value} mode",
+        "",
+    ]
     out.append(
         table(
             ["lines", "observations", "rejected", "jobs", "conforming", "violating", "unfinished"],
@@ -109,6 +151,18 @@ def check_text(report: LogReport, max_errors: int) -> str:
         f"{report.late}"
     )
     out += ["", extra]
+    for title, found in (
+        (
+            "unrecognised secondary phases (counted; the phase alone is judged)",
+            report.unrecognised_details,
+        ),
+        (
+            "secondary phases seen with another phase than their own (counted, not judged)",
+            report.mismatched_details,
+        ),
+    ):
+        if found:
+            out += [f"{title}: " + ", ".join(f"{escape(k)} ×{n}" for k, n in found.items())]
     for title, count, kept in (
         ("violations", report.violation_count, report.violations),
         ("bad lines", report.rejected, report.errors),
@@ -153,13 +207,31 @@ def check_text(report: LogReport, max_errors: int) -> str:
     show_default=True,
     help="How many violations and bad lines to list, in text and JSON; the rest are counted.",
 )
-def check(log: str, mode: str, fmt: str, input_format: str, max_errors: int) -> int:
+@lifecycle_option(detected=True)
+@click.option(
+    "--as",
+    "as_lifecycle",
+    type=LIFECYCLE,
+    default=None,
+    metavar="NAME",
+    help="Judge the log in this lifecycle instead, translated through the built-in mapping "
+    "(modelarts-v1 → modelarts-v2): how a v1 fleet reads in v2 terms.",
+)
+def check(
+    log: str,
+    mode: str,
+    fmt: str,
+    input_format: str,
+    max_errors: int,
+    lifecycle: Lifecycle | None,
+    as_lifecycle: Lifecycle | None,
+) -> int:
     """Judge every job of a status LOG (a path, or - for stdin).
 
     Exit 0 when every job conforms and every line was read, 1 when a job has a violation or a
     line was rejected, 2 for a usage error or a log that cannot be read (or no log at all).
     """
-    report = load_log(log, input_format, mode, max_errors)
+    report = load_log(log, input_format, mode, max_errors, lifecycle, as_lifecycle)
     if fmt == "json":
         emit_json(report.to_dict(max_errors))
     else:

@@ -11,19 +11,32 @@ import signal
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 
 from jobfsm import diagram as diagrams
-from jobfsm.errors import DiagramInputError, UnknownStatus, _shown, escape, escape_json
+from jobfsm.errors import (
+    DiagramInputError,
+    InvalidLifecycle,
+    LifecycleFileError,
+    UnknownLifecycle,
+    UnknownStatus,
+    _shown,
+    escape,
+    escape_json,
+)
+from jobfsm.lifecycle import Lifecycle
+from jobfsm.lifecycles import builtin, get_lifecycle
 from jobfsm.logs import LogFormat
-from jobfsm.status import JobStatus
+from jobfsm.vocabulary import Status
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -107,8 +120,69 @@ FORMAT = TextChoice(["table", "json"])
 TEXT_OR_JSON = TextChoice(["text", "json"])
 
 
+#: Where a command keeps the lifecycle its --lifecycle chose (ctx.meta is shared by the
+#: contexts of one invocation).
+_LIFECYCLE_KEY = "jobfsm.lifecycle"
+
+
+class LifecycleParam(TextParam):
+    """A lifecycle: a built-in name (``modelarts-v1``, ``modelarts-v2``) or a TOML file."""
+
+    name = "lifecycle"
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, Lifecycle):
+            return value
+        try:
+            return get_lifecycle(str(value))
+        except (UnknownLifecycle, LifecycleFileError, InvalidLifecycle) as exc:
+            self.fail(exc.message, param, ctx)
+
+
+LIFECYCLE = LifecycleParam()
+
+
+def _remember_lifecycle(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[_LIFECYCLE_KEY] = value
+    return value
+
+
+def lifecycle_option(*, detected: bool = False) -> Callable[[_F], _F]:
+    """``--lifecycle NAME|PATH``, read before the command's other parameters (eager), so that
+    statuses given to the command are read in it. ``detected``: without the option, the command
+    picks the lifecycle from its input (a log) instead of taking modelarts-v1."""
+    default = (
+        "by default the built-in lifecycle the log reads as (modelarts-v1 unless it reads as v2)"
+        if detected
+        else "default: modelarts-v1"
+    )
+    return click.option(
+        "--lifecycle",
+        "lifecycle",
+        type=LIFECYCLE,
+        default=None,
+        is_eager=True,
+        callback=_remember_lifecycle,
+        metavar="NAME|PATH",
+        help=f"The lifecycle: modelarts-v1, modelarts-v2 or a TOML file declaring one; {default}.",
+    )
+
+
+def command_lifecycle() -> Lifecycle:
+    """The lifecycle the running command's --lifecycle chose, else modelarts-v1."""
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.meta.get(_LIFECYCLE_KEY) if ctx is not None else None
+    if isinstance(chosen, Lifecycle):
+        return chosen
+    found = builtin("modelarts-v1")
+    assert found is not None
+    return found
+
+
 class StatusParam(TextParam):
-    """A status as code or name, read with :meth:`JobStatus.parse`."""
+    """A status as code or name, read in the command's lifecycle (:func:`command_lifecycle`)."""
 
     name = "status"
 
@@ -116,7 +190,7 @@ class StatusParam(TextParam):
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Any:
         try:
-            return JobStatus.parse(value)
+            return command_lifecycle().parse(value)
         except UnknownStatus as exc:
             self.fail(exc.message, param, ctx)
 
@@ -126,7 +200,7 @@ STATUS = StatusParam()
 
 class StatusListParam(TextParam):
     """Statuses (names or codes) separated by commas, spaces or both, as ``1,4,7`` or ``1 4 7``,
-    each read with :meth:`JobStatus.parse`; a tuple of them.
+    each read in the command's lifecycle; a tuple of them.
 
     Every parameter that takes several statuses has this type, with :func:`all_statuses` as its
     callback when it takes several arguments (``validate 1,4 7``) or repeats (``--status``).
@@ -150,7 +224,8 @@ class StatusListParam(TextParam):
                     ctx,
                 )
         try:
-            return tuple(JobStatus.parse(item) for item in items)
+            lifecycle = command_lifecycle()
+            return tuple(lifecycle.parse(item) for item in items)
         except UnknownStatus as exc:
             self.fail(exc.message, param, ctx)
 
@@ -161,7 +236,7 @@ _STATUS_SEPARATOR = re.compile(r"\s*,\s*|\s+")
 STATUSES = StatusListParam()
 
 
-def all_statuses(ctx: click.Context, param: click.Parameter, value: Any) -> tuple[JobStatus, ...]:
+def all_statuses(ctx: click.Context, param: click.Parameter, value: Any) -> tuple[Status, ...]:
     """The statuses of every argument (or repeat of an option) in order, as one tuple."""
     if isinstance(value, tuple) and all(isinstance(v, tuple) for v in value):
         return tuple(status for group in value for status in group)
@@ -183,7 +258,7 @@ class ViewParam(TextParam):
         if isinstance(value, diagrams.View):
             return value
         try:
-            return diagrams.View.parse(str(value))
+            return diagrams.View.parse(str(value), command_lifecycle())
         except DiagramInputError as exc:
             self.fail(exc.message, param, ctx)
 

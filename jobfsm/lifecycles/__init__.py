@@ -15,7 +15,7 @@ from jobfsm.errors import UnknownLifecycle
 if TYPE_CHECKING:
     from jobfsm.lifecycle import Lifecycle
 
-__all__ = ["BUILTIN", "builtin", "get_lifecycle"]
+__all__ = ["BUILTIN", "builtin", "foreign_hint", "foreign_word", "get_lifecycle"]
 
 #: Each built-in lifecycle's name, and the module that declares it (as its ``LIFECYCLE``).
 BUILTIN: Final[dict[str, str]] = {
@@ -44,3 +44,38 @@ def get_lifecycle(name_or_path: str) -> Lifecycle:
     if found is not None:
         return found
     raise UnknownLifecycle(str(name_or_path), list(BUILTIN))
+
+
+def foreign_word(name: str, value: object) -> tuple[str, str] | None:
+    """The other built-in lifecycle that reads ``value`` when lifecycle ``name`` does not, and
+    what the value is there (``"ModelArts v2 phase"``); None when no other one reads it.
+
+    >>> foreign_word("modelarts-v1", "Queuing")
+    ('modelarts-v2', 'ModelArts v2 secondary phase')
+    """
+    if name not in BUILTIN or not isinstance(value, (str, int)) or isinstance(value, bool):
+        return None
+    from jobfsm.vocabulary import readable
+
+    for other in BUILTIN:
+        found = builtin(other) if other != name else None
+        if found is None:
+            continue
+        vocab = found.statuses.vocabulary
+        if readable(vocab, value):
+            return other, vocab.noun
+        if isinstance(value, str) and value.strip() in vocab.details:
+            return other, vocab.noun.replace("phase", "secondary phase")
+    return None
+
+
+def foreign_hint(name: str, value: object) -> str | None:
+    """What to tell a reader of lifecycle ``name`` who met a word of another built-in one.
+
+    >>> foreign_hint("modelarts-v1", "Pending")
+    'is a ModelArts v2 phase; read it with --lifecycle modelarts-v2'
+    """
+    found = foreign_word(name, value)
+    if found is None:
+        return None
+    return f"is a {found[1]}; read it with --lifecycle {found[0]}"

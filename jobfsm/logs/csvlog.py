@@ -10,29 +10,34 @@ from jobfsm.errors import UnknownStatus, UnreadableLog, _shown
 from jobfsm.logs.lines import _binary_problem, _excerpt, _TooLong
 from jobfsm.logs.modelarts import _modelarts_time
 from jobfsm.logs.reader import _Reader
-from jobfsm.logs.statuses import _status_code
 from jobfsm.logs.times import _fromisoformat, _time_text
 
 if TYPE_CHECKING:
     from jobfsm.logs.judge import _Judge
     from jobfsm.logs.observations import ObservationLog
+    from jobfsm.logs.statuses import _StatusReading
 
 #: Column names of a CSV header; a first line with one of them but no job_id is a bad header.
 _COLUMNS: Final = frozenset({"status", "time", "create_time", "duration"})
 #: The columns a CSV log is read from, each of which a header may name only once.
-_READ_COLUMNS: Final = ("job_id", "status", "time", "create_time", "duration")
+_READ_COLUMNS: Final = ("job_id", "status", "time", "create_time", "duration", "secondary_phase")
 
 
 class _CsvReader(_Reader):
     """Reads CSV lines: the first one is a header naming the columns, or a line of data."""
 
-    def __init__(self, sink: ObservationLog | _Judge) -> None:
-        super().__init__(sink)
+    def __init__(
+        self, sink: ObservationLog | _Judge, reading: _StatusReading | None = None
+    ) -> None:
+        super().__init__(sink, reading)
         self.csv_columns: tuple[int, int, int, int] | None = None
         #: The number of the first CSV line when it was taken as data, for a header hint.
         self.csv_headless_first = 0
         #: The CSV batch being read: jobs, statuses, times and line numbers.
         self.batch: tuple[list[int], list[int], list[float], list[int]] = ([], [], [], [])
+        #: The column of secondary phases (-1: none), and the batch's secondary phases.
+        self.detail_column = -1
+        self.details: list[int] | None = None
 
     def feed(self, batch: list[bytes], first: int) -> None:
         self.csv_lines(batch, first)
@@ -46,6 +51,7 @@ class _CsvReader(_Reader):
     def csv_lines(self, batch: list[bytes], first: int) -> None:
         sink = self.sink
         self.batch = ([], [], [], [])
+        self.details = [] if self.has_details else None
         number = first - 1
         for raw in batch:
             number += 1
@@ -56,7 +62,7 @@ class _CsvReader(_Reader):
             if problem is not None:
                 self.reject(number, problem)
         if self.batch[0]:
-            sink._take(*self.batch)
+            sink._take(*self.batch, self.details)
 
     def _csv_line(self, raw: bytes, number: int) -> str | None:
         """Add the observation of one CSV line; or return why the line is rejected."""
@@ -124,6 +130,8 @@ class _CsvReader(_Reader):
                 "expected the columns job_id,status,time",
             )
         self.csv_columns = (names.index("job_id"), names.index("status"), when, duration)
+        if "secondary_phase" in names:
+            self.detail_column = names.index("secondary_phase")
         return True
 
     def _refuse_first_line(self, raw: bytes, text: str, cells: list[str]) -> None:
@@ -159,9 +167,12 @@ class _CsvReader(_Reader):
         status = cells[status_col]
         known = self.refused.get(status)
         if known is not None:
+            self.reading.refused_again(number, status)
             return known
         try:
-            code = _status_code(status, self.names, self.refused)
+            code = self.names.get(status)
+            if code is None:
+                code = self.reading.code(status, number)
             if duration_col < 0:
                 when = _time_text(cells[time_col])
             else:
@@ -180,6 +191,10 @@ class _CsvReader(_Reader):
         statuses.append(code)
         times.append(when)
         lines.append(number)
+        if self.details is not None:
+            column = self.detail_column
+            detail = cells[column].strip() if 0 <= column < len(cells) else None
+            self.details.append(self.detail_code(detail, code))
         return None
 
     def _csv_hint(self, text: str, number: int) -> str:

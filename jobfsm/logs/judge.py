@@ -8,7 +8,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from jobfsm.errors import BadLogLine, InvalidArgument
@@ -16,10 +16,8 @@ from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from jobfsm.logs.detect import LogFormat, _log_format
 from jobfsm.logs.observations import Observation, ObservationLog
 from jobfsm.logs.sources import LogSource, _consume
-from jobfsm.logs.statuses import _STATUS_COUNT
-from jobfsm.status import JobStatus, Outcome
 from jobfsm.validate import VIOLATION, Mode, Rules, StepKind
-from jobfsm.vocabulary import Status
+from jobfsm.vocabulary import Outcome, Status
 
 #: How many bad lines and violations scan_log lists by default (the rest are counted).
 DEFAULT_LISTED: Final = 20
@@ -51,11 +49,11 @@ class LogViolation:
             "job_id": self.job_id,
             "line": self.line,
             "time": self.time,
-            "source": int(self.source),
+            "source": self.source.reported,
             "source_name": self.source.name,
-            "target": int(self.target),
+            "target": self.target.reported,
             "target_name": self.target.name,
-            "allowed": sorted(int(s) for s in self.allowed),
+            "allowed": [s.reported for s in sorted(self.allowed)],
         }
 
 
@@ -80,6 +78,11 @@ class LogReport:
         violation_count: every violation; ``violations`` lists the first ones kept, in file order.
         errors: the first bad lines kept, in file order (``rejected`` counts them all).
         moves: how many times each move was observed, as :func:`count_moves` counts them.
+        lifecycle: the name of the lifecycle the log was read and judged in.
+        unrecognised_details: secondary phases the lifecycle does not declare, with counts
+            (never a violation: the phase alone is judged).
+        mismatched_details: declared secondary phases seen with a phase they do not belong to,
+            as ``"Phase/secondary"`` with counts (reported, never a violation).
     """
 
     source: str
@@ -99,6 +102,9 @@ class LogReport:
     violation_count: int
     inferred_statuses: int
     moves: Counter[tuple[Status, Status]]
+    lifecycle: str = "modelarts-v1"
+    unrecognised_details: dict[str, int] = field(default_factory=dict)
+    mismatched_details: dict[str, int] = field(default_factory=dict)
 
     @property
     def violating(self) -> int:
@@ -115,8 +121,9 @@ class LogReport:
         (``violations_omitted`` and ``errors_omitted`` say how many more there were)."""
         errors = self.errors if max_errors is None else self.errors[:max_errors]
         violations = self.violations if max_errors is None else self.violations[:max_errors]
-        return {
+        found = {
             "source": self.source,
+            "lifecycle": self.lifecycle,
             "format": self.format.value,
             "mode": self.mode.value,
             "ok": self.ok,
@@ -136,6 +143,10 @@ class LogReport:
             "errors": [{"line": e.line, "message": e.problem} for e in errors],
             "errors_omitted": self.rejected - len(errors),
         }
+        if self.unrecognised_details or self.mismatched_details:
+            found["unrecognised_secondary_phases"] = dict(self.unrecognised_details)
+            found["mismatched_secondary_phases"] = dict(self.mismatched_details)
+        return found
 
 
 class _Judge:
@@ -148,8 +159,25 @@ class _Judge:
     def __init__(self, source: str, fmt: LogFormat, rules: Rules, listed: int | None) -> None:
         self.source = source
         self.format = fmt
-        self.rules = rules
         self.listed = listed
+        #: True until a lifecycle is chosen for the log (scan_log's auto-detection).
+        self.auto = False
+        self.detail_names: list[str] = []
+        self.unrecognised_details: dict[str, int] = {}
+        self.mismatched_details: dict[str, int] = {}
+        self._adopt_rules(rules)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return self.rules.lifecycle
+
+    def _adopt(self, lifecycle: Lifecycle) -> None:
+        """Judge in ``lifecycle`` (chosen from the log's first lines; nothing is read yet)."""
+        self._adopt_rules(Rules.for_lifecycle(lifecycle, self.rules.mode))
+        self.auto = False
+
+    def _adopt_rules(self, rules: Rules) -> None:
+        self.rules = rules
         self.job_ids: list[str] = []
         self.lines_read = 0
         self.observations = 0
@@ -165,7 +193,8 @@ class _Judge:
         self.violated = bytearray()
         self.refused = [[step is VIOLATION for step in row] for row in rules.table]
         # Every judged change, by (source, target): what the counts of kinds and moves come from.
-        self.pairs = [[0] * _STATUS_COUNT for _ in range(_STATUS_COUNT)]
+        size = len(rules.table)
+        self.pairs = [[0] * size for _ in range(size)]
         self.violation_count = 0
         self.found: list[tuple[int, int, float, int, int]] = []  # job, line, time, source, target
 
@@ -180,6 +209,7 @@ class _Judge:
         statuses: Sequence[int],
         times: Sequence[float],
         lines: Sequence[int],
+        details: Sequence[int] | None = None,
     ) -> None:
         grow = len(self.job_ids) - len(self.state)
         if grow > 0:
@@ -231,12 +261,13 @@ class _Judge:
         table = rules.table
         inferred = inferred_statuses = 0
         moves: Counter[tuple[Status, Status]] = Counter()
+        cls = rules.lifecycle.statuses
         for a, row in enumerate(self.pairs):
             for b, count in enumerate(row):
                 if not count:
                     continue
                 step = table[a][b]
-                source, target = JobStatus(a), JobStatus(b)
+                source, target = cls(a), cls(b)
                 if step.kind is StepKind.INFERRED:
                     inferred += count
                     inferred_statuses += count * len(step.skipped)
@@ -246,9 +277,7 @@ class _Judge:
                     moves[(source, target)] += count
         allowed = rules.lifecycle.next_map
         violations = tuple(
-            LogViolation(
-                self.job_ids[j], line, time, JobStatus(a), JobStatus(b), allowed[JobStatus(a)]
-            )
+            LogViolation(self.job_ids[j], line, time, cls(a), cls(b), allowed[cls(a)])
             for j, line, time, a, b in self.found
         )
         finals = Counter(self.state)
@@ -257,7 +286,7 @@ class _Judge:
         finals.pop(-1, None)
         outcomes = dict.fromkeys((*(o.value for o in Outcome), UNFINISHED), 0)
         for code, count in finals.items():
-            outcome = JobStatus(code).outcome
+            outcome = cls(code).outcome
             outcomes[outcome.value if outcome is not None else UNFINISHED] += count
         jobs = sum(finals.values())
         return LogReport(
@@ -278,6 +307,9 @@ class _Judge:
             violation_count=self.violation_count,
             inferred_statuses=inferred_statuses,
             moves=moves,
+            lifecycle=rules.lifecycle.name,
+            unrecognised_details=dict(self.unrecognised_details),
+            mismatched_details=dict(self.mismatched_details),
         )
 
 
@@ -286,7 +318,7 @@ def scan_log(
     fmt: LogFormat | str = LogFormat.AUTO,
     mode: Mode | str = Mode.POLLED,
     *,
-    lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+    lifecycle: Lifecycle | None = None,
     listed: int | None = DEFAULT_LISTED,
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
@@ -301,7 +333,8 @@ def scan_log(
     Args:
         source, fmt, name, progress: as for :func:`read_log`.
         mode: ``polled`` (default: a poller misses statuses) or ``strict``.
-        lifecycle: the rules; the ModelArts lifecycle by default.
+        lifecycle: the rules; None picks the built-in lifecycle the log's first lines are read by,
+            as :func:`read_log` does (ModelArts v1 unless they read as v2).
         listed: how many violations and how many bad lines to keep, 0 or more, or None for all.
 
     Raises:
@@ -315,10 +348,11 @@ def scan_log(
     (True, 'polled', 1, 1)
     """
     fmt = _log_format(fmt)
-    rules = Rules.for_lifecycle(lifecycle, mode)
+    rules = Rules.for_lifecycle(DEFAULT_LIFECYCLE if lifecycle is None else lifecycle, mode)
     if listed is not None and (type(listed) is not int or listed < 0):
         raise InvalidArgument("listed", listed, "a number of entries, 0 or more, or None for all")
     judge = _Judge("", fmt, rules, listed)
+    judge.auto = lifecycle is None
     _consume(source, fmt, name, progress, judge)
     return judge.report()
 
@@ -327,7 +361,7 @@ def check_log(
     log: ObservationLog,
     mode: Mode | str = Mode.POLLED,
     *,
-    lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+    lifecycle: Lifecycle | None = None,
 ) -> LogReport:
     """Judge every job of ``log`` (the rule is in the package docs); every violation is listed.
 
@@ -356,8 +390,20 @@ def check_log(
                 f"check_log(read_log({path!r})), or judge it as it is read: scan_log({path!r})",
             )
         raise InvalidArgument("log", log, "an ObservationLog (what read_log returns)")
+    if lifecycle is None:
+        lifecycle = log.lifecycle
+    elif lifecycle.statuses is not log.lifecycle.statuses:
+        raise InvalidArgument(
+            "lifecycle",
+            lifecycle.name,
+            f"a lifecycle over the statuses the log was read in ({log.lifecycle.name}); read the "
+            "log with read_log(..., lifecycle=...) first",
+        )
     judge = _Judge(log.source, log.format, Rules.for_lifecycle(lifecycle, mode), None)
     judge.job_ids = log.job_ids
+    judge.detail_names = log.detail_names
+    judge.unrecognised_details = log.unrecognised_details
+    judge.mismatched_details = log.mismatched_details
     judge._take(log.jobs, log.statuses, log.times, log.lines)
     judge.lines_read = log.lines_read
     judge.errors = list(log.errors)
@@ -378,7 +424,7 @@ def count_moves(
     accepted jump counts once on every declared edge of its inferred path, so the traffic lands
     on the edges a diagram draws.
 
-    >>> S = JobStatus
+    >>> from jobfsm import JobStatus as S
     >>> seen = [Observation("a", S.WAITING, 1, 1), Observation("a", S.COMPLETED, 2, 2)]
     >>> sorted(count_moves(seen).items())
     [((<JobStatus.WAITING: 7>, <JobStatus.RUNNING: 8>), 1), ((<JobStatus.RUNNING: 8>, ...), 1)]

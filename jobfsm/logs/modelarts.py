@@ -1,5 +1,6 @@
-"""ModelArts v1 records (``get_job_info()`` responses): the job and version ids, the time
-``create_time + duration`` in milliseconds, and failed API responses."""
+"""ModelArts records: v1 ``get_job_info()`` and create-job responses (the job and version ids,
+the time ``create_time + duration`` in milliseconds), v2 training-job records as the SDK returns
+them (``metadata.id``, ``status.phase``, ``status.secondary_phase``), and failed API responses."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def _modelarts_fields(record: dict[str, Any]) -> tuple[object, float]:
     if record.get("is_success") is False:
         raise ValueError(_failed(record))
     job_id = record["job_id"]
-    when = _modelarts_time(record["create_time"], record["duration"])
+    # The create-job response has no duration: the job was just created.
+    when = _modelarts_time(record["create_time"], record.get("duration", 0))
     version = record.get("version_id")
     if version is not None and type(job_id) in (int, str) and type(version) in (int, str):
         # A blank part would hide in the joined id; control characters are found in the whole.
@@ -69,3 +71,33 @@ def _modelarts_fields(record: dict[str, Any]) -> tuple[object, float]:
             raise ValueError(_job_id_problem("version_id", version))
         job_id = f"{job_id}/{version}"
     return job_id, when
+
+
+#: What a v2 training-job record holds, for messages.
+V2_SHAPE: Final = (
+    "a v2 training job: metadata.id, metadata.create_time, status.phase and status.duration"
+)
+
+
+def _v2_fields(record: dict[str, Any]) -> tuple[object, object, object, float]:
+    """The job id, phase, secondary phase (or None) and observation time of a v2 record.
+
+    The time is ``metadata.create_time + status.duration`` in milliseconds, as for v1 records:
+    the API gives no time of the observation itself.
+
+    Raises:
+        ValueError: a field is missing or of the wrong kind, naming it and :data:`V2_SHAPE`.
+    """
+    metadata, status = record.get("metadata"), record.get("status")
+    if type(metadata) is not dict or type(status) is not dict:
+        missing = "metadata" if type(metadata) is not dict else "status"
+        raise ValueError(f"{missing} is {_shown(record.get(missing))}; expected {V2_SHAPE}")
+    for field, where in (("id", metadata), ("create_time", metadata), ("phase", status)):
+        if field not in where:
+            part = "metadata" if where is metadata else "status"
+            raise ValueError(f"missing field {part}.{field}; expected {V2_SHAPE}")
+    job_id = metadata["id"]
+    # A job that has not started has no duration yet (the SDK leaves it out or None).
+    duration = status.get("duration")
+    when = _modelarts_time(metadata["create_time"], 0 if duration is None else duration)
+    return job_id, status["phase"], status.get("secondary_phase"), when

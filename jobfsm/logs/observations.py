@@ -5,22 +5,26 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from jobfsm.errors import BadLogLine
 from jobfsm.logs.detect import LogFormat, _log_format
 from jobfsm.logs.sources import LogSource, _consume
-from jobfsm.status import JobStatus
+
+if TYPE_CHECKING:
+    from jobfsm.lifecycle import Lifecycle
 from jobfsm.vocabulary import Status
 
 
 class Observation(NamedTuple):
-    """One accepted line: a job seen in a status at a time (epoch seconds), and its line number."""
+    """One accepted line: a job seen in a status at a time (epoch seconds), its line number, and
+    the secondary phase reported with the status (``""`` when none was)."""
 
     job_id: str
     status: Status
     time: float
     line: int
+    detail: str = ""
 
 
 class ObservationLog:
@@ -37,16 +41,28 @@ class ObservationLog:
         jobs, statuses, times, lines: one entry per accepted observation.
         errors: one :class:`~jobfsm.errors.BadLogLine` per rejected line, in file order.
         lines_read: every line read, the CSV header excepted.
+        lifecycle: the lifecycle whose statuses the log was read in.
+        details, detail_names: per observation, the number of its secondary phase in
+            ``detail_names`` (-1 for none); kept only for lifecycles that declare secondary phases.
+        unrecognised_details: secondary phases the lifecycle does not declare, with their counts.
+        mismatched_details: ``"Phase/secondary"`` pairs the lifecycle declares apart, counted.
     """
 
-    def __init__(self, source: str, fmt: LogFormat) -> None:
+    def __init__(self, source: str, fmt: LogFormat, lifecycle: Lifecycle | None = None) -> None:
         self.source = source
         self.format = fmt
+        #: True until a lifecycle is chosen for the log (read_log's auto-detection).
+        self.auto = lifecycle is None
+        self.lifecycle: Lifecycle = lifecycle if lifecycle is not None else _default()
         self.job_ids: list[str] = []
         self.jobs = array("i")
         self.statuses = array("b")
         self.times = array("d")
         self.lines = array("q")
+        self.details = array("h")
+        self.detail_names: list[str] = []
+        self.unrecognised_details: dict[str, int] = {}
+        self.mismatched_details: dict[str, int] = {}
         self.errors: list[BadLogLine] = []
         self.lines_read = 0
 
@@ -61,9 +77,17 @@ class ObservationLog:
 
     def __iter__(self) -> Iterator[Observation]:
         """The accepted observations in file order."""
-        ids = self.job_ids
-        for j, s, t, n in zip(self.jobs, self.statuses, self.times, self.lines, strict=True):
-            yield Observation(ids[j], JobStatus(s), t, n)
+        ids, cls, detail = self.job_ids, self.lifecycle.statuses, self._detail
+        for i, (j, s, t, n) in enumerate(
+            zip(self.jobs, self.statuses, self.times, self.lines, strict=True)
+        ):
+            yield Observation(ids[j], cls(s), t, n, detail(i))
+
+    def _detail(self, index: int) -> str:
+        if not self.details:
+            return ""
+        code = self.details[index]
+        return self.detail_names[code] if code >= 0 else ""
 
     @property
     def rejected(self) -> int:
@@ -82,21 +106,36 @@ class ObservationLog:
             if not indices:
                 continue
             indices.sort(key=times.__getitem__)  # stable: equal times keep file order
-            job = ids[j]
+            job, cls, detail = ids[j], self.lifecycle.statuses, self._detail
             yield (
                 job,
-                [Observation(job, JobStatus(statuses[i]), times[i], lines[i]) for i in indices],
+                [
+                    Observation(job, cls(statuses[i]), times[i], lines[i], detail(i))
+                    for i in indices
+                ],
             )
 
     # -- what a reader feeds (the same as _Judge) ------------------------------------------------
 
     def _take(
-        self, jobs: list[int], statuses: list[int], times: list[float], lines: list[int]
+        self,
+        jobs: list[int],
+        statuses: list[int],
+        times: list[float],
+        lines: list[int],
+        details: list[int] | None = None,
     ) -> None:
         self.jobs.extend(jobs)
         self.statuses.extend(statuses)
         self.times.extend(times)
         self.lines.extend(lines)
+        if details is not None:
+            self.details.extend(details)
+
+    def _adopt(self, lifecycle: Lifecycle) -> None:
+        """Read the log in ``lifecycle`` (chosen from its first lines; nothing is read yet)."""
+        self.lifecycle = lifecycle
+        self.auto = False
 
     def _reject(self, number: int, problem: str) -> None:
         self.errors.append(BadLogLine(self.source, number, problem))
@@ -108,6 +147,7 @@ def read_log(
     *,
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> ObservationLog:
     """Read every line of a status log and keep every observation; bad lines are recorded, never
     raised. To judge a log without keeping its observations, use :func:`scan_log`.
@@ -122,6 +162,9 @@ def read_log(
             ``create_time`` is read as a ModelArts record.
         name: how to name the log in messages (defaults to the path, or ``<stream>``).
         progress: called with the number of bytes read after each chunk.
+        lifecycle: the lifecycle whose statuses the log holds; None picks the built-in one its
+            first lines are read by (ModelArts v1 unless they read as v2). A log that holds words
+            of another built-in lifecycle is refused whole (see the package docs).
 
     Raises:
         UnreadableLog: the log cannot be opened or read, is not a text log at all (binary,
@@ -135,6 +178,26 @@ def read_log(
     (1, 1, "missing field 'time'; expected an object with job_id, status and time ...")
     """
     fmt = _log_format(fmt)
-    log = ObservationLog("", fmt)
+    log = ObservationLog("", fmt, _checked(lifecycle))
+    log.auto = lifecycle is None
     _consume(source, fmt, name, progress, log)
     return log
+
+
+def _default() -> Lifecycle:
+    from jobfsm.lifecycles import builtin
+
+    found = builtin("modelarts-v1")
+    assert found is not None
+    return found
+
+
+def _checked(lifecycle: object) -> Lifecycle | None:
+    from jobfsm.errors import InvalidArgument
+    from jobfsm.lifecycle import Lifecycle
+
+    if lifecycle is None or isinstance(lifecycle, Lifecycle):
+        return lifecycle
+    raise InvalidArgument(
+        "lifecycle", lifecycle, "a Lifecycle (jobfsm.get_lifecycle(name)) or None"
+    )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from jobfsm.errors import _shown, find_control_character
 from jobfsm.logs.lines import MAX_LINE, _excerpt, _TooLong
+from jobfsm.logs.statuses import _StatusReading
 
 if TYPE_CHECKING:
     from jobfsm.logs.judge import _Judge
@@ -27,13 +28,21 @@ class _Reader:
     and ModelArts records) and :class:`~jobfsm.logs.csvlog._CsvReader`.
     """
 
-    def __init__(self, sink: ObservationLog | _Judge) -> None:
+    def __init__(
+        self, sink: ObservationLog | _Judge, reading: _StatusReading | None = None
+    ) -> None:
         self.sink = sink
         self.source = sink.source
         self.job_ids = sink.job_ids
         self.job_index: dict[object, int] = {}
-        self.names: dict[str, int] = {}
-        self.refused: dict[str, str] = {}
+        self.reading = reading if reading is not None else _StatusReading(sink.lifecycle)
+        self.names = self.reading.names
+        self.refused = self.reading.refused
+        vocab = self.reading.vocabulary
+        #: Secondary phases are read only where the lifecycle declares some (ModelArts v2).
+        self.has_details = bool(vocab.details)
+        self._declared_details = vocab.details
+        self._detail_codes: dict[object, int] = {}
 
     def feed(self, batch: list[bytes], first: int) -> None:
         """Read a batch of lines; ``first`` is the number of the first line of the batch."""
@@ -49,6 +58,26 @@ class _Reader:
             f"a line of {line.length:,} bytes, longer than the longest line read "
             f"({MAX_LINE:,} bytes); it starts {_excerpt(line.opening)}",
         )
+
+    def detail_code(self, value: object, status: int) -> int:
+        """The sink's number for the secondary phase ``value`` seen with status code ``status``
+        (-1 for none); one the lifecycle does not declare, or declares for another status, is
+        counted and kept, never refused: only the phase is judged."""
+        if value is None or value == "":
+            return -1
+        text = value if isinstance(value, str) else _shown(value)
+        sink = self.sink
+        code = self._detail_codes.get(text)
+        if code is None:
+            code = self._detail_codes[text] = len(sink.detail_names)
+            sink.detail_names.append(text)
+        with_status = self._declared_details.get(text)
+        if with_status is None:
+            sink.unrecognised_details[text] = sink.unrecognised_details.get(text, 0) + 1
+        elif status not in with_status:
+            key = f"{self.reading.statuses(status).name}/{text}"
+            sink.mismatched_details[key] = sink.mismatched_details.get(key, 0) + 1
+        return code
 
     def intern(self, raw: object) -> int:
         """The job number of ``raw``; ids are compared as text, so 42 and "42" are one job.

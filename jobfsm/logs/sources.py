@@ -7,7 +7,8 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, Final, TextIO
 
-from jobfsm.errors import InvalidArgument, UnreadableLog
+from jobfsm.errors import InvalidArgument, JobFSMError, UnreadableLog
+from jobfsm.lifecycles import BUILTIN, builtin
 from jobfsm.logs.csvlog import _CsvReader
 from jobfsm.logs.detect import LogFormat, _check_head
 from jobfsm.logs.jsonl import _JsonReader
@@ -15,8 +16,10 @@ from jobfsm.logs.lines import _CHUNK, _batches, _TooLong
 from jobfsm.logs.reader import _Reader
 
 if TYPE_CHECKING:
+    from jobfsm.lifecycle import Lifecycle
     from jobfsm.logs.judge import _Judge
     from jobfsm.logs.observations import ObservationLog
+    from jobfsm.logs.statuses import _StatusReading
 
 #: What read_log reads, for its TypeError.
 _ACCEPTED_SOURCE: Final = (
@@ -95,9 +98,11 @@ def _read(
     head, fmt = _check_head(head, fmt, label, read, progress)
     sink.source = label
     sink.format = fmt
-    reader: _Reader = (
-        _CsvReader(sink) if fmt is LogFormat.CSV else _JsonReader(sink, fmt is LogFormat.MODELARTS)
-    )
+    reading = None
+    if sink.auto:
+        lifecycle, reading = _choose_lifecycle(head, fmt, label)
+        sink._adopt(lifecycle)
+    reader = _reader(sink, fmt, reading)
     number = 1
     for batch in _batches(read, head, progress):
         if type(batch) is _TooLong:
@@ -107,3 +112,51 @@ def _read(
         assert type(batch) is list
         reader.feed(batch, number)
         number += len(batch)
+    reader.reading.check_one_lifecycle(label)
+
+
+def _reader(
+    sink: ObservationLog | _Judge, fmt: LogFormat, reading: _StatusReading | None = None
+) -> _Reader:
+    if fmt is LogFormat.CSV:
+        return _CsvReader(sink, reading)
+    return _JsonReader(sink, fmt is LogFormat.MODELARTS, reading)
+
+
+#: How many of the first lines pick the lifecycle of a log read without one.
+_DETECT_LINES: Final = 1000
+
+
+def _choose_lifecycle(
+    head: bytes, fmt: LogFormat, label: str
+) -> tuple[Lifecycle, _StatusReading | None]:
+    """The built-in lifecycle that reads the first lines of the log best (fewest lines refused,
+    words of another lifecycle counted as refused); ModelArts v1 on a tie, as before v2 existed.
+
+    What the rest of the log holds is still checked as it is read: a word of another lifecycle
+    further down refuses the log whole (:meth:`_StatusReading.check_one_lifecycle`).
+    """
+    from jobfsm.logs.observations import ObservationLog
+
+    rows = head.split(b"\n", _DETECT_LINES)[:_DETECT_LINES]
+    if len(rows) > 1:
+        rows = rows[:-1]  # the last one may be cut by the end of the chunk
+    rows = [row.removesuffix(b"\r") for row in rows]
+    best: tuple[int, int, Lifecycle, _StatusReading] | None = None
+    for index, name in enumerate(BUILTIN):
+        lifecycle = builtin(name)
+        assert lifecycle is not None
+        trial = ObservationLog(label, fmt, lifecycle)
+        try:
+            reader = _reader(trial, fmt)
+            reader.feed(rows, 1)
+        except JobFSMError:
+            continue  # the real read reports it
+        score = (trial.rejected + reader.reading.foreign_lines, index, lifecycle, reader.reading)
+        if best is None or score[:2] < best[:2]:
+            best = score
+    if best is None:
+        default = builtin(next(iter(BUILTIN)))
+        assert default is not None
+        return default, None
+    return best[2], best[3].handed_over()
