@@ -34,7 +34,7 @@ import shutil
 import subprocess
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -47,6 +47,8 @@ from jobfsm.vocabulary import Outcome, Status
 
 if TYPE_CHECKING:
     import graphviz
+
+    from jobfsm.lifecycles.mapping import LifecycleMapping
 
 __all__ = [
     "BINARY_FORMATS",
@@ -67,6 +69,7 @@ __all__ = [
     "NodeKind",
     "View",
     "extract",
+    "extract_mapping",
     "format_of",
     "gallery",
     "kind_of",
@@ -1121,23 +1124,103 @@ EXAMPLE_PATH: Final[tuple[JobStatus, ...]] = (
 )
 
 
-def gallery(lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> dict[str, tuple[Diagram, str]]:
+def extract_mapping(mapping: LifecycleMapping) -> Diagram:
+    """The source lifecycle of ``mapping`` drawn with each status inside the frame of the
+    target status it maps to (v1 statuses grouped by v2 phase); statuses that map to none (the
+    gap) are left out with their moves.
+
+    >>> from jobfsm.lifecycles.mapping import V1_TO_V2
+    >>> d = extract_mapping(V1_TO_V2)
+    >>> [c.label for c in d.clusters][:3], d.node("WAITING").phase
+    (['Creating', 'Pending', 'Running'], 'Pending')
+    """
+    base = extract(mapping.source)
+    phase_of = {
+        s.name: target.name
+        for s in mapping.source.statuses
+        if (target := mapping.status(s)) is not None
+    }
+    into: dict[str, str] = {}
+    for edge in base.edges:
+        if edge.target in phase_of:
+            into.setdefault(edge.source, phase_of[edge.target])
+    kept = [
+        replace(n, phase=phase_of[n.id] if n.status is not None else into[n.id])
+        for n in base.nodes
+        if (n.status is not None and n.id in phase_of)
+        or (
+            n.status is None
+            and n.id in into
+            and all(e.target in phase_of for e in base.edges if e.source == n.id)
+            and all(e.source in phase_of for e in base.edges if e.target == n.id)
+        )
+    ]
+    ids = {n.id for n in kept}
+    edges = tuple(e for e in base.edges if e.source in ids and e.target in ids)
+    order = [s.name for s in mapping.target.statuses]
+    clusters = tuple(
+        Cluster(name, name, members)
+        for name in order
+        if (members := tuple(n.id for n in kept if n.phase == name))
+    )
+    dropped = [s.name for s in mapping.source.statuses if s.name not in phase_of]
+    caption = (
+        f"Each {mapping.source.name} status inside the {mapping.target.name} status it maps to"
+        + (f"; {', '.join(dropped)} maps to none and is left out." if dropped else "."),
+        "Every drawn move maps to a declared move of the target, or stays in one frame.",
+    )
+    return Diagram(
+        title=mapping.name,
+        nodes=tuple(kept),
+        edges=edges,
+        clusters=clusters,
+        legend=_legend(tuple(kept), edges, _Marks((), (), {}, False)),
+        spine=tuple(s for s in base.spine if s in ids),
+        # The notes for the moves into and out of a dropped status went with it.
+        abbreviations=tuple(a for a in base.abbreviations if not any(d in a for d in dropped)),
+        caption=caption,
+        initial=base.initial,
+    )
+
+
+def gallery(lifecycle: Lifecycle | None = None) -> dict[str, tuple[Diagram, str]]:
     """The diagrams committed in ``diagrams/``: file name → (diagram, format).
+
+    With no lifecycle: ModelArts v1's set (``lifecycle.*``, ``lifecycle-all-edges.*``,
+    ``path-example.*``), v2's (``modelarts-v2*``) and the v1 → v2 mapping
+    (``modelarts-v1-to-v2.*``). With one: that lifecycle's picture and its all-edges variant,
+    named ``lifecycle.*`` and ``lifecycle-all-edges.*``.
 
     >>> sorted(gallery())[:4]
     ['lifecycle-all-edges.dot', 'lifecycle-all-edges.svg', 'lifecycle.dot', 'lifecycle.mmd']
     """
-    sets = (
-        ("lifecycle", extract(lifecycle), ("svg", "png", "dot", "mermaid")),
-        ("lifecycle-all-edges", extract(lifecycle, all_edges=True), ("svg", "dot")),
-        ("path-example", extract(lifecycle, path=EXAMPLE_PATH), ("svg", "dot")),
-    )
+    pictures: tuple[tuple[str, Diagram, tuple[str, ...]], ...]
+    if lifecycle is not None:
+        pictures = (
+            ("lifecycle", extract(lifecycle), ("svg", "png", "dot", "mermaid")),
+            ("lifecycle-all-edges", extract(lifecycle, all_edges=True), ("svg", "dot")),
+        )
+    else:
+        from jobfsm.lifecycles import builtin
+        from jobfsm.lifecycles.mapping import V1_TO_V2
+
+        v2 = builtin("modelarts-v2")
+        assert v2 is not None
+        pictures = (
+            ("lifecycle", extract(DEFAULT_LIFECYCLE), ("svg", "png", "dot", "mermaid")),
+            ("lifecycle-all-edges", extract(DEFAULT_LIFECYCLE, all_edges=True), ("svg", "dot")),
+            ("path-example", extract(DEFAULT_LIFECYCLE, path=EXAMPLE_PATH), ("svg", "dot")),
+            ("modelarts-v2", extract(v2), ("svg", "png", "dot", "mermaid")),
+            ("modelarts-v1-to-v2", extract_mapping(V1_TO_V2), ("svg", "dot")),
+        )
     return {
-        stem + EXTENSIONS[fmt]: (diagram, fmt) for stem, diagram, formats in sets for fmt in formats
+        stem + EXTENSIONS[fmt]: (diagram, fmt)
+        for stem, diagram, formats in pictures
+        for fmt in formats
     }
 
 
-def write_gallery(directory: Path, lifecycle: Lifecycle = DEFAULT_LIFECYCLE) -> list[Path]:
+def write_gallery(directory: Path, lifecycle: Lifecycle | None = None) -> list[Path]:
     """Render every diagram of :func:`gallery` into ``directory``; return the files written.
 
     Everything is rendered before the first file is written, and every file is written in full

@@ -223,6 +223,10 @@ class Simulation:
             for s in lifecycle.statuses
         }
         running = [s for s in lifecycle.statuses if s.is_active and s is not lifecycle.gap]
+        #: The secondary phase written with each status, by the status as reported.
+        self._details: dict[object, str] = {
+            s.reported: s.details[0] for s in lifecycle.statuses if s.details
+        }
         #: A status reported in lines made unreadable on purpose.
         self._sample = (running[len(running) // 2] if running else lifecycle.initial).reported
         self._unknown = (
@@ -241,7 +245,7 @@ class Simulation:
         (True, True)
         """
         header = 1 if self.fmt == "csv" else 0
-        header_bytes = header * len(_CSV_HEADER + "\n")
+        header_bytes = header * len(self._header() + "\n")
         if not self.jobs:
             return header, header_bytes
         master = random.Random(self.seed)
@@ -304,10 +308,20 @@ class Simulation:
                 return
             t += interval * rng.uniform(0.8, 1.2)
 
+    def _header(self) -> str:
+        return _CSV_HEADER + (",secondary_phase" if self._details else "")
+
     def _line(self, job_id: str, status: object, when: float) -> str:
+        # A lifecycle with secondary phases (ModelArts v2) reports one with each phase, as the
+        # platform does: the first one declared for it.
+        detail = self._details.get(status) if self._details else None
         if self.fmt == "csv":
-            return f"{job_id},{status},{_iso(when)}"
-        return json.dumps({"job_id": job_id, "status": status, "time": _iso(when)})
+            tail = f",{detail}" if self._details else ""
+            return f"{job_id},{status},{_iso(when)}{tail}"
+        record = {"job_id": job_id, "status": status, "time": _iso(when)}
+        if detail is not None:
+            record["secondary_phase"] = detail
+        return json.dumps(record)
 
     def _garbage(self, rng: random.Random, job_id: str, when: float) -> str:
         """A line no reader accepts: cut short, empty, a field missing, a bad time or binary."""
@@ -332,7 +346,7 @@ class Simulation:
         self.faults_injected = Counter(dict.fromkeys(FAULT_KINDS, 0))
         self.observations = 0
         if self.fmt == "csv":
-            yield _CSV_HEADER
+            yield self._header()
         master = random.Random(self.seed)
         seeds = array.array("Q", (master.getrandbits(64) for _ in range(self.jobs)))
         fault_rng = random.Random(master.getrandbits(64))

@@ -378,6 +378,20 @@ NOT_TEXT = {
     ("demo", "out"),
     ("store list", "active"),
     ("store list", "limit"),
+    # A built-in lifecycle's name or a TOML file's name (file names take any bytes).
+    *(
+        (command, "lifecycle")
+        for command in (
+            "statuses",
+            "transitions",
+            "explain",
+            "validate",
+            "check",
+            "simulate",
+            "render",
+        )
+    ),
+    ("check", "as_lifecycle"),
 }
 
 

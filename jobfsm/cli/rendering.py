@@ -28,10 +28,11 @@ from jobfsm.cli.shared import (
     cannot_write,
     cannot_write_into,
     check_parent,
+    command_lifecycle,
+    lifecycle_option,
 )
 from jobfsm.errors import DiagramInputError, escape
-from jobfsm.lifecycle import DEFAULT_LIFECYCLE
-from jobfsm.status import JobStatus
+from jobfsm.lifecycle import Lifecycle
 from jobfsm.vocabulary import Status
 
 
@@ -141,7 +142,7 @@ def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[Statu
     Raises:
         CommandError: the log has no observation at all (empty, or every line rejected).
     """
-    report = load_log(path, input_format, mode, 1)
+    report = load_log(path, input_format, mode, 1, command_lifecycle())
     if report.rejected:
         first = report.errors[0]
         where = f"first: line {first.line}: {first.problem}"
@@ -191,8 +192,8 @@ def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[Statu
     type=ViewParam(),
     default="full",
     show_default=True,
-    help="full, from:STATUS (what is reachable from it) or phase:NAME "
-    "(review, creation, run, stop, unknown).",
+    help="full, from:STATUS (what is reachable from it) or phase:NAME (a group of the "
+    "lifecycle's statuses; v1: review, creation, run, stop, unknown).",
 )
 @click.option(
     "--all-edges",
@@ -228,21 +229,24 @@ def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[Statu
     type=OutPathParam("diagrams", directory=True),
     metavar="DIR",
     help="Write the committed set (lifecycle.svg/.png/.dot/.mmd, lifecycle-all-edges, "
-    "path-example) into DIR, naming each file on stderr. DIR is created if missing; its parent "
-    "must exist.",
+    "path-example, modelarts-v2, modelarts-v1-to-v2) into DIR, naming each file on stderr; with "
+    "--lifecycle, that lifecycle's lifecycle.* and lifecycle-all-edges.*. DIR is created if "
+    "missing; its parent must exist.",
 )
+@lifecycle_option()
 @click.pass_context
 def render(
     ctx: click.Context,
     fmt: str | None,
     out: str | None,
-    path: tuple[JobStatus, ...],
+    path: tuple[Status, ...],
     view: diagrams.View,
     all_edges: bool,
     log: str | None,
     mode: str,
     input_format: str,
     all_dir: str | None,
+    lifecycle: Lifecycle | None,
 ) -> int:
     """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid.
 
@@ -266,7 +270,7 @@ def render(
         try:
             # The parent exists, so only DIR itself can be created.
             with dot_warnings_on_stderr():
-                written = diagrams.write_gallery(folder)
+                written = diagrams.write_gallery(folder, lifecycle)
         except OSError as exc:
             raise cannot_write_into(folder, exc) from None
         for file in written:
@@ -281,7 +285,7 @@ def render(
     if log is not None:
         traffic = load_traffic(log, input_format, mode)
     drawing = diagrams.extract(
-        DEFAULT_LIFECYCLE, view=view, all_edges=all_edges, path=path, traffic=traffic
+        command_lifecycle(), view=view, all_edges=all_edges, path=path, traffic=traffic
     )
     emit_diagram(drawing, fmt, out)
     return EXIT_OK

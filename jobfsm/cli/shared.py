@@ -125,14 +125,13 @@ TEXT_OR_JSON = TextChoice(["text", "json"])
 _LIFECYCLE_KEY = "jobfsm.lifecycle"
 
 
-class LifecycleParam(TextParam):
-    """A lifecycle: a built-in name (``modelarts-v1``, ``modelarts-v2``) or a TOML file."""
+class LifecycleParam(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A lifecycle: a built-in name (``modelarts-v1``, ``modelarts-v2``) or a TOML file (a file
+    name, so any bytes: not a :class:`TextParam`)."""
 
     name = "lifecycle"
 
-    def convert_text(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Any:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, Lifecycle):
             return value
         try:

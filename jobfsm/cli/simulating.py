@@ -19,8 +19,11 @@ from jobfsm.cli.shared import (
     _not_nan,
     cannot_write,
     check_parent,
+    command_lifecycle,
+    lifecycle_option,
 )
 from jobfsm.errors import escape
+from jobfsm.lifecycle import Lifecycle
 from jobfsm.logs import LogFormat, format_of
 from jobfsm.simulate import (
     MAX_JOBS,
@@ -73,8 +76,15 @@ from jobfsm.simulate import (
     required=True,
     help="The log file to write, or - for stdout. Its directory must exist.",
 )
+@lifecycle_option()
 def simulate(
-    jobs: int, seed: int, poll_interval: float, faults: float, fmt: str | None, out: str
+    jobs: int,
+    seed: int,
+    poll_interval: float,
+    faults: float,
+    fmt: str | None,
+    out: str,
+    lifecycle: Lifecycle | None,
 ) -> int:
     """Write a realistic poll log of a fleet of jobs, optionally with injected faults.
 
@@ -96,7 +106,14 @@ def simulate(
         )
     fmt = fmt or (named.value if named is LogFormat.CSV else "jsonl")
     try:
-        simulation = Simulation(jobs, seed, poll_interval=poll_interval, faults=faults, fmt=fmt)
+        simulation = Simulation(
+            jobs,
+            seed,
+            poll_interval=poll_interval,
+            faults=faults,
+            fmt=fmt,
+            lifecycle=command_lifecycle(),
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     name = "<stdout>" if out == STDOUT else out
