@@ -124,10 +124,9 @@ def load_lifecycle(path: str | os.PathLike[str]) -> Lifecycle:
             the declaration's shape; the error names the key at fault.
         InvalidLifecycle: the declaration fails a named check; the error names the file.
 
-    >>> load_lifecycle("no/such/file.toml")
-    Traceback (most recent call last):
-    ...
-    jobfsm.errors.LifecycleFileError: lifecycle file no/such/file.toml: the file does not exist
+    >>> from jobfsm.lifecycles import EXAMPLES
+    >>> load_lifecycle(EXAMPLES["slurm"]).initial
+    <SlurmStatus.PENDING: 0>
     """
     shown = os.fspath(path)
     file = Path(shown)
