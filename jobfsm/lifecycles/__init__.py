@@ -3,11 +3,15 @@
 >>> from jobfsm.lifecycles import get_lifecycle
 >>> get_lifecycle("modelarts-v1").name
 'modelarts-v1'
+>>> get_lifecycle(EXAMPLES["slurm"]).name
+'slurm'
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from jobfsm.errors import UnknownLifecycle
@@ -15,12 +19,17 @@ from jobfsm.errors import UnknownLifecycle
 if TYPE_CHECKING:
     from jobfsm.lifecycle import Lifecycle
 
-__all__ = ["BUILTIN", "builtin", "foreign_hint", "foreign_word", "get_lifecycle"]
+__all__ = ["BUILTIN", "EXAMPLES", "builtin", "foreign_hint", "foreign_word", "get_lifecycle"]
 
 #: Each built-in lifecycle's name, and the module that declares it (as its ``LIFECYCLE``).
 BUILTIN: Final[dict[str, str]] = {
     "modelarts-v1": "jobfsm.lifecycles.modelarts_v1",
     "modelarts-v2": "jobfsm.lifecycles.modelarts_v2",
+}
+
+#: Example lifecycle files shipped with the package, by name: starting points for your own.
+EXAMPLES: Final[dict[str, Path]] = {
+    "slurm": Path(__file__).parent / "examples" / "slurm.toml",
 }
 
 
@@ -33,17 +42,33 @@ def builtin(name: str) -> Lifecycle | None:
     return found
 
 
-def get_lifecycle(name_or_path: str) -> Lifecycle:
+def get_lifecycle(name_or_path: str | os.PathLike[str]) -> Lifecycle:
     """A built-in lifecycle by name, else the lifecycle a TOML file declares.
+
+    A name that is not built in is read as a file when a file of that name exists or when it
+    ends with ``.toml`` (then a missing file is reported as such).
 
     Raises:
         UnknownLifecycle: neither a built-in name nor a file.
+        LifecycleFileError: the file is missing, unreadable or not a lifecycle declaration.
         InvalidLifecycle: the file's declaration fails a named check (the error names the file).
+
+    >>> get_lifecycle("no-such-lifecycle")
+    Traceback (most recent call last):
+    ...
+    jobfsm.errors.UnknownLifecycle: unknown lifecycle 'no-such-lifecycle': expected a built-in ...
     """
-    found = builtin(name_or_path)
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise UnknownLifecycle(str(name_or_path), list(BUILTIN))
+    found = builtin(name_or_path) if isinstance(name_or_path, str) else None
     if found is not None:
         return found
-    raise UnknownLifecycle(str(name_or_path), list(BUILTIN))
+    path = os.fsdecode(name_or_path)
+    if os.path.isfile(path) or path.lower().endswith(".toml"):
+        from jobfsm.lifecycles.toml import load_lifecycle
+
+        return load_lifecycle(path)
+    raise UnknownLifecycle(path, list(BUILTIN))
 
 
 def foreign_word(name: str, value: object) -> tuple[str, str] | None:
