@@ -135,9 +135,10 @@ class LifecycleParam(click.ParamType):  # type: ignore[type-arg]  # generic only
         if isinstance(value, Lifecycle):
             return value
         try:
-            return get_lifecycle(str(value))
+            return get_lifecycle(value if isinstance(value, os.PathLike) else str(value))
         except (UnknownLifecycle, LifecycleFileError, InvalidLifecycle) as exc:
-            self.fail(exc.message, param, ctx)
+            # One line: a usage error is one line on stderr.
+            self.fail(exc.message.replace(":\n  - ", ": ").replace("\n  - ", "; "), param, ctx)
 
 
 LIFECYCLE = LifecycleParam()
