@@ -73,10 +73,12 @@ class Move(NamedTuple):
     reason: str | None = None
     actor: str | None = None
     inferred: bool = False
+    #: The secondary phase observed with ``target`` (ModelArts v2), or None.
+    detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form (codes as ints, time as ISO 8601)."""
-        return {
+        found = {
             "source": self.source.reported,
             "target": self.target.reported,
             "event": self.event,
@@ -85,6 +87,9 @@ class Move(NamedTuple):
             "actor": self.actor,
             "inferred": self.inferred,
         }
+        if self.detail is not None:
+            found["detail"] = self.detail
+        return found
 
 
 #: A callback told of a move: the job that moved and the move.
@@ -445,6 +450,7 @@ class Job:
         reason: str | None = None,
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
+        detail: str | None = None,
     ) -> bool:
         """Move to an observed status along its declared edge.
 
@@ -457,6 +463,8 @@ class Job:
                 and :meth:`time_in_status` use; now by default.
             mode: ``"strict"`` (default): the move must be a declared edge; ``"polled"``: a
                 skipped chain of statuses is inferred, as :class:`~jobfsm.validate.Rules` does.
+            detail: the secondary phase reported with the status (ModelArts v2's
+                ``secondary_phase``), kept in the move; never judged.
 
         Raises:
             UnknownStatus: ``target`` is not a status.
@@ -470,9 +478,15 @@ class Job:
                 not a mapping (the job did not move).
             CallbackError: a hook or listener raised (see the module docs for what stands).
         """
-        if at is not None or mode is not Mode.STRICT:
+        if at is not None or mode is not Mode.STRICT or detail is not None:
             kind = self.observe(
-                target, at=at, mode=mode, reason=reason, actor=actor, context=context
+                target,
+                at=at,
+                mode=mode,
+                reason=reason,
+                actor=actor,
+                context=context,
+                detail=detail,
             ).kind
             return kind is StepKind.MOVE or kind is StepKind.INFERRED
         if type(target) is not self._machine._kind:
@@ -508,6 +522,7 @@ class Job:
         reason: str | None = None,
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
+        detail: str | None = None,
     ) -> Step:
         """Apply a status observed at ``at`` and say what it did, as a
         :class:`~jobfsm.tracker.Tracker` does: a :class:`~jobfsm.validate.Step` of kind MOVE,
@@ -555,6 +570,7 @@ class Job:
                     actor,
                     context,
                     when,
+                    detail=_detail(detail),
                 )
                 return step
             chain = (source, *step.skipped, target)
@@ -565,7 +581,18 @@ class Job:
             when = _now() if when is None else when
             last = len(edges) - 1
             for i, (a, b, edge) in enumerate(edges):
-                self._apply(a, b, edge, reason, actor, context, when, i < last, guarded=False)
+                self._apply(
+                    a,
+                    b,
+                    edge,
+                    reason,
+                    actor,
+                    context,
+                    when,
+                    i < last,
+                    guarded=False,
+                    detail=_detail(detail) if i == last else None,
+                )
             return step
 
     def fire(
@@ -665,6 +692,7 @@ class Job:
         inferred: bool = False,
         *,
         guarded: bool = True,
+        detail: str | None = None,
     ) -> Move:
         # Called with the lock held, for a declared edge. Arguments and guards are judged before
         # anything changes, so a rejected move leaves the job exactly as it was.
@@ -674,7 +702,14 @@ class Job:
         t_event, t_step, t_state = step
         edge_event: str = t_event.name
         move = Move(
-            source, target, edge_event, _now() if at is None else at, reason, actor, inferred
+            source,
+            target,
+            edge_event,
+            _now() if at is None else at,
+            reason,
+            actor,
+            inferred,
+            detail,
         )
         try:
             t_step.execute(EventData(t_state, t_event, machine.engine, self, (), {"move": move}))
@@ -773,11 +808,18 @@ class Job:
             raise SnapshotError(
                 "job_id", f"{job_id!r} is blank; expected a job id such as 'train-42'"
             )
-        statuses = _snapshot_lifecycle(data, lifecycle, machine).statuses
+        chosen = _snapshot_lifecycle(data, lifecycle, machine)
+        statuses = chosen.statuses
         status = _status_field(statuses, data, "status")
         created = _time_field(data, "created_at")
         raw_history = _field(data, "history", list)
-        job = cls(job_id, status, lifecycle=lifecycle, machine=machine, created_at=created)
+        job = cls(
+            job_id,
+            status,
+            lifecycle=chosen if machine is None else None,
+            machine=machine,
+            created_at=created,
+        )
         rules = job.lifecycle
         moves: list[Move] = []
         previous_target: Status | None = None
@@ -815,7 +857,8 @@ class Job:
                 raise SnapshotError(
                     f"{where}.at", f"{at.isoformat()} is earlier than the move before"
                 )
-            moves.append(Move(source, target, event, at, reason, actor, inferred))
+            detail = _optional_str(raw, "detail", where)
+            moves.append(Move(source, target, event, at, reason, actor, inferred, detail))
             previous_target, previous_at = target, at
         if previous_target is not None and previous_target != status:
             raise SnapshotError(
@@ -823,6 +866,12 @@ class Job:
             )
         job._history = moves or None
         return job
+
+
+def _detail(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidArgument("detail", value, "a secondary phase (a string), or None")
 
 
 def _snapshot_lifecycle(

@@ -417,3 +417,21 @@ def test_a_lifecycle_named_wrong_is_a_usage_error_naming_the_choices() -> None:
     assert "modelarts-v1, modelarts-v2" in err
     with pytest.raises(Exception, match="modelarts-v1, modelarts-v2"):
         get_lifecycle("nope")
+
+
+def test_a_job_history_records_the_phase_and_its_secondary_phase() -> None:
+    from jobfsm import Job
+
+    job = Job("train-1", lifecycle=V2)
+    assert job.advance_to("Pending", detail="Queuing")
+    assert job.advance_to("Completed", mode="polled", detail="Completed")
+    assert [(m.target.name, m.detail, m.inferred) for m in job.history] == [
+        ("Pending", "Queuing", False),
+        ("Running", None, True),
+        ("Completed", "Completed", False),
+    ]
+    snapshot = job.to_dict()
+    assert snapshot["history"][0]["detail"] == "Queuing"
+    again = Job.from_dict(snapshot)
+    assert [m.detail for m in again.history] == [m.detail for m in job.history]
+    assert again.lifecycle is V2
