@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class JobRecord:
     """A stored job as read: its status, version (number of moves), times, labels, and the name
-    of the lifecycle it is stored under."""
+    of the lifecycle it is stored under (the one whose vocabulary ``status`` is of; a record made
+    by hand without one is of ModelArts v1, as every job of an older store is)."""
 
     job_id: str
     status: Status
