@@ -922,8 +922,8 @@ class LifecycleMismatch(JobFSMError):
 
     >>> print(LifecycleMismatch("train-1", "modelarts-v1", "modelarts-v2"))
     job 'train-1' is stored under lifecycle 'modelarts-v1'; this store judges 'modelarts-v2'
-    moves: open it with lifecycle=get_lifecycle('modelarts-v1'), or the Lifecycle of that name,
-    to read or move the job; nothing was changed
+    moves: open it with lifecycle=get_lifecycle('modelarts-v1') (on the command line,
+    --lifecycle modelarts-v1) to read or move the job; nothing was changed
     """
 
     def __init__(self, job_id: str, stored: str, expected: str) -> None:
@@ -937,8 +937,9 @@ class LifecycleMismatch(JobFSMError):
         stored = _shown(self.stored)
         return (
             f"job {self.job_id!r} is stored under lifecycle {stored}; this store judges "
-            f"{_shown(self.expected)} moves: open it with lifecycle=get_lifecycle({stored}), or "
-            "the Lifecycle of that name, to read or move the job; nothing was changed"
+            f"{_shown(self.expected)} moves: open it with lifecycle=get_lifecycle({stored}) "
+            f"(on the command line, --lifecycle {escape(self.stored)}) to read or move the job; "
+            "nothing was changed"
         )
 
 
