@@ -1,27 +1,30 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - virtualenv, package, system tools; then the main job
-#   make test   - the same set-up; then ruff, mypy --strict and pytest (what CI runs)
+#   make test   - the same set-up; then ruff, mypy --strict, pytest and the documentation built
+#                 with --strict (what CI runs)
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # The package with what it runs (the sql extra for the demo's store), and on top of it the
-# development tools (pytest, hypothesis, mypy, ruff) that only `make test` needs.
+# development tools (pytest, hypothesis, mypy, ruff) and the documentation tools (mkdocs and its
+# plugins) that only `make test` needs; `make docs` alone adds only the documentation tools.
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
+DOCS   := $(VENV)/.installed-docs
 # Root installs system packages directly; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: demo test lint typecheck unit system-deps graphviz postgresql chromium bench bench-store \
-	clean diagrams
+.PHONY: demo test lint typecheck unit docs docs-strict system-deps graphviz postgresql chromium \
+	bench bench-store clean diagrams
 
 # The demo keeps its files (a fleet's log, its check, pictures, a job store) in build/demo.
 demo: $(STAMP) graphviz
 	mkdir -p build
 	$(BIN)/jobfsm demo --out build/demo
 
-test: $(DEV) system-deps lint typecheck unit
+test: $(DEV) system-deps lint typecheck unit docs-strict
 
 lint: $(DEV)
 	$(BIN)/ruff check .
@@ -33,6 +36,17 @@ typecheck: $(DEV)
 unit: $(DEV) system-deps
 	$(BIN)/pytest
 
+# The documentation site (docs/mkdocs.yml) into build/site. --strict turns every warning into a
+# failure: a broken link or anchor, a page left out of the navigation, an API reference that does
+# not resolve.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --quiet --config-file docs/mkdocs.yml
+
+docs: $(DOCS)
+	$(MKDOCS)
+
+docs-strict: $(DOCS)
+	$(MKDOCS) --strict
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 		{ echo "jobfsm needs Python >= 3.10; set PYTHON=python3.x" >&2; exit 2; }
@@ -42,7 +56,11 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(DEV): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,sql]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sql,docs]'
+	touch $@ $(DOCS)
+
+$(DOCS): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
 # Debian packages, each installed only when missing: graphviz's dot draws the diagrams; the

@@ -225,40 +225,66 @@ def test_explain_help_shows_its_default_format(capsys: pytest.CaptureFixture[str
     assert "[default: text]" in out
 
 
-def readme_synopsis(command: list[str]) -> str:
-    """The lines of ``command`` in the README's "Command line" synopsis, continuations included."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Command line") :]
-    lines = section[section.index("```sh\n") + 6 : section.index("```\n", 10)].splitlines()
-    start = next(
-        i for i, line in enumerate(lines) if line.startswith(f"jobfsm {' '.join(command)} ")
-    )
+CLI_PAGE = Path(__file__).parent.parent / "docs" / "pages" / "cli.md"
+
+
+def synopsis_lines() -> list[str]:
+    """The synopsis block of the command line reference page (docs/pages/cli.md)."""
+    page = CLI_PAGE.read_text(encoding="utf-8")
+    section = page[page.index("\n## Synopsis\n") :]
+    start = section.index("```text\n") + len("```text\n")
+    return section[start : section.index("\n```", start)].splitlines()
+
+
+def synopsis(command: list[str]) -> str:
+    """The lines of ``command`` in the synopsis, continuations included."""
+    lines = synopsis_lines()
+    prefix = f"jobfsm {' '.join(command)} "
+    start = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
+    assert start is not None, f"the synopsis in {CLI_PAGE.name} has no line for {prefix.strip()}"
     block = [lines[start]]
     block += itertools.takewhile(lambda line: line.startswith(" "), lines[start + 1 :])
     return "\n".join(block)
 
 
-@pytest.mark.parametrize(
-    "command",
-    [["statuses"], ["transitions"], ["explain"], ["validate"], ["check"], ["simulate"],
-     ["render"], ["store", "list"], ["demo"]],
-)  # fmt: skip
-def test_readme_synopsis_names_every_option(command: list[str]) -> None:
-    """Each command written out in the README's synopsis shows all of its options."""
+def leaf_commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every command a user runs (``store move``, not ``store``), as its words after jobfsm."""
+    found = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += leaf_commands(command, (*path, name))
+        else:
+            found.append([*path, name])
+    return found
+
+
+@pytest.mark.parametrize("command", leaf_commands(), ids=" ".join)
+def test_the_synopsis_names_every_option(command: list[str]) -> None:
+    """Each command has a line in the docs' synopsis, showing all of its options."""
     found: click.Command = cli
     for name in command:
         assert isinstance(found, click.Group)
         found = found.commands[name]
     options = {opt for param in found.params for opt in param.opts if opt.startswith("--")}
-    synopsis = readme_synopsis(command)
-    missing = sorted(opt for opt in options - {"--help"} if opt not in synopsis)
-    assert not missing, f"the README synopsis of {' '.join(command)} lacks {missing}"
+    written = synopsis(command)
+    missing = sorted(opt for opt in options - {"--help"} if opt not in written)
+    assert not missing, f"the synopsis of {' '.join(command)} in {CLI_PAGE.name} lacks {missing}"
 
 
-def test_readme_synopsis_shows_dash_for_stdout() -> None:
+def test_the_synopsis_lists_only_commands_that_exist() -> None:
+    """Each line of the synopsis starts with a command jobfsm has (a removed one would linger)."""
+    commands = leaf_commands()
+    assert ["store", "move"] in commands
+    for line in synopsis_lines():
+        if line.startswith("jobfsm "):
+            words = line.split()[1:]
+            assert any(words[: len(c)] == c for c in commands), line
+
+
+def test_the_synopsis_shows_dash_for_stdout() -> None:
     """simulate and render both document --out - (stdout)."""
-    assert "--out LOG|-" in readme_synopsis(["simulate"])
-    assert "--out FILE|-" in readme_synopsis(["render"])
+    assert "--out LOG|-" in synopsis(["simulate"])
+    assert "--out FILE|-" in synopsis(["render"])
 
 
 @pytest.mark.parametrize(
