@@ -1,10 +1,11 @@
 """The secondary phase a move's target was observed with (ModelArts v2's ``secondary_phase``), as
-the store keeps it: written by transition, save and apply, read by history and load. Both
-backends."""
+the store keeps it: written by transition, save and apply, read by history and load, shown by
+the commands. Both backends."""
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -25,6 +26,7 @@ from jobfsm import (
     StepKind,
     StoreUnavailable,
 )
+from jobfsm.cli import EXIT_OK, EXIT_USAGE, main
 from jobfsm.lifecycles.modelarts_v2 import MODELARTS_V2, Phase2
 from jobfsm.store import SCHEMA_VERSION, ApplyKind
 from jobfsm.validate import Rules
@@ -51,6 +53,12 @@ def trail(moves: tuple[Move, ...]) -> list[tuple[str, str, bool, str | None]]:
 def stored_details(url: str, job_id: str) -> list[tuple[int, Any]]:
     """The history rows' detail column as stored, read past the store."""
     return query(url, f"SELECT seq, detail FROM history WHERE job_id = '{job_id}' ORDER BY seq")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 # -- transition ---------------------------------------------------------------------------------
@@ -279,6 +287,100 @@ def test_the_json_forms_name_the_detail_only_when_there_is_one(v2: JobStore) -> 
             "actor",
             "inferred",
         ]
+
+
+# -- the commands -------------------------------------------------------------------------------
+
+
+def test_store_move_detail_and_store_show(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """`store move --detail` keeps the secondary phase and says so; `store show` has a detail
+    column once a move has one, and its JSON names it where there is one; a v1 job's table has no
+    such column."""
+    v2 = ("--lifecycle", "modelarts-v2")
+    assert run(capsys, "store", "init", store_url)[0] == EXIT_OK
+    assert run(capsys, "store", "create", store_url, "j-1", *v2)[0] == EXIT_OK
+    code, out, _ = run(capsys, "store", "move", store_url, "j-1", "Pending", *v2)
+    assert code == EXIT_OK
+    code, out, _ = run(capsys, "store", "show", store_url, "j-1", *v2)
+    assert "detail" not in out
+    with JobStore(store_url, lifecycle=MODELARTS_V2) as s:
+        s.create("j-2", created_at=T0)
+    code, out, _ = run(
+        capsys, "store", "move", store_url, "j-2", "Waiting", "--detail", "Queuing", *v2
+    )
+    assert (code, out) == (
+        EXIT_OK,
+        "job j-2: Creating → Pending by 'queue' (version 1), secondary phase Queuing\n",
+    )
+    code, out, _ = run(
+        capsys,
+        "store",
+        "move",
+        store_url,
+        "j-2",
+        "Completed",
+        "--mode",
+        "polled",
+        "--detail",
+        "Completed",
+        *v2,
+    )
+    assert out == (
+        "job j-2: Pending → Running → Completed by 'complete' (version 3) (Running inferred), "
+        "secondary phase Completed\n"
+    )
+    code, out, _ = run(capsys, "store", "show", store_url, "j-2", *v2)
+    assert code == EXIT_OK
+    lines = out.splitlines()
+    assert lines[2].split() == [
+        "seq",
+        "at",
+        "source",
+        "target",
+        "detail",
+        "event",
+        "reason",
+        "actor",
+    ]
+    assert [line.split()[2:5] for line in lines[4:]] == [
+        ["Creating", "Pending", "Queuing"],
+        ["Pending", "Running", "start"],
+        ["Running", "Completed", "Completed"],
+    ]
+    code, out, _ = run(capsys, "store", "show", store_url, "j-2", "--format", "json", *v2)
+    history = json.loads(out)["history"]
+    assert [m.get("detail") for m in history] == ["Queuing", None, "Completed"]
+    assert "detail" not in history[1]
+    assert run(capsys, "store", "create", store_url, "v1", "--status", "WAITING")[0] == EXIT_OK
+    assert run(capsys, "store", "move", store_url, "v1", "RUNNING")[0] == EXIT_OK
+    code, out, _ = run(capsys, "store", "show", store_url, "v1")
+    assert out.splitlines()[2].split() == [
+        "seq",
+        "at",
+        "source",
+        "target",
+        "event",
+        "reason",
+        "actor",
+    ]
+    code, out, _ = run(capsys, "store", "show", store_url, "v1", "--format", "json")
+    assert "detail" not in json.loads(out)["history"][0]
+
+
+def test_store_move_refuses_a_detail_with_nul(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """One line, exit 2, nothing written."""
+    assert run(capsys, "store", "init", store_url)[0] == EXIT_OK
+    run(capsys, "store", "create", store_url, "j-1", "--status", "WAITING")
+    code, out, err = run(capsys, "store", "move", store_url, "j-1", "RUNNING", "--detail", "a\x00b")
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith("jobfsm: error: detail ")
+    assert err.count("\n") == 1
+    with JobStore(store_url) as s:
+        assert s.history("j-1") == ()
 
 
 # -- the store keeps details as a Job does ------------------------------------------------------
