@@ -108,8 +108,8 @@ def run_baseline(store: JobStore, fleet: Fleet) -> float:
         f"WHERE job_id = {mark} AND version = {mark} AND status = {mark}"
     )
     insert = (
-        "INSERT INTO history (job_id, seq, source, target, event, at, reason, actor, inferred) "
-        f"VALUES ({', '.join([mark] * 9)})"
+        "INSERT INTO history (job_id, seq, source, target, event, at, reason, actor, inferred, "
+        f"detail) VALUES ({', '.join([mark] * 10)})"
     )
     at = fleet.next_time()
     raw = store.engine.raw_connection()
@@ -125,7 +125,18 @@ def run_baseline(store: JobStore, fleet: Fleet) -> float:
             v = version[job_id]
             updates.append((int(target), v + 1, stored, job_id, v, int(source)))
             rows.append(
-                (job_id, v + 1, int(source), int(target), events[target], stored, None, None, False)
+                (
+                    job_id,
+                    v + 1,
+                    int(source),
+                    int(target),
+                    events[target],
+                    stored,
+                    None,
+                    None,
+                    False,
+                    None,
+                )
             )
         cursor = raw.cursor()
         if sqlite:

@@ -549,6 +549,8 @@ class Job:
         if type(target) is not self._machine._kind:
             target = self._machine._kind.parse(target)
         when = None if at is None else _aware(at, "at")
+        # Before anything moves: a chain's inferred moves would be made before its last.
+        detail = _detail(detail)
         table = Rules.for_lifecycle(self._machine.lifecycle, mode).table
         with self._lock:
             if when is not None and when < self._last_at():

@@ -370,6 +370,7 @@ TEXT_PARAMETERS = [
     (["store", "move", DB, "a", "8", "--expected", BAD], "store move", "expected", "'--expected'"),
     (["store", "move", DB, "a", "8", "--reason", BAD], "store move", "reason", "'--reason'"),
     (["store", "move", DB, "a", "8", "--actor", BAD], "store move", "actor", "'--actor'"),
+    (["store", "move", DB, "a", "8", "--detail", BAD], "store move", "detail", "'--detail'"),
     (["store", "move", DB, "a", "8", "--at", BAD], "store move", "at", "'--at'"),
     (["store", "move", DB, "a", "8", "--mode", BAD], "store move", "mode", "'--mode'"),
     (["store", "show", BAD, "a"], "store show", "url", "'URL'"),

@@ -435,3 +435,15 @@ def test_a_job_history_records_the_phase_and_its_secondary_phase() -> None:
     again = Job.from_dict(snapshot)
     assert [m.detail for m in again.history] == [m.detail for m in job.history]
     assert again.lifecycle is V2
+
+
+def test_a_detail_that_is_not_a_string_moves_nothing() -> None:
+    """Refused before the first move of a polled chain, and for a repeat as for a move."""
+    from jobfsm import InvalidArgument, Job
+
+    job = Job("train-1", lifecycle=V2)
+    with pytest.raises(InvalidArgument, match="detail"):
+        job.advance_to("Completed", mode="polled", detail=7)  # type: ignore[arg-type]
+    assert (job.status.name, job.history) == ("Creating", ())
+    with pytest.raises(InvalidArgument, match="detail"):
+        job.observe("Creating", detail=["Creating"])  # type: ignore[arg-type]

@@ -492,8 +492,9 @@ def build_old_database(url: str, version: int) -> None:
 def test_an_older_database_is_read_as_modelarts_v1_and_upgraded_by_the_first_write(
     store_url: str, version: int
 ) -> None:
-    """Until the first write every job reads as one of modelarts-v1 and the tables stay as they
-    are; the first write, by a store of any lifecycle, adds jobs.lifecycle ('modelarts-v1' in
+    """Until the first write every job reads as one of modelarts-v1, every move without a
+    secondary phase, and the tables stay as they are; the first write, by a store of any
+    lifecycle, adds jobs.lifecycle ('modelarts-v1' in every row) and history.detail (NULL in
     every row) and records the current version; the old jobs read and move as before."""
     build_old_database(store_url, version)
     with JobStore(store_url) as old:
@@ -503,6 +504,8 @@ def test_an_older_database_is_read_as_modelarts_v1_and_upgraded_by_the_first_wri
         ]
         histories = {job_id: old.history(job_id) for job_id in ("j-1", "j-2")}
         assert [m.inferred for m in histories["j-2"]] == [version >= 2, False]
+        assert [m.detail for h in histories.values() for m in h] == [None, None, None]
+        assert all("detail" not in m.to_dict() for h in histories.values() for m in h)
         assert [m.at for m in histories["j-1"]] == [T0 + MINUTE]
         assert (histories["j-1"][0].reason, histories["j-1"][0].actor) == ("scheduled", "poller")
         assert old.load("j-2").status is S.COMPLETED
@@ -517,12 +520,21 @@ def test_an_older_database_is_read_as_modelarts_v1_and_upgraded_by_the_first_wri
         # Reads changed nothing.
         assert "lifecycle" not in columns(store_url, "jobs")
         assert ("inferred" in columns(store_url, "history")) == (version >= 2)
+        assert "detail" not in columns(store_url, "history")
         other.create("t-1", created_at=T0)
     found = columns(store_url, "jobs")
     assert found["lifecycle"]["nullable"] is False
     if store_url.startswith("postgresql"):
         assert found["lifecycle"]["default"] is None  # as create_schema makes it
-    assert "inferred" in columns(store_url, "history")
+    history = columns(store_url, "history")
+    assert "inferred" in history
+    assert history["detail"]["nullable"] is True
+    assert list(history)[-2:] == ["inferred", "detail"]  # as create_schema lays them out
+    assert query(store_url, "SELECT job_id, seq, detail FROM history ORDER BY job_id, seq") == [
+        ("j-1", 1, None),
+        ("j-2", 1, None),
+        ("j-2", 2, None),
+    ]
     assert query(store_url, "SELECT job_id, lifecycle FROM jobs ORDER BY job_id") == [
         ("j-1", LEGACY_LIFECYCLE),
         ("j-2", LEGACY_LIFECYCLE),
@@ -532,7 +544,9 @@ def test_an_older_database_is_read_as_modelarts_v1_and_upgraded_by_the_first_wri
     with JobStore(store_url) as fresh:
         assert {job_id: fresh.history(job_id) for job_id in ("j-1", "j-2")} == histories
         assert fresh.get("j-1").labels == {"team": "vision"}
-        assert fresh.transition("j-1", S.COMPLETED, at=T0 + 3 * MINUTE).version == 2
+        moved = fresh.transition("j-1", S.COMPLETED, at=T0 + 3 * MINUTE, detail="done")
+        assert moved.version == 2
+        assert [m.detail for m in fresh.history("j-1")] == [None, "done"]
         assert [r.job_id for r in fresh.list()] == ["j-1", "j-2"]
         assert fresh.lifecycles() == {"modelarts-v1": 2, "tiny": 1}
     with JobStore(store_url, lifecycle=TINY) as other:

@@ -149,24 +149,26 @@ def columns(url: str) -> set[str]:
 def test_a_version_1_database_is_read_as_it_is_and_upgraded_by_the_first_write(
     store: JobStore, store_url: str, versioned: bool
 ) -> None:
-    """Its moves read as observed; the first write adds the column (old rows false) and records
-    the current version; the new moves keep their marks."""
+    """Its moves read as observed and without a secondary phase; the first write adds the
+    columns (old rows false and NULL) and records the current version; the new moves keep their
+    marks and details."""
     store.create("j-1", S.WAITING, created_at=T0)
     store.transition("j-1", S.RUNNING, at=T0 + MINUTE)
     execute(store_url, "ALTER TABLE history DROP COLUMN inferred")
+    execute(store_url, "ALTER TABLE history DROP COLUMN detail")
     execute(
         store_url,
         "UPDATE jobfsm_schema SET version = 1" if versioned else "DROP TABLE jobfsm_schema",
     )
     with JobStore(store_url) as old:
-        assert [m.inferred for m in old.history("j-1")] == [False]
+        assert [(m.inferred, m.detail) for m in old.history("j-1")] == [(False, None)]
         assert old.load("j-1").status is S.RUNNING
-        assert "inferred" not in columns(store_url)
+        assert not {"inferred", "detail"} & columns(store_url)
         old.create("j-2", S.WAITING, created_at=T0)
-        assert "inferred" in columns(store_url)
-        old.transition("j-2", S.COMPLETED, at=T0 + MINUTE, mode="polled")
-        assert [m.inferred for m in old.history("j-1")] == [False]
-        assert [m.inferred for m in old.history("j-2")] == [True, False]
+        assert {"inferred", "detail"} <= columns(store_url)
+        old.transition("j-2", S.COMPLETED, at=T0 + MINUTE, mode="polled", detail="ok")
+        assert [(m.inferred, m.detail) for m in old.history("j-1")] == [(False, None)]
+        assert [(m.inferred, m.detail) for m in old.history("j-2")] == [(True, None), (False, "ok")]
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(schema_table.c.version)).scalars().all() == [SCHEMA_VERSION]
     with JobStore(store_url) as fresh:

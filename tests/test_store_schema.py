@@ -45,7 +45,12 @@ def test_a_store_from_before_versions_is_version_1(store: JobStore, store_url: s
     """A database made before the version was kept has the tables of version 1: it is read as it
     is, and init upgrades it in place and records the current version."""
     store.create("j-1")
-    execute(store_url, "DROP TABLE jobfsm_schema", "ALTER TABLE history DROP COLUMN inferred")
+    execute(
+        store_url,
+        "DROP TABLE jobfsm_schema",
+        "ALTER TABLE history DROP COLUMN inferred",
+        "ALTER TABLE history DROP COLUMN detail",
+    )
     with JobStore(store_url) as old:
         assert old.get("j-1").status is S.INIT
         old.create_schema()

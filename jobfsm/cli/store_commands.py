@@ -162,6 +162,12 @@ def store_create(
 @click.option("--reason", type=TEXT, help="Kept in the history.")
 @click.option("--actor", type=TEXT, help="Who moved the job; kept in the history.")
 @click.option(
+    "--detail",
+    type=TEXT,
+    help="The secondary phase observed with STATUS (ModelArts v2's secondary_phase, such as "
+    "Queuing); kept in the history with the move into STATUS, never judged.",
+)
+@click.option(
     "--at",
     type=TimeParam(),
     help="When STATUS was observed, as status logs give times (ISO 8601, no zone meaning UTC, or "
@@ -185,6 +191,7 @@ def store_move(
     at: datetime | None,
     mode: str,
     lifecycle: Lifecycle | None,
+    detail: str | None,
 ) -> int:
     """Move JOB_ID to the observed STATUS.
 
@@ -195,7 +202,14 @@ def store_move(
     with open_store(url) as s:
         try:
             result = s.transition(
-                job_id, target, expected=expected, reason=reason, actor=actor, at=at, mode=mode
+                job_id,
+                target,
+                expected=expected,
+                reason=reason,
+                actor=actor,
+                at=at,
+                mode=mode,
+                detail=detail,
             )
         except TransitionRejected as exc:
             _say(f"jobfsm: refused: {exc}")
@@ -203,9 +217,10 @@ def store_move(
     if result.moved:
         through = "".join(f" → {s}" for s in result.skipped)
         inferred = f" ({', '.join(map(str, result.skipped))} inferred)" if result.skipped else ""
+        phase = f", secondary phase {escape(detail)}" if detail is not None else ""
         click.echo(
             f"job {escape(job_id)}: {result.source}{through} → {result.target} by "
-            f"{result.event!r} (version {result.version}){inferred}"
+            f"{result.event!r} (version {result.version}){inferred}{phase}"
         )
     elif result.kind is StepKind.LATE:
         click.echo(
@@ -239,12 +254,32 @@ def store_show(url: str, job_id: str, fmt: str, lifecycle: Lifecycle | None) -> 
         f"version {record.version}, created {_when(record.created_at)}, labels {escape(labels)}"
     )
     if moves:
+        # The secondary phases only when some move has one (a v1 job's table is as it was).
+        details = any(m.detail is not None for m in moves)
         click.echo()
         click.echo(
             table(
-                ["seq", "at", "source", "target", "event", "reason", "actor"],
+                [
+                    "seq",
+                    "at",
+                    "source",
+                    "target",
+                    *(["detail"] if details else []),
+                    "event",
+                    "reason",
+                    "actor",
+                ],
                 (
-                    (i, _when(m.at), m.source, m.target, m.event, m.reason or "", m.actor or "")
+                    (
+                        i,
+                        _when(m.at),
+                        m.source,
+                        m.target,
+                        *([m.detail or ""] if details else []),
+                        m.event,
+                        m.reason or "",
+                        m.actor or "",
+                    )
                     for i, m in enumerate(moves, 1)
                 ),
             )

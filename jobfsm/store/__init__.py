@@ -18,7 +18,9 @@ it produced, so a lost update would also break the history's primary key.
 A poller gives each status with the time it saw it (``at=``), which the history keeps, and may
 judge in polled mode, where a jump is written as the chain of moves
 :class:`~jobfsm.validate.Rules` infers, the skipped ones marked ``inferred``. A whole poll goes
-to :meth:`JobStore.apply`: one transaction and two ``executemany`` statements per batch.
+to :meth:`JobStore.apply`: one transaction and two ``executemany`` statements per batch. The
+secondary phase seen with a status (ModelArts v2's, ``detail=`` or an observation's fourth
+value) is kept with the move into it, as a :class:`~jobfsm.machine.Move` keeps it.
 
 A store judges by one lifecycle (``JobStore(url, lifecycle=...)``, ModelArts v1 by default) and
 keeps each job's lifecycle with it: the jobs of other lifecycles that share the database are left

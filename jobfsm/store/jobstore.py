@@ -42,6 +42,7 @@ from jobfsm.store.arguments import (
     _now,
     _store_lifecycle,
     _text,
+    _unstorable,
     _utc,
     _whole_number,
 )
@@ -137,6 +138,29 @@ _COMPARE_AND_SET = (
     )
 )
 _ADD_MOVE = history_table.insert()
+
+#: An observation of an :meth:`JobStore.apply` batch as read: ``(job_id, status, at in UTC or
+#: None, detail)``.
+_Observation = tuple[str, Status, datetime | None, str | None]
+
+
+def _observation(index: int, item: object) -> tuple[Any, Any, Any, Any]:
+    """``item``, an iterable of three or four values but not a tuple (which apply unpacks
+    itself), as ``(job_id, status, at, detail)`` with its detail checked; else refused."""
+    try:
+        values = tuple(cast(Iterable[Any], item))
+    except TypeError:
+        values = ()
+    if len(values) == 3:
+        return (*values, None)
+    if len(values) != 4:
+        raise InvalidArgument(
+            f"observations[{index}]",
+            item,
+            "a (job_id, status, at) or (job_id, status, at, detail) tuple",
+        )
+    _text(f"observations[{index}].detail", values[3])
+    return values
 
 
 class JobStore:
@@ -250,6 +274,8 @@ class JobStore:
         self._schema_checked = False
         # A version 1 database read before its first write: its history has no inferred column.
         self._legacy_history = False
+        # A version 1 or 2 one: its history has no detail column (no move has a secondary phase).
+        self._legacy_detail = False
         # A version 1 or 2 one: its jobs have no lifecycle column (every one is LEGACY_LIFECYCLE).
         self._legacy_jobs = False
         self._snapshot: Engine | None = None
@@ -368,7 +394,8 @@ class JobStore:
         of version 1. A database of an older version lacks the columns later versions added
         (see ``_ADDED_COLUMNS``), and is upgraded in place by the first write transaction (see
         :meth:`_upgrade`); until then reads take every stored move as observed (version 1) and
-        every job as one of :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE` (versions 1 and 2).
+        without a secondary phase, and every job as one of
+        :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE` (versions 1 and 2).
         """
         inspector = sa.inspect(conn)
         tables = set(inspector.get_table_names())
@@ -391,8 +418,8 @@ class JobStore:
                     f"(jobfsm {_jobfsm_version()}) knows versions up to {SCHEMA_VERSION}; "
                     "upgrade jobfsm (pip install -U 'jobfsm[sql]') to use it",
                 )
-        # The tables an upgrade adds their later versions' columns to.
-        behind: set[str] = set()
+        # The columns of later versions an upgrade adds, by table.
+        behind: dict[str, builtins.list[str]] = {}
         for table in (jobs_table, history_table):
             if table.name not in tables:
                 if create:
@@ -400,9 +427,9 @@ class JobStore:
                 raise StoreUnavailable(mask_url(self.url), _NO_TABLES)
             found = {c["name"]: c for c in inspector.get_columns(table.name)}
             missing = [c.name for c in table.columns if c.name not in found]
-            added, since = _ADDED_COLUMNS[table.name]
-            if missing and tuple(missing) == added and stored_version < since:
-                behind.add(table.name)
+            added = _ADDED_COLUMNS[table.name]
+            if missing and all(added.get(name, 0) > stored_version for name in missing):
+                behind[table.name] = missing
                 missing = []
             required = [
                 name
@@ -423,35 +450,45 @@ class JobStore:
                 )
         if behind and not write:
             # Read as it is; checked again by the next transaction, which may write.
-            self._legacy_history = history_table.name in behind
+            old_history = behind.get(history_table.name, ())
+            self._legacy_history = "inferred" in old_history
+            self._legacy_detail = "detail" in old_history
             self._legacy_jobs = jobs_table.name in behind
             return
         if behind:
             self._upgrade(conn, schema_table.name in tables, behind)
         self._legacy_history = False
+        self._legacy_detail = False
         self._legacy_jobs = False
         self._schema_checked = True
 
-    def _upgrade(self, conn: Connection, versioned: bool, behind: set[str]) -> None:
+    def _upgrade(
+        self, conn: Connection, versioned: bool, behind: Mapping[str, Iterable[str]]
+    ) -> None:
         """Bring an older database to :data:`SCHEMA_VERSION`, in the caller's transaction: add
-        the columns the ``behind`` tables lack, ``history.inferred`` (every stored move was
-        observed) and ``jobs.lifecycle`` (every stored job is of
-        :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE`), and record the version.
+        the columns ``behind`` names by table, ``history.inferred`` (every stored move was
+        observed), ``history.detail`` (NULL: no stored move has a secondary phase) and
+        ``jobs.lifecycle`` (every stored job is of :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE`),
+        and record the version.
 
         SQLite writers hold the write lock from BEGIN, so a second upgrader finds the columns; a
         PostgreSQL one may have read the old layout before the first committed, and its ALTERs
         then wait for the first and do nothing.
         """
         postgres = self.backend == "postgresql"
-        if history_table.name in behind:
+        exists = "IF NOT EXISTS " if postgres else ""
+        old_history = set(behind.get(history_table.name, ()))
+        # In the order create_schema lays them out.
+        if "inferred" in old_history:
             conn.exec_driver_sql(
                 "ALTER TABLE history ADD COLUMN IF NOT EXISTS inferred BOOLEAN NOT NULL "
                 "DEFAULT false"
                 if postgres
                 else "ALTER TABLE history ADD COLUMN inferred BOOLEAN NOT NULL DEFAULT 0"
             )
+        if "detail" in old_history:
+            conn.exec_driver_sql(f"ALTER TABLE history ADD COLUMN {exists}detail TEXT")
         if jobs_table.name in behind:
-            exists = "IF NOT EXISTS " if postgres else ""
             # The default fills the stored rows (SQLite cannot add a NOT NULL column without
             # one); every write names the lifecycle, so PostgreSQL drops it again, making the
             # layout create_schema makes.
@@ -641,6 +678,7 @@ class JobStore:
         _lifecycle_value(job_id, exists[0], self.lifecycle)
         h = history_table
         inferred = sa.false().label("inferred") if self._legacy_history else _raw(h.c.inferred)
+        detail = sa.null().label("detail") if self._legacy_detail else h.c.detail
         rows = conn.execute(
             sa.select(
                 h.c.seq,
@@ -651,6 +689,7 @@ class JobStore:
                 h.c.reason,
                 h.c.actor,
                 inferred,
+                detail,
             )
             .where(h.c.job_id == job_id)
             .order_by(h.c.seq)
@@ -879,6 +918,7 @@ class JobStore:
         actor: str | None = None,
         context: Mapping[str, object] | None = None,
         machine: JobMachine | None = None,
+        detail: str | None = None,
     ) -> TransitionResult:
         """Move ``job_id`` to the observed status ``target`` along its declared edge.
 
@@ -902,6 +942,10 @@ class JobStore:
                 found already in ``target`` is still a no-op.
             reason, actor: kept in the history row.
             context: shown to the lifecycle's guards.
+            detail: the secondary phase observed with ``target`` (ModelArts v2's
+                ``secondary_phase``), kept in the move into ``target`` (in polled mode the last
+                one: the inferred moves into the skipped statuses have none), as
+                :meth:`Job.advance_to <jobfsm.machine.Job.advance_to>` keeps it; never judged.
             machine: a :class:`~jobfsm.machine.JobMachine` of the store's lifecycle whose
                 listeners hear the moves written, after the commit, one call per move (an
                 inferred chain is several); the store's machine by default. A listener gets a
@@ -921,8 +965,8 @@ class JobStore:
             UnknownMode: ``mode`` is not a mode.
             InvalidTime: ``at`` is a naive datetime, not a datetime, or outside years 1–9999 in
                 UTC.
-            InvalidArgument: a ``reason`` that is not a string, or an ``actor`` that is not a
-                string of at most 255 characters (nothing is written).
+            InvalidArgument: a ``reason`` or ``detail`` that is not a string, or an ``actor``
+                that is not a string of at most 255 characters (nothing is written).
             IllegalTransition: the move is not declared from the status found (polled: no chain
                 of declared moves leads there), or leaves a terminal status.
             GuardRejected: a guard refused the move (polled: any move of the chain).
@@ -939,6 +983,7 @@ class JobStore:
         # as text without a word.
         _text("reason", reason)
         _text("actor", actor, MAX_NAME_LENGTH)
+        _text("detail", detail)
         found = target
         known = self._known.get(job_id)
         for _ in range(self.attempts):
@@ -960,6 +1005,7 @@ class JobStore:
                         when,
                         rules,
                         judge_only_legal=True,
+                        detail=detail,
                     )
                     known = None
                 if result is None:
@@ -974,7 +1020,17 @@ class JobStore:
                     seen = (found, row.version, _time_value(job_id, "updated_at", row.updated_at))
                     self._remember(job_id, seen)
                     result = self._try_move(
-                        conn, job_id, seen, target, wanted, reason, actor, context, when, rules
+                        conn,
+                        job_id,
+                        seen,
+                        target,
+                        wanted,
+                        reason,
+                        actor,
+                        context,
+                        when,
+                        rules,
+                        detail=detail,
                     )
             # Remember a move only once it is committed.
             if result is not None:
@@ -983,7 +1039,7 @@ class JobStore:
                     self._remember(job_id, (target, result.version, result.at))
                     if listening is not None:
                         written = self._moves_of(
-                            result.source, result.skipped, target, result.at, reason, actor
+                            result.source, result.skipped, target, result.at, reason, actor, detail
                         )
                         self._tell(listening, job_id, written)
                 return result
@@ -1031,6 +1087,7 @@ class JobStore:
         rules: Rules,
         *,
         judge_only_legal: bool = False,
+        detail: str | None = None,
     ) -> TransitionResult | None:
         """Judge the move from ``seen`` and apply it; None when the version moved on.
 
@@ -1092,6 +1149,7 @@ class JobStore:
                 "reason": reason,
                 "actor": actor,
                 "inferred": i < last,
+                "detail": None if i < last else detail,
             }
             for i, (source, reached, event) in enumerate(chain)
         ]
@@ -1214,12 +1272,22 @@ class JobStore:
         at: datetime,
         reason: str | None,
         actor: str | None,
+        detail: str | None = None,
     ) -> builtins.list[Move]:
         """The moves one write made, as the history rows keep them."""
         chain = (source, *skipped, target)
         last = len(chain) - 2
         return [
-            Move(a, b, cast(str, self.lifecycle.event_for(a, b)), at, reason, actor, i < last)
+            Move(
+                a,
+                b,
+                cast(str, self.lifecycle.event_for(a, b)),
+                at,
+                reason,
+                actor,
+                i < last,
+                None if i < last else detail,
+            )
             for i, (a, b) in enumerate(itertools.pairwise(chain))
         ]
 
@@ -1250,7 +1318,10 @@ class JobStore:
 
     def apply(
         self,
-        observations: Iterable[tuple[str, Status | int | str, datetime | None]],
+        observations: Iterable[
+            tuple[str, Status | int | str, datetime | None]
+            | tuple[str, Status | int | str, datetime | None, str | None]
+        ],
         *,
         mode: Mode | str = Mode.STRICT,
         reason: str | None = None,
@@ -1259,6 +1330,11 @@ class JobStore:
         machine: JobMachine | None = None,
     ) -> builtins.list[Applied]:
         """Judge and write a poll's ``(job_id, status, at)`` observations in one transaction.
+
+        An observation may also be ``(job_id, status, at, detail)``: ``detail`` is the secondary
+        phase observed with the status (ModelArts v2's ``secondary_phase``), or None, kept in the
+        move into the status (in polled mode, not in the inferred ones), as :meth:`transition`
+        keeps it.
 
         Each observation is judged as :meth:`transition` judges it (``at``: when the status was
         observed, a datetime with a time zone, or None for now; ``mode`` strict or polled; guards
@@ -1275,10 +1351,11 @@ class JobStore:
         judged again from a fresh read, up to ``attempts`` times, before
         :class:`ConcurrentUpdate` is raised with nothing written.
 
-        An item that cannot be used (not a triple, a bad job id, an unknown status, a naive
-        time) is REFUSED with its error, as a move the lifecycle refuses is, and so is one of a
-        job stored under another lifecycle (with :class:`~jobfsm.errors.LifecycleMismatch`) or
-        whose row cannot be read (:class:`~jobfsm.errors.CorruptJob`); the other items are
+        An item that cannot be used (not a triple or a 4-tuple, a bad job id, an unknown status,
+        a naive time, a detail that is not a string: :class:`InvalidArgument`) is REFUSED with its
+        error, as a move the lifecycle refuses is, and so is one of a job stored under another
+        lifecycle (with :class:`~jobfsm.errors.LifecycleMismatch`) or whose row cannot be read
+        (:class:`~jobfsm.errors.CorruptJob`); nothing is written for it, and the other items are
         applied. Database errors raise, and then nothing of the batch is written.
 
         After the commit the listeners of ``machine`` (else of the store's machine) hear every
@@ -1321,7 +1398,9 @@ class JobStore:
             items = builtins.list(observations)
         except TypeError:
             raise InvalidArgument(
-                "observations", observations, "an iterable of (job_id, status, at) tuples"
+                "observations",
+                observations,
+                "an iterable of (job_id, status, at) or (job_id, status, at, detail) tuples",
             ) from None
         parsed = self._parse_batch(items)
         raced: _BatchRaced | None = None
@@ -1345,13 +1424,17 @@ class JobStore:
             if listening is not None:
                 errors: builtins.list[tuple[str, Status, Status, builtins.list[Exception]]]
                 errors = []
-                for r in results:
+                # One result per parsed item, in order: a move's detail is its item's.
+                for item, r in zip(parsed, results, strict=True):
                     if r.moved:
                         assert r.source is not None
                         assert r.target is not None
                         assert r.at is not None
+                        assert not isinstance(item, Applied)
                         job_id = cast(str, r.job_id)
-                        written = self._moves_of(r.source, r.skipped, r.target, r.at, reason, actor)
+                        written = self._moves_of(
+                            r.source, r.skipped, r.target, r.at, reason, actor, item[3]
+                        )
                         failed = self._announce(listening, job_id, written)
                         if failed:
                             errors.append((job_id, r.source, r.target, failed))
@@ -1366,21 +1449,26 @@ class JobStore:
             job_id, found, target, None, self.lifecycle.next_map[found], None, self.attempts
         )
 
-    def _parse_batch(
-        self, items: builtins.list[Any]
-    ) -> builtins.list[tuple[str, Status, datetime | None] | Applied]:
-        """Each item as ``(job_id, status, at in UTC or None)``, or its REFUSED result."""
+    def _parse_batch(self, items: builtins.list[Any]) -> builtins.list[_Observation | Applied]:
+        """Each item as ``(job_id, status, at in UTC or None, detail)``, or its REFUSED result."""
         statuses, parse = self.lifecycle.statuses, self.lifecycle.parse
         times: dict[datetime, datetime] = {}
-        out: builtins.list[tuple[str, Status, datetime | None] | Applied] = []
+        details: set[str] = set()
+        out: builtins.list[_Observation | Applied] = []
         for index, item in enumerate(items):
             try:
-                try:
+                detail = None
+                if type(item) is tuple and len(item) == 3:
                     job_id, status, at = item
-                except (TypeError, ValueError):
-                    raise InvalidArgument(
-                        f"observations[{index}]", item, "a (job_id, status, at) tuple"
-                    ) from None
+                elif type(item) is tuple and len(item) == 4:
+                    job_id, status, at, detail = item
+                    # A poll reports a few secondary phases: check each once.
+                    if detail is not None and (type(detail) is not str or detail not in details):
+                        if type(detail) is not str or _unstorable(detail):
+                            _text(f"observations[{index}].detail", detail)
+                        details.add(detail)
+                else:
+                    job_id, status, at, detail = _observation(index, item)
                 # Most ids are printable text, which is all _job_id checks beyond length and
                 # blankness (isprintable refuses control characters, NUL and surrogates).
                 if not (
@@ -1400,13 +1488,13 @@ class JobStore:
                 shown = item[0] if isinstance(item, tuple) and item else None
                 out.append(Applied(shown, None, ApplyKind.REFUSED, error=exc))
                 continue
-            out.append((job_id, status, at))
+            out.append((job_id, status, at, detail))
         return out
 
     def _apply_batch(
         self,
         conn: Connection,
-        parsed: builtins.list[tuple[str, Status, datetime | None] | Applied],
+        parsed: builtins.list[_Observation | Applied],
         rules: Rules,
         reason: str | None,
         actor: str | None,
@@ -1484,7 +1572,7 @@ class JobStore:
             if isinstance(item, Applied):
                 add(item)
                 continue
-            job_id, target, at = item
+            job_id, target, at, detail = item
             job = state.get(job_id)
             if job is None:
                 error: JobFSMError = corrupt.get(job_id) or JobNotFound(job_id)
@@ -1518,13 +1606,24 @@ class JobStore:
             if len(chain) == 1:
                 a, b, event, _ = chain[0]
                 version += 1
-                history.append((job_id, version, a, b, event, stored, reason, actor, False))
+                history.append((job_id, version, a, b, event, stored, reason, actor, False, detail))
                 add(make(Applied, (job_id, target, moved, source, version, (), None, when)))
             else:
                 for a, b, event, mark_inferred in chain:
                     version += 1
                     history.append(
-                        (job_id, version, a, b, event, stored, reason, actor, mark_inferred)
+                        (
+                            job_id,
+                            version,
+                            a,
+                            b,
+                            event,
+                            stored,
+                            reason,
+                            actor,
+                            mark_inferred,
+                            None if mark_inferred else detail,
+                        )
                     )
                 skipped = table[source][target].skipped
                 add(make(Applied, (job_id, target, inferred, source, version, skipped, None, when)))
@@ -1545,7 +1644,7 @@ class JobStore:
                 raise _BatchRaced(job_id, statuses(source), statuses(target))
             cursor.executemany(
                 "INSERT INTO history (job_id, seq, source, target, event, at, reason, actor, "
-                f"inferred) VALUES ({', '.join([mark] * 9)})",
+                f"inferred, detail) VALUES ({', '.join([mark] * 10)})",
                 history,
             )
         seen = {job_id: (j[0], j[1], j[2]) for job_id, j in state.items()}
@@ -1605,7 +1704,8 @@ class JobStore:
         judged by this store's lifecycle (guards included, shown ``context``) from the stored
         status, as :meth:`transition` judges a move. They are appended with one compare-and-set
         on the version, so a job that another worker moved meanwhile is refused rather than
-        overwritten. ``labels`` replace the stored labels when given.
+        overwritten, each as the job recorded it (its reason, actor, inferred mark and secondary
+        phase). ``labels`` replace the stored labels when given.
 
         A job the store does not hold is stored under the store's lifecycle, which must be
         declared over the job's statuses; one it holds must be stored under that lifecycle.
@@ -1616,7 +1716,7 @@ class JobStore:
                 another status than the one the job's new moves start from.
             IllegalTransition: a new move of ``job`` is not declared by this store's lifecycle.
             GuardRejected: a guard of this store's lifecycle refused a new move.
-            InvalidArgument: a move whose reason or actor the store cannot keep (see
+            InvalidArgument: a move whose reason, actor or detail the store cannot keep (see
                 :meth:`transition`), or a job whose statuses are not the store's lifecycle's;
                 nothing is written.
             InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
@@ -1641,6 +1741,7 @@ class JobStore:
             # A Job checks that they are text, not that the database's column can hold them.
             _text(f"history[{i}].reason", m.reason)
             _text(f"history[{i}].actor", m.actor, MAX_NAME_LENGTH)
+            _text(f"history[{i}].detail", m.detail)
         stored_labels = _labels(labels)
         self._known.pop(job.job_id, None)
         try:
@@ -1789,6 +1890,7 @@ class JobStore:
                     "reason": m.reason,
                     "actor": m.actor,
                     "inferred": m.inferred,
+                    "detail": m.detail,
                 }
                 for seq, m in enumerate(moves, first_seq)
             ],

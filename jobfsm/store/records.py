@@ -213,6 +213,7 @@ def _move(job_id: str, row: Any, lifecycle: Lifecycle) -> Move:
         _text_value(job_id, f"{where}.reason", row.reason),
         _text_value(job_id, f"{where}.actor", row.actor),
         _flag_value(job_id, f"{where}.inferred", row.inferred),
+        _text_value(job_id, f"{where}.detail", row.detail),
     )
 
 

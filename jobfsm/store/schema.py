@@ -43,23 +43,30 @@ history_table = sa.Table(
     # A move into a status nobody observed, inferred from a polled observation that skipped it
     # (schema version 2; a version 1 database gains the column, every row false, on first write).
     sa.Column("inferred", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The secondary phase observed with the move's target (ModelArts v2's secondary_phase), or
+    # NULL: none was observed, or the move was inferred (schema version 3; an older database gains
+    # the column, NULL in every row, on first write). Text, not a bounded String: the platform
+    # calls its secondary phases internal and changeable and bounds none, and a longer one than
+    # a bound would be refused by PostgreSQL mid-batch (rolling a whole poll back) while SQLite
+    # kept it; PostgreSQL stores TEXT as it stores VARCHAR(n).
+    sa.Column("detail", sa.Text, nullable=True),
 )
 
 
 #: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
 #: older code cannot use correctly gets a higher number, which such code then refuses to touch.
-#: 2 added ``history.inferred``, 3 ``jobs.lifecycle``; a store upgrades an older database in place
-#: when it first writes to it, and reads one as it is until then (every move observed, every job
-#: of :data:`LEGACY_LIFECYCLE`).
+#: 2 added ``history.inferred``, 3 ``jobs.lifecycle`` and ``history.detail``; a store upgrades an
+#: older database in place when it first writes to it, and reads one as it is until then (every
+#: move observed and without a secondary phase, every job of :data:`LEGACY_LIFECYCLE`).
 SCHEMA_VERSION: Final = 3
 
 #: The lifecycle of every job a database of schema version 1 or 2 holds: the only one jobfsm
 #: stored then.
 LEGACY_LIFECYCLE: Final = "modelarts-v1"
 
-#: The columns each schema version added, with that version: a database of an older one lacks
-#: them, and the first write adds them (see :meth:`JobStore._upgrade`).
-_ADDED_COLUMNS: Final = {"history": (("inferred",), 2), "jobs": (("lifecycle",), 3)}
+#: The columns each schema version added, per table, with that version: a database of an older
+#: one lacks them, and the first write adds them, in this order (see :meth:`JobStore._upgrade`).
+_ADDED_COLUMNS: Final = {"history": {"inferred": 2, "detail": 3}, "jobs": {"lifecycle": 3}}
 
 schema_table = sa.Table(
     "jobfsm_schema",
