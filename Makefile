@@ -13,8 +13,8 @@ DEV    := $(VENV)/.installed-dev
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: demo test lint typecheck unit system-deps graphviz postgresql bench bench-store clean \
-	diagrams
+.PHONY: demo test lint typecheck unit system-deps graphviz postgresql chromium bench bench-store \
+	clean diagrams
 
 # The demo keeps its files (a fleet's log, its check, pictures, a job store) in build/demo.
 demo: $(STAMP) graphviz
@@ -47,8 +47,9 @@ $(DEV): $(STAMP)
 
 # Debian packages, each installed only when missing: graphviz's dot draws the diagrams; the
 # store's tests and benchmark start their own throwaway PostgreSQL with initdb and pg_ctl, which
-# Debian keeps off PATH in /usr/lib/postgresql/<version>/bin.
-system-deps: graphviz postgresql
+# Debian keeps off PATH in /usr/lib/postgresql/<version>/bin; the interactive page's test drives
+# a headless Chromium through its chromedriver.
+system-deps: graphviz postgresql chromium
 
 graphviz:
 	@command -v dot >/dev/null 2>&1 || { \
@@ -60,6 +61,11 @@ postgresql:
 		ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 		echo "installing postgresql (initdb, pg_ctl)"; \
 		$(APT) update -qq && $(APT) install -y -qq postgresql >/dev/null; }
+
+chromium:
+	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { \
+		echo "installing chromium and chromium-driver (the page's browser test)"; \
+		$(APT) update -qq && $(APT) install -y -qq chromium chromium-driver >/dev/null; }
 
 # The committed pictures of the lifecycle (a test fails when the DOT or Mermaid goes stale).
 diagrams: $(STAMP) graphviz

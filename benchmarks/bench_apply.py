@@ -57,9 +57,9 @@ def prepare(url: str, jobs: int) -> list[str]:
     with store._writer.begin() as conn:
         mark = "?" if store.backend == "sqlite" else "%s"
         conn.exec_driver_sql(
-            "INSERT INTO jobs (job_id, status, version, created_at, updated_at) "
-            f"VALUES ({mark}, {mark}, 0, {mark}, {mark})",
-            [(job_id, int(S.RUNNING), stored, stored) for job_id in ids],
+            "INSERT INTO jobs (job_id, status, version, created_at, updated_at, lifecycle) "
+            f"VALUES ({mark}, {mark}, 0, {mark}, {mark}, {mark})",
+            [(job_id, int(S.RUNNING), stored, stored, DEFAULT_LIFECYCLE.name) for job_id in ids],
         )
     store.close()
     return ids

@@ -57,6 +57,7 @@ __all__ = [
     "FORMATS",
     "FORMAT_OF_EXTENSION",
     "MAIN_PATH",
+    "PAGE_FORMAT",
     "TEXT_FORMATS",
     "Cluster",
     "Diagram",
@@ -99,6 +100,10 @@ TEXT_FORMATS: Final = ("dot", "mermaid")
 #: Output formats rendered by the Graphviz ``dot`` executable (SVG is text, PNG and PDF are not).
 BINARY_FORMATS: Final = ("png", "pdf")
 FORMATS: Final = ("svg", "png", "pdf", "dot", "mermaid")
+#: The interactive page (:func:`jobfsm.diagram_html.page`), which ``jobfsm render`` also writes:
+#: not one of :data:`FORMATS`, since a page needs its lifecycle (each move's reason and source), of
+#: which a :class:`Diagram` keeps only the picture.
+PAGE_FORMAT: Final = "html"
 
 #: A declaration with at least this many drawn sources becomes one grouped edge.
 GROUP_MIN: Final = 4
@@ -832,8 +837,12 @@ def _edge_attrs(edge: DiagramEdge, spine: bool) -> dict[str, str]:
     return attrs
 
 
-def to_dot(diagram: Diagram, *, spine_groups: bool = True) -> str:
+def to_dot(diagram: Diagram, *, spine_groups: bool = True, ids: bool = False) -> str:
     """Graphviz DOT source for ``diagram``: deterministic, no timestamps, no version numbers.
+
+    With ``ids``, each node and edge carries an ``id`` that the SVG output gives its element:
+    ``jf_node_I`` and ``jf_edge_J`` for ``diagram.nodes[I]`` and ``diagram.edges[J]`` (the
+    interactive page finds them so; Graphviz's own ids number the legend's nodes too).
 
     >>> print(to_dot(extract(view="phase:stop")).splitlines()[0])
     digraph lifecycle {
@@ -861,6 +870,7 @@ def to_dot(diagram: Diagram, *, spine_groups: bool = True) -> str:
     )
     spine = set(diagram.spine)
     by_id = {n.id: n for n in diagram.nodes}
+    number_of = {n.id: i for i, n in enumerate(diagram.nodes)}
     # Declared first, the legend and the UNKNOWN frame take the free corner beside the spine.
     _dot_legend(g, diagram)
     ordered = sorted(enumerate(diagram.clusters), key=lambda ic: not ic[1].hub)
@@ -878,10 +888,14 @@ def to_dot(diagram: Diagram, *, spine_groups: bool = True) -> str:
             for node_id in cluster.node_ids:
                 node = by_id[node_id]
                 extra = {"group": "spine"} if spine_groups and node_id in spine else {}
+                if ids:
+                    extra["id"] = f"jf_node_{number_of[node_id]}"
                 c.node(node_id, node.label, **_node_attrs(node), **extra)
-    for edge in diagram.edges:
+    for number, edge in enumerate(diagram.edges):
         on_spine = edge.source in spine and edge.target in spine
         attrs = _edge_attrs(edge, on_spine)
+        if ids:
+            attrs["id"] = f"jf_edge_{number}"
         if edge.target in spine and edge.source not in spine:
             # Detours that rejoin the spine (the review) must not stretch it.
             attrs["constraint"] = "false"
@@ -1009,10 +1023,11 @@ def to_mermaid(diagram: Diagram) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(diagram: Diagram, fmt: str) -> bytes:
+def render(diagram: Diagram, fmt: str, *, ids: bool = False) -> bytes:
     """``diagram`` in one of :data:`FORMATS`; SVG, PNG and PDF run the Graphviz ``dot`` executable.
 
     Anything ``dot`` says on stderr while it succeeds is issued as one :class:`GraphvizWarning`.
+    ``ids`` gives every node and edge its id in the DOT source (see :func:`to_dot`).
 
     Raises:
         GraphvizNotFound: ``dot`` is not on PATH (``dot`` and ``mermaid`` never need it).
@@ -1022,7 +1037,7 @@ def render(diagram: Diagram, fmt: str) -> bytes:
     b'digraph lifecycle'
     """
     if fmt == "dot":
-        return to_dot(diagram).encode()
+        return to_dot(diagram, ids=ids).encode()
     if fmt == "mermaid":
         return to_mermaid(diagram).encode()
     if fmt not in FORMATS:
@@ -1032,11 +1047,11 @@ def render(diagram: Diagram, fmt: str) -> bytes:
         raise GraphvizNotFound("dot", fmt, without=TEXT_FORMATS)
     # 144 dpi: PNG text stays sharp on high-density screens; SVG and PDF are vector anyway.
     extra = ["-Gdpi=144"] if fmt == "png" else []
-    done = _run_dot(executable, fmt, extra, to_dot(diagram))
+    done = _run_dot(executable, fmt, extra, to_dot(diagram, ids=ids))
     if done.returncode != 0 and b"trouble in init_rank" in done.stderr:
         # A Graphviz ranking bug: many constraint-free edges (observed undeclared moves) across
         # clusters can defeat the spine's group hints. Without them the spine bends but draws.
-        done = _run_dot(executable, fmt, extra, to_dot(diagram, spine_groups=False))
+        done = _run_dot(executable, fmt, extra, to_dot(diagram, spine_groups=False, ids=ids))
     if done.returncode != 0:
         raise DiagramInputError("the DOT source", diagram.title, done.stderr.decode().strip())
     said = done.stderr.decode(errors="replace")
@@ -1079,6 +1094,7 @@ EXTENSIONS: Final[Mapping[str, str]] = {
     "pdf": ".pdf",
     "dot": ".dot",
     "mermaid": ".mmd",
+    PAGE_FORMAT: ".html",
 }
 
 #: The format a file's extension names, compared in lower case (``.gv`` is Graphviz's other name
@@ -1087,6 +1103,7 @@ FORMAT_OF_EXTENSION: Final[Mapping[str, str]] = {
     **{ext: fmt for fmt, ext in EXTENSIONS.items()},
     ".gv": "dot",
     ".mermaid": "mermaid",
+    ".htm": PAGE_FORMAT,
 }
 
 
@@ -1094,7 +1111,8 @@ def format_of(path: str | os.PathLike[str]) -> str | None:
     """The format the extension of ``path`` names, or None when it has no extension.
 
     Raises:
-        DiagramInputError: an extension that names none of :data:`FORMATS` (such as ``.jpg``).
+        DiagramInputError: an extension that names none of :data:`FORMATS` nor the page (such as
+            ``.jpg``).
 
     >>> format_of("lifecycle.PNG"), format_of("/dev/null")
     ('png', None)

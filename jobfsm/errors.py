@@ -911,6 +911,42 @@ class UnusableJobId(InvalidJobId):
         )
 
 
+class LifecycleMismatch(JobFSMError):
+    """A stored job whose lifecycle is not the store's: its codes mean other statuses there, so
+    it is neither read nor moved; nothing was changed.
+
+    Attributes:
+        job_id: the job asked for.
+        stored: the name of the lifecycle the job is stored under.
+        expected: the name of the lifecycle the store judges moves by.
+
+    >>> print(LifecycleMismatch("train-1", "modelarts-v1", "modelarts-v2"))
+    job 'train-1' is stored under lifecycle 'modelarts-v1'; this store judges 'modelarts-v2'
+    moves: open it with lifecycle=get_lifecycle('modelarts-v1') (on the command line,
+    --lifecycle modelarts-v1) to read or move the job; nothing was changed
+    """
+
+    def __init__(self, job_id: str, stored: str, expected: str) -> None:
+        super().__init__(job_id, stored, expected)
+        self.job_id = job_id
+        self.stored = stored
+        self.expected = expected
+
+    @property
+    def message(self) -> str:
+        stored = _shown(self.stored)
+        return (
+            f"job {self.job_id!r} is stored under lifecycle {stored}; this store judges "
+            f"{_shown(self.expected)} moves: open it with lifecycle=get_lifecycle({stored}) "
+            f"(on the command line, --lifecycle {escape(self.stored)}) to read or move the job; "
+            "nothing was changed"
+        )
+
+
+# Here rather than in the list above, which other changes edit.
+__all__ += ["LifecycleMismatch"]
+
+
 # -- job sources (jobfsm.modelarts) ---------------------------------------------------------------
 
 # Added here rather than in the list above, beside the classes.

@@ -368,7 +368,7 @@ class Lifecycle:
         if not (isinstance(statuses, type) and issubclass(statuses, Status)):
             raise InvalidArgument("statuses", statuses, "a status enum such as jobfsm.Status")
         self.name = name
-        #: What the lifecycle models, in a sentence; shown by ``jobfsm lifecycles``.
+        #: What the lifecycle models, in a sentence; shown in reports and listings.
         self.description = description
         #: Where it was read from: a built-in's module, or the file it was loaded from.
         self.source = source

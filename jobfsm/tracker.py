@@ -785,6 +785,21 @@ class Tracker:
             )
         return TrackerCounts(sum(parts), *parts)
 
+    def by_status(self) -> dict[Status, int]:
+        """How many tracked jobs are in each status (every status of the lifecycle, 0 included).
+
+        >>> t = Tracker()
+        >>> _ = t.observe("a", "RUNNING"), t.observe("b", "RUNNING")
+        >>> t.by_status()[t.status("a")]
+        2
+        """
+        with self._lock:
+            statuses = [job.status for job in self._jobs.values()]
+        by_status = dict.fromkeys(self._kind, 0)
+        for status in statuses:
+            by_status[status] += 1
+        return by_status
+
     def summary(self) -> dict[str, int]:
         """How many tracked jobs are active, and how many ended in each outcome.
 
@@ -793,13 +808,8 @@ class Tracker:
         >>> t.summary()
         {'active': 1, 'succeeded': 1, 'failed': 0, 'canceled': 1}
         """
-        with self._lock:
-            statuses = [job.status for job in self._jobs.values()]
-        by_status = dict.fromkeys(self._kind, 0)
-        for status in statuses:
-            by_status[status] += 1
         result = {"active": 0, **{o.value: 0 for o in Outcome}}
-        for status, n in by_status.items():
+        for status, n in self.by_status().items():
             outcome = status.outcome
             result["active" if outcome is None else outcome.value] += n
         return result

@@ -389,6 +389,11 @@ NOT_TEXT = {
             "check",
             "simulate",
             "render",
+            "store create",
+            "store move",
+            "store show",
+            "store list",
+            "store stale",
         )
     ),
     ("check", "as_lifecycle"),

@@ -104,8 +104,8 @@ def test_an_extra_required_column_is_refused(
             "ALTER TABLE jobs RENAME TO old_jobs",
             "CREATE TABLE jobs (job_id VARCHAR(255) PRIMARY KEY, status SMALLINT NOT NULL, "
             "version INTEGER NOT NULL, created_at DATETIME NOT NULL, updated_at DATETIME NOT "
-            "NULL, labels JSON, owner VARCHAR(20) NOT NULL DEFAULT 'x', team VARCHAR(20) NOT "
-            "NULL)",
+            "NULL, labels JSON, lifecycle VARCHAR(255) NOT NULL, owner VARCHAR(20) NOT NULL "
+            "DEFAULT 'x', team VARCHAR(20) NOT NULL)",
             "INSERT INTO jobs SELECT * FROM old_jobs",
             "DROP TABLE old_jobs",
         )
@@ -235,7 +235,10 @@ def test_a_corrupt_history_row(store: JobStore, store_url: str) -> None:
     store.create("j-1", S.WAITING)
     store.transition("j-1", S.RUNNING)
     execute(store_url, "UPDATE history SET target = 42 WHERE job_id = 'j-1'")
-    with pytest.raises(CorruptJob, match=r"its history\[1\]\.target is 42, not a ModelArts job"):
+    wanted = (
+        r"its history\[1\]\.target is 42, not a status code of lifecycle 'modelarts-v1' \(0–22\)"
+    )
+    with pytest.raises(CorruptJob, match=wanted):
         store.history("j-1")
     assert store.get("j-1").status is S.RUNNING
 

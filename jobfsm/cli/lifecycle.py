@@ -147,7 +147,10 @@ def explain(source: Status, target: Status, fmt: str, lifecycle: Lifecycle | Non
 
     Exit 0 when it is legal, 1 when it is not, 2 for a usage error (an unknown status).
     """
-    verdict = command_lifecycle().explain(source, target)
+    chosen = command_lifecycle()
+    verdict = chosen.explain(source, target)
+    edge = chosen.edge(source, target) if verdict.legal and source is not target else None
+    cite = edge.cite if edge is not None else ""
     if fmt == "json":
         emit_json(
             {
@@ -161,8 +164,11 @@ def explain(source: Status, target: Status, fmt: str, lifecycle: Lifecycle | Non
                 "event": verdict.event,
                 "reason": verdict.reason,
                 "allowed": [s.reported for s in sorted(verdict.allowed)],
+                **({"cite": cite} if cite else {}),
             }
         )
     else:
         click.echo(str(verdict))
+        if cite:
+            click.echo(f"source: {cite}")
     return EXIT_OK if verdict.legal else EXIT_INVALID

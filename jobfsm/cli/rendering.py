@@ -1,5 +1,5 @@
 """``jobfsm render``: the lifecycle, a job's path or a log's traffic drawn as SVG, PNG, PDF,
-DOT or Mermaid."""
+DOT or Mermaid, or the lifecycle as an interactive HTML page."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ from jobfsm.errors import DiagramInputError, escape
 from jobfsm.lifecycle import Lifecycle
 from jobfsm.vocabulary import Status
 
+#: What ``--format`` takes: the pictures, and the interactive page.
+CHOICES = (*diagrams.FORMATS, diagrams.PAGE_FORMAT)
+#: What a terminal gets only with ``--out -``: text, but too long to read there.
+LONG_TEXT = {"svg": "some 50 KB of XML", diagrams.PAGE_FORMAT: "a page of some 100 KB of HTML"}
+
 
 def diagram_format(fmt: str | None, out: str | None) -> str:
     """The format to draw: ``--format``, else the one the extension of ``--out FILE`` names, else
@@ -53,7 +58,7 @@ def diagram_format(fmt: str | None, out: str | None) -> str:
             return fmt  # what the user asked for, under a name of their choosing
         raise click.UsageError(
             f"cannot tell a format from --out {out}: its extension {exc.value} names none; give "
-            f"--format ({', '.join(diagrams.FORMATS)}) or {exc.expected}"
+            f"--format ({', '.join(CHOICES)}) or {exc.expected}"
         ) from None
     if fmt is not None and named is not None and named != fmt:
         raise click.UsageError(
@@ -67,17 +72,18 @@ def check_diagram_output(fmt: str, out: str | None) -> None:
     """Refuse, before any work, an output that ``fmt`` cannot go to.
 
     Stdout (no ``--out``, or ``--out -``) takes any format when it is redirected. A terminal gets
-    no PNG or PDF, and SVG only when asked for with ``--out -``: plain ``jobfsm render`` would
-    fill the screen with some 50 KB of XML. A file's directory must exist.
+    no PNG or PDF, and SVG or HTML only when asked for with ``--out -``: plain ``jobfsm render``
+    would fill the screen with some 50 KB of XML. A file's directory must exist.
 
     Raises:
         CommandError: a picture for a terminal (one line saying what to do instead), or the
             file's directory is missing.
     """
     if out is None or out == STDOUT:
-        if sys.stdout.isatty() and (fmt in diagrams.BINARY_FORMATS or (fmt, out) == ("svg", None)):
+        binary = fmt in diagrams.BINARY_FORMATS
+        if sys.stdout.isatty() and (binary or (fmt in LONG_TEXT and out is None)):
             ext = diagrams.EXTENSIONS[fmt]
-            what = "binary" if fmt in diagrams.BINARY_FORMATS else "some 50 KB of XML"
+            what = "binary" if binary else LONG_TEXT[fmt]
             also = "" if fmt in diagrams.BINARY_FORMATS else "; --out - shows it here anyway"
             raise CommandError(
                 f"stdout is a terminal and {fmt} is {what}: give --out FILE (such as "
@@ -120,6 +126,15 @@ def emit_diagram(drawing: diagrams.Diagram, fmt: str, out: str | None) -> None:
     """
     with dot_warnings_on_stderr():
         data = diagrams.render(drawing, fmt)
+    emit(data, fmt, out)
+
+
+def emit(data: bytes, fmt: str, out: str | None) -> None:
+    """Write ``data`` (``fmt``) to the file ``out`` (atomically) or to stdout (None or -).
+
+    Raises:
+        CommandError: the file cannot be written.
+    """
     if out is None or out == STDOUT:
         if fmt in diagrams.BINARY_FORMATS:
             sys.stdout.flush()
@@ -165,18 +180,21 @@ def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[Statu
 @click.option(
     "--format",
     "fmt",
-    type=TextChoice(diagrams.FORMATS),
-    help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text. "
-    "By default the format --out FILE's extension names (.svg, .png, .pdf, .dot or .gv, .mmd "
-    "or .mermaid; another extension needs --format), else svg. A --format that contradicts "
-    "the extension is refused.",
+    type=TextChoice(CHOICES),
+    help="svg, png and pdf need the Graphviz dot executable; dot and mermaid are plain text; "
+    "html is an interactive page (dot draws its SVG inside) that opens with no network: hover "
+    "a move for its event, reason and source, click a status to highlight its moves, find a "
+    "status by name, code or alias, and with --log switch between the declared and the "
+    "observed view. By default the format --out FILE's extension names (.svg, .png, .pdf, .dot "
+    "or .gv, .mmd or .mermaid, .html or .htm; another extension needs --format), else svg. A "
+    "--format that contradicts the extension is refused.",
 )
 @click.option(
     "--out",
     type=OutPathParam("lifecycle.svg", stdout=True),
     help="Write here (atomically; its directory must exist) instead of stdout, and name it on "
-    "stderr. Stdout, redirected, takes any format; a terminal gets no png or pdf, and svg only "
-    "with --out -.",
+    "stderr. Stdout, redirected, takes any format; a terminal gets no png or pdf, and svg or "
+    "html only with --out -.",
 )
 @click.option(
     "--path",
@@ -185,7 +203,7 @@ def load_traffic(path: str, input_format: str, mode: str) -> Counter[tuple[Statu
     default=(),
     metavar="STATUSES",
     help="A job's statuses, oldest first (names or codes, e.g. 1,2,4,7,8,10): its moves and "
-    "current status are emphasised, undeclared moves drawn red and dashed.",
+    "current status are emphasised, undeclared moves drawn red and dashed. Not with html.",
 )
 @click.option(
     "--view",
@@ -248,13 +266,14 @@ def render(
     all_dir: str | None,
     lifecycle: Lifecycle | None,
 ) -> int:
-    """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid.
+    """Draw the lifecycle, a job's path or a log's traffic as SVG, PNG, PDF, DOT or Mermaid,
+    or write the lifecycle as an interactive HTML page (with a log's traffic, if given).
 
     The format follows the extension of --out FILE unless --format says otherwise. Exit 0, or 2
-    for a usage error (a --format the extension contradicts), a LOG that cannot be read or has
-    no observation, no dot for svg, png or pdf, a picture for a terminal, or an output that
-    cannot be written (nothing is then written). What dot warns is shown on stderr as
-    "jobfsm: warning: dot: ..." and does not change the exit code.
+    for a usage error (a --format the extension contradicts, a --path with html), a LOG that
+    cannot be read or has no observation, no dot for svg, png, pdf or html, a picture or page for
+    a terminal, or an output that cannot be written (nothing is then written). What dot warns is
+    shown on stderr as "jobfsm: warning: dot: ..." and does not change the exit code.
     """
     if all_dir is not None:
         given = [
@@ -280,10 +299,28 @@ def render(
         if log is None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             raise click.UsageError(f"--{name.replace('_', '-')} goes with --log")
     fmt = diagram_format(fmt, out)
+    if fmt == diagrams.PAGE_FORMAT and path:
+        raise click.UsageError(
+            "the html page shows the lifecycle and a --log's traffic, not one job's --path; draw "
+            "the path as svg, png, pdf, dot or mermaid, or give its statuses as a --log"
+        )
     check_diagram_output(fmt, out)
     traffic = None
     if log is not None:
         traffic = load_traffic(log, input_format, mode)
+    if fmt == diagrams.PAGE_FORMAT:
+        from jobfsm.diagram_html import page
+
+        with dot_warnings_on_stderr():
+            text = page(
+                command_lifecycle(),
+                view=view,
+                all_edges=all_edges,
+                traffic=traffic,
+                log_name="stdin" if log == STDOUT else Path(log or "").name,
+            )
+        emit(text.encode(), fmt, out)
+        return EXIT_OK
     drawing = diagrams.extract(
         command_lifecycle(), view=view, all_edges=all_edges, path=path, traffic=traffic
     )

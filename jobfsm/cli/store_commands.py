@@ -25,12 +25,15 @@ from jobfsm.cli.shared import (
     _one_value_per_label,
     _say,
     all_statuses,
+    command_lifecycle,
     emit_json,
+    lifecycle_option,
     table,
 )
 from jobfsm.errors import JobExists, TransitionRejected, escape
-from jobfsm.status import JobStatus
+from jobfsm.lifecycle import Lifecycle
 from jobfsm.validate import StepKind
+from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
     from jobfsm.store import JobRecord, JobRecords, JobStore
@@ -44,7 +47,7 @@ def open_store(url: str) -> Iterator[JobStore]:
     """The store at ``url``, closed afterwards (MissingExtra when the extra is not installed)."""
     from jobfsm.store import JobStore
 
-    store = JobStore(url)
+    store = JobStore(url, lifecycle=command_lifecycle())
     try:
         yield store
     finally:
@@ -111,9 +114,15 @@ def store_init(url: str) -> int:
 
 
 @store.command("create")
+@lifecycle_option()
 @click.argument("url", type=TEXT)
 @click.argument("job_id", type=TEXT)
-@click.option("--status", type=STATUS, default="INIT", show_default=True)
+@click.option(
+    "--status",
+    type=STATUS,
+    default=None,
+    help="Where the job starts; the lifecycle's initial status (INIT in modelarts-v1) by default.",
+)
 @click.option(
     "--label",
     "labels",
@@ -122,7 +131,13 @@ def store_init(url: str) -> int:
     callback=_one_value_per_label,
     help="key=value, repeatable (each key once)",
 )
-def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str] | None) -> int:
+def store_create(
+    url: str,
+    job_id: str,
+    status: Status | None,
+    labels: dict[str, str] | None,
+    lifecycle: Lifecycle | None,
+) -> int:
     """Start tracking JOB_ID in the store.
 
     Exit 0 when created, 1 when JOB_ID is already there, 2 for a usage error or a store that
@@ -130,7 +145,7 @@ def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str
     """
     with open_store(url) as s:
         try:
-            record = s.create(job_id, status, labels)
+            record = s.create(job_id, status if status is not None else s.lifecycle.initial, labels)
         except JobExists as exc:
             _say(f"jobfsm: refused: {exc}")
             return EXIT_INVALID
@@ -139,6 +154,7 @@ def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str
 
 
 @store.command("move")
+@lifecycle_option()
 @click.argument("url", type=TEXT)
 @click.argument("job_id", type=TEXT)
 @click.argument("target", metavar="STATUS", type=STATUS)
@@ -162,12 +178,13 @@ def store_create(url: str, job_id: str, status: JobStatus, labels: dict[str, str
 def store_move(
     url: str,
     job_id: str,
-    target: JobStatus,
-    expected: JobStatus | None,
+    target: Status,
+    expected: Status | None,
     reason: str | None,
     actor: str | None,
     at: datetime | None,
     mode: str,
+    lifecycle: Lifecycle | None,
 ) -> int:
     """Move JOB_ID to the observed STATUS.
 
@@ -201,10 +218,11 @@ def store_move(
 
 
 @store.command("show")
+@lifecycle_option()
 @click.argument("url", type=TEXT)
 @click.argument("job_id", type=TEXT)
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
-def store_show(url: str, job_id: str, fmt: str) -> int:
+def store_show(url: str, job_id: str, fmt: str, lifecycle: Lifecycle | None) -> int:
     """Show JOB_ID's status and its history.
 
     Exit 0, or 2 for a usage error, an unknown job or a store that cannot be reached.
@@ -235,6 +253,7 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
 
 
 @store.command("list")
+@lifecycle_option()
 @click.argument("url", type=TEXT)
 @click.option(
     "--status",
@@ -252,7 +271,12 @@ def store_show(url: str, job_id: str, fmt: str) -> int:
 )
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 def store_list(
-    url: str, statuses_: tuple[JobStatus, ...], active: bool, limit: int | None, fmt: str
+    url: str,
+    statuses_: tuple[Status, ...],
+    active: bool,
+    limit: int | None,
+    fmt: str,
+    lifecycle: Lifecycle | None,
 ) -> int:
     """List stored jobs by id, optionally only some statuses or only active jobs.
 
@@ -261,18 +285,26 @@ def store_list(
     """
     with open_store(url) as s:
         records = s.list(status=statuses_ or None, active=True if active else None, limit=limit)
+        others = {n: c for n, c in s.lifecycles().items() if n != s.lifecycle.name}
     _records(records, fmt)
+    if others:
+        # Jobs of another lifecycle are neither listed nor lost: say where they are.
+        counts = ", ".join(f"{escape(n)}: {c}" for n, c in others.items())
+        _say(f"jobfsm: note: not listed, jobs of other lifecycles ({counts}); use --lifecycle")
     return _unreadable(records) or EXIT_OK
 
 
 @store.command("stale")
+@lifecycle_option()
 @click.argument("url", type=TEXT)
 @click.option("--status", type=STATUS, required=True, help="For example KILLING.")
 @click.option(
     "--older-than", type=DurationParam(), required=True, help="Such as 90s, 10m, 2h or 1d."
 )
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
-def store_stale(url: str, status: JobStatus, older_than: timedelta, fmt: str) -> int:
+def store_stale(
+    url: str, status: Status, older_than: timedelta, fmt: str, lifecycle: Lifecycle | None
+) -> int:
     """List jobs in --status for longer than --older-than.
 
     Exit 0 when there are none, 1 when there are any, 2 for a usage error, a store that cannot be

@@ -64,6 +64,7 @@ def demo(out: str | None) -> int:
             raise cannot_write(folder, exc, "create") from None
         try:
             log = demo_fleet(folder)
+            demo_v2(folder, log)
             demo_store(folder)
             if kept is not None:
                 demo_pictures(folder, log)
@@ -91,6 +92,28 @@ def demo_fleet(folder: Path) -> ObservationLog:
         folder / "check.json", json.dumps(report.to_dict(1000), indent=2).encode()
     )
     return log
+
+
+def demo_v2(folder: Path, v1_log: ObservationLog) -> None:
+    """The same checks for ModelArts v2 phases, and the v1 fleet read in v2 terms."""
+    from jobfsm.lifecycles import builtin
+    from jobfsm.lifecycles.mapping import V1_TO_V2
+
+    v2 = builtin("modelarts-v2")
+    assert v2 is not None
+    click.echo("\nModelArts v2 jobs report phases (and secondary phases) instead of codes:")
+    path = folder / "fleet-v2.csv"
+    write_log(path, Simulation(12, seed=4, fmt="csv", lifecycle=v2))
+    report = check_log(read_log(path, name="fleet-v2.csv"), "polled")
+    click.echo("$ jobfsm simulate --lifecycle modelarts-v2 --jobs 12 --seed 4 --out fleet-v2.csv")
+    click.echo(f"$ jobfsm check fleet-v2.csv    # read as {report.lifecycle}, found in its lines")
+    click.echo(f"  {report.jobs} jobs, {report.conforming} conform, {report.rejected} bad lines")
+    translated = check_log(V1_TO_V2.translate_log(v1_log), "polled")
+    click.echo("$ jobfsm check fleet.jsonl --as modelarts-v2    # the v1 fleet in v2 terms")
+    click.echo(
+        f"  {translated.jobs} jobs, {translated.conforming} conform, "
+        f"{translated.violation_count} violations ({translated.rejected} bad lines kept)"
+    )
 
 
 def demo_store(folder: Path) -> None:

@@ -20,6 +20,10 @@ judge in polled mode, where a jump is written as the chain of moves
 :class:`~jobfsm.validate.Rules` infers, the skipped ones marked ``inferred``. A whole poll goes
 to :meth:`JobStore.apply`: one transaction and two ``executemany`` statements per batch.
 
+A store judges by one lifecycle (``JobStore(url, lifecycle=...)``, ModelArts v1 by default) and
+keeps each job's lifecycle with it: the jobs of other lifecycles that share the database are left
+out of its listings, and reading or moving one raises :class:`~jobfsm.errors.LifecycleMismatch`.
+
 Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
 
 The package holds one module per concept: :mod:`~jobfsm.store.jobstore` the :class:`JobStore`
@@ -52,6 +56,7 @@ from jobfsm.store.jobstore import DEFAULT_CACHE_SIZE as DEFAULT_CACHE_SIZE
 from jobfsm.store.jobstore import MAX_LIMIT as MAX_LIMIT
 from jobfsm.store.jobstore import JobStore
 from jobfsm.store.records import JobRecord, JobRecords, TransitionResult
+from jobfsm.store.schema import LEGACY_LIFECYCLE as LEGACY_LIFECYCLE
 from jobfsm.store.schema import SCHEMA_VERSION, metadata
 from jobfsm.store.schema import history_table as history_table
 from jobfsm.store.schema import jobs_table as jobs_table

@@ -1,4 +1,5 @@
-"""What a store accepts to keep: job ids, labels, texts and whole numbers, and times in UTC.
+"""What a store accepts to keep: job ids, labels, texts and whole numbers, times in UTC, and the
+lifecycle its jobs are judged by.
 
 Each check refuses a value with the error naming the argument, before anything is written.
 """
@@ -17,6 +18,7 @@ from jobfsm.errors import (
     UnusableJobId,
     find_control_character,
 )
+from jobfsm.lifecycle import Lifecycle, _as_lifecycle
 
 _UTC = timezone.utc
 
@@ -128,3 +130,38 @@ def _whole_number(argument: str, value: object, low: int, high: int | None = Non
         return value
     bound = f"from {low} to {high}" if high is not None else f"of {low} or more"
     raise InvalidArgument(argument, value, f"a whole number {bound}")
+
+
+#: The codes a store keeps a status as: no larger than its SMALLINT columns hold, and no
+#: negative one, as a batch indexes its tables by code.
+_CODE_RANGE: Final = range(2**15)
+
+
+def _store_lifecycle(lifecycle: object) -> Lifecycle:
+    """``lifecycle`` if a store can keep its jobs: a Lifecycle whose name the ``lifecycle``
+    column holds and whose codes the status columns hold."""
+    checked = _as_lifecycle(lifecycle)
+    name = checked.name
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or len(name) > MAX_NAME_LENGTH
+        or _unstorable(name) is not None
+        or find_control_character(name) is not None
+    ):
+        raise InvalidArgument(
+            "lifecycle",
+            checked,
+            f"a Lifecycle whose name, which the store keeps with each job, is printable text of "
+            f"at most {MAX_NAME_LENGTH} characters (its name is {name!r})",
+        )
+    outside = [s for s in checked.statuses if int(s) not in _CODE_RANGE]
+    if outside:
+        raise InvalidArgument(
+            "lifecycle",
+            checked,
+            f"a Lifecycle whose status codes are {_CODE_RANGE.start}–{_CODE_RANGE.stop - 1}, as "
+            f"the store keeps them; {', '.join(f'{s.name}={int(s)}' for s in outside)} "
+            f"{'is' if len(outside) == 1 else 'are'} not",
+        )
+    return checked

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, Final, NamedTuple
 
 from jobfsm.errors import JobFSMError
-from jobfsm.status import JobStatus
 from jobfsm.vocabulary import Status
 
 
@@ -33,8 +32,10 @@ class Applied(NamedTuple):
     """The result of one observation of a :meth:`JobStore.apply` batch, in the batch's order.
 
     ``source`` is the status it was judged from and ``version`` the job's version after it (both
-    None when the job is unknown or the item could not be read); ``error`` is the refusal for
-    REFUSED and UNKNOWN_JOB, None otherwise; ``at`` the time written for a move.
+    None when the job is unknown, its row or the item could not be read, or it is stored under
+    another lifecycle); ``error`` is the refusal for REFUSED (a
+    :class:`~jobfsm.errors.LifecycleMismatch` for a job of another lifecycle) and UNKNOWN_JOB,
+    None otherwise; ``at`` the time written for a move.
     """
 
     job_id: object
@@ -61,8 +62,11 @@ class _BatchRaced(Exception):
     """
 
 
-# A status's code as a plain int, by one tuple index (int() of an IntEnum costs a call).
-_CODES: Final = tuple(range(len(JobStatus)))
+def _codes(statuses: type[Status]) -> tuple[int, ...]:
+    """Each code of ``statuses`` as a plain int at its own index, by one tuple index (int() of an
+    IntEnum costs a call); codes no status has are there too, never looked up."""
+    return tuple(range(max(int(s) for s in statuses) + 1))
+
 
 #: How many job ids one read of an :meth:`JobStore.apply` batch asks for (SQLite allows 32,766
 #: parameters per statement, and long IN lists stop paying off well before that).

@@ -28,36 +28,40 @@ from jobfsm.errors import (
     JobExists,
     JobFSMError,
     JobNotFound,
+    LifecycleMismatch,
     StoreUnavailable,
     TransitionRejected,
 )
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, VerdictKind, _check_context
 from jobfsm.machine import Job, JobMachine, Move, _aware
-from jobfsm.status import JobStatus
+from jobfsm.status import JobStatus  # noqa: F401 (the doctests)
 from jobfsm.store.arguments import (
     MAX_NAME_LENGTH,
     _job_id,
     _labels,
     _now,
+    _store_lifecycle,
     _text,
     _utc,
     _whole_number,
 )
 from jobfsm.store.batch import (
-    _CODES,
     APPLY_READ_CHUNK,
     Applied,
     ApplyKind,
     _BatchRaced,
+    _codes,
     _stored_time,
 )
 from jobfsm.store.records import (
     _JOB_COLUMNS,
+    _LEGACY_JOB_COLUMNS,
     _SQLITE_TIME_SHAPE,
     JobRecord,
     JobRecords,
     TransitionResult,
     _job_row,
+    _lifecycle_value,
     _move,
     _raw,
     _raw_time,
@@ -68,7 +72,9 @@ from jobfsm.store.records import (
     _time_value,
 )
 from jobfsm.store.schema import (
+    _ADDED_COLUMNS,
     _NO_TABLES,
+    LEGACY_LIFECYCLE,
     SCHEMA_VERSION,
     _jobfsm_version,
     history_table,
@@ -108,7 +114,10 @@ CONNECT_TIMEOUT: Final = 10
 # Built once with bound parameters: constructing a statement per call costs more than the
 # database round trip on SQLite.
 _READ_FOR_MOVE = sa.select(
-    jobs_table.c.status, jobs_table.c.version, _raw_time(jobs_table.c.updated_at)
+    jobs_table.c.status,
+    jobs_table.c.version,
+    _raw_time(jobs_table.c.updated_at),
+    jobs_table.c.lifecycle,
 ).where(jobs_table.c.job_id == sa.bindparam("job_id"))
 _COMPARE_AND_SET = (
     jobs_table.update()
@@ -116,8 +125,10 @@ _COMPARE_AND_SET = (
         jobs_table.c.job_id == sa.bindparam("b_job_id"),
         jobs_table.c.version == sa.bindparam("b_version"),
         # The version alone proves the status only to writers that bump it; the move is judged
-        # from this status, so the write must find it too.
+        # from this status, so the write must find it too; and the status's code means it only
+        # in the job's lifecycle.
         jobs_table.c.status == sa.bindparam("b_source"),
+        jobs_table.c.lifecycle == sa.bindparam("b_lifecycle"),
     )
     .values(
         status=sa.bindparam("b_status"),
@@ -134,7 +145,8 @@ class JobStore:
     Args:
         url: a SQLite file path, ``sqlite:///path/to/jobs.db`` (``sqlite://`` keeps the jobs in
             memory, for tests), or ``postgresql+psycopg://user:password@host/dbname``.
-        lifecycle: the rules every move is judged by; the ModelArts lifecycle by default.
+        lifecycle: the rules every move is judged by; the ModelArts lifecycle by default. Each
+            job is stored under the lifecycle's name (see below).
         machine: a :class:`~jobfsm.machine.JobMachine` (of this lifecycle, which it then gives):
             its lifecycle's guards judge every move before the write, as always, its listeners
             hear every move after the commit (see :meth:`transition`), and :meth:`load` gives
@@ -152,7 +164,8 @@ class JobStore:
             or a lone surrogate, a password with an unquoted '@', or a query parameter the store
             does not take (SQLite: only ``timeout``, a number of seconds of 0 or more;
             PostgreSQL: libpq's parameters); ``attempts`` is not a whole number of 1 or more, or
-            ``cache_size`` of 0 or more.
+            ``cache_size`` of 0 or more; ``lifecycle`` is not a Lifecycle, or one whose name is
+            not printable text of at most 255 characters or whose codes are not 0–32767.
 
     SQLite runs in WAL mode, and every writer takes the write lock up front (``BEGIN
     IMMEDIATE``), so workers in several processes wait for each other instead of failing: for up
@@ -164,6 +177,16 @@ class JobStore:
     :data:`SCHEMA_VERSION` this jobfsm knows (:class:`StoreUnavailable` otherwise). A row changed
     outside jobfsm is reported as :class:`~jobfsm.errors.CorruptJob` naming the job and column;
     :meth:`list` and :meth:`stale` leave it out and keep it in :attr:`JobRecords.errors`.
+
+    Each job is stored under the name of the store's lifecycle, whose vocabulary its codes are
+    of. A store reads and moves only the jobs of its own lifecycle: one stored under another is
+    left out of :meth:`list` and :meth:`stale` (:meth:`lifecycles` counts every lifecycle's
+    jobs), and :meth:`get`, :meth:`history`, :meth:`load`, :meth:`create`, :meth:`transition`
+    and :meth:`save` refuse it with :class:`~jobfsm.errors.LifecycleMismatch`, as
+    :meth:`apply` refuses it per observation; nothing is written. The name identifies the
+    lifecycle: give a lifecycle of your own a name of its own (not the default ``"custom"``).
+    Variants made by ``with_guards`` and the like keep their lifecycle's name and vocabulary,
+    and so its jobs.
 
     >>> store = JobStore("sqlite://")
     >>> store.create_schema()
@@ -202,7 +225,9 @@ class JobStore:
                     "not two that disagree",
                 )
             lifecycle = machine.lifecycle
-        self.lifecycle = DEFAULT_LIFECYCLE if lifecycle is None else lifecycle
+        self.lifecycle = _store_lifecycle(DEFAULT_LIFECYCLE if lifecycle is None else lifecycle)
+        # Each code as a plain int, at its own index (see _apply_batch).
+        self._codes = _codes(self.lifecycle.statuses)
         #: The machine whose listeners hear every move this store commits, and that loaded jobs
         #: keep (None: the lifecycle's shared machine for loaded jobs, and no listener).
         self.machine = machine
@@ -225,6 +250,8 @@ class JobStore:
         self._schema_checked = False
         # A version 1 database read before its first write: its history has no inferred column.
         self._legacy_history = False
+        # A version 1 or 2 one: its jobs have no lifecycle column (every one is LEGACY_LIFECYCLE).
+        self._legacy_jobs = False
         self._snapshot: Engine | None = None
 
     def __repr__(self) -> str:
@@ -338,8 +365,10 @@ class JobStore:
         that jobfsm does not know), before anything is read or written. Once per store.
 
         A database without ``jobfsm_schema`` was made before versions were kept, with the tables
-        of version 1. A version 1 database is upgraded in place by the first write transaction
-        (see :meth:`_upgrade`); until then reads take every stored move as observed.
+        of version 1. A database of an older version lacks the columns later versions added
+        (see ``_ADDED_COLUMNS``), and is upgraded in place by the first write transaction (see
+        :meth:`_upgrade`); until then reads take every stored move as observed (version 1) and
+        every job as one of :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE` (versions 1 and 2).
         """
         inspector = sa.inspect(conn)
         tables = set(inspector.get_table_names())
@@ -362,6 +391,8 @@ class JobStore:
                     f"(jobfsm {_jobfsm_version()}) knows versions up to {SCHEMA_VERSION}; "
                     "upgrade jobfsm (pip install -U 'jobfsm[sql]') to use it",
                 )
+        # The tables an upgrade adds their later versions' columns to.
+        behind: set[str] = set()
         for table in (jobs_table, history_table):
             if table.name not in tables:
                 if create:
@@ -369,12 +400,9 @@ class JobStore:
                 raise StoreUnavailable(mask_url(self.url), _NO_TABLES)
             found = {c["name"]: c for c in inspector.get_columns(table.name)}
             missing = [c.name for c in table.columns if c.name not in found]
-            if table is history_table and missing == ["inferred"] and stored_version < 2:
-                if not write:
-                    # Read as it is; checked again by the next transaction, which may write.
-                    self._legacy_history = True
-                    return
-                self._upgrade(conn, schema_table.name in tables)
+            added, since = _ADDED_COLUMNS[table.name]
+            if missing and tuple(missing) == added and stored_version < since:
+                behind.add(table.name)
                 missing = []
             required = [
                 name
@@ -393,26 +421,46 @@ class JobStore:
                     f"its {table.name} table is not one jobfsm schema version {SCHEMA_VERSION} "
                     f"makes: {'; '.join(problems)}",
                 )
+        if behind and not write:
+            # Read as it is; checked again by the next transaction, which may write.
+            self._legacy_history = history_table.name in behind
+            self._legacy_jobs = jobs_table.name in behind
+            return
+        if behind:
+            self._upgrade(conn, schema_table.name in tables, behind)
         self._legacy_history = False
+        self._legacy_jobs = False
         self._schema_checked = True
 
-    def _upgrade(self, conn: Connection, versioned: bool) -> None:
-        """Bring a version 1 database to :data:`SCHEMA_VERSION`, in the caller's transaction: add
-        ``history.inferred`` (every stored move was observed) and record the version.
+    def _upgrade(self, conn: Connection, versioned: bool, behind: set[str]) -> None:
+        """Bring an older database to :data:`SCHEMA_VERSION`, in the caller's transaction: add
+        the columns the ``behind`` tables lack, ``history.inferred`` (every stored move was
+        observed) and ``jobs.lifecycle`` (every stored job is of
+        :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE`), and record the version.
 
-        SQLite writers hold the write lock from BEGIN, so a second upgrader finds the column; a
-        PostgreSQL one may have read the old layout before the first committed, and its ALTER then
-        waits for the first and does nothing.
+        SQLite writers hold the write lock from BEGIN, so a second upgrader finds the columns; a
+        PostgreSQL one may have read the old layout before the first committed, and its ALTERs
+        then wait for the first and do nothing.
         """
-        if self.backend == "postgresql":
+        postgres = self.backend == "postgresql"
+        if history_table.name in behind:
             conn.exec_driver_sql(
                 "ALTER TABLE history ADD COLUMN IF NOT EXISTS inferred BOOLEAN NOT NULL "
                 "DEFAULT false"
+                if postgres
+                else "ALTER TABLE history ADD COLUMN inferred BOOLEAN NOT NULL DEFAULT 0"
             )
-        else:
+        if jobs_table.name in behind:
+            exists = "IF NOT EXISTS " if postgres else ""
+            # The default fills the stored rows (SQLite cannot add a NOT NULL column without
+            # one); every write names the lifecycle, so PostgreSQL drops it again, making the
+            # layout create_schema makes.
             conn.exec_driver_sql(
-                "ALTER TABLE history ADD COLUMN inferred BOOLEAN NOT NULL DEFAULT 0"
+                f"ALTER TABLE jobs ADD COLUMN {exists}lifecycle VARCHAR(255) NOT NULL "
+                f"DEFAULT '{LEGACY_LIFECYCLE}'"
             )
+            if postgres:
+                conn.exec_driver_sql("ALTER TABLE jobs ALTER COLUMN lifecycle DROP DEFAULT")
         if versioned:
             conn.execute(
                 schema_table.update()
@@ -546,15 +594,28 @@ class JobStore:
             raise StoreUnavailable(mask_url(self.url), f"cannot read {path}: {exc}") from None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
+    def _job_columns(self) -> tuple[Any, ...]:
+        """The columns a read of jobs rows selects, in a transaction that checked the schema."""
+        return _LEGACY_JOB_COLUMNS if self._legacy_jobs else _JOB_COLUMNS
+
+    def _of_lifecycle(self) -> Any:
+        """The condition that picks the rows of jobs of the store's lifecycle (likewise)."""
+        if self._legacy_jobs:
+            return sa.true() if self.lifecycle.name == LEGACY_LIFECYCLE else sa.false()
+        return jobs_table.c.lifecycle == self.lifecycle.name
+
     def get(self, job_id: str) -> JobRecord:
         """The stored job ``job_id``.
 
         Raises:
             JobNotFound: the store does not hold the job.
             InvalidJobId: not a job id a store can hold (see :meth:`create`).
+            LifecycleMismatch: the job is stored under another lifecycle than the store's.
         """
         _job_id(job_id)
-        return self._read(lambda conn: _record(_job_row(conn, job_id)))
+        return self._read(
+            lambda conn: _record(_job_row(conn, job_id, self._job_columns()), self.lifecycle)
+        )
 
     def history(self, job_id: str) -> tuple[Move, ...]:
         """Every committed move of ``job_id``, oldest first.
@@ -562,16 +623,22 @@ class JobStore:
         Raises:
             JobNotFound: the store does not hold the job.
             InvalidJobId: not a job id a store can hold (see :meth:`create`).
+            LifecycleMismatch: the job is stored under another lifecycle than the store's.
         """
         _job_id(job_id)
         return self._read(lambda conn: self._history(conn, job_id))
 
     def _history(self, conn: Connection, job_id: str) -> tuple[Move, ...]:
-        exists = conn.execute(
-            sa.select(jobs_table.c.version).where(jobs_table.c.job_id == job_id)
-        ).first()
+        stored = (
+            sa.literal(LEGACY_LIFECYCLE, sa.String())
+            if self._legacy_jobs
+            else jobs_table.c.lifecycle
+        )
+        exists = conn.execute(sa.select(stored).where(jobs_table.c.job_id == job_id)).first()
         if exists is None:
             raise JobNotFound(job_id)
+        # Its codes are statuses of its own lifecycle only.
+        _lifecycle_value(job_id, exists[0], self.lifecycle)
         h = history_table
         inferred = sa.false().label("inferred") if self._legacy_history else _raw(h.c.inferred)
         rows = conn.execute(
@@ -588,7 +655,7 @@ class JobStore:
             .where(h.c.job_id == job_id)
             .order_by(h.c.seq)
         )
-        return tuple(_move(job_id, r) for r in rows)
+        return tuple(_move(job_id, r, self.lifecycle) for r in rows)
 
     def list(
         self,
@@ -597,7 +664,11 @@ class JobStore:
         active: bool | None = None,
         limit: int | None = None,
     ) -> JobRecords:
-        """Stored jobs ordered by id, optionally only those in some statuses.
+        """The stored jobs of the store's lifecycle, ordered by id, optionally only those in
+        some statuses.
+
+        Jobs stored under another lifecycle are not listed (their codes are not statuses of this
+        one); :meth:`lifecycles` counts them, and a store opened with their lifecycle lists them.
 
         Args:
             status: one status or several; None for every status.
@@ -608,24 +679,64 @@ class JobStore:
             the jobs read; a row that cannot be read is left out and kept in ``errors``.
 
         Raises:
-            UnknownStatus: a status that is not one of the 23.
+            UnknownStatus: a status that is not one of the lifecycle's.
             InvalidArgument: a ``limit`` that is not a whole number in range, or an ``active``
                 that is not True, False or None.
         """
-        query = sa.select(*_JOB_COLUMNS).order_by(jobs_table.c.job_id)
+        codes: builtins.list[int] | None = None
         if status is not None:
             # Anything but a collection is one status, so that parse names it (0.0, b"8", ...).
             one = isinstance(status, (str, bytes)) or not isinstance(status, Iterable)
             many = [status] if one else list(cast(Iterable[object], status))
-            query = query.where(jobs_table.c.status.in_([int(JobStatus.parse(s)) for s in many]))
+            codes = [int(self.lifecycle.parse(s)) for s in many]
+        chosen: builtins.list[int] | None = None
         if active is not None:
             if not isinstance(active, bool):
                 raise InvalidArgument("active", active, "True, False or None")
             chosen = [int(s) for s in self.lifecycle.statuses if s.is_active == active]
-            query = query.where(jobs_table.c.status.in_(chosen))
         if limit is not None:
-            query = query.limit(_whole_number("limit", limit, 0, MAX_LIMIT))
-        return self._read(lambda conn: _records(conn.execute(query)))
+            limit = _whole_number("limit", limit, 0, MAX_LIMIT)
+
+        def read(conn: Connection) -> JobRecords:
+            query = (
+                sa.select(*self._job_columns())
+                .where(self._of_lifecycle())
+                .order_by(jobs_table.c.job_id)
+            )
+            if codes is not None:
+                query = query.where(jobs_table.c.status.in_(codes))
+            if chosen is not None:
+                query = query.where(jobs_table.c.status.in_(chosen))
+            if limit is not None:
+                query = query.limit(limit)
+            return _records(conn.execute(query), self.lifecycle)
+
+        return self._read(read)
+
+    def lifecycles(self) -> dict[str, int]:
+        """How many jobs the database holds under each lifecycle, by name, in name order: the
+        store's own, whose jobs it reads and moves, and any other, whose jobs a store opened with
+        that lifecycle reads and moves.
+
+        >>> store = JobStore("sqlite://")
+        >>> store.create_schema()
+        >>> _ = store.create("train-1")
+        >>> store.lifecycles()
+        {'modelarts-v1': 1}
+        >>> store.close()
+        """
+
+        def read(conn: Connection) -> dict[str, int]:
+            if self._legacy_jobs:
+                count = conn.execute(sa.select(sa.func.count()).select_from(jobs_table)).scalar()
+                return {LEGACY_LIFECYCLE: int(count or 0)} if count else {}
+            name = jobs_table.c.lifecycle
+            rows = conn.execute(
+                sa.select(name, sa.func.count()).group_by(name).order_by(name)
+            ).all()
+            return {str(n): int(c) for n, c in rows}
+
+        return self._read(read)
 
     def stale(
         self,
@@ -634,7 +745,9 @@ class JobStore:
         *,
         now: datetime | None = None,
     ) -> JobRecords:
-        """Jobs that have been in ``status`` for longer than ``older_than``, oldest first.
+        """Jobs of the store's lifecycle that have been in ``status`` for longer than
+        ``older_than``, oldest first (jobs of another lifecycle are not looked at, as in
+        :meth:`list`).
 
         For example ``stale(JobStatus.KILLING, timedelta(minutes=10))`` finds the kills that
         never finished.
@@ -646,11 +759,11 @@ class JobStore:
                 default.
 
         Raises:
-            UnknownStatus: ``status`` is not one of the 23.
+            UnknownStatus: ``status`` is not one of the lifecycle's.
             InvalidArgument: ``older_than`` is not a timedelta of zero or more.
             InvalidTime: ``now`` is not a datetime with a time zone.
         """
-        code = int(JobStatus.parse(status))
+        code = int(self.lifecycle.parse(status))
         # Seconds as a plain number are refused, not guessed: a timedelta says its unit.
         if not isinstance(older_than, timedelta) or older_than < timedelta(0):
             raise InvalidArgument(
@@ -674,15 +787,20 @@ class JobStore:
             )
         else:
             unreadable = sa.not_(sa.func.isfinite(updated))
-        query = (
-            sa.select(*_JOB_COLUMNS)
-            .where(
-                jobs_table.c.status == code,
-                sa.or_(updated < self._time(cutoff), unreadable),
+
+        def read(conn: Connection) -> JobRecords:
+            query = (
+                sa.select(*self._job_columns())
+                .where(
+                    jobs_table.c.status == code,
+                    self._of_lifecycle(),
+                    sa.or_(updated < self._time(cutoff), unreadable),
+                )
+                .order_by(updated, jobs_table.c.job_id)
             )
-            .order_by(updated, jobs_table.c.job_id)
-        )
-        found = self._read(lambda conn: _records(conn.execute(query)))
+            return _records(conn.execute(query), self.lifecycle)
+
+        found = self._read(read)
         # A time of another shape that still reads as a time is judged by its value.
         return JobRecords([r for r in found if r.updated_at < cutoff], found.errors)
 
@@ -696,16 +814,18 @@ class JobStore:
     def create(
         self,
         job_id: str,
-        status: Status | int | str = JobStatus.INIT,
+        status: Status | int | str | None = None,
         labels: Mapping[str, str] | None = None,
         *,
         created_at: datetime | None = None,
     ) -> JobRecord:
-        """Start tracking ``job_id`` in ``status`` (INIT by default), with no moves yet.
+        """Start tracking ``job_id`` in ``status`` (the lifecycle's initial status by default,
+        INIT for ModelArts v1), with no moves yet, under the store's lifecycle.
 
         Raises:
             JobExists: the store already holds the job.
-            UnknownStatus: ``status`` is not one of the 23.
+            LifecycleMismatch: the store holds the job under another lifecycle.
+            UnknownStatus: ``status`` is not one of the lifecycle's.
             InvalidJobId: an id that is not a string, or is blank; :class:`UnusableJobId` (an
                 InvalidJobId) for one with a control character (U+0000–U+001F or U+007F: a
                 newline, a tab, NUL...) or longer than 255 characters.
@@ -714,7 +834,7 @@ class JobStore:
                 :class:`~jobfsm.machine.Job`.
         """
         _job_id(job_id)
-        code = JobStatus.parse(status)
+        code = self.lifecycle.initial if status is None else self.lifecycle.parse(status)
         stored_labels = _labels(labels)
         at = (
             _utc(_aware(created_at, "created_at"), "created_at")
@@ -731,6 +851,7 @@ class JobStore:
                         created_at=self._time(at),
                         updated_at=self._time(at),
                         labels=stored_labels,
+                        lifecycle=self.lifecycle.name,
                     )
                 )
         except StoreUnavailable as exc:
@@ -740,9 +861,11 @@ class JobStore:
                 found = self.get(job_id).status
             except JobNotFound:
                 raise exc from exc.__cause__  # refused for another reason: say which
+            except LifecycleMismatch as mismatch:
+                raise mismatch from None
             raise JobExists(job_id, found) from None
         self._remember(job_id, (code, 0, at))
-        return JobRecord(job_id, code, 0, at, at, stored_labels or {})
+        return JobRecord(job_id, code, 0, at, at, stored_labels or {}, self.lifecycle.name)
 
     def transition(
         self,
@@ -793,7 +916,8 @@ class JobStore:
         Raises:
             JobNotFound: the store does not hold the job.
             InvalidJobId: not a job id a store can hold (see :meth:`create`).
-            UnknownStatus: ``target`` or ``expected`` is not one of the 23.
+            LifecycleMismatch: the job is stored under another lifecycle than the store's.
+            UnknownStatus: ``target`` or ``expected`` is not one of the lifecycle's.
             UnknownMode: ``mode`` is not a mode.
             InvalidTime: ``at`` is a naive datetime, not a datetime, or outside years 1–9999 in
                 UTC.
@@ -843,7 +967,10 @@ class JobStore:
                     if row is None:
                         self._known.pop(job_id, None)
                         raise JobNotFound(job_id)
-                    found = _status_value(job_id, "status", row.status)
+                    if row.lifecycle != self.lifecycle.name:
+                        self._known.pop(job_id, None)
+                        _lifecycle_value(job_id, row.lifecycle, self.lifecycle)
+                    found = _status_value(job_id, "status", row.status, self.lifecycle)
                     seen = (found, row.version, _time_value(job_id, "updated_at", row.updated_at))
                     self._remember(job_id, seen)
                     result = self._try_move(
@@ -945,6 +1072,7 @@ class JobStore:
                 "b_job_id": job_id,
                 "b_version": version_read,
                 "b_source": int(found),
+                "b_lifecycle": self.lifecycle.name,
                 "b_status": int(target),
                 "b_new_version": version,
                 "b_at": stored_at,
@@ -1148,7 +1276,9 @@ class JobStore:
         :class:`ConcurrentUpdate` is raised with nothing written.
 
         An item that cannot be used (not a triple, a bad job id, an unknown status, a naive
-        time) is REFUSED with its error, as a move the lifecycle refuses is; the other items are
+        time) is REFUSED with its error, as a move the lifecycle refuses is, and so is one of a
+        job stored under another lifecycle (with :class:`~jobfsm.errors.LifecycleMismatch`) or
+        whose row cannot be read (:class:`~jobfsm.errors.CorruptJob`); the other items are
         applied. Database errors raise, and then nothing of the batch is written.
 
         After the commit the listeners of ``machine`` (else of the store's machine) hear every
@@ -1240,7 +1370,7 @@ class JobStore:
         self, items: builtins.list[Any]
     ) -> builtins.list[tuple[str, Status, datetime | None] | Applied]:
         """Each item as ``(job_id, status, at in UTC or None)``, or its REFUSED result."""
-        parse = JobStatus.parse
+        statuses, parse = self.lifecycle.statuses, self.lifecycle.parse
         times: dict[datetime, datetime] = {}
         out: builtins.list[tuple[str, Status, datetime | None] | Applied] = []
         for index, item in enumerate(items):
@@ -1260,7 +1390,7 @@ class JobStore:
                     and job_id.strip()
                 ):
                     job_id = _job_id(job_id)
-                status = status if type(status) is JobStatus else parse(status)
+                status = status if type(status) is statuses else parse(status)
                 if at is not None:
                     when = times.get(at) if type(at) is datetime else None
                     if when is None:
@@ -1287,14 +1417,17 @@ class JobStore:
         ids = sorted({p[0] for p in parsed if not isinstance(p, Applied)})
         # job id -> [status, version, updated_at, status read, version read]
         state: dict[str, builtins.list[Any]] = {}
-        corrupt: dict[str, CorruptJob] = {}
+        # job id -> why it is refused: a row that cannot be read, or of another lifecycle.
+        corrupt: dict[str, CorruptJob | LifecycleMismatch] = {}
         lock = "" if sqlite else " ORDER BY job_id FOR UPDATE"
         # The DBAPI cursor of the transaction's connection: SQLAlchemy's result rows would cost
         # as much again as the statements.
         cursor = conn.connection.cursor()
         # A poll's jobs mostly entered their status at a few times: parse each text once.
         parsed_times: dict[object, datetime] = {}
-        by_code = JobStatus._value2member_map_
+        lifecycle = self.lifecycle
+        statuses, name = lifecycle.statuses, lifecycle.name
+        by_code = statuses._value2member_map_
         # SQLite takes the ids as parameters, some at a time; PostgreSQL as one array.
         step = APPLY_READ_CHUNK if sqlite else max(len(ids), 1)
         for start in range(0, len(ids), step):
@@ -1302,21 +1435,24 @@ class JobStore:
             # Times as text, as every read of the store takes them (see _raw_time).
             if sqlite:
                 cursor.execute(
-                    "SELECT job_id, status, version, updated_at FROM jobs "
+                    "SELECT job_id, status, version, updated_at, lifecycle FROM jobs "
                     f"WHERE job_id IN ({', '.join('?' * len(chunk))})",
                     tuple(chunk),
                 )
             else:
                 cursor.execute(
-                    "SELECT job_id, status, version, CAST(updated_at AS TEXT) FROM jobs "
+                    "SELECT job_id, status, version, CAST(updated_at AS TEXT), lifecycle FROM jobs "
                     f"WHERE job_id = ANY(%s){lock}",
                     (chunk,),
                 )
-            for job_id, status, version, updated_at in cursor.fetchall():
+            for job_id, status, version, updated_at, under in cursor.fetchall():
                 try:
+                    # First: the codes of a job of another lifecycle are not this one's statuses.
+                    if under != name:
+                        _lifecycle_value(job_id, under, lifecycle)
                     found = by_code.get(status) if type(status) is int else None
-                    if type(found) is not JobStatus:
-                        found = _status_value(job_id, "status", status)
+                    if type(found) is not statuses:
+                        found = _status_value(job_id, "status", status, lifecycle)
                     when = parsed_times.get(updated_at)
                     if when is None:
                         when = parsed_times[updated_at] = _time_value(
@@ -1324,7 +1460,7 @@ class JobStore:
                         )
                     if type(version) is not int or version < 0:
                         _record_version(job_id, version)
-                except CorruptJob as exc:
+                except (CorruptJob, LifecycleMismatch) as exc:
                     corrupt[job_id] = exc
                     continue
                 state[job_id] = [found, version, when, found, version, None]
@@ -1332,7 +1468,8 @@ class JobStore:
         guards = self.lifecycle._guards
         # Per (source, target): the rows the chain writes, as (source code, target code, event,
         # inferred); judged once per batch when no guard needs the job's context.
-        size = len(JobStatus)
+        codes = self._codes
+        size = len(codes)
         chains: builtins.list[builtins.list[Any]] = [[None] * size for _ in range(size)]
         now = _now()
         history: builtins.list[tuple[Any, ...]] = []
@@ -1392,7 +1529,6 @@ class JobStore:
                 skipped = table[source][target].skipped
                 add(make(Applied, (job_id, target, inferred, source, version, skipped, None, when)))
             job[0], job[1], job[2], job[5] = target, version, when, stored
-        codes = _CODES
         updates = [
             (codes[j[0]], j[1], j[5], job_id, j[4], codes[j[3]])
             for job_id, j in state.items()
@@ -1406,7 +1542,7 @@ class JobStore:
             )
             if cursor.rowcount != len(updates):
                 target, _, _, job_id, _, source = updates[0]
-                raise _BatchRaced(job_id, JobStatus(source), JobStatus(target))
+                raise _BatchRaced(job_id, statuses(source), statuses(target))
             cursor.executemany(
                 "INSERT INTO history (job_id, seq, source, target, event, at, reason, actor, "
                 f"inferred) VALUES ({', '.join([mark] * 9)})",
@@ -1426,17 +1562,24 @@ class JobStore:
             JobNotFound: the store does not hold the job.
             InvalidJobId: not a job id a store can hold (see :meth:`create`).
             InvalidArgument: ``machine`` is not a JobMachine of the store's lifecycle.
+            LifecycleMismatch: the job is stored under another lifecycle than the store's.
         """
         _job_id(job_id)
         if machine is not None:
             self._check_machine(machine)
         machine = machine or self.machine
-        row, moves = self._read(lambda conn: (_job_row(conn, job_id), self._history(conn, job_id)))
-        record = _record(row)
+        row, moves = self._read(
+            lambda conn: (
+                _job_row(conn, job_id, self._job_columns()),
+                self._history(conn, job_id),
+            )
+        )
+        record = _record(row, self.lifecycle)
         return Job.from_dict(
             {
                 "job_id": record.job_id,
-                "status": int(record.status),
+                "status": record.status.reported,
+                "lifecycle": record.lifecycle,
                 "created_at": record.created_at.isoformat(),
                 "history": [m.to_dict() for m in moves],
             },
@@ -1464,13 +1607,18 @@ class JobStore:
         on the version, so a job that another worker moved meanwhile is refused rather than
         overwritten. ``labels`` replace the stored labels when given.
 
+        A job the store does not hold is stored under the store's lifecycle, which must be
+        declared over the job's statuses; one it holds must be stored under that lifecycle.
+
         Raises:
+            LifecycleMismatch: the job is stored under another lifecycle than the store's.
             ConcurrentUpdate: the stored job has moves this ``job`` does not have, or is stored in
                 another status than the one the job's new moves start from.
             IllegalTransition: a new move of ``job`` is not declared by this store's lifecycle.
             GuardRejected: a guard of this store's lifecycle refused a new move.
             InvalidArgument: a move whose reason or actor the store cannot keep (see
-                :meth:`transition`); nothing is written.
+                :meth:`transition`), or a job whose statuses are not the store's lifecycle's;
+                nothing is written.
             InvalidJobId: the job's id is not one a store can hold (see :meth:`create`).
             InvalidTime: the job's first new move is older than the stored job's last change
                 (another writer created or moved it meanwhile); nothing is written.
@@ -1479,6 +1627,14 @@ class JobStore:
         if not isinstance(job, Job):
             raise InvalidArgument("job", job, "a Job, such as one from load()")
         _job_id(job.job_id)
+        if job.lifecycle.statuses is not self.lifecycle.statuses:
+            raise InvalidArgument(
+                "job",
+                job,
+                f"a Job whose statuses are those of the store's lifecycle {self.lifecycle.name!r}"
+                f" (this one is of {job.lifecycle.name!r}); save it to a store opened with its "
+                "lifecycle",
+            )
         listening = self._listening(machine)
         moves = job.history
         for i, m in enumerate(moves):
@@ -1490,7 +1646,7 @@ class JobStore:
         try:
             with self._transaction(write=True) as conn:
                 row = conn.execute(
-                    sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job.job_id)
+                    sa.select(*self._job_columns()).where(jobs_table.c.job_id == job.job_id)
                 ).first()
                 created: JobRecord | None = None
                 if row is None:
@@ -1503,9 +1659,12 @@ class JobStore:
                         _utc(job.created_at, "created_at"),
                         _utc(moves[-1].at) if moves else _utc(job.created_at, "created_at"),
                         stored_labels or {},
+                        self.lifecycle.name,
                     )
                 else:
-                    written = self._append_moves(conn, job, _record(row), stored_labels, context)
+                    # Refuses a job of another lifecycle before anything is judged or written.
+                    record = _record(row, self.lifecycle)
+                    written = self._append_moves(conn, job, record, stored_labels, context)
         except StoreUnavailable as exc:
             if not isinstance(exc.__cause__, sa.exc.IntegrityError):
                 raise
@@ -1513,6 +1672,8 @@ class JobStore:
                 found = self.get(job.job_id).status
             except JobNotFound:
                 raise exc from exc.__cause__
+            except LifecycleMismatch as mismatch:
+                raise mismatch from None
             # Another worker created the job between our read and our insert.
             raise ConcurrentUpdate(
                 job.job_id, found, job.status, None, self.lifecycle.next_map[found], None, 1
@@ -1539,6 +1700,7 @@ class JobStore:
                 created_at=self._time(created),
                 updated_at=self._time(moves[-1].at if moves else created),
                 labels=labels,
+                lifecycle=self.lifecycle.name,
             )
         )
         self._insert_moves(conn, job.job_id, moves, 1)
@@ -1589,7 +1751,11 @@ class JobStore:
             return new
         updated_rows = conn.execute(
             jobs_table.update()
-            .where(jobs_table.c.job_id == job.job_id, jobs_table.c.version == record.version)
+            .where(
+                jobs_table.c.job_id == job.job_id,
+                jobs_table.c.version == record.version,
+                jobs_table.c.lifecycle == record.lifecycle,
+            )
             .values(**values)
         )
         if updated_rows.rowcount != 1:

@@ -9,22 +9,26 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
-from jobfsm.errors import CorruptJob, InvalidTime, JobNotFound
+from jobfsm.errors import CorruptJob, InvalidTime, JobNotFound, LifecycleMismatch
 from jobfsm.machine import Move
-from jobfsm.status import JobStatus
 from jobfsm.store.arguments import _utc
-from jobfsm.store.schema import jobs_table
+from jobfsm.store.schema import LEGACY_LIFECYCLE, jobs_table
 from jobfsm.validate import StepKind
 from jobfsm.vocabulary import Status
+
+if TYPE_CHECKING:
+    from jobfsm.lifecycle import Lifecycle
 
 
 @dataclass(frozen=True)
 class JobRecord:
-    """A stored job as read: its status, version (number of moves), times and labels."""
+    """A stored job as read: its status, version (number of moves), times, labels, and the name
+    of the lifecycle it is stored under (the one whose vocabulary ``status`` is of; a record made
+    by hand without one is of ModelArts v1, as every job of an older store is)."""
 
     job_id: str
     status: Status
@@ -32,13 +36,23 @@ class JobRecord:
     created_at: datetime
     updated_at: datetime
     labels: Mapping[str, str] = field(default_factory=dict)
+    lifecycle: str = LEGACY_LIFECYCLE
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe form (codes as ints, times as ISO 8601)."""
+        """A JSON-safe form: the status as clients report it (a v1 code as an int, else its
+        name), times as ISO 8601.
+
+        >>> from jobfsm import JobStatus
+        >>> at = datetime(2026, 1, 1)
+        >>> form = JobRecord("j-1", JobStatus.RUNNING, 2, at, at).to_dict()
+        >>> form["status"], form["status_name"], form["lifecycle"]
+        (8, 'RUNNING', 'modelarts-v1')
+        """
         return {
             "job_id": self.job_id,
-            "status": int(self.status),
+            "status": self.status.reported,
             "status_name": self.status.name,
+            "lifecycle": self.lifecycle,
             "version": self.version,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
@@ -66,20 +80,49 @@ class TransitionResult(NamedTuple):
     skipped: tuple[Status, ...] = ()
 
 
-def _job_row(conn: sa.Connection, job_id: str) -> Any:
-    """The jobs row of ``job_id``, read in the caller's transaction."""
-    row = conn.execute(sa.select(*_JOB_COLUMNS).where(jobs_table.c.job_id == job_id)).first()
+def _job_row(conn: sa.Connection, job_id: str, columns: tuple[Any, ...]) -> Any:
+    """The jobs row of ``job_id`` (``columns`` of it), read in the caller's transaction."""
+    row = conn.execute(sa.select(*columns).where(jobs_table.c.job_id == job_id)).first()
     if row is None:
         raise JobNotFound(job_id)
     return row
 
 
-def _status_value(job_id: str, field: str, value: object) -> Status:
+def _status_value(job_id: str, field: str, value: object, lifecycle: Lifecycle) -> Status:
+    statuses = lifecycle.statuses
     if isinstance(value, int) and not isinstance(value, bool):
-        found = JobStatus._value2member_map_.get(value)
-        if isinstance(found, JobStatus):
+        found = statuses._value2member_map_.get(value)
+        if isinstance(found, statuses):
             return found
-    raise CorruptJob(job_id, field, value, "a ModelArts job status code (0–22)")
+    raise CorruptJob(job_id, field, value, _codes_wanted(lifecycle))
+
+
+def _codes_wanted(lifecycle: Lifecycle) -> str:
+    """What a status column must hold, for CorruptJob: "a status code of lifecycle 'modelarts-v1'
+    (0–22)", its codes as runs ("0–2, 5" where some are not used)."""
+    codes = sorted(int(s) for s in lifecycle.statuses)
+    runs: builtins.list[builtins.list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][-1] + 1:
+            runs[-1].append(code)
+        else:
+            runs.append([code])
+    shown = ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+    return f"a status code of lifecycle {lifecycle.name!r} ({shown})"
+
+
+def _lifecycle_value(job_id: str, value: object, lifecycle: Lifecycle) -> str:
+    """The lifecycle a jobs row is stored under, which must be ``lifecycle``'s.
+
+    Raises:
+        LifecycleMismatch: the row is of another lifecycle.
+        CorruptJob: the column holds no lifecycle name at all.
+    """
+    if value == lifecycle.name:
+        return lifecycle.name
+    if isinstance(value, str) and value.strip():
+        raise LifecycleMismatch(job_id, value, lifecycle.name)
+    raise CorruptJob(job_id, "lifecycle", value, "the name of a lifecycle such as 'modelarts-v1'")
 
 
 # How PostgreSQL writes a time as text: fractions without trailing zeros and whole-hour offsets as
@@ -135,19 +178,23 @@ def _labels_value(job_id: str, value: object) -> dict[str, str]:
     raise CorruptJob(job_id, "labels", value, 'a JSON object of strings such as {"team": "vision"}')
 
 
-def _record(row: Any) -> JobRecord:
-    """A jobs row as a record; :class:`CorruptJob` for a value jobfsm never writes."""
+def _record(row: Any, lifecycle: Lifecycle) -> JobRecord:
+    """A jobs row as a record of ``lifecycle``; :class:`CorruptJob` for a value jobfsm never
+    writes, :class:`LifecycleMismatch` for a job of another lifecycle."""
     job_id = str(row.job_id)
+    # First: the other columns are only meaningful in the row's own lifecycle.
+    name = _lifecycle_value(job_id, row.lifecycle, lifecycle)
     version = row.version
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise CorruptJob(job_id, "version", version, "a whole number of 0 or more")
     return JobRecord(
         job_id,
-        _status_value(job_id, "status", row.status),
+        _status_value(job_id, "status", row.status, lifecycle),
         version,
         _time_value(job_id, "created_at", row.created_at),
         _time_value(job_id, "updated_at", row.updated_at),
         _labels_value(job_id, row.labels),
+        name,
     )
 
 
@@ -155,12 +202,12 @@ def _record_version(job_id: str, version: object) -> None:
     raise CorruptJob(job_id, "version", version, "a whole number of 0 or more")
 
 
-def _move(job_id: str, row: Any) -> Move:
+def _move(job_id: str, row: Any, lifecycle: Lifecycle) -> Move:
     """A history row as a move; :class:`CorruptJob` for a value jobfsm never writes."""
     where = f"history[{row.seq}]"
     return Move(
-        _status_value(job_id, f"{where}.source", row.source),
-        _status_value(job_id, f"{where}.target", row.target),
+        _status_value(job_id, f"{where}.source", row.source, lifecycle),
+        _status_value(job_id, f"{where}.target", row.target, lifecycle),
         _text_value(job_id, f"{where}.event", row.event, optional=False),
         _time_value(job_id, f"{where}.at", row.at),
         _text_value(job_id, f"{where}.reason", row.reason),
@@ -195,12 +242,12 @@ class JobRecords(builtins.list[JobRecord]):
         self.errors: tuple[CorruptJob, ...] = tuple(errors)
 
 
-def _records(rows: Iterable[Any]) -> JobRecords:
+def _records(rows: Iterable[Any], lifecycle: Lifecycle) -> JobRecords:
     records: builtins.list[JobRecord] = []
     errors: builtins.list[CorruptJob] = []
     for row in rows:
         try:
-            records.append(_record(row))
+            records.append(_record(row, lifecycle))
         except CorruptJob as exc:
             errors.append(exc)
     return JobRecords(records, errors)
@@ -231,4 +278,10 @@ _JOB_COLUMNS = (
     _raw_time(jobs_table.c.created_at),
     _raw_time(jobs_table.c.updated_at),
     _raw(jobs_table.c.labels),
+    jobs_table.c.lifecycle,
+)
+#: The same from a database of schema version 1 or 2, before its first write adds the column.
+_LEGACY_JOB_COLUMNS = (
+    *_JOB_COLUMNS[:-1],
+    sa.literal(LEGACY_LIFECYCLE, sa.String()).label("lifecycle"),
 )

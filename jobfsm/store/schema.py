@@ -21,6 +21,10 @@ jobs_table = sa.Table(
     # When the job entered its current status (a repeated observation does not touch it).
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("labels", sa.JSON, nullable=True),
+    # The name of the lifecycle the job is judged by, whose vocabulary its codes are of (schema
+    # version 3; a version 1 or 2 database gains the column, every row LEGACY_LIFECYCLE, on first
+    # write). Last, where ALTER TABLE adds it, so that both layouts order their columns alike.
+    sa.Column("lifecycle", sa.String(255), nullable=False),
     sa.Index("ix_jobs_status_updated", "status", "updated_at"),
 )
 
@@ -44,9 +48,18 @@ history_table = sa.Table(
 
 #: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
 #: older code cannot use correctly gets a higher number, which such code then refuses to touch.
-#: 2 added ``history.inferred``; a store upgrades a version 1 database in place when it first
-#: writes to it, and reads one as it is (every move observed) until then.
-SCHEMA_VERSION: Final = 2
+#: 2 added ``history.inferred``, 3 ``jobs.lifecycle``; a store upgrades an older database in place
+#: when it first writes to it, and reads one as it is until then (every move observed, every job
+#: of :data:`LEGACY_LIFECYCLE`).
+SCHEMA_VERSION: Final = 3
+
+#: The lifecycle of every job a database of schema version 1 or 2 holds: the only one jobfsm
+#: stored then.
+LEGACY_LIFECYCLE: Final = "modelarts-v1"
+
+#: The columns each schema version added, with that version: a database of an older one lacks
+#: them, and the first write adds them (see :meth:`JobStore._upgrade`).
+_ADDED_COLUMNS: Final = {"history": (("inferred",), 2), "jobs": (("lifecycle",), 3)}
 
 schema_table = sa.Table(
     "jobfsm_schema",

@@ -10,7 +10,7 @@ import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from jobfsm.errors import InvalidArgument, JobExists
+from jobfsm.errors import InvalidArgument, JobExists, LifecycleMismatch
 from jobfsm.store.batch import Applied
 from jobfsm.store.jobstore import JobStore
 from jobfsm.vocabulary import Status
@@ -36,7 +36,8 @@ class StoreWriter:
     saw it has, in the store, the status the tracker gives it and the same moves at the same
     times. A job the store already held is not created: its first observation is judged from its
     stored status like any other, and :meth:`flush`'s results say what became of it (REFUSED
-    when the lifecycle does not allow it, LATE when older than its stored last change). Feed the
+    when the lifecycle does not allow it, or with :class:`~jobfsm.errors.LifecycleMismatch` when
+    it is stored under another lifecycle; LATE when older than its stored last change). Feed the
     tracker from one thread, or each job from one thread, for the moves to reach the store in
     their order. The tracker does not run guards: with a lifecycle that has some, the store
     judges by them and may refuse what the tracker accepted, which the results say.
@@ -105,8 +106,9 @@ class StoreWriter:
         """
         with self._lock:
             for job_id, (status, at) in list(self._new.items()):
-                # Held already: its first observation is judged from the stored status.
-                with contextlib.suppress(JobExists):
+                # Held already: its first observation is judged from the stored status (or, held
+                # under another lifecycle, refused by apply with the others' results).
+                with contextlib.suppress(JobExists, LifecycleMismatch):
                     self.store.create(job_id, status, created_at=at)
                 del self._new[job_id]
             if not self._pending:
