@@ -179,6 +179,8 @@ class FakeModelArts:
         self.stats: Counter[str] = Counter()
         #: (method, path) of every request, in order.
         self.requests: list[tuple[str, str]] = []
+        #: Every record of every answer the client read whole, in order: what it observed.
+        self.delivered: list[Any] = []
         handler = type("Handler", (_Handler,), {"fake": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
@@ -215,42 +217,47 @@ class FakeModelArts:
                     return kind, None
         return None, None
 
-    def _job_record(self, job: FakeJob) -> Any:
-        """The record of ``job`` in an answer, maybe with a record fault."""
+    def _job_record(self, job: FakeJob) -> tuple[Any, bool]:
+        """The record of ``job`` in an answer, maybe with a record fault; True for a malformed
+        one."""
         fleet = self.fleet
         with self.lock:
             draws = {k: self.rng.random() < self.faults.record.get(k, 0.0) for k in RECORD_FAULTS}
             pick = self.rng.random()
         if draws["bad"]:
-            self.stats["bad records served"] += 1
-            return _malformed(fleet.record(job), pick)
+            return _malformed(fleet.record(job), pick), True
         if draws["stale"]:
-            self.stats["stale records served"] += 1
-            return fleet.record(job, at=fleet.now - fleet.step * (1.5 + 2 * pick))
+            return fleet.record(job, at=fleet.now - fleet.step * (1.5 + 2 * pick)), False
         if draws["illegal"]:
             current = job.at(fleet.now)[0]
             unreachable = [
                 s for s in V2.statuses if s != current and V2.shortest_path(current, s) is None
             ]
             if unreachable:
-                self.stats["illegal records served"] += 1
-                return fleet.record(job, phase=unreachable[int(pick * len(unreachable))])
-        return fleet.record(job)
+                return fleet.record(job, phase=unreachable[int(pick * len(unreachable))]), False
+        return fleet.record(job), False
 
-    def list_page(self, body: Any) -> tuple[int, Any]:
+    def list_page(self, body: Any) -> tuple[int, Any, list[Any], int]:
+        """The status and body of a list answer, its records, and how many are malformed."""
         page = body.get("offset", 0) if isinstance(body, dict) else 0
         limit = body.get("limit", 50) if isinstance(body, dict) else 50
         if not (
             isinstance(page, int) and page >= 0 and isinstance(limit, int) and 1 <= limit <= 50
         ):
-            return 400, _error("ModelArts.2701", "offset must be 0 or more and limit 1 to 50")
+            return (
+                400,
+                _error("ModelArts.2701", "offset must be 0 or more and limit 1 to 50"),
+                [],
+                0,
+            )
         with self.fleet.lock:
             jobs = self.fleet.visible()
             if body.get("order") == "desc" or body.get("order") is None:
                 jobs.reverse()
             chosen = jobs[page * limit : (page + 1) * limit]
-            items = [self._job_record(j) for j in chosen]
-        return 200, {
+            made = [self._job_record(j) for j in chosen]
+        items = [record for record, _ in made]
+        answer = {
             "total": len(jobs),
             "count": len(jobs),
             "limit": limit,
@@ -262,13 +269,17 @@ class FakeModelArts:
             "ai_project": "default-ai-project",
             "items": items,
         }
+        return 200, answer, items, sum(bad for _, bad in made)
 
-    def show(self, job_id: str) -> tuple[int, Any]:
+    def show(self, job_id: str) -> tuple[int, Any, list[Any], int]:
+        """The status and body of a show answer, its record, and 1 when it is malformed."""
         with self.fleet.lock:
             job = self.fleet.by_id.get(job_id)
             if job is None or job.created > self.fleet.now:
-                return 404, _error("ModelArts.2722", f"training job {job_id} does not exist")
-            return 200, self._job_record(job)
+                missing = _error("ModelArts.2722", f"training job {job_id} does not exist")
+                return 404, missing, [], 0
+            record, bad = self._job_record(job)
+            return 200, record, [record], int(bad)
 
 
 def _error(code: str, message: str) -> dict[str, str]:
@@ -378,7 +389,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if kind == "slow":
             time.sleep(fake.faults.slow_seconds)
-        before = fake.stats["bad records served"]
+        records: list[Any] = []
+        bad = 0
         if method == "POST" and route == "training-job-searches":
             try:
                 request = json.loads(body or b"{}")
@@ -387,15 +399,17 @@ class _Handler(BaseHTTPRequestHandler):
             if not isinstance(request, dict):
                 status, answer = 400, _error("ModelArts.0101", "the body is not a JSON object")
             else:
-                status, answer = fake.list_page(request)
+                status, answer, records, bad = fake.list_page(request)
             fake.stats["list"] += 1
         elif method == "GET" and route.startswith("training-jobs/"):
-            status, answer = fake.show(unquote(route[len("training-jobs/") :]))
+            status, answer, records, bad = fake.show(unquote(route[len("training-jobs/") :]))
             fake.stats["show"] += 1
         else:
             status, answer = 404, _error("APIGW.0101", "The API does not exist")
         if kind is None:  # the client reads this answer (not one past its timeout, or broken)
-            fake.stats["bad records read"] += fake.stats["bad records served"] - before
+            with fake.lock:
+                fake.stats["bad records read"] += bad
+                fake.delivered += records
         self._answer(status, answer, fault=kind)
 
     def _control(self, path: str, body: bytes) -> None:

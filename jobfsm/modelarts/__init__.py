@@ -18,13 +18,18 @@ from __future__ import annotations
 from jobfsm.modelarts.records import BadRecord, Observation
 from jobfsm.modelarts.retry import DEFAULT_RETRY, RetryPolicy
 from jobfsm.modelarts.source import ModelArtsSource, Poll, PollCancelled
+from jobfsm.modelarts.watch import CycleReport, EventKind, Watcher, WatchEvent
 
 __all__ = [
     "DEFAULT_RETRY",
     "BadRecord",
+    "CycleReport",
+    "EventKind",
     "ModelArtsSource",
     "Observation",
     "Poll",
     "PollCancelled",
     "RetryPolicy",
+    "WatchEvent",
+    "Watcher",
 ]
