@@ -241,7 +241,7 @@ def readme_synopsis(command: list[str]) -> str:
 @pytest.mark.parametrize(
     "command",
     [["statuses"], ["transitions"], ["explain"], ["validate"], ["check"], ["simulate"],
-     ["render"], ["store", "list"], ["demo"]],
+     ["render"], ["store", "list"], ["demo"], ["watch"]],
 )  # fmt: skip
 def test_readme_synopsis_names_every_option(command: list[str]) -> None:
     """Each command written out in the README's synopsis shows all of its options."""
@@ -360,6 +360,13 @@ TEXT_PARAMETERS = [
      "'--older-than'"),
     (["store", "stale", DB, "--status", "9", "--older-than", "1h", "--format", BAD],
      "store stale", "fmt", "'--format'"),
+    (["watch", "--store", f"{BAD}.db"], "watch", "store_url", "'--store'"),
+    (["watch", "--store", DB, "--job-id", BAD], "watch", "job_ids", "'--job-id'"),
+    (["watch", "--store", DB, "--interval", BAD], "watch", "interval", "'--interval'"),
+    (["watch", "--store", DB, "--format", BAD], "watch", "fmt", "'--format'"),
+    (["watch", "--store", DB, "--endpoint", f"http://{BAD}"], "watch", "endpoint",
+     "'--endpoint'"),
+    (["watch", "--store", DB, "--region", BAD], "watch", "region", "'--region'"),
 ]  # fmt: skip
 
 #: Parameters that are not text: file names (any bytes), numbers and flags.
@@ -397,6 +404,7 @@ NOT_TEXT = {
         )
     ),
     ("check", "as_lifecycle"),
+    ("watch", "once"),
 }
 
 

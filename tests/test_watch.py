@@ -3,9 +3,16 @@ fake ModelArts, where the store must end with what a check of the records it rea
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
@@ -16,6 +23,7 @@ import pytest
 from conftest import unavailable
 from fake_modelarts import AK, PROJECT, SK, FaultPlan, running
 
+from jobfsm.cli import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, main
 from jobfsm.errors import InvalidArgument, StoreUnavailable
 from jobfsm.lifecycles import get_lifecycle
 from jobfsm.logs import LogReport, read_log, scan_log
@@ -358,3 +366,265 @@ def test_watching_a_faulty_fleet_stores_what_a_check_of_its_records_finds(store_
     assert sum(1 for w in waits if w >= 2.0) >= stats["throttle"]
     assert store.list(active=True) == []
     store.close()
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch, sdk: None) -> None:
+    """The fake's credentials in the environment, as the SDK reads them; no endpoint there."""
+    for name, value in (("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK),
+                        ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    for name in ("JOBFSM_MODELARTS_ENDPOINT", "HUAWEICLOUD_SDK_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_watch_once_repeated_stores_what_a_check_of_its_records_finds(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`jobfsm watch --once`, run again and again as a cron job would, each run a new watcher on
+    the same store, until the fleet has ended; events as JSON Lines."""
+    monkeypatch.setattr("jobfsm.cli.watching._wait", lambda event, seconds: event.is_set())
+    db = f"sqlite:///{tmp_path / 'jobs.db'}"
+    plan = FaultPlan(request={"throttle": 0.05, "error": 0.03, "garbage": 0.02},
+                     record={"bad": 0.02, "stale": 0.03, "illegal": 0.02})  # fmt: skip
+    events: list[dict[str, Any]] = []
+    with running(40, seed=11, faults=plan, arrivals=3600.0, step=600.0) as fake:
+        for _ in range(300):
+            code, out, err = run(capsys, "watch", "--store", db, "--once", "--format", "jsonl",
+                                 "--endpoint", fake.url)  # fmt: skip
+            assert code in (EXIT_OK, EXIT_INVALID), err
+            assert err.startswith("jobfsm: cycle 1: ")
+            events += [json.loads(line) for line in out.splitlines()]
+            with JobStore(db, lifecycle=V2) as store:
+                active = store.list(active=True)
+            if fake.fleet.all_terminal() and not active:
+                break
+            fake.fleet.tick()
+        else:
+            pytest.fail("the fleet never ended")
+        records = list(fake.delivered)
+    with JobStore(db, lifecycle=V2) as store:
+        assert_store_holds_what_the_log_finds(store, records, 40)
+    cycles = [e for e in events if e["event"] == "cycle"]
+    assert sum(c["written"] for c in cycles) == sum(1 for e in events if e["event"] == "move") > 0
+    assert {e["event"] for e in events} >= {"move", "finished", "violation", "bad record", "cycle"}
+
+
+def test_watch_once_prints_events_as_text_and_exits_1_when_a_record_was_bad(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, credentials: None
+) -> None:
+    db = str(tmp_path / "jobs.db")
+    with running(3, arrivals=0.0) as fake:
+        code, out, err = run(capsys, "watch", "--store", db, "--once", "--endpoint", fake.url)
+        assert (code, out) == (EXIT_OK, "")
+        assert err.startswith("jobfsm: cycle 1: 3 observed (3 new), 3 jobs (3 active): 0 moves")
+        fake.fleet.tick(200_000)  # every job has ended
+        fake.faults.record["bad"] = 1.0
+        first = fake.fleet.jobs[0].job_id
+        code, out, err = run(capsys, "watch", "--store", db, "--once", "--endpoint", fake.url,
+                             "--job-id", first, "--job-id", "missing")  # fmt: skip
+    assert code == EXIT_INVALID
+    lines = out.splitlines()
+    assert lines[0].startswith(f"bad record job {fake.fleet.jobs[0].job_id!r}: ")
+    assert lines[1] == f"bad record job 'missing': no such training job in project {PROJECT}"
+
+
+def test_watch_usage_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    db = str(tmp_path / "jobs.db")
+    code, _, err = run(capsys, "watch", "--store", db, "--interval", "0s", "--endpoint", "x")
+    assert code == EXIT_USAGE
+    assert "Invalid value for '--interval': 0:00:00 is too short" in err
+    code, _, err = run(capsys, "watch", "--store", db, "--once")
+    assert (code, err.count("\n")) == (EXIT_USAGE, 1)
+    assert err.startswith("jobfsm: error: the ModelArts source needs an endpoint: ")
+    monkeypatch.delenv("HUAWEICLOUD_SDK_SK")
+    code, _, err = run(capsys, "watch", "--store", db, "--once", "--region", "cn-north-4")
+    assert err == (
+        "jobfsm: error: the ModelArts source needs credentials: HUAWEICLOUD_SDK_SK is not set; "
+        "set HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID (an access key, "
+        "its secret and the project id, as the Huawei Cloud SDK reads them)\n"
+    )
+    assert not (tmp_path / "jobs.db").exists()
+
+
+def test_watch_once_reports_a_poll_that_failed_for_good(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr("jobfsm.cli.watching._wait", lambda event, seconds: event.is_set())
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "wrong")
+    with running(3) as fake:
+        code, out, err = run(capsys, "watch", "--store", str(tmp_path / "j.db"), "--once",
+                             "--endpoint", fake.url)  # fmt: skip
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"jobfsm: error: ModelArts at {fake.url}: list training jobs (page 1) ")
+    assert "HTTP 401" in err
+    assert "Traceback" not in err
+
+
+def test_watch_keeps_polling_through_a_failed_poll(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Without --once, a poll that keeps failing is a warning; the next poll is tried. A signal
+    between polls ends the watch with its exit code."""
+    waits: list[float] = []
+
+    def wait(event: threading.Event, seconds: float) -> bool:
+        waits.append(seconds)
+        if len(waits) > 12:  # well after the failed poll: stop as Ctrl-C would
+            os.kill(os.getpid(), signal.SIGINT)
+        return event.is_set()
+
+    monkeypatch.setattr("jobfsm.cli.watching._wait", wait)
+    with running(3, arrivals=0.0) as fake:
+        fake.inject("error", 5)  # every attempt of the first poll
+        code, _, err = run(capsys, "watch", "--store", str(tmp_path / "j.db"),
+                           "--interval", "2s", "--endpoint", fake.url)  # fmt: skip
+    assert code == EXIT_INTERRUPTED
+    assert err.splitlines()[0].startswith("jobfsm: warning: ModelArts at ")
+    assert err.splitlines()[0].endswith("a later poll may succeed; polling again in 0:00:02")
+    assert err.splitlines()[-1] == "jobfsm: interrupted"
+    assert 2.0 in waits  # the interval, after the failed poll
+
+
+def test_a_signal_during_the_writes_lets_the_cycle_finish_then_exits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """SIGTERM while the cycle writes: every job and move of the cycle is still written, then
+    the watch exits 143 with one line."""
+    create = JobStore.create
+
+    def create_then_signal(self: JobStore, *args: Any, **kwargs: Any) -> Any:
+        if not hasattr(create_then_signal, "sent"):
+            create_then_signal.sent = True  # type: ignore[attr-defined]
+            os.kill(os.getpid(), signal.SIGTERM)
+        return create(self, *args, **kwargs)
+
+    monkeypatch.setattr(JobStore, "create", create_then_signal)
+    db = tmp_path / "jobs.db"
+    with running(120, arrivals=0.0) as fake:
+        code, _, err = run(capsys, "watch", "--store", str(db), "--endpoint", fake.url)
+    assert (code, err) == (EXIT_TERMINATED, "jobfsm: terminated\n")
+    with JobStore(str(db), lifecycle=V2) as store:
+        assert len(store.list()) == 120
+
+
+SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from fake_modelarts import running
+with running(3, arrivals=0.0) as fake:
+    print(fake.url, flush=True)
+    sys.stdin.readline()
+"""
+
+
+@pytest.mark.usefixtures("sdk")
+@pytest.mark.parametrize(("sent", "code", "said"), [
+    (signal.SIGTERM, EXIT_TERMINATED, "jobfsm: terminated"),
+    (signal.SIGINT, EXIT_INTERRUPTED, "jobfsm: interrupted"),
+])  # fmt: skip
+def test_a_signal_between_polls_ends_the_watch_at_once(
+    tmp_path: Path, sent: int, code: int, said: str
+) -> None:
+    """As a real process waiting an hour for its next poll: the signal ends it at once, with
+    its exit code and one line, and the first poll's jobs are in the store."""
+    tests = str(Path(__file__).parent)
+    server = subprocess.Popen([sys.executable, "-c", SCRIPT.format(tests=tests)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert server.stdin is not None
+    assert server.stdout is not None
+    url = server.stdout.readline().strip()
+    db = tmp_path / "jobs.db"
+    env = {**os.environ, "HUAWEICLOUD_SDK_AK": AK, "HUAWEICLOUD_SDK_SK": SK,
+           "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT}  # fmt: skip
+    try:
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "jobfsm", "watch", "--store", str(db), "--interval", "1h",
+             "--endpoint", url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _stored(db) < 3:
+            time.sleep(0.05)
+        started = time.monotonic()
+        watch.send_signal(sent)
+        out, err = watch.communicate(timeout=60)
+        assert time.monotonic() - started < 10
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+        server.stdout.close()
+    assert (watch.returncode, out, err) == (code, "", said + "\n")
+    assert _stored(db) == 3
+
+
+def _stored(db: Path) -> int:
+    """Jobs in the store's file so far (0 before its tables are made)."""
+    import sqlite3
+
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM jobs").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+@pytest.mark.usefixtures("sdk")
+def test_at_a_terminal_stderr_shows_one_status_line_between_polls(tmp_path: Path) -> None:
+    """The status line is rewritten in place (carriage return, erase line) and erased before
+    the watch ends; on a pipe it never shows (the other tests)."""
+    import pty
+
+    tests = str(Path(__file__).parent)
+    server = subprocess.Popen([sys.executable, "-c", SCRIPT.format(tests=tests)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert server.stdin is not None
+    assert server.stdout is not None
+    url = server.stdout.readline().strip()
+    env = {**os.environ, "HUAWEICLOUD_SDK_AK": AK, "HUAWEICLOUD_SDK_SK": SK,
+           "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT}  # fmt: skip
+    controller, terminal = pty.openpty()
+    try:
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "jobfsm", "watch", "--store", str(tmp_path / "j.db"),
+             "--interval", "1h", "--endpoint", url],
+            stdout=subprocess.PIPE, stderr=terminal, env=env,
+        )  # fmt: skip
+        os.close(terminal)
+        shown = b""
+        deadline = time.monotonic() + 60
+        while b"next poll in" not in shown and time.monotonic() < deadline:
+            shown += os.read(controller, 65536)
+        watch.send_signal(signal.SIGINT)
+        out, _ = watch.communicate(timeout=60)
+        with contextlib.suppress(OSError):  # EIO once the process has gone
+            while chunk := os.read(controller, 65536):
+                shown += chunk
+    finally:
+        os.close(controller)
+        server.stdin.close()
+        server.wait(timeout=30)
+        server.stdout.close()
+    assert (watch.returncode, out) == (EXIT_INTERRUPTED, b"")
+    assert b"\r\x1b[Kjobfsm watch: 3 jobs, 3 active, 1 poll; next poll in 3600s" in shown
+    assert shown.endswith(b"\r\x1b[Kjobfsm: interrupted\r\n")
