@@ -169,8 +169,11 @@ class FakeModelArts:
         faults: FaultPlan | None = None,
         seed: int = 0,
         port: int = 0,
+        keep: bool = True,
     ) -> None:
         self.fleet = fleet
+        #: Keep the requests and the records delivered (a long benchmark does not).
+        self.keep = keep
         self.faults = faults or FaultPlan()
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -357,8 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
-        with fake.lock:
-            fake.requests.append((method, path))
+        if fake.keep:
+            with fake.lock:
+                fake.requests.append((method, path))
         if path.startswith("/_fake/"):
             self._control(path, body)
             return
@@ -409,7 +413,8 @@ class _Handler(BaseHTTPRequestHandler):
         if kind is None:  # the client reads this answer (not one past its timeout, or broken)
             with fake.lock:
                 fake.stats["bad records read"] += bad
-                fake.delivered += records
+                if fake.keep:
+                    fake.delivered += records
         self._answer(status, answer, fault=kind)
 
     def _control(self, path: str, body: bytes) -> None:
@@ -438,7 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("X-Request-Id", f"fake-{len(self.fake.requests)}")
+            self.send_header("X-Request-Id", f"fake-{id(self)}")
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
@@ -472,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     fleet = FakeFleet(args.jobs, seed=args.seed, arrivals=args.arrivals, step=args.step)
-    fake = FakeModelArts(fleet, seed=args.seed, port=args.port)
+    fake = FakeModelArts(fleet, seed=args.seed, port=args.port, keep=False)
     print(fake.url, flush=True)
     with suppress(KeyboardInterrupt):
         fake.server.serve_forever()
