@@ -3,6 +3,7 @@ with backoff on 429, 5xx and timeouts, bad records, credentials and endpoints.""
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import subprocess
@@ -397,3 +398,28 @@ def test_without_the_extra_the_package_imports_and_the_source_names_it() -> None
         "installed; run: pip install 'jobfsm[modelarts]'\n"
     )
     assert issubclass(MissingExtra, ImportError)
+
+
+def test_watch_without_the_extra_is_one_line_naming_it(tmp_path: Any) -> None:
+    code = f"""
+    from jobfsm.cli import main
+    sys.exit(main(["watch", "--store", {str(tmp_path / "jobs.db")!r}, "--once",
+                   "--endpoint", "http://127.0.0.1:9"]))
+    """
+    env = {
+        "HUAWEICLOUD_SDK_AK": AK,
+        "HUAWEICLOUD_SDK_SK": SK,
+        "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", HIDE_SDK + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "jobfsm: error: the ModelArts source (jobfsm.modelarts) needs huaweicloudsdkcore, which "
+        "is not installed; run: pip install 'jobfsm[modelarts]'\n"
+    )

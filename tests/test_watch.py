@@ -200,6 +200,21 @@ def test_a_move_another_writer_made_stale_is_refused(v2_store: JobStore) -> None
     assert report.written == 0
 
 
+def test_a_job_stored_under_another_lifecycle_is_refused_not_a_crash(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    with JobStore(url) as v1:  # modelarts-v1
+        v1.create_schema()
+        v1.create("a")
+    with JobStore(url, lifecycle=V2) as v2:
+        source = Scripted([seen("a", "Pending", 0), seen("b", "Pending", 0)])
+        report = Watcher(source, v2).run_once()
+    ((kind, job),) = kinds(report)
+    assert (kind, job, report.created) == ("refused", "a", 1)
+    assert str(report.events[0]).startswith(
+        "refused a: Pending was not written: job 'a' is stored under lifecycle 'modelarts-v1'"
+    )
+
+
 def test_what_a_failed_write_left_is_written_by_the_next_cycle(
     v2_store: JobStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

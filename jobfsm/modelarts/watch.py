@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from jobfsm.errors import InvalidArgument, InvalidJobId, InvalidTime, JobExists, JobNotFound
+from jobfsm.errors import (
+    InvalidArgument,
+    InvalidJobId,
+    InvalidTime,
+    JobExists,
+    JobNotFound,
+    LifecycleMismatch,
+)
 from jobfsm.errors import escape as _escape
 from jobfsm.lifecycle import Lifecycle
 from jobfsm.modelarts.records import BadRecord, Observation
@@ -131,10 +138,8 @@ class WatchEvent:
             return f"finished {job}: {self.target} ({outcome}) at {_iso(self.at)}"
         if kind is EventKind.BAD_RECORD:
             return f"bad record {_escape(str(self.where))}: {_escape(str(self.reason))}"
-        return (
-            f"refused {job}: {self.source} → {self.target} was not written: "
-            f"{_escape(str(self.reason))}"
-        )
+        move = f"{self.source} → {self.target}" if self.source else f"{self.target}"
+        return f"refused {job}: {move} was not written: {_escape(str(self.reason))}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form: the kind as ``event``, statuses by name, times in ISO 8601; fields
@@ -191,6 +196,14 @@ class CycleReport:
             the store's reads and writes.
         seconds: the whole cycle.
         stopped: the poll was cancelled: nothing was judged or written.
+
+    >>> report = CycleReport(3, observations=200, jobs=200, active=12, requests=4, seconds=0.5,
+    ...                      http_seconds=0.4, judgment_seconds=0.02, store_seconds=0.03)
+    >>> print(report.summary())
+    cycle 3: 200 observed (0 new), 200 jobs (12 active): 0 moves, 0 violations; 4 requests, 0
+    retried; 0.50 s: HTTP 0.40, reading 0.00, judgment 0.02, store 0.03
+    >>> round(report.own_share, 2)
+    0.1
     """
 
     cycle: int
@@ -543,6 +556,12 @@ class Watcher:
                 created += 1
             except JobExists:
                 pass  # another writer made it: its moves are judged from its stored status
+            except (LifecycleMismatch, InvalidJobId) as exc:
+                # Held under another lifecycle, or an id the store cannot keep (too long): its
+                # moves will be refused too, each with its reason.
+                events.append(
+                    WatchEvent(EventKind.REFUSED, job_id, at, target=status, reason=exc.message)
+                )
             del self._created[job_id]
         mode = self.tracker.mode
         while self._moves:
