@@ -165,10 +165,6 @@ class _Failure(NamedTuple):
     wait: float | None = None
 
 
-class _Unreadable(Exception):
-    """A 2xx answer whose body could not be read (cut short, not JSON): sent again, as a 5xx is."""
-
-
 class ModelArtsSource:
     """The v2 training jobs of one ModelArts project, polled as :class:`Observation` s.
 
@@ -282,7 +278,7 @@ class ModelArtsSource:
                 f"or set {ENV_ENDPOINT} or {ENV_SDK_ENDPOINT}",
             )
         self._client = builder.build()
-        self._no_transport_retries()
+        self._no_transport_retries(config)
 
     def __repr__(self) -> str:
         return f"<ModelArtsSource {self.endpoint} project {self.project_id}>"
@@ -297,14 +293,18 @@ class ModelArtsSource:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _no_transport_retries(self) -> None:
+    def _no_transport_retries(self, config: Any) -> None:
         # The SDK mounts an adapter that answers a GET's 429 itself (urllib3 retry, raising
         # "too many 429 error responses" without the Retry-After). An adapter of the same pool
         # sizes without retries lets every answer reach the handler above.
         session = getattr(self._client.get_http_client(), "_session", None)
         if session is None or not hasattr(session, "mount"):
             return
-        adapter = self._sdk.HTTPAdapter(max_retries=0)
+        adapter = self._sdk.HTTPAdapter(
+            pool_connections=config.pool_connections,
+            pool_maxsize=config.pool_maxsize,
+            max_retries=0,
+        )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
 

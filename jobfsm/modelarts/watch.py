@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from jobfsm.errors import (
+    CorruptJob,
     InvalidArgument,
     InvalidJobId,
     InvalidTime,
@@ -319,6 +320,9 @@ class Watcher:
     finished a1: Completed (succeeded) at 2023-11-14T22:14:20.000Z
     """
 
+    #: Cycles whose poll was over (a cancelled or failed poll is not counted).
+    cycles: int
+
     def __init__(
         self,
         source: Source,
@@ -458,7 +462,6 @@ class Watcher:
         """
         clock = self._clock
         started = clock()
-        self.cycles += 1
         store_seconds = 0.0
         if not self._seeded:
             self._seed()
@@ -466,8 +469,8 @@ class Watcher:
         try:
             poll = self.source.poll(self.job_ids, cancelled=cancelled)
         except PollCancelled:
-            self.cycles -= 1
             return CycleReport(self.cycles + 1, stopped=True, seconds=clock() - started)
+        self.cycles += 1
         polled = clock()
         events = self._events = [_bad(b) for b in poll.bad_records]
         self._new_jobs = 0
@@ -534,8 +537,8 @@ class Watcher:
             for job_id in self.job_ids:
                 try:
                     records.append(store.get(job_id))
-                except JobNotFound:
-                    continue
+                except (JobNotFound, LifecycleMismatch, CorruptJob):
+                    continue  # new to the store, or not its to judge: refused when written
         self._listening = False
         try:
             self.tracker.observe_many(
