@@ -945,3 +945,92 @@ class LifecycleMismatch(JobFSMError):
 
 # Here rather than in the list above, which other changes edit.
 __all__ += ["LifecycleMismatch"]
+
+
+# -- job sources (jobfsm.modelarts) ---------------------------------------------------------------
+
+# Added here rather than in the list above, beside the classes.
+__all__ += ["SourceError", "SourceNotConfigured"]
+
+
+class SourceNotConfigured(JobFSMError, ValueError):
+    """A job source that cannot be built: no credentials, or no endpoint to send them to.
+
+    Attributes:
+        what: what is missing, in words (``"credentials"``, ``"an endpoint"``).
+        problem: what exactly is wrong (``"HUAWEICLOUD_SDK_SK is not set"``).
+        settings: the environment variables or options that give it.
+        remedy: how to give them, in a phrase that ends the message.
+    """
+
+    def __init__(self, what: str, problem: str, settings: Sequence[str], remedy: str) -> None:
+        super().__init__(what, problem, tuple(settings), remedy)
+        self.what = what
+        self.problem = problem
+        self.settings = tuple(settings)
+        self.remedy = remedy
+
+    @property
+    def message(self) -> str:
+        return f"the ModelArts source needs {self.what}: {escape(self.problem)}; {self.remedy}"
+
+
+class SourceError(JobFSMError):
+    """A request to a job source that failed, after its retries when the failure was transient;
+    the poll it belonged to gave nothing.
+
+    Attributes:
+        request: what was asked, for example ``"list training jobs (page 3)"``.
+        endpoint: where it was sent (a URL).
+        attempts: how many times it was sent.
+        status: the last HTTP status, or None when no answer came (a timeout, a refused
+            connection).
+        error_code: the service's own error code, when it gave one (``"ModelArts.0103"``).
+        reason: the last failure, in a phrase.
+        retryable: True for a failure a later poll may not meet (HTTP 429, 5xx, a timeout, a lost
+            connection); False for one that lasts until something is changed (credentials,
+            permissions, the endpoint).
+    """
+
+    def __init__(
+        self,
+        request: str,
+        endpoint: str,
+        attempts: int,
+        status: int | None,
+        error_code: str | None,
+        reason: str,
+        retryable: bool,
+    ) -> None:
+        super().__init__(request, endpoint, attempts, status, error_code, reason, retryable)
+        self.request = request
+        self.endpoint = endpoint
+        self.attempts = attempts
+        self.status = status
+        self.error_code = error_code
+        self.reason = reason
+        self.retryable = retryable
+
+    def _remedy(self) -> str:
+        if self.status == 401:
+            return "check HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (an access key and its secret)"
+        if self.status == 403:
+            return (
+                "the credentials may not read ModelArts training jobs: check their IAM "
+                "permissions and HUAWEICLOUD_SDK_PROJECT_ID"
+            )
+        if self.status == 404:
+            return "check the endpoint (or region) and HUAWEICLOUD_SDK_PROJECT_ID"
+        if self.retryable:
+            return "the service is busy or out of reach; a later poll may succeed"
+        return "check the endpoint (or region) and the request"
+
+    @property
+    def message(self) -> str:
+        got = f"HTTP {self.status}" if self.status is not None else "no answer"
+        code = f" {self.error_code}" if self.error_code else ""
+        tries = "attempt" if self.attempts == 1 else "attempts"
+        return (
+            f"ModelArts at {escape(self.endpoint)}: {self.request} failed after {self.attempts} "
+            f"{tries} ({got}{code}: {escape(self.reason)}); {self._remedy()}"
+        )

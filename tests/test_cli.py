@@ -387,6 +387,13 @@ TEXT_PARAMETERS = [
      "'--older-than'"),
     (["store", "stale", DB, "--status", "9", "--older-than", "1h", "--format", BAD],
      "store stale", "fmt", "'--format'"),
+    (["watch", "--store", f"{BAD}.db"], "watch", "store_url", "'--store'"),
+    (["watch", "--store", DB, "--job-id", BAD], "watch", "job_ids", "'--job-id'"),
+    (["watch", "--store", DB, "--interval", BAD], "watch", "interval", "'--interval'"),
+    (["watch", "--store", DB, "--format", BAD], "watch", "fmt", "'--format'"),
+    (["watch", "--store", DB, "--endpoint", f"http://{BAD}"], "watch", "endpoint",
+     "'--endpoint'"),
+    (["watch", "--store", DB, "--region", BAD], "watch", "region", "'--region'"),
 ]  # fmt: skip
 
 #: Parameters that are not text: file names (any bytes), numbers and flags.
@@ -424,6 +431,7 @@ NOT_TEXT = {
         )
     ),
     ("check", "as_lifecycle"),
+    ("watch", "once"),
 }
 
 

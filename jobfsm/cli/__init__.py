@@ -86,6 +86,7 @@ from jobfsm.cli.store_commands import (
     store_stale,
 )
 from jobfsm.cli.walkthrough import demo, demo_fleet, demo_pictures, demo_store, walk
+from jobfsm.cli.watching import watch
 from jobfsm.errors import JobFSMError, escape
 
 __all__ = [
@@ -191,6 +192,7 @@ cli.add_command(render)
 cli.add_command(simulate)
 cli.add_command(demo)
 cli.add_command(store)
+cli.add_command(watch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
