@@ -98,6 +98,23 @@ def test_a_first_sighting_creates_the_job_where_it_was_seen(v2_store: JobStore) 
     assert (report.jobs, report.active) == (2, 1)
 
 
+def test_the_store_keeps_the_secondary_phase_seen_with_each_move(v2_store: JobStore) -> None:
+    watcher = Watcher(
+        Scripted(
+            [seen("a", "Creating", 1, "Creating")],
+            [seen("a", "Pending", 5, "Queuing")],
+            [seen("a", "Abnormal", 9, "Lost")],
+        ),
+        v2_store,
+    )
+    for _ in range(3):
+        watcher.run_once()
+    assert [(m.target.name, m.detail) for m in v2_store.history("a")] == [
+        ("Pending", "Queuing"),
+        ("Abnormal", "Lost"),
+    ]
+
+
 def test_every_kind_of_event_is_reported_in_order(v2_store: JobStore) -> None:
     source = Scripted(
         [seen("a", "Creating", 0), seen("b", "Running", 0)],

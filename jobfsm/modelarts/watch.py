@@ -358,7 +358,8 @@ class Watcher:
         self._first_seen: str | None = None
         # What the tracker accepted and the store has not taken yet, in order.
         self._created: dict[str, tuple[Status, datetime]] = {}
-        self._moves: list[tuple[str, Status, datetime]] = []
+        # (job, status, time, secondary phase): the store keeps the secondary phase in history.
+        self._moves: list[tuple[str, Status, datetime, str | None]] = []
         tracker = self.tracker
         tracker.on_move(self._moved)
         tracker.on_violation(self._violated)
@@ -403,7 +404,7 @@ class Watcher:
             )
         )
         if self.store is not None:
-            self._moves.append((move.job_id, move.target, move.at))
+            self._moves.append((move.job_id, move.target, move.at, self._details.get(move.job_id)))
 
     def _violated(self, violation: TrackedViolation) -> None:
         if self._listening:
