@@ -432,6 +432,7 @@ NOT_TEXT = {
     ),
     ("check", "as_lifecycle"),
     ("watch", "once"),
+    ("watch", "metrics_port"),
 }
 
 

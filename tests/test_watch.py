@@ -660,3 +660,55 @@ def test_at_a_terminal_stderr_shows_one_status_line_between_polls(tmp_path: Path
     assert (watch.returncode, out) == (EXIT_INTERRUPTED, b"")
     assert b"\r\x1b[Kjobfsm watch: 3 jobs, 3 active, 1 poll; next poll in 3600s" in shown
     assert shown.endswith(b"\r\x1b[Kjobfsm: interrupted\r\n")
+
+
+def test_watch_serves_its_metrics_while_it_watches(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--metrics-port serves what the tracker judged; it is scraped before the command ends."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    import jobfsm.metrics
+
+    scraped: list[str] = []
+    serve = jobfsm.metrics.serve
+
+    def serve_and_scrape(metrics: jobfsm.metrics.Metrics, port: int = 0) -> Any:
+        server = serve(metrics, port)
+        original = server.close
+
+        def close() -> None:
+            url = f"http://127.0.0.1:{server.port}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                scraped.append(response.read().decode())
+            original()
+
+        server.close = close  # type: ignore[method-assign]
+        return server
+
+    monkeypatch.setattr(jobfsm.metrics, "serve", serve_and_scrape)
+    db = str(tmp_path / "jobs.db")
+    with running(5, arrivals=0.0) as fake:
+        run(capsys, "watch", "--store", db, "--once", "--endpoint", fake.url)
+        fake.fleet.tick(200_000)
+        code, _, err = run(capsys, "watch", "--store", db, "--once", "--endpoint", fake.url,
+                           "--metrics-port", "0")  # fmt: skip
+    assert code in (EXIT_OK, EXIT_INVALID), err
+    assert "metrics at http://127.0.0.1:" in err
+    [text] = scraped
+    samples = {
+        (s.name, s.labels.get("status")): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert sum(v for (name, _), v in samples.items() if name == "jobfsm_moves_total") > 0
+    ended = sum(
+        v for (name, status), v in samples.items()
+        if name == "jobfsm_jobs" and status in {"Completed", "Failed", "Terminated", "Abnormal"}
+    )  # fmt: skip
+    assert ended == 5.0

@@ -92,6 +92,13 @@ def _wait(event: threading.Event, seconds: float) -> bool:
     metavar="R",
     help="A Huawei Cloud region, such as cn-north-4, whose public endpoint to use.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    metavar="N",
+    help="Serve Prometheus metrics at http://127.0.0.1:N/metrics while watching (needs "
+    "jobfsm[metrics]); 0 picks a free port, named on stderr.",
+)
 def watch(
     store_url: str,
     job_ids: tuple[str, ...],
@@ -100,6 +107,7 @@ def watch(
     fmt: str,
     endpoint: str | None,
     region: str | None,
+    metrics_port: int | None,
 ) -> int:
     """Poll a project's ModelArts v2 training jobs, judge each observation against the
     modelarts-v2 lifecycle, and write the moves to a job store.
@@ -146,6 +154,8 @@ def watch(
         stack.callback(store.close)
         store.create_schema()
         watcher = Watcher(source, store, job_ids=job_ids or None)
+        if metrics_port is not None:
+            _serve_metrics(stack, watcher, metrics_port)
         while not stop.is_set():
             try:
                 report = watcher.run_once(cancelled=stop.is_set)
@@ -168,6 +178,27 @@ def watch(
     if caught:
         raise caught[0]
     return EXIT_INVALID if wanting else EXIT_OK
+
+
+def _serve_metrics(stack: ExitStack, watcher: Watcher, port: int) -> None:
+    """Count what the watcher's tracker judges and serve it until the command ends."""
+    from jobfsm.errors import MissingExtra
+
+    try:
+        from jobfsm.metrics import Metrics, serve
+    except MissingExtra as exc:
+        raise click.UsageError(f"--metrics-port: {exc.message}") from None
+    metrics = Metrics(watcher.lifecycle)
+    metrics.watch(watcher.tracker)
+    try:
+        server = serve(metrics, port)
+    except OSError as exc:
+        raise click.UsageError(
+            f"--metrics-port {port}: cannot listen there ({exc.strerror or exc}); choose another "
+            "port, or 0 for any free one"
+        ) from None
+    stack.callback(server.close)
+    _say(f"jobfsm watch: metrics at http://127.0.0.1:{server.port}/metrics")
 
 
 def _show(report: CycleReport, fmt: str) -> None:
