@@ -28,8 +28,11 @@ whose message names the job (the id column), both statuses and the allowed moves
 
     job train-1: cannot move RUNNING(8) → WAITING(7); from RUNNING(8) the allowed moves are: ...
 
-The function reads the moves and starts tables through the ``search_path`` in force when the
-rules were created (``SET search_path FROM CURRENT``), whatever the writing session's is.
+The function also holds the declared moves and starts as constants, so that a legal write needs no
+query; it reads the moves and starts tables for the messages (and for anything else they declare),
+through the ``search_path`` in force when the rules were created (``SET search_path FROM
+CURRENT``), whatever the writing session's is. The tables are for reading: to change the rules,
+generate and apply them again.
 
 **SQLite**: a trigger refuses with ``RAISE(ABORT, message)``, which the driver reports as an
 integrity error (``SQLITE_CONSTRAINT_TRIGGER``). Before SQLite 3.47 the message can only be a
@@ -313,6 +316,7 @@ class TableRules:
         n = self.names
         col, job = _ident(self.column), _ident(self.id_column)
         moves, starts = _ident(n.moves), _ident(n.starts)
+        shown_job = f"coalesce(NEW.{job}::text, 'NULL')"
         refuse = (
             "RAISE EXCEPTION USING ERRCODE = 'check_violation',\n"
             f"      CONSTRAINT = {_text(n.function)}, TABLE = TG_TABLE_NAME, "
@@ -327,7 +331,7 @@ class TableRules:
                 f"  IF NEW.{lcc} IS DISTINCT FROM OLD.{lcc} THEN\n"
                 f"    {refuse}format('job %s: cannot change its lifecycle from %s to %s: a job "
                 "keeps the lifecycle it was created under',\n"
-                f"        v_job, coalesce(OLD.{lcc}::text, 'NULL'), "
+                f"        {shown_job}, coalesce(OLD.{lcc}::text, 'NULL'), "
                 f"coalesce(NEW.{lcc}::text, 'NULL'));\n"
                 "  END IF;\n"
             )
@@ -335,21 +339,25 @@ class TableRules:
         body = (
             f"-- jobfsm rules {_FINGERPRINT}: the {escape(self.lifecycle.name)} lifecycle\n"
             "DECLARE\n"
-            f"  v_job text := coalesce(NEW.{job}::text, 'NULL');\n"
             "  v_allowed text;\n"
             "  v_source text;\n"
             "  v_target text;\n"
             "BEGIN\n"
             "  IF TG_OP = 'INSERT' THEN\n"
-            f"    IF EXISTS (SELECT 1 FROM {starts} WHERE status = {new}) THEN\n"
+            f"    IF {new} = ANY ({self._pg_array(self.starts)})\n"
+            f"      OR EXISTS (SELECT 1 FROM {starts} WHERE status = {new}) THEN\n"
             "      RETURN NEW;\n"
             "    END IF;\n"
             f"    SELECT string_agg(label, ', ' ORDER BY code) INTO v_allowed FROM {starts};\n"
             f"    v_target := coalesce({self._known_label(new)}, {self._pg_shown(new)});\n"
             f"    {refuse}format('job %s: cannot start in %s; a new job starts in: %s',\n"
-            "        v_job, v_target, v_allowed);\n"
+            f"        {shown_job}, v_target, v_allowed);\n"
             "  END IF;\n"
             f"{lifecycle_change}"
+            "  -- The declared moves, also compiled in: a legal write needs no query.\n"
+            f"  IF {new} = ANY ({self._pg_targets(old)}) THEN\n"
+            "    RETURN NEW;\n"
+            "  END IF;\n"
             f"  IF {new} IS NOT DISTINCT FROM {old} OR EXISTS (\n"
             f"    SELECT 1 FROM {moves} WHERE source = {old} AND target = {new}\n"
             "  ) THEN\n"
@@ -360,7 +368,7 @@ class TableRules:
             "  SELECT string_agg(target_label, ', ' ORDER BY target_code) INTO v_allowed\n"
             f"    FROM {moves} WHERE source = {old};\n"
             f"  {refuse}format('job %s: cannot move %s → %s; %s',\n"
-            f"        v_job, coalesce(v_source, {self._pg_shown(old)}), v_target, CASE\n"
+            f"        {shown_job}, coalesce(v_source, {self._pg_shown(old)}), v_target, CASE\n"
             "          WHEN v_allowed IS NOT NULL THEN\n"
             "            format('from %s the allowed moves are: %s', v_source, v_allowed)\n"
             "          WHEN v_source IS NOT NULL THEN\n"
@@ -379,6 +387,20 @@ class TableRules:
             "SET search_path FROM CURRENT\n"
             f"AS {tag}\n{body}{tag}"
         )
+
+    def _pg_array(self, statuses: Iterable[Status]) -> str:
+        kind = "integer" if self.values == "codes" else "text"
+        return f"ARRAY[{', '.join(self._literal(s) for s in sorted(statuses))}]::{kind}[]"
+
+    def _pg_targets(self, old: str) -> str:
+        """An expression of the targets declared from the status ``old``: NULL from a terminal
+        status or a value that is none."""
+        branches = [
+            f"WHEN {self._literal(source)} THEN {self._pg_array(targets)}"
+            for source, targets in sorted(self.lifecycle.next_map.items())
+            if targets
+        ]
+        return f"CASE {old}\n    " + "\n    ".join(branches) + "\n  END"
 
     def _hint(self) -> str:
         return (
