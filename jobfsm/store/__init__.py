@@ -35,7 +35,9 @@ and the checks of stored rows, :mod:`~jobfsm.store.batch` what :meth:`JobStore.a
 (Applied, ApplyKind), :mod:`~jobfsm.store.urls` the store URLs, :mod:`~jobfsm.store.arguments`
 the checks of what a store is given, :mod:`~jobfsm.store.sqlite` the SQLite connections, and
 :mod:`~jobfsm.store.writer` the :class:`StoreWriter` that writes what a
-:class:`~jobfsm.tracker.Tracker` judged.
+:class:`~jobfsm.tracker.Tracker` judged; :mod:`~jobfsm.store.rules` the SQL that enforces a
+lifecycle inside a database, and :mod:`~jobfsm.store.enforce` those rules on the store's own
+``jobs`` table, so that SQL written past the store cannot make an illegal move either.
 """
 
 from __future__ import annotations
