@@ -1034,3 +1034,44 @@ class SourceError(JobFSMError):
             f"ModelArts at {escape(self.endpoint)}: {self.request} failed after {self.attempts} "
             f"{tries} ({got}{code}: {escape(self.reason)}); {self._remedy()}"
         )
+class InvalidIdentifier(JobFSMError, ValueError):
+    """A table or column name that generated SQL cannot name as given; nothing was generated.
+
+    Every name is written quoted (``"my jobs"``), so any other character is kept as it is.
+
+    Attributes:
+        argument: which name it is: ``"table"``, ``"column"``, ``"id_column"`` or
+            ``"lifecycle_column"``.
+        name: the value given.
+        problem: what is wrong with it, in a phrase.
+        dialect: the database the SQL is for (``"postgresql"``, ``"sqlite"``), or empty.
+
+    >>> print(InvalidIdentifier("table", "ops.jobs", "it holds a '.'", "postgresql"))
+    'ops.jobs' cannot be the table name in postgresql SQL: it holds a '.'; give the bare name
+    exactly as the database spells it, such as jobs (it is quoted as given)
+    """
+
+    def __init__(self, argument: str, name: object, problem: str, dialect: str = "") -> None:
+        super().__init__(argument, name, problem, dialect)
+        self.argument = argument
+        self.name = name
+        self.problem = problem
+        self.dialect = dialect
+
+    @property
+    def message(self) -> str:
+        what = self.argument.replace("_", " ")
+        if what == "column":
+            what = "status column"
+        where = f" in {self.dialect} SQL" if self.dialect else ""
+        return (
+            f"{_shown(self.name)} cannot be the {what} name{where}: {self.problem}; give the bare "
+            "name exactly as the database spells it, such as "
+            f"{_IDENTIFIER_EXAMPLES.get(self.argument, 'jobs')} (it is quoted as given)"
+        )
+
+
+_IDENTIFIER_EXAMPLES = {"column": "status", "id_column": "job_id", "lifecycle_column": "lifecycle"}
+
+# Here rather than in the list above, which other changes edit.
+__all__ += ["InvalidIdentifier"]

@@ -12,7 +12,7 @@ import pytest
 from pgserver import INSTALL_HINT, PostgresServer, PostgresUnavailable, running
 
 if TYPE_CHECKING:
-    from jobfsm import JobStore
+    from jobfsm import JobStore, Lifecycle
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -58,3 +58,23 @@ def store(store_url: str) -> Iterator[JobStore]:
     s.create_schema()
     yield s
     s.close()
+
+
+def drop_store_rules(url: str, lifecycle: Lifecycle | None = None) -> None:
+    """Remove the rules of ``lifecycle`` (modelarts-v1 by default) from a store's jobs table, as
+    in a database whose owner dropped them: a row can then be changed outside jobfsm in ways the
+    rules refuse (a store that writes next installs them again)."""
+    import sqlalchemy as sa
+
+    from jobfsm import DEFAULT_LIFECYCLE, JobStore
+    from jobfsm.store.enforce import store_rules
+
+    store = JobStore(url)
+    engine = sa.create_engine(store._connect_url)
+    try:
+        with engine.begin() as conn:
+            for statement in store_rules(lifecycle or DEFAULT_LIFECYCLE, store.backend).drop:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+        store.close()

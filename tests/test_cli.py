@@ -208,6 +208,7 @@ def test_top_level_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]
         (["store", "show"], "Exit 0, or 2 for a usage error, an unknown job"),
         (["store", "list"], "Exit 0, or 2 for a usage error"),
         (["store", "stale"], "Exit 0 when there are none, 1 when there are any, 2"),
+        (["sql"], "Exit 0, or 2 for a usage error"),
     ],
 )
 def test_each_command_help_states_its_exit_codes(
@@ -337,6 +338,8 @@ def test_a_status_of_thousands_of_digits_is_a_usage_error(
 
 BAD = "\udcff"  # the byte 0xff as click decodes it (surrogateescape)
 DB = "sqlite:///unused.db"
+#: What `jobfsm sql` needs besides --dialect.
+SQL = ["--table", "t", "--column", "c"]
 
 #: Every text parameter of every command, given the byte 0xff: (argv, command, parameter, shown).
 TEXT_PARAMETERS = [
@@ -394,6 +397,20 @@ TEXT_PARAMETERS = [
     (["watch", "--store", DB, "--endpoint", f"http://{BAD}"], "watch", "endpoint",
      "'--endpoint'"),
     (["watch", "--store", DB, "--region", BAD], "watch", "region", "'--region'"),
+    (["sql", "--dialect", BAD, *SQL], "sql", "dialect", "'--dialect'"),
+    (["sql", "--table", f"jobs{BAD}", "--dialect", "sqlite", "--column", "c"], "sql", "table",
+     "'--table'"),
+    (["sql", "--column", BAD, "--dialect", "sqlite", "--table", "t"], "sql", "column",
+     "'--column'"),
+    (["sql", "--id-column", BAD, "--dialect", "sqlite", *SQL], "sql", "id_column",
+     "'--id-column'"),
+    (["sql", "--values", BAD, "--dialect", "sqlite", *SQL], "sql", "values", "'--values'"),
+    (["sql", "--start", f"INIT,{BAD}", "--dialect", "sqlite", *SQL], "sql", "start",
+     "'--start'"),
+    (["sql", "--lifecycle-column", BAD, "--dialect", "sqlite", *SQL], "sql",
+     "lifecycle_column", "'--lifecycle-column'"),
+    (["sql", "--sqlite-version", f"3.{BAD}", "--dialect", "sqlite", *SQL], "sql",
+     "sqlite_version", "'--sqlite-version'"),
 ]  # fmt: skip
 
 #: Parameters that are not text: file names (any bytes), numbers and flags.
@@ -412,6 +429,7 @@ NOT_TEXT = {
     ("demo", "out"),
     ("store list", "active"),
     ("store list", "limit"),
+    ("sql", "drop"),
     # A built-in lifecycle's name or a TOML file's name (file names take any bytes).
     *(
         (command, "lifecycle")
@@ -428,6 +446,7 @@ NOT_TEXT = {
             "store show",
             "store list",
             "store stale",
+            "sql",
         )
     ),
     ("check", "as_lifecycle"),

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from conftest import drop_store_rules
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,6 +171,7 @@ def test_a_corrupt_row_refuses_its_items_only(store: JobStore, store_url: str) -
 
     store.create("a", S.WAITING, created_at=T0)
     store.create("bad", S.WAITING, created_at=T0)
+    drop_store_rules(store_url)  # which refuse a status that is none
     engine = sa.create_engine(store._connect_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE jobs SET status = 99 WHERE job_id = 'bad'")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from conftest import drop_store_rules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_store_schema import execute
@@ -255,6 +256,7 @@ def test_a_code_in_the_hole_is_a_corrupt_row_naming_the_lifecycles_codes(
 ) -> None:
     tiny.create("a")
     tiny.create("b")
+    drop_store_rules(store_url, TINY)  # which refuse a code that is no status
     execute(store_url, "UPDATE jobs SET status = 3 WHERE job_id = 'a'")
     with pytest.raises(CorruptJob) as info:
         tiny.get("a")
@@ -394,6 +396,7 @@ def test_a_job_whose_lifecycle_changed_outside_jobfsm_is_not_moved_from_memory(
     still finds that the row is of another lifecycle now: refused, nothing written."""
     store.create("v-1", S.RUNNING, created_at=T0)
     store.transition("v-1", S.SCALING, at=T0 + MINUTE)  # remembered: (SCALING, version 1)
+    drop_store_rules(store_url)  # which refuse any change of a job's lifecycle
     execute(store_url, "UPDATE jobs SET lifecycle = 'tiny' WHERE job_id = 'v-1'")
     before = snapshot(store_url)
     with pytest.raises(LifecycleMismatch):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from conftest import drop_store_rules
 
 from jobfsm import CorruptJob, JobRecords, JobStatus, JobStore, StoreUnavailable
 from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
@@ -178,6 +179,8 @@ def corrupt(request: pytest.FixtureRequest, store: JobStore, store_url: str) -> 
     for job_id in ("a", "bad", "z"):
         store.create(job_id, S.KILLING)
     change = on_sqlite if store.backend == "sqlite" else on_postgres
+    if field == "status":
+        drop_store_rules(store_url)  # which refuse a status that is none
     execute(store_url, f"UPDATE jobs {change} WHERE job_id = 'bad'")
     return field, change
 
@@ -274,6 +277,7 @@ def test_corrupt_job_and_records_pickle_with_their_fields(store: JobStore, store
     """A listing and its errors cross process boundaries (worker pools) unchanged."""
     for job_id in ("a", "bad"):
         store.create(job_id)
+    drop_store_rules(store_url)  # which refuse a status that is none
     execute(store_url, "UPDATE jobs SET status = 99 WHERE job_id = 'bad'")
     records = store.list()
     copy = pickle.loads(pickle.dumps(records))

@@ -74,6 +74,7 @@ from jobfsm.cli.shared import (
     table,
 )
 from jobfsm.cli.simulating import simulate
+from jobfsm.cli.sql import sql
 from jobfsm.cli.store_commands import (
     MAX_LIMIT,
     open_store,
@@ -193,6 +194,7 @@ cli.add_command(simulate)
 cli.add_command(demo)
 cli.add_command(store)
 cli.add_command(watch)
+cli.add_command(sql)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,7 +26,9 @@ A store judges by one lifecycle (``JobStore(url, lifecycle=...)``, ModelArts v1 
 keeps each job's lifecycle with it: the jobs of other lifecycles that share the database are left
 out of its listings, and reading or moving one raises :class:`~jobfsm.errors.LifecycleMismatch`.
 
-Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``.
+Needs the ``sql`` extra: ``pip install 'jobfsm[sql]'``, but for :mod:`~jobfsm.store.rules`, the
+SQL that enforces a lifecycle inside any database (``jobfsm sql``), which is text built from the
+lifecycle alone.
 
 The package holds one module per concept: :mod:`~jobfsm.store.jobstore` the :class:`JobStore`
 itself (its reads, moves, batches and saves), :mod:`~jobfsm.store.schema` the tables and schema
@@ -35,39 +37,52 @@ and the checks of stored rows, :mod:`~jobfsm.store.batch` what :meth:`JobStore.a
 (Applied, ApplyKind), :mod:`~jobfsm.store.urls` the store URLs, :mod:`~jobfsm.store.arguments`
 the checks of what a store is given, :mod:`~jobfsm.store.sqlite` the SQLite connections, and
 :mod:`~jobfsm.store.writer` the :class:`StoreWriter` that writes what a
-:class:`~jobfsm.tracker.Tracker` judged.
+:class:`~jobfsm.tracker.Tracker` judged; :mod:`~jobfsm.store.rules` the SQL that enforces a
+lifecycle inside a database, and :mod:`~jobfsm.store.enforce` those rules on the store's own
+``jobs`` table, so that SQL written past the store cannot make an illegal move either.
 """
 
 from __future__ import annotations
 
 from jobfsm.errors import MissingExtra
 
+#: The modules of the package that need no SQLAlchemy: they import without the extra.
+_WITHOUT_SQLALCHEMY = frozenset({"rules"})
+
 try:
     import sqlalchemy  # noqa: F401
 except ImportError as exc:  # tests/test_store_optional.py runs this without the extra
-    raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from exc
+    _MISSING = exc
 
-from jobfsm.store.arguments import MAX_NAME_LENGTH as MAX_NAME_LENGTH
-from jobfsm.store.batch import APPLY_READ_CHUNK as APPLY_READ_CHUNK
-from jobfsm.store.batch import Applied, ApplyKind
-from jobfsm.store.batch import _BatchRaced as _BatchRaced
-from jobfsm.store.batch import _stored_time as _stored_time
-from jobfsm.store.jobstore import CONNECT_TIMEOUT as CONNECT_TIMEOUT
-from jobfsm.store.jobstore import DEFAULT_ATTEMPTS as DEFAULT_ATTEMPTS
-from jobfsm.store.jobstore import DEFAULT_CACHE_SIZE as DEFAULT_CACHE_SIZE
-from jobfsm.store.jobstore import MAX_LIMIT as MAX_LIMIT
-from jobfsm.store.jobstore import JobStore
-from jobfsm.store.records import JobRecord, JobRecords, TransitionResult
-from jobfsm.store.schema import LEGACY_LIFECYCLE as LEGACY_LIFECYCLE
-from jobfsm.store.schema import SCHEMA_VERSION, metadata
-from jobfsm.store.schema import history_table as history_table
-from jobfsm.store.schema import jobs_table as jobs_table
-from jobfsm.store.schema import schema_table as schema_table
-from jobfsm.store.sqlite import SNAPSHOT_ATTEMPTS as SNAPSHOT_ATTEMPTS
-from jobfsm.store.sqlite import SQLITE_BUSY_STEP as SQLITE_BUSY_STEP
-from jobfsm.store.sqlite import SQLITE_BUSY_TIMEOUT as SQLITE_BUSY_TIMEOUT
-from jobfsm.store.urls import mask_url as mask_url
-from jobfsm.store.writer import StoreWriter
+    def __getattr__(name: str) -> object:
+        # The package itself still imports, so that jobfsm.store.rules (SQL as text, built from a
+        # lifecycle alone) works without the extra; every name of the store says what to install.
+        if name.startswith("__") or name in _WITHOUT_SQLALCHEMY:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        raise MissingExtra("the job store (jobfsm.store)", "sql", "sqlalchemy") from _MISSING
+
+else:
+    from jobfsm.store.arguments import MAX_NAME_LENGTH as MAX_NAME_LENGTH
+    from jobfsm.store.batch import APPLY_READ_CHUNK as APPLY_READ_CHUNK
+    from jobfsm.store.batch import Applied, ApplyKind
+    from jobfsm.store.batch import _BatchRaced as _BatchRaced
+    from jobfsm.store.batch import _stored_time as _stored_time
+    from jobfsm.store.jobstore import CONNECT_TIMEOUT as CONNECT_TIMEOUT
+    from jobfsm.store.jobstore import DEFAULT_ATTEMPTS as DEFAULT_ATTEMPTS
+    from jobfsm.store.jobstore import DEFAULT_CACHE_SIZE as DEFAULT_CACHE_SIZE
+    from jobfsm.store.jobstore import MAX_LIMIT as MAX_LIMIT
+    from jobfsm.store.jobstore import JobStore
+    from jobfsm.store.records import JobRecord, JobRecords, TransitionResult
+    from jobfsm.store.schema import LEGACY_LIFECYCLE as LEGACY_LIFECYCLE
+    from jobfsm.store.schema import SCHEMA_VERSION, metadata
+    from jobfsm.store.schema import history_table as history_table
+    from jobfsm.store.schema import jobs_table as jobs_table
+    from jobfsm.store.schema import schema_table as schema_table
+    from jobfsm.store.sqlite import SNAPSHOT_ATTEMPTS as SNAPSHOT_ATTEMPTS
+    from jobfsm.store.sqlite import SQLITE_BUSY_STEP as SQLITE_BUSY_STEP
+    from jobfsm.store.sqlite import SQLITE_BUSY_TIMEOUT as SQLITE_BUSY_TIMEOUT
+    from jobfsm.store.urls import mask_url as mask_url
+    from jobfsm.store.writer import StoreWriter
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -54,6 +54,13 @@ from jobfsm.store.batch import (
     _codes,
     _stored_time,
 )
+from jobfsm.store.enforce import (
+    RulesRefused,
+    declared_moves,
+    ensure_rules,
+    refused_by_rules,
+    store_rules,
+)
 from jobfsm.store.records import (
     _JOB_COLUMNS,
     _LEGACY_JOB_COLUMNS,
@@ -272,6 +279,9 @@ class JobStore:
         self._writer = self.engine.execution_options(jobfsm_write=True)
         self._file_seen = False
         self._schema_checked = False
+        # Whether this store committed a write after checking that the database holds the rules
+        # of its lifecycle (see jobfsm.store.enforce).
+        self._rules_checked = False
         # A version 1 database read before its first write: its history has no inferred column.
         self._legacy_history = False
         # A version 1 or 2 one: its history has no detail column (no move has a secondary phase).
@@ -368,11 +378,17 @@ class JobStore:
             self._require_file(create=create)
         if engine is None:
             engine = self._writer if write else self.engine
+        installed = False
         try:
             with engine.begin() as conn:
                 if not self._schema_checked:
                     self._check_schema(conn, create=create, write=write)
+                if write and not create and not self._rules_checked:
+                    ensure_rules(conn, self.lifecycle, self.backend)
+                    installed = True
                 yield conn
+        except RulesRefused as refused:
+            raise self._rules_refusal(refused) from refused.__cause__
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from exc
         except sa.exc.ProgrammingError as exc:
@@ -383,7 +399,22 @@ class JobStore:
         except sa.exc.DatabaseError as exc:
             # For example a SQLite "database" that is some other kind of file.
             raise self._unavailable(exc) from exc
+        # Only once committed: rules installed by a transaction that rolled back are not there.
+        self._rules_checked = self._rules_checked or installed
         self._file_seen = True
+
+    def _rules_refusal(self, refused: RulesRefused) -> IllegalTransition:
+        """A write the database's rules refused, as IllegalTransition with the moves they allow
+        (read after the rollback): rules of the store's lifecycle's name installed since this
+        store checked, by a store of another declaration of that name."""
+        rules = store_rules(self.lifecycle, self.backend)
+        try:
+            declared = self._read(lambda conn: declared_moves(conn, rules))
+        except StoreUnavailable:
+            declared = frozenset()  # no moves table: the database allows no move
+        error = refused.error(self.lifecycle, declared)
+        self._known.pop(str(error.job_id), None)
+        return error
 
     def _check_schema(self, conn: Connection, *, create: bool, write: bool = True) -> None:
         """Refuse a database whose tables this jobfsm cannot use correctly: a newer schema
@@ -565,7 +596,9 @@ class JobStore:
     def create_schema(self) -> None:
         """Create the ``jobs`` and ``history`` tables; tables that exist are left alone.
 
-        The schema version (:data:`SCHEMA_VERSION`) is kept in a ``jobfsm_schema`` table.
+        The schema version (:data:`SCHEMA_VERSION`) is kept in a ``jobfsm_schema`` table. The
+        rules of the store's lifecycle are installed on ``jobs`` (see :mod:`jobfsm.store.enforce`),
+        as every store's first write installs those of its own.
 
         Raises:
             StoreUnavailable: the database cannot be reached or opened, or holds tables of a newer
@@ -575,6 +608,8 @@ class JobStore:
             metadata.create_all(conn, checkfirst=True)
             if conn.execute(sa.select(schema_table.c.version)).first() is None:
                 conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
+            ensure_rules(conn, self.lifecycle, self.backend)
+        self._rules_checked = True
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -968,7 +1003,8 @@ class JobStore:
             InvalidArgument: a ``reason`` or ``detail`` that is not a string, or an ``actor``
                 that is not a string of at most 255 characters (nothing is written).
             IllegalTransition: the move is not declared from the status found (polled: no chain
-                of declared moves leads there), or leaves a terminal status.
+                of declared moves leads there), or leaves a terminal status; or the database's
+                rules refused it (rules of another declaration of the lifecycle's name).
             GuardRejected: a guard refused the move (polled: any move of the chain).
             ConcurrentUpdate: ``expected`` does not match, or the job kept moving under us.
             CallbackError: a listener raised (``committed=True``: the move is written).
@@ -1123,20 +1159,32 @@ class JobStore:
             at = max(_now(), updated_at)
         stored_at = self._time(at)
         version = version_read + len(chain)
-        updated = conn.execute(
-            _COMPARE_AND_SET,
+        # One compare-and-set per move of the chain, each the declared move the database's rules
+        # check; the first makes the row this transaction's, so the others find it as left.
+        steps = [
             {
                 "b_job_id": job_id,
-                "b_version": version_read,
-                "b_source": int(found),
+                "b_version": version_read + i,
+                "b_source": int(source),
                 "b_lifecycle": self.lifecycle.name,
-                "b_status": int(target),
-                "b_new_version": version,
+                "b_status": int(reached),
+                "b_new_version": version_read + i + 1,
                 "b_at": stored_at,
-            },
-        )
-        if updated.rowcount != 1:
-            return None
+            }
+            for i, (source, reached, _) in enumerate(chain)
+        ]
+        try:
+            if conn.execute(_COMPARE_AND_SET, steps[0]).rowcount != 1:
+                return None
+            for step in steps[1:]:
+                if conn.execute(_COMPARE_AND_SET, step).rowcount != 1:
+                    raise ConcurrentUpdate(
+                        job_id, found, target, None, self.lifecycle.next_map[found], wanted, 1
+                    )
+        except sa.exc.IntegrityError as exc:
+            if refused_by_rules(exc):
+                raise RulesRefused([(job_id, int(a), int(b)) for a, b, _ in chain]) from exc
+            raise
         last = len(chain) - 1
         rows = [
             {
@@ -1340,8 +1388,8 @@ class JobStore:
         observed, a datetime with a time zone, or None for now; ``mode`` strict or polled; guards
         shown ``context``), from the status the job is stored in, or from where the batch's
         earlier observations of the same job left it. All the batch's moves are then written at
-        once: one compare-and-set UPDATE per moved job and one history INSERT per move, each as
-        a single ``executemany``.
+        once: one compare-and-set UPDATE and one history INSERT per move, each as a single
+        ``executemany``.
 
         Every job is read in the writing transaction, so that no other writer can move it
         between the read and the write: SQLite's write lock is held from the transaction's
@@ -1356,7 +1404,8 @@ class JobStore:
         error, as a move the lifecycle refuses is, and so is one of a job stored under another
         lifecycle (with :class:`~jobfsm.errors.LifecycleMismatch`) or whose row cannot be read
         (:class:`~jobfsm.errors.CorruptJob`); nothing is written for it, and the other items are
-        applied. Database errors raise, and then nothing of the batch is written.
+        applied. Database errors raise, and then nothing of the batch is written; a move the
+        database's rules refuse raises IllegalTransition naming it.
 
         After the commit the listeners of ``machine`` (else of the store's machine) hear every
         move written, in the batch's order, as :meth:`transition` tells them; when some raise,
@@ -1628,17 +1677,21 @@ class JobStore:
                 skipped = table[source][target].skipped
                 add(make(Applied, (job_id, target, inferred, source, version, skipped, None, when)))
             job[0], job[1], job[2], job[5] = target, version, when, stored
-        updates = [
-            (codes[j[0]], j[1], j[5], job_id, j[4], codes[j[3]])
-            for job_id, j in state.items()
-            if j[1] != j[4]
-        ]
+        # One compare-and-set per move, in the batch's order, each the declared move the
+        # database's rules check (a job moved twice, or along an inferred chain, is updated once
+        # per move, each finding the row as the one before left it).
+        updates = [(h[3], h[1], h[5], h[0], h[1] - 1, h[2]) for h in history]
         if updates:
-            cursor.executemany(
-                f"UPDATE jobs SET status = {mark}, version = {mark}, updated_at = {mark} "
-                f"WHERE job_id = {mark} AND version = {mark} AND status = {mark}",
-                updates,
-            )
+            try:
+                cursor.executemany(
+                    f"UPDATE jobs SET status = {mark}, version = {mark}, updated_at = {mark} "
+                    f"WHERE job_id = {mark} AND version = {mark} AND status = {mark}",
+                    updates,
+                )
+            except conn.dialect.loaded_dbapi.Error as exc:
+                if refused_by_rules(exc):
+                    raise RulesRefused([(u[3], u[5], u[0]) for u in updates]) from exc
+                raise
             if cursor.rowcount != len(updates):
                 target, _, _, job_id, _, source = updates[0]
                 raise _BatchRaced(job_id, statuses(source), statuses(target))
@@ -1850,25 +1903,45 @@ class JobStore:
             values["labels"] = labels
         if not values:
             return new
-        updated_rows = conn.execute(
-            jobs_table.update()
-            .where(
-                jobs_table.c.job_id == job.job_id,
-                jobs_table.c.version == record.version,
-                jobs_table.c.lifecycle == record.lifecycle,
-            )
-            .values(**values)
-        )
-        if updated_rows.rowcount != 1:
-            raise ConcurrentUpdate(
-                job.job_id,
-                record.status,
-                job.status,
-                None,
-                self.lifecycle.next_map[record.status],
-                None,
-                1,
-            )
+        # One UPDATE per move, each the declared move the database's rules check; the first is
+        # the compare-and-set on the stored version, the last also writes the labels.
+        steps: builtins.list[dict[str, Any]] = [
+            {
+                "status": int(m.target),
+                "version": record.version + i + 1,
+                "updated_at": self._time(m.at),
+            }
+            for i, m in enumerate(new[:-1])
+        ]
+        steps.append(values)
+        version = record.version
+        for step in steps:
+            try:
+                updated_rows = conn.execute(
+                    jobs_table.update()
+                    .where(
+                        jobs_table.c.job_id == job.job_id,
+                        jobs_table.c.version == version,
+                        jobs_table.c.lifecycle == record.lifecycle,
+                    )
+                    .values(**step)
+                )
+            except sa.exc.IntegrityError as exc:
+                if refused_by_rules(exc):
+                    written = [(job.job_id, int(m.source), int(m.target)) for m in new]
+                    raise RulesRefused(written) from exc
+                raise
+            if updated_rows.rowcount != 1:
+                raise ConcurrentUpdate(
+                    job.job_id,
+                    record.status,
+                    job.status,
+                    None,
+                    self.lifecycle.next_map[record.status],
+                    None,
+                    1,
+                )
+            version = step.get("version", version)
         self._insert_moves(conn, job.job_id, new, len(stored) + 1)
         return new
 
