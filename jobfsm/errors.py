@@ -1034,6 +1034,8 @@ class SourceError(JobFSMError):
             f"ModelArts at {escape(self.endpoint)}: {self.request} failed after {self.attempts} "
             f"{tries} ({got}{code}: {escape(self.reason)}); {self._remedy()}"
         )
+
+
 class InvalidIdentifier(JobFSMError, ValueError):
     """A table or column name that generated SQL cannot name as given; nothing was generated.
 
