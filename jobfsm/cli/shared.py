@@ -21,13 +21,13 @@ from typing import IO, Any, TypeVar
 import click
 
 from jobfsm import diagram as diagrams
+from jobfsm.deadlines import parse_duration as parse_duration
 from jobfsm.errors import (
     DiagramInputError,
     InvalidLifecycle,
     LifecycleFileError,
     UnknownLifecycle,
     UnknownStatus,
-    _shown,
     escape,
     escape_json,
 )
@@ -261,31 +261,6 @@ class ViewParam(TextParam):
             return diagrams.View.parse(str(value), command_lifecycle())
         except DiagramInputError as exc:
             self.fail(exc.message, param, ctx)
-
-
-_DURATION_PART = re.compile(r"(\d+)([smhd])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """A duration such as ``90s``, ``10m``, ``2h``, ``1d`` or ``1h30m``.
-
-    >>> parse_duration("1h30m")
-    datetime.timedelta(seconds=5400)
-    """
-    compact = text.strip().lower()
-    parts = _DURATION_PART.findall(compact)
-    if not compact or "".join(n + u for n, u in parts) != compact:
-        raise ValueError(
-            f"{_shown(text)} is not a duration; use a number with s, m, h or d, such as 90s, 10m, "
-            "2h, 1d or 1h30m"
-        )
-    try:
-        return sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
-    except (OverflowError, ValueError):  # ValueError: more digits than int() converts
-        raise ValueError(
-            f"{_shown(text)} is longer than a duration can be (at most 999999999 days)"
-        ) from None
 
 
 class DurationParam(TextParam):
