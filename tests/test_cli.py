@@ -208,6 +208,7 @@ def test_top_level_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]
         (["store", "show"], "Exit 0, or 2 for a usage error, an unknown job"),
         (["store", "list"], "Exit 0, or 2 for a usage error"),
         (["store", "stale"], "Exit 0 when there are none, 1 when there are any, 2"),
+        (["store", "overdue"], "Exit 0 when no job is overdue, 1 when any is, 2"),
     ],
 )
 def test_each_command_help_states_its_exit_codes(
@@ -387,6 +388,11 @@ TEXT_PARAMETERS = [
      "'--older-than'"),
     (["store", "stale", DB, "--status", "9", "--older-than", "1h", "--format", BAD],
      "store stale", "fmt", "'--format'"),
+    (["store", "overdue", BAD, "--limit", "7=1h"], "store overdue", "url", "'URL'"),
+    (["store", "overdue", DB, "--limit", f"7={BAD}"], "store overdue", "limits", "'--limit'"),
+    (["store", "overdue", DB, "--learn", f"p{BAD}"], "store overdue", "learn", "'--learn'"),
+    (["store", "overdue", DB, "--limit", "7=1h", "--format", BAD], "store overdue", "fmt",
+     "'--format'"),
     (["watch", "--store", f"{BAD}.db"], "watch", "store_url", "'--store'"),
     (["watch", "--store", DB, "--job-id", BAD], "watch", "job_ids", "'--job-id'"),
     (["watch", "--store", DB, "--interval", BAD], "watch", "interval", "'--interval'"),
@@ -412,6 +418,8 @@ NOT_TEXT = {
     ("demo", "out"),
     ("store list", "active"),
     ("store list", "limit"),
+    ("store overdue", "min_sample"),
+    ("store overdue", "act"),
     # A built-in lifecycle's name or a TOML file's name (file names take any bytes).
     *(
         (command, "lifecycle")
@@ -428,6 +436,7 @@ NOT_TEXT = {
             "store show",
             "store list",
             "store stale",
+            "store overdue",
         )
     ),
     ("check", "as_lifecycle"),

@@ -3,8 +3,10 @@ history, the overdue jobs of a store (SQLite and PostgreSQL), and the actions th
 
 from __future__ import annotations
 
+import json
 import statistics
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -362,3 +364,120 @@ def test_overdue_job_record() -> None:
     job = OverdueJob("x", S.WAITING, T0, timedelta(hours=3), timedelta(hours=2))
     assert job.over_by == timedelta(hours=1)
     assert job.reason == "overdue: WAITING for 3h, limit 2h"
+
+
+# -- jobfsm store overdue ------------------------------------------------------------------------
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from jobfsm.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _old_jobs(url: str, lifecycle: object = None) -> None:
+    store = JobStore(url, lifecycle=lifecycle)  # type: ignore[arg-type]
+    store.create_schema()
+    try:
+        old = datetime.now(UTC) - timedelta(hours=3)
+        store.create("old", S.WAITING, created_at=old)
+        store.create("new", S.WAITING)
+        store.create("run", S.RUNNING, created_at=old)
+    finally:
+        store.close()
+
+
+def test_cli_overdue_with_limits(capsys: pytest.CaptureFixture[str], store_url: str) -> None:
+    _old_jobs(store_url)
+    code, out, err = _run(capsys, "store", "overdue", store_url, "--limit", "WAITING=2h")
+    assert code == 1, err
+    assert "old" in out
+    assert "new" not in out
+    assert "run" not in out
+    code, out, _ = _run(capsys, "store", "overdue", store_url, "--limit", "WAITING=5h")
+    assert (code, out) == (0, "no job is past its status's limit\n")
+    code, out, _ = _run(
+        capsys, "store", "overdue", store_url, "--limit", "7=1h", "--limit", "RUNNING=1h",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 1
+    shown = json.loads(out)
+    assert [o["job_id"] for o in shown["overdue"]] == ["old", "run"] or [
+        o["job_id"] for o in shown["overdue"]
+    ] == ["run", "old"]
+    assert shown["actions"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        ([], "no limits"),
+        (["--limit", "WAITING"], "not STATUS=DURATION"),
+        (["--limit", "WAITING=2x"], "not a duration"),
+        (["--limit", "NOPE=2h"], "NOPE"),
+        (["--limit", "COMPLETED=2h"], "terminal"),
+        (["--limit", "WAITING=0s"], "no time"),
+        (["--learn", "p100"], "not a percentile"),
+        (["--learn", "p99", "--limit", "WAITING=1h"], "not both"),
+        (["--learn", "p99", "--min-sample", "1"], "--min-sample"),
+    ],
+)
+def test_cli_overdue_usage_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: object, argv: list[str], problem: str
+) -> None:
+    code, out, err = _run(capsys, "store", "overdue", "sqlite:///unused.db", *argv)
+    assert code == 2
+    assert out == ""
+    assert problem in err
+
+
+def test_cli_overdue_learns_limits(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    store = JobStore(url)
+    store.create_schema()
+    _fill(store, [60.0] * 4, [])
+    store.create("stuck", S.WAITING, created_at=T0)
+    store.close()
+    code, out, _ = _run(capsys, "store", "overdue", url, "--learn", "p99", "--min-sample", "3")
+    assert code == 1
+    assert "p99 learned" in out
+    assert "WAITING" in out
+    assert "1m" in out
+    assert "stuck" in out
+    code, out, _ = _run(capsys, "store", "overdue", url, "--learn", "p99", "--format", "json")
+    assert code == 0  # 4 stays of WAITING: fewer than the default sample
+    limits = {row["status"]: row for row in json.loads(out)["limits"]["limits"]}
+    assert limits["WAITING"] == {"status": "WAITING", "limit_seconds": None, "sample": 4}
+
+
+def test_cli_overdue_acts_with_the_lifecycle_files_limits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    v2_file = tmp_path / "v2.toml"
+    text = SLURM + '\n[limits]\nPENDING = "2h"\n[actions]\nPENDING = { stop = "CANCELLED" }\n'
+    v2_file.write_text(text, encoding="utf-8")
+    lc = parse_lifecycle(text)
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    store = JobStore(url, lifecycle=lc)
+    store.create_schema()
+    store.create("old", "PENDING", created_at=datetime.now(UTC) - timedelta(hours=3))
+    store.create("new", "PENDING")
+    store.close()
+    base = ["store", "overdue", url, "--lifecycle", str(v2_file)]
+    code, out, _ = _run(capsys, *base)
+    assert code == 1
+    assert "old" in out
+    code, out, _ = _run(capsys, *base, "--act", "--format", "json")
+    assert code == 1
+    shown = json.loads(out)
+    assert shown["actions"] == [
+        {"job_id": "old", "status": "PENDING", "target": "CANCELLED", "moved": True, "error": None}
+    ]
+    store = JobStore(url, lifecycle=lc)
+    assert store.get("old").status.name == "CANCELLED"
+    assert store.history("old")[-1].actor == "jobfsm deadlines"
+    store.close()
+    code, out, _ = _run(capsys, *base, "--act")
+    assert (code, out) == (0, "no job is past its status's limit\n")
