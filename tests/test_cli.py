@@ -400,6 +400,7 @@ TEXT_PARAMETERS = [
     (["watch", "--store", DB, "--endpoint", f"http://{BAD}"], "watch", "endpoint",
      "'--endpoint'"),
     (["watch", "--store", DB, "--region", BAD], "watch", "region", "'--region'"),
+    (["watch", "--store", DB, "--limit", f"Pending={BAD}"], "watch", "limits", "'--limit'"),
 ]  # fmt: skip
 
 #: Parameters that are not text: file names (any bytes), numbers and flags.

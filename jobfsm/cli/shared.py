@@ -279,6 +279,40 @@ class DurationParam(TextParam):
             self.fail(str(exc), param, ctx)
 
 
+class LimitParam(TextParam):
+    """``STATUS=DURATION``, the status read in the command's lifecycle (or the built-in one
+    named): a (status, timedelta)."""
+
+    name = "limit"
+
+    def __init__(self, lifecycle: str | None = None) -> None:
+        self.lifecycle = lifecycle
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, tuple):
+            return value
+        status, equals, duration = str(value).partition("=")
+        if not equals:
+            self.fail(
+                f"{escape(str(value))} is not STATUS=DURATION, such as WAITING=2h", param, ctx
+            )
+        try:
+            chosen = (
+                command_lifecycle() if self.lifecycle is None else get_lifecycle(self.lifecycle)
+            )
+            found = chosen.parse(status.strip())
+            limit = parse_duration(duration)
+        except (UnknownStatus, ValueError) as exc:
+            self.fail(str(exc), param, ctx)
+        if found.is_terminal:
+            self.fail(f"{found} is terminal; a job that ended is never overdue", param, ctx)
+        if limit <= timedelta(0):
+            self.fail(f"{escape(duration)} is no time; give a limit above 0s", param, ctx)
+        return (found, limit)
+
+
 class TimeParam(TextParam):
     """An observed time, read as status logs read one (:func:`jobfsm.logs.parse_time`): ISO 8601
     (no zone means UTC) or epoch seconds or milliseconds; an aware UTC datetime."""

@@ -21,6 +21,7 @@ from jobfsm.cli.shared import (
     TEXT,
     DurationParam,
     LabelParam,
+    LimitParam,
     TextParam,
     TimeParam,
     _one_value_per_label,
@@ -29,11 +30,10 @@ from jobfsm.cli.shared import (
     command_lifecycle,
     emit_json,
     lifecycle_option,
-    parse_duration,
     table,
 )
 from jobfsm.deadlines import DEFAULT_MIN_SAMPLE, parse_percentile
-from jobfsm.errors import JobExists, TransitionRejected, UnknownStatus, escape
+from jobfsm.errors import JobExists, TransitionRejected, escape
 from jobfsm.lifecycle import Lifecycle
 from jobfsm.validate import StepKind
 from jobfsm.vocabulary import Status
@@ -355,33 +355,6 @@ def store_stale(
     elif not records.errors:
         click.echo(f"no job has been in {status} for longer than {older_than}")
     return _unreadable(records) or (EXIT_INVALID if records else EXIT_OK)
-
-
-class LimitParam(TextParam):
-    """``STATUS=DURATION``, the status read in the command's lifecycle: a (status, timedelta)."""
-
-    name = "limit"
-
-    def convert_text(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Any:
-        if isinstance(value, tuple):
-            return value
-        status, equals, duration = str(value).partition("=")
-        if not equals:
-            self.fail(
-                f"{escape(str(value))} is not STATUS=DURATION, such as WAITING=2h", param, ctx
-            )
-        try:
-            found = command_lifecycle().parse(status.strip())
-            limit = parse_duration(duration)
-        except (UnknownStatus, ValueError) as exc:
-            self.fail(str(exc), param, ctx)
-        if found.is_terminal:
-            self.fail(f"{found} is terminal; a job that ended is never overdue", param, ctx)
-        if limit <= timedelta(0):
-            self.fail(f"{escape(duration)} is no time; give a limit above 0s", param, ctx)
-        return (found, limit)
 
 
 class PercentileParam(TextParam):
