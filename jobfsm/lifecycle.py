@@ -28,6 +28,7 @@ from jobfsm.status import JobStatus, _refuse_text
 from jobfsm.vocabulary import Outcome, Status
 
 if TYPE_CHECKING:
+    from jobfsm.deadlines import Deadlines
     from jobfsm.lifecycles.modelarts_v1 import DEFAULT_LIFECYCLE, MODELARTS_EVENTS
 
 __all__ = [
@@ -364,6 +365,7 @@ class Lifecycle:
         description: str = "",
         source: str = "",
         main_path: Iterable[Status | int | str] = (),
+        limits: Deadlines | None = None,
     ) -> None:
         if not (isinstance(statuses, type) and issubclass(statuses, Status)):
             raise InvalidArgument("statuses", statuses, "a status enum such as jobfsm.Status")
@@ -418,6 +420,26 @@ class Lifecycle:
             spine = self._default_main_path()
         #: The way most jobs go, drawn as the straight spine of the lifecycle's picture.
         self.main_path: tuple[Status, ...] = spine
+        #: How long a job may stay in some statuses, and what to do when it overstays
+        #: (:class:`~jobfsm.deadlines.Deadlines`); None when the lifecycle declares none.
+        self.limits: Deadlines | None = self._limits(limits)
+
+    def _limits(self, limits: object) -> Deadlines | None:
+        if limits is None:
+            return None
+        from jobfsm.deadlines import Deadlines, _check_for
+
+        if isinstance(limits, Deadlines):
+            _check_for(limits, self.statuses)
+            # Rebuilt with this lifecycle, which checks each action's move is declared.
+            return Deadlines(
+                limits.limits,
+                limits.actions,
+                lifecycle=self,
+                samples=limits.samples,
+                percentile=limits.percentile,
+            )
+        raise InvalidArgument("limits", limits, "a jobfsm.deadlines.Deadlines, or None")
 
     def _default_main_path(self) -> tuple[Status, ...]:
         """The shortest chain from the initial status to a succeeding one, else to any terminal."""
@@ -648,6 +670,7 @@ class Lifecycle:
             description=self.description,
             source=self.source,
             main_path=self.main_path,
+            limits=self.limits,
         )
 
 

@@ -44,6 +44,7 @@ from jobfsm.validate import FIRST, LATE, REPEAT, VIOLATION, Mode, Rules, Step, S
 from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
+    from jobfsm.deadlines import Deadlines, OverdueJob
     from jobfsm.store import JobStore
     from jobfsm.store.writer import StoreWriter
 
@@ -142,6 +143,7 @@ _OnMove = TypeVar("_OnMove", bound=Callable[[TrackedMove], None])
 _OnViolation = TypeVar("_OnViolation", bound=Callable[[TrackedViolation], None])
 _OnTerminal = TypeVar("_OnTerminal", bound=Callable[[JobFinished], None])
 _OnLate = TypeVar("_OnLate", bound=Callable[[LateObservation], None])
+_OnOverdue = TypeVar("_OnOverdue", bound="Callable[[OverdueJob], None]")
 
 
 class _JobState:
@@ -276,6 +278,7 @@ class Tracker:
         mode: Mode | str = Mode.POLLED,
         *,
         thread_safe: bool = True,
+        limits: Deadlines | None = None,
     ) -> None:
         self.rules = Rules.for_lifecycle(lifecycle, mode)
         if not isinstance(thread_safe, bool):  # 'no' is true: it would be read as yes
@@ -298,6 +301,12 @@ class Tracker:
         # which creates the job in the store; not public, since a first sighting is no move.
         self._first_listeners: list[Callable[[TrackedMove], None]] = []
         self._listening = False
+        # Overdue jobs are found by check_overdue only, never while observing: a tracker without
+        # limits pays nothing for them. Job -> the entry time of the status it was reported in.
+        self._overdue_listeners: list[Callable[[OverdueJob], None]] = []
+        self._reported: dict[str, float] = {}
+        self._limits: Deadlines | None = None
+        self.limits = limits
 
     def _status(self, value: object) -> Status:
         """A status from an int code by one tuple index, from anything else by the lifecycle's
@@ -323,6 +332,20 @@ class Tracker:
     def mode(self) -> Mode:
         """Strict or polled."""
         return self.rules.mode
+
+    @property
+    def limits(self) -> Deadlines | None:
+        """The dwell limits :meth:`check_overdue` judges by (:class:`~jobfsm.deadlines.Deadlines`
+        of the lifecycle's statuses), or None."""
+        return self._limits
+
+    @limits.setter
+    def limits(self, limits: Deadlines | None) -> None:
+        if limits is not None:
+            from jobfsm.deadlines import _check_for
+
+            _check_for(limits, self._kind)
+        self._limits = limits
 
     # -- feeding --------------------------------------------------------------------------------
 
@@ -653,6 +676,79 @@ class Tracker:
         self._add(self._late_listeners, listener, "LateObservation")
         return listener
 
+    def on_overdue(self, listener: _OnOverdue) -> _OnOverdue:
+        """Call ``listener(OverdueJob)`` when :meth:`check_overdue` finds a job past its status's
+        limit: once per job and stay in a status."""
+        if not callable(listener):
+            raise InvalidArgument("listener", listener, "a callable listener(OverdueJob)")
+        with self._lock:
+            self._overdue_listeners.append(listener)
+        return listener
+
+    def overdue(self, now: datetime | float | None = None) -> list[OverdueJob]:
+        """Every tracked job past its status's limit at ``now``, longest past it first (an
+        empty list without :attr:`limits`); no listener is called."""
+        return self._overdue(now, new_only=False)
+
+    def check_overdue(self, now: datetime | float | None = None) -> list[OverdueJob]:
+        """The jobs that became overdue since the last check, at ``now`` (the clock's by
+        default): each job is reported once per stay in a status (a job that moves and comes
+        back is reported again), and every :meth:`on_overdue` listener hears each one.
+
+        One pass over the tracked jobs, run only when called: observing costs the same with
+        limits as without.
+
+        Raises:
+            InvalidTime: ``now`` is not a time (as for :meth:`observe`).
+            CallbackError: a listener raised; every job was still reported to the others.
+        """
+        found = self._overdue(now, new_only=True)
+        errors: list[Exception] = []
+        for job in found:
+            for listener in list(self._overdue_listeners):
+                try:
+                    listener(job)
+                except Exception as exc:
+                    errors.append(exc)
+        if errors:
+            first = found[0]
+            raise CallbackError(first.job_id, first.status, first.status, True, errors) from (
+                errors[0]
+            )
+        return found
+
+    def _overdue(self, now: datetime | float | None, *, new_only: bool) -> list[OverdueJob]:
+        limits = self._limits
+        if not limits:
+            return []
+        from jobfsm.deadlines import OverdueJob
+
+        end = _seconds(now)
+        seconds = {s: t.total_seconds() for s, t in limits.limits.items()}
+        found: list[tuple[float, str, Status, float]] = []
+        with self._lock:
+            reported = self._reported
+            for job_id, job in self._jobs.items():
+                limit = seconds.get(job.status)
+                if limit is None or end - job.since <= limit:
+                    continue
+                if new_only:
+                    if reported.get(job_id) == job.since:
+                        continue
+                    reported[job_id] = job.since
+                found.append((end - job.since - limit, job_id, job.status, job.since))
+        found.sort(key=lambda f: (-f[0], f[1]))
+        return [
+            OverdueJob(
+                job_id,
+                status,
+                _datetime(since),
+                timedelta(seconds=end - since),
+                limits.limits[status],
+            )
+            for _, job_id, status, since in found
+        ]
+
     def _on_first(self, listener: Callable[[TrackedMove], None]) -> None:
         self._add(self._first_listeners, listener, "TrackedMove")
 
@@ -698,6 +794,9 @@ class Tracker:
                     group.remove(listener)
                     found = True
             self._listening = any(self._groups())
+            while listener in self._overdue_listeners:
+                self._overdue_listeners.remove(listener)
+                found = True
         if not found:
             raise ValueError(f"{listener!r} is not a listener of this tracker")
 
@@ -824,6 +923,7 @@ class Tracker:
         """
         with self._lock:
             job = self._jobs.pop(job_id, None)
+            self._reported.pop(job_id, None)
         if job is None:
             raise JobNotTracked(job_id)
         return job.status
@@ -834,4 +934,5 @@ class Tracker:
             done = [job_id for job_id, job in self._jobs.items() if job.status.is_terminal]
             for job_id in done:
                 del self._jobs[job_id]
+                self._reported.pop(job_id, None)
         return len(done)

@@ -209,6 +209,7 @@ def test_top_level_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]
         (["store", "list"], "Exit 0, or 2 for a usage error"),
         (["store", "stale"], "Exit 0 when there are none, 1 when there are any, 2"),
         (["sql"], "Exit 0, or 2 for a usage error"),
+        (["store", "overdue"], "Exit 0 when no job is overdue, 1 when any is, 2"),
     ],
 )
 def test_each_command_help_states_its_exit_codes(
@@ -390,6 +391,11 @@ TEXT_PARAMETERS = [
      "'--older-than'"),
     (["store", "stale", DB, "--status", "9", "--older-than", "1h", "--format", BAD],
      "store stale", "fmt", "'--format'"),
+    (["store", "overdue", BAD, "--limit", "7=1h"], "store overdue", "url", "'URL'"),
+    (["store", "overdue", DB, "--limit", f"7={BAD}"], "store overdue", "limits", "'--limit'"),
+    (["store", "overdue", DB, "--learn", f"p{BAD}"], "store overdue", "learn", "'--learn'"),
+    (["store", "overdue", DB, "--limit", "7=1h", "--format", BAD], "store overdue", "fmt",
+     "'--format'"),
     (["watch", "--store", f"{BAD}.db"], "watch", "store_url", "'--store'"),
     (["watch", "--store", DB, "--job-id", BAD], "watch", "job_ids", "'--job-id'"),
     (["watch", "--store", DB, "--interval", BAD], "watch", "interval", "'--interval'"),
@@ -411,6 +417,7 @@ TEXT_PARAMETERS = [
      "lifecycle_column", "'--lifecycle-column'"),
     (["sql", "--sqlite-version", f"3.{BAD}", "--dialect", "sqlite", *SQL], "sql",
      "sqlite_version", "'--sqlite-version'"),
+    (["watch", "--store", DB, "--limit", f"Pending={BAD}"], "watch", "limits", "'--limit'"),
 ]  # fmt: skip
 
 #: Parameters that are not text: file names (any bytes), numbers and flags.
@@ -430,6 +437,8 @@ NOT_TEXT = {
     ("store list", "active"),
     ("store list", "limit"),
     ("sql", "drop"),
+    ("store overdue", "min_sample"),
+    ("store overdue", "act"),
     # A built-in lifecycle's name or a TOML file's name (file names take any bytes).
     *(
         (command, "lifecycle")
@@ -447,6 +456,7 @@ NOT_TEXT = {
             "store list",
             "store stale",
             "sql",
+            "store overdue",
         )
     ),
     ("check", "as_lifecycle"),

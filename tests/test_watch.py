@@ -161,7 +161,7 @@ def test_every_kind_of_event_is_reported_in_order(v2_store: JobStore) -> None:
         "2026-03-01T00:01:00.000Z; ignored"
     )
     assert report.counts == {"move": 2, "violation": 1, "late": 1, "finished": 1,
-                             "bad record": 1, "refused": 0}  # fmt: skip
+                             "bad record": 1, "refused": 0, "overdue": 0}  # fmt: skip
     assert [(m.target.name, m.inferred) for m in v2_store.history("a")] == [
         ("Pending", True),
         ("Running", False),

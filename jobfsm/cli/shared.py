@@ -21,13 +21,13 @@ from typing import IO, Any, TypeVar
 import click
 
 from jobfsm import diagram as diagrams
+from jobfsm.deadlines import parse_duration as parse_duration
 from jobfsm.errors import (
     DiagramInputError,
     InvalidLifecycle,
     LifecycleFileError,
     UnknownLifecycle,
     UnknownStatus,
-    _shown,
     escape,
     escape_json,
 )
@@ -263,31 +263,6 @@ class ViewParam(TextParam):
             self.fail(exc.message, param, ctx)
 
 
-_DURATION_PART = re.compile(r"(\d+)([smhd])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """A duration such as ``90s``, ``10m``, ``2h``, ``1d`` or ``1h30m``.
-
-    >>> parse_duration("1h30m")
-    datetime.timedelta(seconds=5400)
-    """
-    compact = text.strip().lower()
-    parts = _DURATION_PART.findall(compact)
-    if not compact or "".join(n + u for n, u in parts) != compact:
-        raise ValueError(
-            f"{_shown(text)} is not a duration; use a number with s, m, h or d, such as 90s, 10m, "
-            "2h, 1d or 1h30m"
-        )
-    try:
-        return sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
-    except (OverflowError, ValueError):  # ValueError: more digits than int() converts
-        raise ValueError(
-            f"{_shown(text)} is longer than a duration can be (at most 999999999 days)"
-        ) from None
-
-
 class DurationParam(TextParam):
     """A duration read with :func:`parse_duration`."""
 
@@ -302,6 +277,40 @@ class DurationParam(TextParam):
             return parse_duration(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class LimitParam(TextParam):
+    """``STATUS=DURATION``, the status read in the command's lifecycle (or the built-in one
+    named): a (status, timedelta)."""
+
+    name = "limit"
+
+    def __init__(self, lifecycle: str | None = None) -> None:
+        self.lifecycle = lifecycle
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, tuple):
+            return value
+        status, equals, duration = str(value).partition("=")
+        if not equals:
+            self.fail(
+                f"{escape(str(value))} is not STATUS=DURATION, such as WAITING=2h", param, ctx
+            )
+        try:
+            chosen = (
+                command_lifecycle() if self.lifecycle is None else get_lifecycle(self.lifecycle)
+            )
+            found = chosen.parse(status.strip())
+            limit = parse_duration(duration)
+        except (UnknownStatus, ValueError) as exc:
+            self.fail(str(exc), param, ctx)
+        if found.is_terminal:
+            self.fail(f"{found} is terminal; a job that ended is never overdue", param, ctx)
+        if limit <= timedelta(0):
+            self.fail(f"{escape(duration)} is no time; give a limit above 0s", param, ctx)
+        return (found, limit)
 
 
 class TimeParam(TextParam):

@@ -21,6 +21,8 @@ from jobfsm.cli.shared import (
     TEXT,
     DurationParam,
     LabelParam,
+    LimitParam,
+    TextParam,
     TimeParam,
     _one_value_per_label,
     _say,
@@ -30,6 +32,7 @@ from jobfsm.cli.shared import (
     lifecycle_option,
     table,
 )
+from jobfsm.deadlines import DEFAULT_MIN_SAMPLE, parse_percentile
 from jobfsm.errors import JobExists, TransitionRejected, escape
 from jobfsm.lifecycle import Lifecycle
 from jobfsm.validate import StepKind
@@ -93,8 +96,8 @@ def store() -> None:
 
     URL is a SQLite file path, sqlite:///path/to/jobs.db, or
     postgresql+psycopg://user:password@host/dbname. Exit codes: 0 ok; 1 a move or create was
-    refused, or stale jobs were found; 2 usage, an unknown job, a store that cannot be reached, or
-    a stored job that cannot be read (list and stale still show the others).
+    refused, or stale or overdue jobs were found; 2 usage, an unknown job, a store that cannot be
+    reached, or a stored job that cannot be read (list and stale still show the others).
     """
 
 
@@ -352,3 +355,147 @@ def store_stale(
     elif not records.errors:
         click.echo(f"no job has been in {status} for longer than {older_than}")
     return _unreadable(records) or (EXIT_INVALID if records else EXIT_OK)
+
+
+class PercentileParam(TextParam):
+    """A percentile, ``p99`` or ``99``."""
+
+    name = "percentile"
+
+    def convert_text(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_percentile(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@store.command("overdue")
+@lifecycle_option()
+@click.argument("url", type=TEXT)
+@click.option(
+    "--limit",
+    "limits",
+    type=LimitParam(),
+    multiple=True,
+    metavar="STATUS=DURATION",
+    help="A dwell limit, such as WAITING=2h (repeatable); by default the limits the lifecycle "
+    "file declares in [limits].",
+)
+@click.option(
+    "--learn",
+    type=PercentileParam(),
+    default=None,
+    metavar="PERCENTILE",
+    help="Learn the limits from the store's history instead: this percentile (such as p99) of "
+    "the time its jobs spent in each status.",
+)
+@click.option(
+    "--min-sample",
+    type=click.IntRange(min=2),
+    default=DEFAULT_MIN_SAMPLE,
+    show_default=True,
+    help="With --learn: no limit for a status with fewer stays than this.",
+)
+@click.option(
+    "--act",
+    is_flag=True,
+    help="Apply the lifecycle file's [actions] to the overdue jobs (such as a stop), each move "
+    "judged as store move judges it; refusals are reported.",
+)
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+def store_overdue(
+    url: str,
+    limits: tuple[tuple[Status, timedelta], ...],
+    learn: int | None,
+    min_sample: int,
+    act: bool,
+    fmt: str,
+    lifecycle: Lifecycle | None,
+) -> int:
+    """List active jobs that have been in their status for longer than its limit.
+
+    The limits come from --limit, from --learn, or else from the lifecycle file's [limits]
+    table; --learn shows each status's learned limit and sample size.
+
+    Exit 0 when no job is overdue, 1 when any is, 2 for a usage error (no limits), a store that
+    cannot be reached, or a stored job that cannot be read (one line each on stderr).
+    """
+    from jobfsm import deadlines as dl
+
+    chosen = command_lifecycle()
+    declared = chosen.limits
+    if limits and learn is not None:
+        raise click.UsageError("give either --limit or --learn, not both")
+    if not limits and learn is None and declared is None:
+        raise click.UsageError(
+            f"no limits: give --limit STATUS=DURATION or --learn p99, or a lifecycle file with "
+            f"a [limits] table ({chosen.name} declares none)"
+        )
+    actions = dict(declared.actions) if declared is not None else {}
+    with open_store(url) as s:
+        if learn is not None:
+            deadlines = dl.learn_limits(s, learn, min_sample=min_sample, actions=actions)
+        elif limits:
+            given = dict(limits)
+            deadlines = dl.Deadlines(given, {k: a for k, a in actions.items() if k in given})
+        else:
+            assert declared is not None
+            deadlines = declared
+        found = s.overdue(deadlines)
+        results = dl.act(s, found, deadlines) if act else []
+    if act and not deadlines.actions:
+        _say("jobfsm: warning: --act: the lifecycle declares no [actions]; nothing was done")
+    if fmt == "json":
+        emit_json(
+            {
+                "limits": deadlines.to_dict(),
+                "overdue": [o.to_dict() for o in found],
+                "actions": [r.to_dict() for r in results],
+            }
+        )
+    else:
+        if learn is not None:
+            click.echo(_learned_table(deadlines))
+        if found:
+            click.echo(
+                table(
+                    ["job", "status", "since", "for", "limit"],
+                    (
+                        (
+                            o.job_id,
+                            o.status,
+                            _when(o.since),
+                            dl.format_duration(o.elapsed),
+                            dl.format_duration(o.limit),
+                        )
+                        for o in found
+                    ),
+                )
+            )
+        elif not found.errors:
+            click.echo("no job is past its status's limit")
+        for result in results:
+            click.echo(escape(str(result)))
+    for error in found.errors:
+        click.echo(f"jobfsm: error: {error}", err=True)
+    if found.errors:
+        return EXIT_USAGE
+    return EXIT_INVALID if found else EXIT_OK
+
+
+def _learned_table(deadlines: Any) -> str:
+    from jobfsm.deadlines import format_duration
+
+    rows = [
+        (
+            s.name,
+            format_duration(deadlines.limits[s]) if s in deadlines.limits else "-",
+            deadlines.samples.get(s, 0),
+        )
+        for s in sorted(set(deadlines.samples) | set(deadlines.limits))
+    ]
+    return table([f"status (p{deadlines.percentile} learned)", "limit", "sample"], rows)

@@ -27,11 +27,13 @@ from jobfsm.cli.shared import (
     EXIT_TERMINATED,
     TEXT,
     DurationParam,
+    LimitParam,
     TextChoice,
     _say,
     _Stopped,
 )
 from jobfsm.errors import SourceError, escape_json
+from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
     from jobfsm.modelarts.watch import CycleReport, Watcher
@@ -99,6 +101,15 @@ def _wait(event: threading.Event, seconds: float) -> bool:
     help="Serve Prometheus metrics at http://127.0.0.1:N/metrics while watching (needs "
     "jobfsm[metrics]); 0 picks a free port, named on stderr.",
 )
+@click.option(
+    "--limit",
+    "limits",
+    type=LimitParam("modelarts-v2"),
+    multiple=True,
+    metavar="PHASE=DURATION",
+    help="A dwell limit, such as Pending=2h (repeatable): each job past it is printed as an "
+    "overdue event, once per job and phase.",
+)
 def watch(
     store_url: str,
     job_ids: tuple[str, ...],
@@ -108,13 +119,15 @@ def watch(
     endpoint: str | None,
     region: str | None,
     metrics_port: int | None,
+    limits: tuple[tuple[Status, timedelta], ...],
 ) -> int:
     """Poll a project's ModelArts v2 training jobs, judge each observation against the
     modelarts-v2 lifecycle, and write the moves to a job store.
 
     Credentials come from the environment, as the Huawei Cloud SDK reads them:
     HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID (needs
-    jobfsm[modelarts,sql]). Every move, violation, late observation, finished job, bad record and
+    jobfsm[modelarts,sql]). Every move, violation, late observation, finished job, overdue job
+    (with --limit), bad record and
     refused write is printed as it happens; at a terminal, stderr shows a one-line status between
     polls. Throttled (429), failing (5xx) and timed-out requests are retried with backoff; a poll
     that fails for good is reported on stderr and the next one is tried, except with --once.
@@ -153,7 +166,10 @@ def watch(
         store = JobStore(store_url, lifecycle=get_lifecycle("modelarts-v2"))
         stack.callback(store.close)
         store.create_schema()
-        watcher = Watcher(source, store, job_ids=job_ids or None)
+        from jobfsm.deadlines import Deadlines
+
+        deadlines = Deadlines(dict(limits)) if limits else None
+        watcher = Watcher(source, store, job_ids=job_ids or None, limits=deadlines)
         if metrics_port is not None:
             _serve_metrics(stack, watcher, metrics_port)
         while not stop.is_set():

@@ -54,6 +54,12 @@ outcome is terminal), ``terminal`` (true when nothing leaves the status), ``grou
 Each ``[[events]]`` table: ``name``, ``sources`` (a list of status names), ``target`` and
 ``reason`` (all required), and ``cite``: where the move is documented.
 
+An optional ``[limits]`` table gives the longest time a job may stay in some active statuses, as
+durations (``WAITING = "2h"``, ``RUNNING = "3d"``: numbers with ``s``, ``m``, ``h`` or ``d``), and
+an optional ``[actions]`` table what to do with a job that overstays one: ``WAITING = { stop =
+"KILLING" }`` requests a stop by moving it, judged, to the status named (see
+:mod:`jobfsm.deadlines`). They become the lifecycle's ``limits``.
+
 Statuses are named in events, ``initial``, ``gap`` and ``main_path`` exactly as declared. Every
 mistake in the file raises :class:`~jobfsm.errors.LifecycleFileError` naming the file, the key at
 fault and what is accepted; a declaration that reads but breaks one of the lifecycle's named checks
@@ -68,9 +74,11 @@ import re
 import stat
 import sys
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Final, TypeVar
 
+from jobfsm.deadlines import Deadlines, Stop, parse_duration
 from jobfsm.errors import InvalidLifecycle, LifecycleFileError, _shown
 from jobfsm.lifecycle import Event, Lifecycle
 from jobfsm.vocabulary import Outcome, Status, StatusInfo, declare_statuses
@@ -93,7 +101,10 @@ _TOP_KEYS: Final = (
     "groups",
     "statuses",
     "events",
+    "limits",
+    "actions",
 )
+_ACTION_KEYS: Final = ("stop",)
 _STATUS_KEYS: Final = (
     "name",
     "code",
@@ -304,7 +315,7 @@ class _Reader:
             for i, row in enumerate(self.tables(top, "events", "[[events]]"))
         ]
         try:
-            return Lifecycle(
+            lifecycle = Lifecycle(
                 events,
                 name=name,
                 statuses=statuses,
@@ -314,6 +325,61 @@ class _Reader:
             )
         except InvalidLifecycle as exc:
             raise InvalidLifecycle(exc.failures, path=self.path) from None
+        if "limits" not in top and "actions" not in top:
+            return lifecycle
+        limits = self.limits(top, lifecycle, names)
+        return Lifecycle(
+            lifecycle.events,
+            name=name,
+            statuses=statuses,
+            description=description,
+            source=self.path,
+            main_path=lifecycle.main_path,
+            limits=limits,
+        )
+
+    def limits(
+        self, top: Mapping[str, object], lifecycle: Lifecycle, names: list[str]
+    ) -> Deadlines:
+        """The ``[limits]`` and ``[actions]`` tables, as Deadlines."""
+        table = self.value(top, "limits", "", dict, {})
+        found: dict[Status | int | str, timedelta | str] = {}
+        for key, text in table.items():
+            where = _at("limits", key if _BARE_KEY.fullmatch(key) else _shown(key))
+            status = lifecycle.statuses[self.known(key, where, names)]
+            if status.is_terminal:
+                raise self.error(where, f"{key} is terminal; a job that ended is never overdue")
+            if not isinstance(text, str):
+                raise self.error(where, f'expected a duration such as "2h", found {_found(text)}')
+            try:
+                limit = parse_duration(text)
+            except ValueError as exc:
+                raise self.error(where, str(exc)) from None
+            if limit <= timedelta(0):
+                raise self.error(where, f"{_shown(text)} is no time; expected a limit above 0s")
+            found[status] = limit
+        actions = self.value(top, "actions", "", dict, {})
+        chosen: dict[Status | int | str, Stop] = {}
+        for key, row in actions.items():
+            where = _at("actions", key if _BARE_KEY.fullmatch(key) else _shown(key))
+            status = lifecycle.statuses[self.known(key, where, names)]
+            if not isinstance(row, dict):
+                raise self.error(
+                    where, f'expected a table such as {{ stop = "KILLING" }}, found {_found(row)}'
+                )
+            if status not in found:
+                raise self.error(where, f"{key} has no limit in [limits]; an action needs one")
+            self.keys(row, _ACTION_KEYS, where, "an action")
+            target = lifecycle.statuses[self.reference(row, "stop", where, names)]
+            if not lifecycle.can_transition(status, target):
+                allowed = ", ".join(s.name for s in sorted(lifecycle.allowed_next(status)))
+                raise self.error(
+                    _at(where, "stop"),
+                    f"{status.name} → {target.name} is not a declared move; expected one of "
+                    f"{allowed}",
+                )
+            chosen[status] = Stop(target)
+        return Deadlines(found, chosen, lifecycle=lifecycle)
 
     def status(self, row: Mapping[str, object], index: int) -> StatusInfo:
         at = f"statuses[{index}]"

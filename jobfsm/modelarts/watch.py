@@ -21,7 +21,7 @@ import enum
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from jobfsm.errors import (
@@ -42,6 +42,7 @@ from jobfsm.validate import Mode
 from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
+    from jobfsm.deadlines import Deadlines, OverdueJob
     from jobfsm.store import JobStore
 
 __all__ = ["DEFAULT_BATCH_SIZE", "CycleReport", "EventKind", "Source", "WatchEvent", "Watcher"]
@@ -79,6 +80,8 @@ class EventKind(enum.Enum):
     BAD_RECORD = "bad record"
     #: a move the store did not write (another writer moved or removed the job meanwhile)
     REFUSED = "refused"
+    #: a job past its phase's dwell limit (once per job and phase)
+    OVERDUE = "overdue"
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -115,6 +118,9 @@ class WatchEvent:
     where: str | None = None
     #: for a bad record or a refusal, why
     reason: str | None = None
+    #: for an overdue job, the limit it broke and how long it has been in its phase
+    limit: timedelta | None = None
+    elapsed: timedelta | None = None
 
     def __str__(self) -> str:
         job = _escape(str(self.job_id))
@@ -137,6 +143,15 @@ class WatchEvent:
         if kind is EventKind.FINISHED:
             outcome = self.target.outcome.value if self.target and self.target.outcome else ""
             return f"finished {job}: {self.target} ({outcome}) at {_iso(self.at)}"
+        if kind is EventKind.OVERDUE:
+            from jobfsm.deadlines import format_duration
+
+            assert self.limit is not None
+            assert self.elapsed is not None
+            return (
+                f"overdue {job}: {self.target} since {_iso(self.at)}, for "
+                f"{format_duration(self.elapsed)}, past its limit of {format_duration(self.limit)}"
+            )
         if kind is EventKind.BAD_RECORD:
             return f"bad record {_escape(str(self.where))}: {_escape(str(self.reason))}"
         move = f"{self.source} → {self.target}" if self.source else f"{self.target}"
@@ -167,6 +182,10 @@ class WatchEvent:
             found["where"] = self.where
         if self.reason is not None:
             found["reason"] = self.reason
+        if self.limit is not None:
+            found["limit_seconds"] = self.limit.total_seconds()
+        if self.elapsed is not None:
+            found["elapsed_seconds"] = self.elapsed.total_seconds()
         return found
 
 
@@ -177,6 +196,7 @@ _PLURAL: Final = {
     "finished": "finished",
     "bad record": "bad records",
     "refused": "refused",
+    "overdue": "overdue",
 }
 
 
@@ -225,6 +245,9 @@ class CycleReport:
     seconds: float = 0.0
     stopped: bool = False
     counts: dict[str, int] = field(default_factory=dict)
+    #: jobs past their phase's limit after the cycle, by phase (with the watcher's limits): what
+    #: :meth:`Metrics.set_overdue <jobfsm.metrics.Metrics.set_overdue>` takes
+    overdue: dict[Status, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.counts:
@@ -269,6 +292,7 @@ class CycleReport:
             "jobs": self.jobs,
             "active": self.active,
             "events": dict(self.counts),
+            "overdue": {s.name: n for s, n in self.overdue.items()},
             "requests": self.requests,
             "retries": self.retries,
             "created": self.created,
@@ -295,6 +319,10 @@ class Watcher:
             ``strict``.
         batch_size: moves written per store transaction.
         clock: what times the phases of a cycle.
+        limits: dwell limits per phase (:class:`~jobfsm.deadlines.Deadlines`): after judging,
+            each cycle reports the jobs past their phase's limit as OVERDUE events, once per job
+            and stay in a phase; ``overdue`` in the report counts every job past its limit.
+        now: the wall clock the limits are judged at (epoch seconds).
 
     Raises:
         InvalidArgument: a store of another lifecycle, or a ``batch_size`` below 1.
@@ -332,6 +360,8 @@ class Watcher:
         mode: Mode | str = Mode.POLLED,
         batch_size: int = DEFAULT_BATCH_SIZE,
         clock: Callable[[], float] = time.perf_counter,
+        limits: Deadlines | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.source = source
         self.lifecycle = source.lifecycle
@@ -347,7 +377,8 @@ class Watcher:
         self.store = store
         self.job_ids = tuple(job_ids) if job_ids is not None else None
         self.batch_size = batch_size
-        self.tracker = Tracker(self.lifecycle, mode, thread_safe=False)
+        self.tracker = Tracker(self.lifecycle, mode, thread_safe=False, limits=limits)
+        self._now = now
         self.cycles = 0
         self._clock = clock
         self._seeded = store is None
@@ -477,6 +508,9 @@ class Watcher:
         self._new_jobs = 0
         refused = self._judge(poll.observations)
         events += [_bad(b) for b in refused]
+        overdue: dict[Status, int] = {}
+        if self.tracker.limits:
+            overdue = self._overdue(events)
         summary = self.tracker.summary()
         judged = clock()
         created = written = 0
@@ -502,7 +536,17 @@ class Watcher:
             judgment_seconds=judged - polled,
             store_seconds=store_seconds + (ended - judged),
             seconds=ended - started,
+            overdue=overdue,
         )
+
+    def _overdue(self, events: list[WatchEvent]) -> dict[Status, int]:
+        """Add an OVERDUE event per job newly past its limit; count every overdue job."""
+        from jobfsm.deadlines import count_by_status
+
+        now = self._now()
+        for job in self.tracker.check_overdue(now):
+            events.append(_late_job(job))
+        return count_by_status(self.tracker.overdue(now))
 
     def _judge(self, observations: list[Observation]) -> list[BadRecord]:
         """Feed ``observations`` to the tracker; those it refuses (a time it cannot place) are
@@ -586,6 +630,17 @@ class Watcher:
                         )
                     )
         return created, written
+
+
+def _late_job(job: OverdueJob) -> WatchEvent:
+    return WatchEvent(
+        EventKind.OVERDUE,
+        job.job_id,
+        job.since,
+        target=job.status,
+        limit=job.limit,
+        elapsed=job.elapsed,
+    )
 
 
 def _bad(record: BadRecord) -> WatchEvent:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone  # noqa: F401 (timezone: apply's doctest)
 from pathlib import Path
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -102,6 +102,9 @@ from jobfsm.store.sqlite import (
 from jobfsm.store.urls import _postgres_parameters, _sqlite_parameters, _store_url, mask_url
 from jobfsm.validate import Mode, Rules, StepKind
 from jobfsm.vocabulary import Status
+
+if TYPE_CHECKING:
+    from jobfsm.deadlines import Deadlines, OverdueJobs
 
 _T = TypeVar("_T")
 
@@ -877,6 +880,19 @@ class JobStore:
         found = self._read(read)
         # A time of another shape that still reads as a time is judged by its value.
         return JobRecords([r for r in found if r.updated_at < cutoff], found.errors)
+
+    def overdue(self, limits: Deadlines, *, now: datetime | None = None) -> OverdueJobs:
+        """The active jobs of the store's lifecycle past their status's limit at ``now`` (the
+        clock's by default), longest past it first: one :meth:`stale` query per limited status,
+        by ``updated_at``. See :mod:`jobfsm.deadlines`.
+
+        Raises:
+            InvalidArgument: ``limits`` is not a Deadlines of the lifecycle's statuses.
+            InvalidTime: ``now`` is not a datetime with a time zone.
+        """
+        from jobfsm.deadlines import overdue_jobs
+
+        return overdue_jobs(self, limits, now=now)
 
     def _time(self, value: datetime) -> datetime:
         # SQLite compares stored times as text without a zone: give it naive UTC.
