@@ -36,6 +36,7 @@ from jobfsm.errors import SourceError, escape_json
 from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
+    from jobfsm.metrics import Metrics
     from jobfsm.modelarts.watch import CycleReport, Watcher
 
 #: Cycles that saw one of these exit 1 with --once: the input was judged and found wanting.
@@ -170,8 +171,7 @@ def watch(
 
         deadlines = Deadlines(dict(limits)) if limits else None
         watcher = Watcher(source, store, job_ids=job_ids or None, limits=deadlines)
-        if metrics_port is not None:
-            _serve_metrics(stack, watcher, metrics_port)
+        metrics = None if metrics_port is None else _serve_metrics(stack, watcher, metrics_port)
         while not stop.is_set():
             try:
                 report = watcher.run_once(cancelled=stop.is_set)
@@ -184,6 +184,8 @@ def watch(
                 if report.stopped:
                     break
                 status.clear()
+                if metrics is not None:
+                    metrics.set_overdue(report.overdue)
                 _show(report, fmt)
                 wanting = wanting or any(report.counts[k] for k in _WANTING)
                 if once:
@@ -196,7 +198,7 @@ def watch(
     return EXIT_INVALID if wanting else EXIT_OK
 
 
-def _serve_metrics(stack: ExitStack, watcher: Watcher, port: int) -> None:
+def _serve_metrics(stack: ExitStack, watcher: Watcher, port: int) -> Metrics:
     """Count what the watcher's tracker judges and serve it until the command ends."""
     from jobfsm.errors import MissingExtra
 
@@ -215,6 +217,7 @@ def _serve_metrics(stack: ExitStack, watcher: Watcher, port: int) -> None:
         ) from None
     stack.callback(server.close)
     _say(f"jobfsm watch: metrics at http://127.0.0.1:{server.port}/metrics")
+    return metrics
 
 
 def _show(report: CycleReport, fmt: str) -> None:
