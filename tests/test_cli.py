@@ -387,6 +387,10 @@ TEXT_PARAMETERS = [
      "'--older-than'"),
     (["store", "stale", DB, "--status", "9", "--older-than", "1h", "--format", BAD],
      "store stale", "fmt", "'--format'"),
+    (["store", "events", BAD], "store events", "url", "'URL'"),
+    (["store", "events", DB, "--consumer", BAD], "store events", "consumer", "'--consumer'"),
+    (["store", "events", DB, "--format", BAD], "store events", "fmt", "'--format'"),
+    (["store", "prune-events", BAD], "store prune-events", "url", "'URL'"),
     (["watch", "--store", f"{BAD}.db"], "watch", "store_url", "'--store'"),
     (["watch", "--store", DB, "--job-id", BAD], "watch", "job_ids", "'--job-id'"),
     (["watch", "--store", DB, "--interval", BAD], "watch", "interval", "'--interval'"),
@@ -412,6 +416,10 @@ NOT_TEXT = {
     ("demo", "out"),
     ("store list", "active"),
     ("store list", "limit"),
+    ("store events", "after"),
+    ("store events", "limit"),
+    ("store events", "follow"),
+    ("store prune-events", "before"),
     # A built-in lifecycle's name or a TOML file's name (file names take any bytes).
     *(
         (command, "lifecycle")
@@ -428,6 +436,7 @@ NOT_TEXT = {
             "store show",
             "store list",
             "store stale",
+            "store events",
         )
     ),
     ("check", "as_lifecycle"),
