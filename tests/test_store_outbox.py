@@ -29,7 +29,7 @@ from jobfsm import (
     JobStore,
 )
 from jobfsm.cli import EXIT_OK
-from jobfsm.store import ApplyKind, jobstore
+from jobfsm.store import ApplyKind, jobstore, outbox
 from jobfsm.store.outbox import POLL_CAP, StoredEvent
 
 S = JobStatus
@@ -175,7 +175,7 @@ def test_a_failed_event_write_rolls_the_move_back(
     assert (store.get("a").status, store.history("a")) == (S.WAITING, ())
     assert store.events() == []
     # apply writes through the DBAPI cursor: fail right after its events are inserted.
-    original = jobstore._add_event_tuples
+    original = outbox._add_event_tuples
 
     def failing(*args: Any) -> None:
         original(*args)

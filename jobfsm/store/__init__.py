@@ -35,7 +35,8 @@ and the checks of stored rows, :mod:`~jobfsm.store.batch` what :meth:`JobStore.a
 (Applied, ApplyKind), :mod:`~jobfsm.store.urls` the store URLs, :mod:`~jobfsm.store.arguments`
 the checks of what a store is given, :mod:`~jobfsm.store.sqlite` the SQLite connections, and
 :mod:`~jobfsm.store.writer` the :class:`StoreWriter` that writes what a
-:class:`~jobfsm.tracker.Tracker` judged.
+:class:`~jobfsm.tracker.Tracker` judged, and :mod:`~jobfsm.store.outbox` the outbox: an event per
+committed move, read by named consumers (:class:`StoredEvent`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from jobfsm.store.jobstore import DEFAULT_ATTEMPTS as DEFAULT_ATTEMPTS
 from jobfsm.store.jobstore import DEFAULT_CACHE_SIZE as DEFAULT_CACHE_SIZE
 from jobfsm.store.jobstore import MAX_LIMIT as MAX_LIMIT
 from jobfsm.store.jobstore import JobStore
+from jobfsm.store.outbox import StoredEvent
 from jobfsm.store.records import JobRecord, JobRecords, TransitionResult
 from jobfsm.store.schema import LEGACY_LIFECYCLE as LEGACY_LIFECYCLE
 from jobfsm.store.schema import SCHEMA_VERSION, metadata
@@ -77,6 +79,7 @@ __all__ = [
     "JobRecords",
     "JobStore",
     "StoreWriter",
+    "StoredEvent",
     "TransitionResult",
     "metadata",
 ]
