@@ -396,6 +396,10 @@ TEXT_PARAMETERS = [
     (["store", "overdue", DB, "--learn", f"p{BAD}"], "store overdue", "learn", "'--learn'"),
     (["store", "overdue", DB, "--limit", "7=1h", "--format", BAD], "store overdue", "fmt",
      "'--format'"),
+    (["store", "events", BAD], "store events", "url", "'URL'"),
+    (["store", "events", DB, "--consumer", BAD], "store events", "consumer", "'--consumer'"),
+    (["store", "events", DB, "--format", BAD], "store events", "fmt", "'--format'"),
+    (["store", "prune-events", BAD], "store prune-events", "url", "'URL'"),
     (["watch", "--store", f"{BAD}.db"], "watch", "store_url", "'--store'"),
     (["watch", "--store", DB, "--job-id", BAD], "watch", "job_ids", "'--job-id'"),
     (["watch", "--store", DB, "--interval", BAD], "watch", "interval", "'--interval'"),
@@ -439,6 +443,10 @@ NOT_TEXT = {
     ("sql", "drop"),
     ("store overdue", "min_sample"),
     ("store overdue", "act"),
+    ("store events", "after"),
+    ("store events", "limit"),
+    ("store events", "follow"),
+    ("store prune-events", "before"),
     # A built-in lifecycle's name or a TOML file's name (file names take any bytes).
     *(
         (command, "lifecycle")
@@ -457,6 +465,7 @@ NOT_TEXT = {
             "store stale",
             "sql",
             "store overdue",
+            "store events",
         )
     ),
     ("check", "as_lifecycle"),

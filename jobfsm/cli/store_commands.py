@@ -3,6 +3,9 @@ store command runs)."""
 
 from __future__ import annotations
 
+import json
+import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -23,6 +26,7 @@ from jobfsm.cli.shared import (
     LabelParam,
     LimitParam,
     TextParam,
+    TextChoice,
     TimeParam,
     _one_value_per_label,
     _say,
@@ -33,13 +37,14 @@ from jobfsm.cli.shared import (
     table,
 )
 from jobfsm.deadlines import DEFAULT_MIN_SAMPLE, parse_percentile
-from jobfsm.errors import JobExists, TransitionRejected, escape
+from jobfsm.errors import JobExists, TransitionRejected, escape, escape_json
 from jobfsm.lifecycle import Lifecycle
 from jobfsm.validate import StepKind
 from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
     from jobfsm.store import JobRecord, JobRecords, JobStore
+    from jobfsm.store.outbox import StoredEvent
 
 #: The largest ``store list --limit``: far beyond any listing, and within every database's integer.
 MAX_LIMIT = 1_000_000_000
@@ -499,3 +504,118 @@ def _learned_table(deadlines: Any) -> str:
         for s in sorted(set(deadlines.samples) | set(deadlines.limits))
     ]
     return table([f"status (p{deadlines.percentile} learned)", "limit", "sample"], rows)
+
+
+#: The largest position ``store events`` and ``store prune-events`` take (BIGINT).
+MAX_POSITION = 2**63 - 1
+#: The largest ``store events --limit``, as :meth:`JobStore.events` takes.
+MAX_EVENTS_LIMIT = 100_000
+
+
+def _event_line(e: StoredEvent, fmt: str) -> str:
+    if fmt == "jsonl":
+        return escape_json(json.dumps(e.to_dict(), ensure_ascii=False))
+    marks = [" (inferred)" if e.inferred else ""]
+    marks += [f", secondary phase {e.detail}" if e.detail is not None else ""]
+    marks += [f", reason {e.reason}" if e.reason is not None else ""]
+    marks += [f", actor {e.actor}" if e.actor is not None else ""]
+    return escape(
+        f"{e.position} {e.at.isoformat()} job {e.job_id} ({e.lifecycle}): {e.source} → "
+        f"{e.target} by {e.event!r}{''.join(marks)}"
+    )
+
+
+@store.command("events")
+@lifecycle_option()
+@click.argument("url", type=TEXT)
+@click.option(
+    "--after",
+    type=click.IntRange(0, MAX_POSITION),
+    default=0,
+    show_default=True,
+    help="Only events after this position.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_EVENTS_LIMIT),
+    default=1000,
+    show_default=True,
+    help=f"At most this many events (with --follow: per batch), 1 to {MAX_EVENTS_LIMIT:,}.",
+)
+@click.option(
+    "--consumer",
+    type=TEXT,
+    metavar="NAME",
+    help="Start after NAME's stored position (if further than --after) and store the position "
+    "reached after each batch printed.",
+)
+@click.option(
+    "--follow", is_flag=True, help="Keep printing new events as they commit, until stopped."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=TextChoice(["text", "jsonl"]),
+    default="text",
+    show_default=True,
+    help="text: a line per event; jsonl: a JSON object per event.",
+)
+def store_events(
+    url: str,
+    after: int,
+    limit: int,
+    consumer: str | None,
+    follow: bool,
+    fmt: str,
+    lifecycle: Lifecycle | None,
+) -> int:
+    """Print the outbox's events (one per committed move, of every lifecycle) in position order.
+
+    With --consumer each batch is acknowledged once it is printed and flushed: a consumer
+    stopped or killed in between gets that batch again when restarted, and never loses one.
+    With --follow, new events are printed as they commit (PostgreSQL wakes the reader by
+    LISTEN/NOTIFY; SQLite is polled, at most 2s apart); Ctrl-C, SIGTERM or SIGHUP finish the
+    batch under way (its acknowledgement included) and exit.
+
+    Exit 0 (129, 130 or 143 when stopped by a signal), or 2 for a usage error or a store that
+    cannot be reached.
+    """
+    from jobfsm.cli.watching import _finish_then_stop
+
+    stop = threading.Event()
+    with _finish_then_stop(stop) as caught, open_store(url) as s:
+        if follow:
+            batches = s.follow(after=after, limit=limit, consumer=consumer, stop=stop.is_set)
+        else:
+            batches = iter([s.events(after=after, limit=limit, consumer=consumer)])
+        for batch in batches:
+            if not batch:
+                continue
+            click.echo("\n".join(_event_line(e, fmt) for e in batch))
+            # Printed before acknowledged: what is acknowledged has reached the reader.
+            sys.stdout.flush()
+            if consumer is not None:
+                s.ack(consumer, batch[-1].position)
+    if caught:
+        raise caught[0]
+    return EXIT_OK
+
+
+@store.command("prune-events")
+@click.argument("url", type=TEXT)
+@click.option(
+    "--before",
+    type=click.IntRange(0, MAX_POSITION),
+    help="Delete only events before this position; with no consumer known, what lets any be "
+    "deleted.",
+)
+def store_prune_events(url: str, before: int | None) -> int:
+    """Delete the events every known consumer has acknowledged (see store events --consumer).
+
+    An event a known consumer has not acknowledged is never deleted. Exit 0, or 2 for a usage
+    error or a store that cannot be reached.
+    """
+    with open_store(url) as s:
+        deleted = s.prune_events(before=before)
+    click.echo(f"deleted {deleted} event{'s' if deleted != 1 else ''}")
+    return EXIT_OK

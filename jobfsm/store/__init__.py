@@ -39,7 +39,9 @@ the checks of what a store is given, :mod:`~jobfsm.store.sqlite` the SQLite conn
 :mod:`~jobfsm.store.writer` the :class:`StoreWriter` that writes what a
 :class:`~jobfsm.tracker.Tracker` judged; :mod:`~jobfsm.store.rules` the SQL that enforces a
 lifecycle inside a database, and :mod:`~jobfsm.store.enforce` those rules on the store's own
-``jobs`` table, so that SQL written past the store cannot make an illegal move either.
+``jobs`` table, so that SQL written past the store cannot make an illegal move either; and
+:mod:`~jobfsm.store.outbox` the outbox: an event per committed move, read by named consumers
+(:class:`StoredEvent`).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ else:
     from jobfsm.store.jobstore import DEFAULT_CACHE_SIZE as DEFAULT_CACHE_SIZE
     from jobfsm.store.jobstore import MAX_LIMIT as MAX_LIMIT
     from jobfsm.store.jobstore import JobStore
+    from jobfsm.store.outbox import StoredEvent
     from jobfsm.store.records import JobRecord, JobRecords, TransitionResult
     from jobfsm.store.schema import LEGACY_LIFECYCLE as LEGACY_LIFECYCLE
     from jobfsm.store.schema import SCHEMA_VERSION, metadata
@@ -92,6 +95,7 @@ __all__ = [
     "JobRecords",
     "JobStore",
     "StoreWriter",
+    "StoredEvent",
     "TransitionResult",
     "metadata",
 ]

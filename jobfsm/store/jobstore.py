@@ -61,6 +61,7 @@ from jobfsm.store.enforce import (
     refused_by_rules,
     store_rules,
 )
+from jobfsm.store.outbox import _add_event_tuples, _add_events, _create_tables, _Outbox
 from jobfsm.store.records import (
     _JOB_COLUMNS,
     _LEGACY_JOB_COLUMNS,
@@ -81,6 +82,7 @@ from jobfsm.store.records import (
 )
 from jobfsm.store.schema import (
     _ADDED_COLUMNS,
+    _ADDED_TABLES,
     _NO_TABLES,
     LEGACY_LIFECYCLE,
     SCHEMA_VERSION,
@@ -173,7 +175,7 @@ def _observation(index: int, item: object) -> tuple[Any, Any, Any, Any]:
     return values
 
 
-class JobStore:
+class JobStore(_Outbox):
     """Jobs kept in a database that many workers share, every move validated by the lifecycle.
 
     Args:
@@ -482,15 +484,19 @@ class JobStore:
                     f"its {table.name} table is not one jobfsm schema version {SCHEMA_VERSION} "
                     f"makes: {'; '.join(problems)}",
                 )
-        if behind and not write:
+        absent = [t for t in _ADDED_TABLES if t.name not in tables and not create]
+        if (behind or absent) and not write:
             # Read as it is; checked again by the next transaction, which may write.
             old_history = behind.get(history_table.name, ())
             self._legacy_history = "inferred" in old_history
             self._legacy_detail = "detail" in old_history
             self._legacy_jobs = jobs_table.name in behind
+            self._legacy_events = bool(absent)
             return
         if behind:
             self._upgrade(conn, schema_table.name in tables, behind)
+        _create_tables(conn, absent)
+        self._legacy_events = False
         self._legacy_history = False
         self._legacy_detail = False
         self._legacy_jobs = False
@@ -1218,6 +1224,7 @@ class JobStore:
             for i, (source, reached, event) in enumerate(chain)
         ]
         conn.execute(_ADD_MOVE, rows[0] if len(rows) == 1 else rows)
+        _add_events(conn, self.backend == "postgresql", self.lifecycle.name, rows)
         event = chain[-1][2]
         if last:
             skipped = tuple(reached for _, reached, _ in chain[:-1])
@@ -1716,6 +1723,7 @@ class JobStore:
                 f"inferred, detail) VALUES ({', '.join([mark] * 10)})",
                 history,
             )
+            _add_event_tuples(cursor, sqlite, name, history)
         seen = {job_id: (j[0], j[1], j[2]) for job_id, j in state.items()}
         return results, seen
 
@@ -1966,21 +1974,20 @@ class JobStore:
     ) -> None:
         if not moves:
             return
-        conn.execute(
-            history_table.insert(),
-            [
-                {
-                    "job_id": job_id,
-                    "seq": seq,
-                    "source": int(m.source),
-                    "target": int(m.target),
-                    "event": m.event,
-                    "at": self._time(m.at),
-                    "reason": m.reason,
-                    "actor": m.actor,
-                    "inferred": m.inferred,
-                    "detail": m.detail,
-                }
-                for seq, m in enumerate(moves, first_seq)
-            ],
-        )
+        rows = [
+            {
+                "job_id": job_id,
+                "seq": seq,
+                "source": int(m.source),
+                "target": int(m.target),
+                "event": m.event,
+                "at": self._time(m.at),
+                "reason": m.reason,
+                "actor": m.actor,
+                "inferred": m.inferred,
+                "detail": m.detail,
+            }
+            for seq, m in enumerate(moves, first_seq)
+        ]
+        conn.execute(history_table.insert(), rows)
+        _add_events(conn, self.backend == "postgresql", self.lifecycle.name, rows)

@@ -1,6 +1,6 @@
-"""The store's tables (``jobs``, ``history``, ``jobfsm_schema``) and the schema version they are
-checked against; :meth:`JobStore._check_schema` and :meth:`JobStore._upgrade` check and upgrade a
-database's layout."""
+"""The store's tables (``jobs``, ``history``, the outbox's ``events`` and ``consumers``,
+``jobfsm_schema``) and the schema version they are checked against; :meth:`JobStore._check_schema`
+and :meth:`JobStore._upgrade` check and upgrade a database's layout."""
 
 from __future__ import annotations
 
@@ -53,9 +53,47 @@ history_table = sa.Table(
 )
 
 
+#: The outbox: one row per committed move, written in the move's transaction (see
+#: :mod:`jobfsm.store.outbox`). ``position`` only grows: SQLite's AUTOINCREMENT never reuses a
+#: pruned one, and PostgreSQL's writers take positions one transaction at a time.
+events_table = sa.Table(
+    "events",
+    metadata,
+    sa.Column(
+        "position",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.Identity(),
+        primary_key=True,
+    ),
+    sa.Column("job_id", sa.String(255), nullable=False),
+    # The history row's seq: (job_id, seq) names the move, for consumers that deduplicate.
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("lifecycle", sa.String(255), nullable=False),
+    sa.Column("source", sa.SmallInteger, nullable=False),
+    sa.Column("target", sa.SmallInteger, nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(255), nullable=True),
+    sa.Column("inferred", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+    sqlite_autoincrement=True,
+)
+
+#: The position each named consumer of the outbox acknowledged.
+consumers_table = sa.Table(
+    "consumers",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 #: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
 #: older code cannot use correctly gets a higher number, which such code then refuses to touch.
-#: 2 added ``history.inferred``, 3 ``jobs.lifecycle`` and ``history.detail``; a store upgrades an
+#: 2 added ``history.inferred``, 3 ``jobs.lifecycle``, ``history.detail`` and the ``events`` and
+#: ``consumers`` tables (see :data:`_ADDED_TABLES`); a store upgrades an
 #: older database in place when it first writes to it, and reads one as it is until then (every
 #: move observed and without a secondary phase, every job of :data:`LEGACY_LIFECYCLE`).
 SCHEMA_VERSION: Final = 3
@@ -67,6 +105,10 @@ LEGACY_LIFECYCLE: Final = "modelarts-v1"
 #: The columns each schema version added, per table, with that version: a database of an older
 #: one lacks them, and the first write adds them, in this order (see :meth:`JobStore._upgrade`).
 _ADDED_COLUMNS: Final = {"history": {"inferred": 2, "detail": 3}, "jobs": {"lifecycle": 3}}
+
+#: The tables of version 3 an older database lacks; its first write creates them (empty: no
+#: event is made up for the moves stored before), and reads find no event until then.
+_ADDED_TABLES: Final = (events_table, consumers_table)
 
 schema_table = sa.Table(
     "jobfsm_schema",
