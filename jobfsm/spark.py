@@ -146,6 +146,11 @@ def local_session(cores: int = 2) -> SparkSession:
         out.write("appender.console.target = SYSTEM_ERR\n")
         out.write("appender.console.layout.type = PatternLayout\n")
         out.write("appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n\n")
+    # The driver's JVM starts with these options (set in the builder they come too late).
+    os.environ.setdefault(
+        "PYSPARK_SUBMIT_ARGS",
+        f"--driver-java-options -Dlog4j2.configurationFile=file:{quiet} pyspark-shell",
+    )
     session = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("jobfsm check")
@@ -154,7 +159,6 @@ def local_session(cores: int = 2) -> SparkSession:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{quiet}")
         .config("spark.pyspark.python", sys.executable)
         .config("spark.pyspark.driver.python", sys.executable)
         .getOrCreate()
@@ -575,3 +579,81 @@ def _summary(jobs: DataFrame, rows: DataFrame, lifecycle: Lifecycle) -> dict[str
     summary["unfinished"] = outcomes[UNFINISHED]
     summary["outcomes"] = outcomes
     return summary
+
+
+def read_log_frame(
+    session: SparkSession, path: str, fmt: LogFormat, lifecycle: Lifecycle | None = None
+) -> tuple[DataFrame, LogFormat, Lifecycle]:
+    """A JSON Lines or CSV log file as a DataFrame of text columns ``job_id``, ``status``,
+    ``time`` and ``line`` (from 1, as the readers number lines), read by Spark's own text,
+    JSON and CSV parsers; with the format and lifecycle it is read in.
+
+    The file's first MiB is looked at on the driver, as the log readers look at it: a file that is
+    no log at all is refused, ``auto`` names the format, and a lifecycle of None is detected.
+
+    Raises:
+        UnreadableLog: the file cannot be read, or is no log at all (the log package's docs).
+        InvalidArgument: ``fmt`` is ModelArts records (read them with the Python checker).
+    """
+    import csv
+
+    from jobfsm.errors import UnreadableLog
+    from jobfsm.logs.detect import _check_head
+    from jobfsm.logs.sources import _choose_lifecycle
+
+    if fmt is LogFormat.MODELARTS:
+        raise InvalidArgument(
+            "fmt", fmt.value, "jsonl, csv or auto: Spark reads no ModelArts records"
+        )
+    try:
+        with open(path, "rb") as stream:
+            head, fmt = _check_head(stream.read(1 << 20), fmt, path, stream.read, None)
+    except OSError as exc:
+        raise UnreadableLog(path, exc.strerror or str(exc)) from None
+    if lifecycle is None:
+        lifecycle = _choose_lifecycle(head, fmt, path)[0]
+    text = session.read.text(path)
+    numbered = text.rdd.zipWithIndex().map(lambda pair: (pair[0][0], pair[1] + 1))
+    rows = session.createDataFrame(numbered, "value string, line long").withColumn(
+        "value", F.regexp_replace("value", "^\ufeff|\r$", "")
+    )
+    if fmt is LogFormat.CSV:
+        first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
+        cells = [c.strip().lower() for c in next(csv.reader([first]), [])]
+        header = "job_id" in cells
+        where = [cells.index(k) for k in ("job_id", "status", "time")] if header else [0, 1, 2]
+        width = max(len(cells), 3)
+        schema = ", ".join(f"c{i} string" for i in range(width))
+        options = {"ignoreLeadingWhiteSpace": "true", "ignoreTrailingWhiteSpace": "true"}
+        if header:
+            rows = rows.filter(F.col("line") > 1)
+        parsed = rows.select(F.from_csv("value", schema, options).alias("r"), "line")
+        fields = [F.col(f"r.c{i}") for i in where]
+    else:
+        schema = "job_id string, status string, time string, _corrupt string"
+        options = {"columnNameOfCorruptRecord": "_corrupt", "allowSingleQuotes": "false"}
+        parsed = rows.select(F.from_json("value", schema, options).alias("r"), "line")
+        fine = F.col("r._corrupt").isNull()
+        fields = [F.when(fine, F.col(f"r.{k}")) for k in ("job_id", "status", "time")]
+    frame = parsed.select(
+        *(f.alias(k) for f, k in zip(fields, ("job_id", "status", "time"), strict=True)), "line"
+    )
+    return frame, fmt, lifecycle
+
+
+def check_file(
+    path: str,
+    fmt: LogFormat | str,
+    mode: Mode | str,
+    lifecycle: Lifecycle | None = None,
+    listed: int | None = DEFAULT_LISTED,
+) -> tuple[LogReport, int]:
+    """``jobfsm check --engine spark``: a log file judged by :func:`check` in a
+    :func:`local_session`, as a LogReport (see :meth:`SparkReport.to_log_report`) with the
+    number of reordered rows."""
+    from jobfsm.logs.detect import _log_format
+
+    session = local_session()
+    frame, found, lifecycle = read_log_frame(session, path, _log_format(fmt), lifecycle)
+    report = check(frame, lifecycle, mode, line="line")
+    return report.to_log_report(path, found, listed), int(report.summary["reordered"])

@@ -186,3 +186,27 @@ def test_times_of_every_kind_and_columns_named_otherwise(spark: Any) -> None:
         [("a", 8, 1772352000000), ("a", 10, 1772352001)], "job_id string, status int, time long"
     )
     assert check(numbers).ok
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_check_engine_spark_prints_the_pythons_report(
+    spark: Any, fmt: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Spark's readers number the lines as the Python readers do; a log in time order gets the
+    same counts, bad lines and exit code (with engine and reordered added; bad lines' reasons
+    are shorter)."""
+    from jobfsm.cli import main
+
+    log = tmp_path / f"fleet.{fmt}"
+    lines = list(Simulation(4, 9, faults=0.0, fmt=fmt).lines())
+    log.write_text("\n".join([*lines, "", "garbage"]) + "\n")
+    reports = []
+    for engine in ("python", "spark"):
+        code = main(["check", str(log), "--format", "json", "--engine", engine])
+        reports.append((code, json.loads(capsys.readouterr().out)))
+    (python_code, python), (spark_code, found) = reports
+    assert (found.pop("engine"), found.pop("reordered")) == ("spark", 0)
+    assert spark_code == python_code == 1  # the blank line and the garbage are bad lines
+    assert [e["line"] for e in found["errors"]] == [e["line"] for e in python["errors"]]
+    for key in ("lines", "observations", "rejected", "jobs", "conforming", "outcomes", "ok"):
+        assert found[key] == python[key], key
