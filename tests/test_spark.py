@@ -22,7 +22,7 @@ from jobfsm.lifecycles import BUILTIN
 from jobfsm.logs import scan_log
 
 EXAMPLES = settings(
-    max_examples=5,
+    max_examples=4,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
