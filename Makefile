@@ -18,7 +18,7 @@ MODELARTS := $(VENV)/.installed-modelarts
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: demo test lint typecheck unit docs docs-strict system-deps graphviz postgresql chromium \
+.PHONY: demo test lint typecheck unit docs docs-strict system-deps graphviz postgresql chromium java \
 	bench bench-store bench-watch clean diagrams
 
 # The demo keeps its files (a fleet's log, its check, pictures, a job store) in build/demo.
@@ -72,8 +72,9 @@ $(MODELARTS): $(STAMP)
 # Debian packages, each installed only when missing: graphviz's dot draws the diagrams; the
 # store's tests and benchmark start their own throwaway PostgreSQL with initdb and pg_ctl, which
 # Debian keeps off PATH in /usr/lib/postgresql/<version>/bin; the interactive page's test drives
-# a headless Chromium through its chromedriver.
-system-deps: graphviz postgresql chromium
+# a headless Chromium through its chromedriver; Spark (jobfsm.spark's tests, check --engine spark)
+# runs on the distribution's Java.
+system-deps: graphviz postgresql chromium java
 
 graphviz:
 	@command -v dot >/dev/null 2>&1 || { \
@@ -90,6 +91,11 @@ chromium:
 	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { \
 		echo "installing chromium and chromium-driver (the page's browser test)"; \
 		$(APT) update -qq && $(APT) install -y -qq chromium chromium-driver >/dev/null; }
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "installing default-jre-headless (the java that Spark runs on)"; \
+		$(APT) update -qq && $(APT) install -y -qq default-jre-headless >/dev/null; }
 
 # The committed pictures of the lifecycle (a test fails when the DOT or Mermaid goes stale).
 diagrams: $(STAMP) graphviz

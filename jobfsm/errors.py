@@ -1077,3 +1077,31 @@ _IDENTIFIER_EXAMPLES = {"column": "status", "id_column": "job_id", "lifecycle_co
 
 # Here rather than in the list above, which other changes edit.
 __all__ += ["InvalidIdentifier"]
+
+
+class MissingJava(MissingExtra):
+    """Spark (the ``pyspark`` extra, :mod:`jobfsm.spark`) is installed but finds no Java to run.
+
+    Attributes:
+        feature: what was asked for, for example ``"Spark checking (jobfsm.spark)"``.
+
+    >>> print(MissingJava("Spark checking (jobfsm.spark)"))
+    Spark checking (jobfsm.spark) needs Java, which was not found (neither JAVA_HOME nor java on
+    PATH); install it, for example: apt-get install default-jre-headless (make java)
+    """
+
+    def __init__(self, feature: str) -> None:
+        Exception.__init__(self, feature)
+        self.feature = feature
+        self.extra = "pyspark"
+        self.missing = "java"
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.feature} needs Java, which was not found (neither JAVA_HOME nor java on PATH); "
+            "install it, for example: apt-get install default-jre-headless (make java)"
+        )
+
+
+__all__ += ["MissingJava"]

@@ -356,6 +356,7 @@ TEXT_PARAMETERS = [
     (["check", "-", "--mode", BAD], "check", "mode", "'--mode'"),
     (["check", "-", "--format", BAD], "check", "fmt", "'--format'"),
     (["check", "-", "--input-format", BAD], "check", "input_format", "'--input-format'"),
+    (["check", "-", "--engine", BAD], "check", "engine", "'--engine'"),
     (["simulate", "--jobs", "1", "--out", "-", "--format", BAD], "simulate", "fmt", "'--format'"),
     (["render", "--format", BAD], "render", "fmt", "'--format'"),
     (["render", "--path", f"7,{BAD}"], "render", "path", "'--path'"),

@@ -20,6 +20,7 @@ from jobfsm.cli.shared import (
     PROGRESS_BYTES,
     STATUSES,
     TEXT_OR_JSON,
+    TextChoice,
     all_statuses,
     command_lifecycle,
     emit_json,
@@ -217,6 +218,14 @@ def check_text(report: LogReport, max_errors: int) -> str:
     help="Judge the log in this lifecycle instead, translated through the built-in mapping "
     "(modelarts-v1 → modelarts-v2): how a v1 fleet reads in v2 terms.",
 )
+@click.option(
+    "--engine",
+    type=TextChoice(["python", "spark"]),
+    default="python",
+    show_default=True,
+    help="spark: judge it with jobfsm.spark in local mode (the pyspark extra and Java), rows in "
+    "time order rather than file order; the same report, with reordered rows counted.",
+)
 def check(
     log: str,
     mode: str,
@@ -225,15 +234,29 @@ def check(
     max_errors: int,
     lifecycle: Lifecycle | None,
     as_lifecycle: Lifecycle | None,
+    engine: str,
 ) -> int:
     """Judge every job of a status LOG (a path, or - for stdin).
 
     Exit 0 when every job conforms and every line was read, 1 when a job has a violation or a
     line was rejected, 2 for a usage error or a log that cannot be read (or no log at all).
     """
-    report = load_log(log, input_format, mode, max_errors, lifecycle, as_lifecycle)
-    if fmt == "json":
-        emit_json(report.to_dict(max_errors))
+    if engine == "spark":
+        if log == "-" or as_lifecycle is not None:
+            raise click.UsageError("--engine spark reads a log file, not stdin, and has no --as")
+        from jobfsm.spark import check_file
+
+        report, reordered = check_file(log, input_format, mode, lifecycle, max_errors)
     else:
-        click.echo(check_text(report, max_errors))
+        report = load_log(log, input_format, mode, max_errors, lifecycle, as_lifecycle)
+    if fmt == "json":
+        found = report.to_dict(max_errors)
+        emit_json(
+            found if engine == "python" else {**found, "engine": engine, "reordered": reordered}
+        )
+    else:
+        text = check_text(report, max_errors)
+        if engine == "spark":
+            text += f"\nreordered rows (judged at their time, not in file order): {reordered}"
+        click.echo(text)
     return EXIT_OK if report.ok else EXIT_INVALID
