@@ -49,6 +49,7 @@ def test_a_store_from_before_versions_is_version_1(store: JobStore, store_url: s
     execute(
         store_url,
         "DROP TABLE jobfsm_schema",
+        "DROP TABLE jobfsm_alembic_version",
         "ALTER TABLE history DROP COLUMN inferred",
         "ALTER TABLE history DROP COLUMN detail",
     )

@@ -121,6 +121,37 @@ def store_init(url: str) -> int:
     return EXIT_OK
 
 
+@store.command("upgrade")
+@click.argument("url", type=TEXT)
+@click.option(
+    "--dry-run", is_flag=True, help="Only list the revisions that would be applied; write nothing."
+)
+def store_upgrade(url: str, dry_run: bool) -> int:
+    """Migrate the store's tables in URL to the layout this jobfsm writes, keeping every row.
+
+    Runs the migration revisions from the one URL is at to the newest, in one transaction, and
+    prints each one applied (with --dry-run, each one that would be). A database made before
+    revisions were recorded is migrated from its schema version. A second upgrade applies nothing.
+
+    Exit 0, or 2 for a usage error, a store that cannot be reached, or tables of a newer jobfsm.
+    """
+    from jobfsm.store import mask_url
+
+    with open_store(url) as s:
+        migrations = s.upgrade(dry_run=dry_run)
+        where = escape(mask_url(s.url))
+    from jobfsm.store.schema import HEAD_REVISION, SCHEMA_VERSION
+
+    at = f"revision {HEAD_REVISION} (schema version {SCHEMA_VERSION})"
+    for migration in migrations:
+        click.echo(f"{'would apply' if dry_run else 'applied'} {escape(str(migration))}")
+    if not migrations:
+        click.echo(f"jobfsm store at {where} is at {at}: nothing to apply")
+    elif not dry_run:
+        click.echo(f"jobfsm store at {where} is at {at}")
+    return EXIT_OK
+
+
 @store.command("create")
 @lifecycle_option()
 @click.argument("url", type=TEXT)

@@ -32,8 +32,9 @@ lifecycle alone.
 
 The package holds one module per concept: :mod:`~jobfsm.store.jobstore` the :class:`JobStore`
 itself (its reads, moves, batches and saves), :mod:`~jobfsm.store.schema` the tables and schema
-version, :mod:`~jobfsm.store.records` what a read gives (JobRecord, JobRecords, TransitionResult)
-and the checks of stored rows, :mod:`~jobfsm.store.batch` what :meth:`JobStore.apply` gives
+version, :mod:`~jobfsm.store.migrate` the Alembic migrations that upgrade an older database,
+:mod:`~jobfsm.store.records` what a read gives (JobRecord, JobRecords, TransitionResult) and the
+checks of stored rows, :mod:`~jobfsm.store.batch` what :meth:`JobStore.apply` gives
 (Applied, ApplyKind), :mod:`~jobfsm.store.urls` the store URLs, :mod:`~jobfsm.store.arguments`
 the checks of what a store is given, :mod:`~jobfsm.store.sqlite` the SQLite connections, and
 :mod:`~jobfsm.store.writer` the :class:`StoreWriter` that writes what a

@@ -29,6 +29,7 @@ from jobfsm.errors import (
     JobFSMError,
     JobNotFound,
     LifecycleMismatch,
+    MissingExtra,
     StoreUnavailable,
     TransitionRejected,
 )
@@ -84,9 +85,13 @@ from jobfsm.store.schema import (
     _ADDED_COLUMNS,
     _ADDED_TABLES,
     _NO_TABLES,
+    HEAD_REVISION,
+    LAYOUT_REVISIONS,
     LEGACY_LIFECYCLE,
     SCHEMA_VERSION,
+    VERSION_TABLE,
     _jobfsm_version,
+    _stored_revisions,
     history_table,
     jobs_table,
     metadata,
@@ -106,7 +111,10 @@ from jobfsm.validate import Mode, Rules, StepKind
 from jobfsm.vocabulary import Status
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from jobfsm.deadlines import Deadlines, OverdueJobs
+    from jobfsm.store.migrate import Migration
 
 _T = TypeVar("_T")
 
@@ -173,6 +181,16 @@ def _observation(index: int, item: object) -> tuple[Any, Any, Any, Any]:
         )
     _text(f"observations[{index}].detail", values[3])
     return values
+
+
+def _migrations() -> ModuleType:
+    """:mod:`jobfsm.store.migrate`, imported only when a database is to be migrated or is at
+    another revision than :data:`HEAD_REVISION` (Alembic is then needed)."""
+    try:
+        from jobfsm.store import migrate
+    except ImportError as exc:
+        raise MissingExtra("the store's migrations", "sql", "alembic") from exc
+    return migrate
 
 
 class JobStore(_Outbox):
@@ -293,6 +311,11 @@ class JobStore(_Outbox):
         self._legacy_detail = False
         # A version 1 or 2 one: its jobs have no lifecycle column (every one is LEGACY_LIFECYCLE).
         self._legacy_jobs = False
+        # The database is at an older migration revision than HEAD_REVISION, or records none: the
+        # next write transaction checks the schema again, and migrates it.
+        self._behind_head = False
+        # The revisions the last migration by this store applied, oldest first.
+        self._migrated: tuple[Migration, ...] = ()
         self._snapshot: Engine | None = None
 
     def __repr__(self) -> str:
@@ -386,7 +409,7 @@ class JobStore(_Outbox):
         installed = False
         try:
             with engine.begin() as conn:
-                if not self._schema_checked:
+                if not self._schema_checked or (write and self._behind_head):
                     self._check_schema(conn, create=create, write=write)
                 if write and not create and not self._rules_checked:
                     ensure_rules(conn, self.lifecycle, self.backend)
@@ -423,15 +446,17 @@ class JobStore(_Outbox):
 
     def _check_schema(self, conn: Connection, *, create: bool, write: bool = True) -> None:
         """Refuse a database whose tables this jobfsm cannot use correctly: a newer schema
-        version, or tables laid out otherwise (a column missing, or one that must be given and
-        that jobfsm does not know), before anything is read or written. Once per store.
+        version, a migration revision it does not have, or tables laid out otherwise (a column
+        missing, or one that must be given and that jobfsm does not know), before anything is
+        read or written. Once per store, and again by the first write to a database behind.
 
         A database without ``jobfsm_schema`` was made before versions were kept, with the tables
         of version 1. A database of an older version lacks the columns later versions added
-        (see ``_ADDED_COLUMNS``), and is upgraded in place by the first write transaction (see
-        :meth:`_upgrade`); until then reads take every stored move as observed (version 1) and
-        without a secondary phase, and every job as one of
-        :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE` (versions 1 and 2).
+        (see ``_ADDED_COLUMNS``), and is migrated in place by the first write transaction (see
+        :mod:`jobfsm.store.migrate`), as is one at an older revision than
+        :data:`~jobfsm.store.schema.HEAD_REVISION` or recording none; until then reads take every
+        stored move as observed (version 1) and without a secondary phase, and every job as one
+        of :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE` (versions 1 and 2).
         """
         inspector = sa.inspect(conn)
         tables = set(inspector.get_table_names())
@@ -454,6 +479,20 @@ class JobStore(_Outbox):
                     f"(jobfsm {_jobfsm_version()}) knows versions up to {SCHEMA_VERSION}; "
                     "upgrade jobfsm (pip install -U 'jobfsm[sql]') to use it",
                 )
+        revisions: tuple[str, ...] = ()
+        if VERSION_TABLE in tables:
+            revisions = _stored_revisions(conn)
+            if revisions != (HEAD_REVISION,):
+                known = _migrations().known_revisions()
+                unknown = [r for r in revisions if r not in known]
+                if unknown:
+                    raise StoreUnavailable(
+                        mask_url(self.url),
+                        f"its tables are at migration revision {', '.join(unknown)}, from a newer "
+                        f"jobfsm; this one (jobfsm {_jobfsm_version()}) knows revisions up to "
+                        f"{HEAD_REVISION} (schema version {SCHEMA_VERSION}); upgrade jobfsm "
+                        "(pip install -U 'jobfsm[sql]') to use it",
+                    )
         # The columns of later versions an upgrade adds, by table.
         behind: dict[str, builtins.list[str]] = {}
         for table in (jobs_table, history_table):
@@ -484,69 +523,40 @@ class JobStore(_Outbox):
                     f"its {table.name} table is not one jobfsm schema version {SCHEMA_VERSION} "
                     f"makes: {'; '.join(problems)}",
                 )
+        if behind and revisions and revisions != (LAYOUT_REVISIONS[stored_version],):
+            # The revisions since that version's add the columns: the tables were changed.
+            lacking = ", ".join(f"{t}.{c}" for t, cs in behind.items() for c in cs)
+            raise StoreUnavailable(
+                mask_url(self.url),
+                f"its {VERSION_TABLE} table records revision {', '.join(revisions)}, but its "
+                f"tables lack {lacking} (schema version {stored_version}); they were changed "
+                f"outside jobfsm (drop {VERSION_TABLE} to have them migrated from version "
+                f"{stored_version})",
+            )
+        # A new database (create_schema makes its tables and stamps it) needs no migration.
+        fresh = create and not {jobs_table.name, history_table.name} & tables
+        self._behind_head = not fresh and (bool(behind) or revisions != (HEAD_REVISION,))
+        # The outbox's tables, made on the first write where missing (an older database).
         absent = [t for t in _ADDED_TABLES if t.name not in tables and not create]
-        if (behind or absent) and not write:
-            # Read as it is; checked again by the next transaction, which may write.
+        if (self._behind_head or absent) and not write:
+            # Read as it is; checked again by the next transaction that writes (and, while
+            # columns are missing, by every one: another store may migrate it meanwhile).
             old_history = behind.get(history_table.name, ())
             self._legacy_history = "inferred" in old_history
             self._legacy_detail = "detail" in old_history
             self._legacy_jobs = jobs_table.name in behind
             self._legacy_events = bool(absent)
+            self._schema_checked = not behind and not absent
             return
-        if behind:
-            self._upgrade(conn, schema_table.name in tables, behind)
+        if self._behind_head:
+            self._migrated = _migrations().upgrade(conn)
+            self._behind_head = False
         _create_tables(conn, absent)
         self._legacy_events = False
         self._legacy_history = False
         self._legacy_detail = False
         self._legacy_jobs = False
         self._schema_checked = True
-
-    def _upgrade(
-        self, conn: Connection, versioned: bool, behind: Mapping[str, Iterable[str]]
-    ) -> None:
-        """Bring an older database to :data:`SCHEMA_VERSION`, in the caller's transaction: add
-        the columns ``behind`` names by table, ``history.inferred`` (every stored move was
-        observed), ``history.detail`` (NULL: no stored move has a secondary phase) and
-        ``jobs.lifecycle`` (every stored job is of :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE`),
-        and record the version.
-
-        SQLite writers hold the write lock from BEGIN, so a second upgrader finds the columns; a
-        PostgreSQL one may have read the old layout before the first committed, and its ALTERs
-        then wait for the first and do nothing.
-        """
-        postgres = self.backend == "postgresql"
-        exists = "IF NOT EXISTS " if postgres else ""
-        old_history = set(behind.get(history_table.name, ()))
-        # In the order create_schema lays them out.
-        if "inferred" in old_history:
-            conn.exec_driver_sql(
-                "ALTER TABLE history ADD COLUMN IF NOT EXISTS inferred BOOLEAN NOT NULL "
-                "DEFAULT false"
-                if postgres
-                else "ALTER TABLE history ADD COLUMN inferred BOOLEAN NOT NULL DEFAULT 0"
-            )
-        if "detail" in old_history:
-            conn.exec_driver_sql(f"ALTER TABLE history ADD COLUMN {exists}detail TEXT")
-        if jobs_table.name in behind:
-            # The default fills the stored rows (SQLite cannot add a NOT NULL column without
-            # one); every write names the lifecycle, so PostgreSQL drops it again, making the
-            # layout create_schema makes.
-            conn.exec_driver_sql(
-                f"ALTER TABLE jobs ADD COLUMN {exists}lifecycle VARCHAR(255) NOT NULL "
-                f"DEFAULT '{LEGACY_LIFECYCLE}'"
-            )
-            if postgres:
-                conn.exec_driver_sql("ALTER TABLE jobs ALTER COLUMN lifecycle DROP DEFAULT")
-        if versioned:
-            conn.execute(
-                schema_table.update()
-                .where(schema_table.c.version < SCHEMA_VERSION)
-                .values(version=SCHEMA_VERSION)
-            )
-        else:
-            schema_table.create(conn, checkfirst=True)
-            conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
 
     def _require_file(self, *, create: bool) -> None:
         # SQLite creates a missing file on connect: only create_schema may do that, so that a
@@ -605,20 +615,62 @@ class JobStore(_Outbox):
     def create_schema(self) -> None:
         """Create the ``jobs`` and ``history`` tables; tables that exist are left alone.
 
-        The schema version (:data:`SCHEMA_VERSION`) is kept in a ``jobfsm_schema`` table. The
-        rules of the store's lifecycle are installed on ``jobs`` (see :mod:`jobfsm.store.enforce`),
-        as every store's first write installs those of its own.
+        The schema version (:data:`SCHEMA_VERSION`) is kept in a ``jobfsm_schema`` table, and
+        the migration revision (:data:`~jobfsm.store.schema.HEAD_REVISION`) in Alembic's
+        ``jobfsm_alembic_version``. A database of an older layout is migrated first (see
+        :meth:`upgrade`). The rules of the store's lifecycle are installed on ``jobs`` (see
+        :mod:`jobfsm.store.enforce`), as every store's first write installs those of its own.
 
         Raises:
             StoreUnavailable: the database cannot be reached or opened, or holds tables of a newer
-                schema version or of another layout (nothing is created then).
+                schema version or revision or of another layout (nothing is created then).
         """
         with self._transaction(write=True, create=True) as conn:
             metadata.create_all(conn, checkfirst=True)
             if conn.execute(sa.select(schema_table.c.version)).first() is None:
                 conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
+            if not (sa.inspect(conn).has_table(VERSION_TABLE) and _stored_revisions(conn)):
+                _migrations().stamp(conn)
             ensure_rules(conn, self.lifecycle, self.backend)
         self._rules_checked = True
+
+    def upgrade(self, *, dry_run: bool = False) -> tuple[Migration, ...]:
+        """Migrate the database to the layout this jobfsm writes, in one transaction: the
+        Alembic revisions from the one it is at to the newest (see :mod:`jobfsm.store.migrate`),
+        then the rules of the store's lifecycle, as any first write does. Stored rows are kept:
+        every stored move counts as observed and without a secondary phase, every stored job
+        of a version 1 or 2 database as one of :data:`~jobfsm.store.schema.LEGACY_LIFECYCLE`.
+        A database made before revisions were recorded is first stamped at the revision of its
+        layout. A second upgrade applies nothing.
+
+        Args:
+            dry_run: only give the revisions that would be applied; nothing is written.
+
+        Returns:
+            The revisions applied (or that would be), oldest first; empty when the database is
+            at the newest.
+
+        Raises:
+            StoreUnavailable: the database cannot be reached or opened, holds no jobfsm tables,
+                or holds tables of a newer schema version or of a revision this jobfsm does not
+                have (upgrade jobfsm then), or of another layout; nothing is written.
+            MissingExtra: Alembic is not installed.
+
+        >>> store = JobStore("sqlite://")
+        >>> store.create_schema()
+        >>> store.upgrade()
+        ()
+        >>> store.close()
+        """
+        migrate = _migrations()
+        # Checked afresh: another process may have changed the database since this store did.
+        self._schema_checked = False
+        if dry_run:
+            return self._read(migrate.pending)
+        self._migrated = ()
+        with self._transaction(write=True):
+            pass
+        return self._migrated
 
     # -- reads ----------------------------------------------------------------------------------
 

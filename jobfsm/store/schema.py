@@ -1,12 +1,14 @@
 """The store's tables (``jobs``, ``history``, the outbox's ``events`` and ``consumers``,
-``jobfsm_schema``) and the schema version they are checked against; :meth:`JobStore._check_schema`
-and :meth:`JobStore._upgrade` check and upgrade a database's layout."""
+``jobfsm_schema``), the schema version and the migration revision they are checked against;
+:meth:`JobStore._check_schema` checks a database's layout, and :mod:`jobfsm.store.migrate`
+upgrades it."""
 
 from __future__ import annotations
 
 from typing import Final
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 metadata = sa.MetaData()
 
@@ -92,10 +94,12 @@ consumers_table = sa.Table(
 
 #: The layout of the tables this jobfsm writes; kept in ``jobfsm_schema``. A later layout that
 #: older code cannot use correctly gets a higher number, which such code then refuses to touch.
-#: 2 added ``history.inferred``, 3 ``jobs.lifecycle``, ``history.detail`` and the ``events`` and
-#: ``consumers`` tables (see :data:`_ADDED_TABLES`); a store upgrades an
-#: older database in place when it first writes to it, and reads one as it is until then (every
-#: move observed and without a secondary phase, every job of :data:`LEGACY_LIFECYCLE`).
+#: 2 added ``history.inferred``, 3 ``jobs.lifecycle``, ``history.detail`` and the outbox's
+#: ``events`` and ``consumers`` tables (see :data:`_ADDED_TABLES`); a store upgrades an older
+#: database in place when it first writes to it (running the migrations to :data:`HEAD_REVISION`,
+#: as ``jobfsm store upgrade`` does, then making the outbox's tables where missing), and reads one
+#: as it is until then (every move observed and without a secondary phase, every job of
+#: :data:`LEGACY_LIFECYCLE`, no events).
 SCHEMA_VERSION: Final = 3
 
 #: The lifecycle of every job a database of schema version 1 or 2 holds: the only one jobfsm
@@ -103,7 +107,7 @@ SCHEMA_VERSION: Final = 3
 LEGACY_LIFECYCLE: Final = "modelarts-v1"
 
 #: The columns each schema version added, per table, with that version: a database of an older
-#: one lacks them, and the first write adds them, in this order (see :meth:`JobStore._upgrade`).
+#: one lacks them, and the first write adds them, in this order (see :mod:`jobfsm.store.migrate`).
 _ADDED_COLUMNS: Final = {"history": {"inferred": 2, "detail": 3}, "jobs": {"lifecycle": 3}}
 
 #: The tables of version 3 an older database lacks; its first write creates them (empty: no
@@ -115,6 +119,34 @@ schema_table = sa.Table(
     metadata,
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+
+#: The table in which Alembic records the revision of the store's migrations
+#: (jobfsm/store/migrations) a database is at; named for jobfsm, so that an application keeping
+#: its own Alembic history in the same database keeps it apart.
+VERSION_TABLE: Final = "jobfsm_alembic_version"
+
+#: The newest revision of the store's migrations: the layout :meth:`JobStore.create_schema` makes
+#: and stamps. A database at it needs no migration (and no Alembic import to know it); one at an
+#: older revision is migrated by its first write, and one at a revision this jobfsm does not have
+#: is refused. Adding a revision moves it (tests/test_store_migrations.py checks they agree).
+HEAD_REVISION: Final = "0003_lifecycle_and_detail"
+
+#: The revision whose layout each schema version is: a database made before revisions were
+#: recorded (no Alembic version table) is stamped at the one of its ``jobfsm_schema`` version
+#: (1 without the table), then migrated from there.
+LAYOUT_REVISIONS: Final = {
+    1: "0001_v1",
+    2: "0002_history_inferred",
+    3: "0003_lifecycle_and_detail",
+}
+
+
+def _stored_revisions(conn: Connection) -> tuple[str, ...]:
+    """The revisions the database's Alembic version table holds (one, but for branches), sorted;
+    empty when it has none. The caller knows the table exists."""
+    rows = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+    return tuple(sorted(str(r) for r in rows))
 
 
 _NO_TABLES = "it holds no jobfsm tables; run `jobfsm store init URL` (or create_schema()) first"
