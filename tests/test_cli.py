@@ -326,6 +326,8 @@ TEXT_PARAMETERS = [
     (["check", "-", "--mode", BAD], "check", "mode", "'--mode'"),
     (["check", "-", "--format", BAD], "check", "fmt", "'--format'"),
     (["check", "-", "--input-format", BAD], "check", "input_format", "'--input-format'"),
+    (["check", "-", "--engine", BAD], "check", "engine", "'--engine'"),
+    (["check", "-", "--memory-limit", BAD], "check", "memory_limit", "'--memory-limit'"),
     (["simulate", "--jobs", "1", "--out", "-", "--format", BAD], "simulate", "fmt", "'--format'"),
     (["render", "--format", BAD], "render", "fmt", "'--format'"),
     (["render", "--path", f"7,{BAD}"], "render", "path", "'--path'"),
