@@ -193,13 +193,18 @@ class _File:
     read: str = ""
     #: CSV lines (of the file) that held a CR inside them: refused.
     cr_lines: list[int] = field(default_factory=list)
+    #: The copy's lines that differ from the file's: as they were, and the CRs that ended them.
+    originals: dict[int, bytes] = field(default_factory=dict)
+    crs: dict[int, int] = field(default_factory=dict)
     #: The keys (row numbers within the log) and the lines before the file's.
     key_offset: int = 0
     line_offset: int = 0
     #: Rows DuckDB gave (a CSV header included), and the lines it refused (in the file).
     rows: int = 0
     shifts: list[int] = field(default_factory=list)
-    #: The refused lines that are bad lines (not a header), with why.
+    #: The lines DuckDB refused (not UTF-8, or too long): number, offset and text as DuckDB
+    #: shows it; and, once the Python reader read them, each with why it is a bad line.
+    unread: list[tuple[int, int, str]] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
     #: CSV: the first line is a header, and DuckDB gives it as row 1.
     header: bool = False
@@ -233,8 +238,9 @@ def _open_file(path: str, fmt: str) -> _File:
 
 
 def _clean_copy(item: _File, folder: str, number: int) -> None:
-    """Point ``item.read`` at a copy that DuckDB cuts into the Python reader's lines, if the
-    file needs one (it holds a CR or the byte 0x01; see the module docs)."""
+    """Point ``item.read`` at a copy that DuckDB cuts into the Python reader's lines, when the
+    file needs one (it holds a CR or the byte 0x01: see the module docs). The lines changed are
+    kept as they were, for the Python reader to read them as written."""
     with open(item.label, "rb") as stream:
         while chunk := stream.read(16 << 20):
             if b"\r" in chunk or b"\x01" in chunk:
@@ -248,25 +254,55 @@ def _clean_copy(item: _File, folder: str, number: int) -> None:
         while True:
             chunk = stream.read(16 << 20)
             data = carry + chunk
-            carry = b""
-            if chunk:
-                kept = data.rstrip(b"\r")  # CRs that may end a line the next chunk ends
-                carry, data = data[len(kept) :], kept
+            end = data.rfind(b"\n") + 1 if chunk else len(data)
+            data, carry = data[:end], data[end:]
+            if b"\r" not in data and b"\x01" not in data:
+                line += data.count(b"\n")
+                out.write(data)
             else:
-                data = data.rstrip(b"\r")
-            data = re.sub(rb"\r+\n", b"\n", data)
-            if b"\r" in data:
-                if item.kind == "csv":
-                    for found in re.finditer(rb"\r", data):
-                        number = line + data.count(b"\n", 0, found.start())
-                        if not item.cr_lines or item.cr_lines[-1] != number:
-                            item.cr_lines.append(number)
-                data = data.replace(b"\r", b"\t")
-            line += data.count(b"\n")
-            out.write(data.replace(b"\x01", b"\x02"))
+                rows = data.split(b"\n")
+                for index, row in enumerate(rows):
+                    kept = row.rstrip(b"\r")
+                    if len(kept) < len(row):
+                        item.crs[line + index] = min(255, len(row) - len(kept))
+                    if b"\r" in kept or b"\x01" in kept:
+                        item.originals[line + index] = row
+                        if b"\r" in kept and item.kind == "csv":
+                            item.cr_lines.append(line + index)
+                        kept = kept.replace(b"\r", b"\t").replace(b"\x01", b"\x02")
+                    rows[index] = kept
+                line += len(rows) - 1
+                if not chunk and data and not rows[-1]:
+                    rows.append(b"")  # a last line of CRs alone: still a line, if empty
+                out.write(b"\n".join(rows))
             if not chunk:
                 break
     item.read = copy
+
+
+def _line_at(path: str, offset: int) -> tuple[bytes | None, int]:
+    """The line that starts at byte ``offset`` of ``path`` (up to MAX_LINE + 1 bytes of it) and
+    its length; None when no line starts there."""
+    with open(path, "rb") as stream:
+        if offset:
+            stream.seek(offset - 1)
+            if stream.read(1) != b"\n":
+                return None, 0
+        else:
+            stream.seek(0)
+        kept = b""
+        length = 0
+        while chunk := stream.read(1 << 16):
+            end = chunk.find(b"\n")
+            piece = chunk if end < 0 else chunk[:end]
+            if len(kept) <= MAX_LINE:
+                kept += piece[: MAX_LINE + 1 - len(kept)]
+            length += len(piece)
+            if end >= 0:
+                break
+    if offset == 0 and kept.startswith(b"\xef\xbb\xbf"):
+        kept, length = kept[3:], length - 3
+    return kept, length
 
 
 def connect(
@@ -572,6 +608,7 @@ class _Run:
             f"read_csv({_sql_text(item.read)}, columns = {{'text': 'VARCHAR'}}, "
             "delim = '\\x01', quote = '', escape = '', header = false, auto_detect = false, "
             f"strict_mode = false, new_line = '\\n', max_line_size = {_DUCK_MAX_LINE}, "
+            f"buffer_size = {4 * _DUCK_MAX_LINE}, "
             f"store_rejects = true, rejects_scan = 'refused_scan_{index}', "
             f"rejects_table = 'refused_{index}') WITH ORDINALITY AS lines(text, n)"
         )
@@ -637,21 +674,13 @@ class _Run:
             FROM ({inner}) {skip}"""
         ).fetchone()
         refused = self.con.execute(
-            f"SELECT line, error_type, csv_line FROM refused_{index} ORDER BY line"
+            f"SELECT line, line_byte_position, csv_line FROM refused_{index} ORDER BY line"
         ).fetchall()
         item.rows = (int(inserted[0]) if inserted else 0) + item.header_row
-        for line, kind, text in refused:
+        for line, position, text in refused:
             item.shifts.append(int(line))
-            if item.header and int(line) == 1:
-                continue  # a header that is not UTF-8: still the header
-            if kind == "LINE SIZE OVER MAXIMUM":
-                problem = (
-                    f"a line longer than the longest line read ({MAX_LINE:,} bytes); "
-                    f"it starts {str(text)[:40]!r}"
-                )
-            else:
-                problem = f"not UTF-8 text {str(text)[:40]!r}; expected a line of UTF-8 text"
-            item.refused.append((int(line), problem))
+            if not (item.header and int(line) == 1):  # a header that is not UTF-8 is one still
+                item.unread.append((int(line), int(position) - 1, str(text)))
 
     def _fast(self, code: str, job: str, detail_ok: str) -> str:
         """SQL: true when SQL read the line (its job, status and time in the common forms)."""
@@ -744,6 +773,9 @@ class _Run:
             if reader is None:
                 reader = readers[id(item)] = self._reader(item)
             data = raw.encode("utf-8", "surrogatepass")
+            if item.originals or item.crs:  # read from a copy: the line as the file has it
+                number = self.physical(key) - item.line_offset
+                data = item.originals.get(number, data + b"\r" * item.crs.get(number, 0))
             seen, errors = len(sink.jobs), len(sink.errors)
             if len(data) > MAX_LINE:
                 reader.too_long(key, _TooLong(len(data), data[:40]))
@@ -758,8 +790,34 @@ class _Run:
             del sink.errors[errors:]
         _insert(con, "extra", taken)
         _insert(con, "bad", refused)
+        for item in self.files:
+            for line, offset, text in item.unread:
+                reader = readers.get(id(item))
+                if reader is None:
+                    reader = readers[id(item)] = self._reader(item)
+                item.refused.append((line, self._unread(reader, item, line, offset, text)))
         if readers:
             self._one_lifecycle()
+
+    def _unread(self, reader: _Reader, item: _File, line: int, offset: int, text: str) -> str:
+        """Why the Python reader refuses line ``line`` of ``item``, which DuckDB refused, read
+        again from the file at ``offset``."""
+        sink = self.sink
+        data, length = _line_at(item.read, offset)
+        if data is None:  # not where DuckDB said: say it as DuckDB shows it
+            return f"not UTF-8 text {text[:40]!r}; expected a line of UTF-8 text"
+        data = item.originals.get(line, data + b"\r" * item.crs.get(line, 0))
+        errors, seen = len(sink.errors), len(sink.jobs)
+        number = item.line_offset + line
+        if length > MAX_LINE:
+            reader.too_long(number, _TooLong(length, data[:40]))
+        else:
+            reader.feed([data], number)
+        problems = [e.problem for e in sink.errors[errors:]]
+        del sink.errors[errors:]
+        if len(sink.jobs) > seen or not problems:  # pragma: no cover - DuckDB refuses no line
+            return f"not UTF-8 text {text[:40]!r}; expected a line of UTF-8 text"
+        return problems[0]
 
     def _reader(self, item: _File) -> _Reader:
         if item.kind == "csv":

@@ -74,6 +74,7 @@ __all__ = [
     "WHITESPACE",
     "Move",
     "Replayed",
+    "chains",
     "judging_sql",
     "moves",
     "normalised_status_sql",
@@ -306,7 +307,7 @@ def chains(lifecycle: Lifecycle, source: Status, target: Status) -> Iterator[tup
 
     >>> from jobfsm import DEFAULT_LIFECYCLE, JobStatus as S
     >>> [[s.name for s in c] for c in chains(DEFAULT_LIFECYCLE, S.WAITING, S.COMPLETED)]
-    [['WAITING', 'RUNNING', 'COMPLETED']]
+    [['WAITING', 'RUNNING', 'COMPLETED'], ['WAITING', 'KILLING', 'COMPLETED']]
     """
     shortest = lifecycle.shortest_path(source, target)
     if shortest is None:
