@@ -253,7 +253,7 @@ JOBS = st.sampled_from(
 def status_values(lifecycle: Lifecycle) -> st.SearchStrategy[object]:
     members = list(lifecycle.statuses)
     vocab = lifecycle.statuses.vocabulary
-    spelled = [s.reported for s in members]
+    spelled: list[object] = [s.reported for s in members]
     spelled += [s.name.lower() for s in members[:3]] + [f" {members[0].name} "]
     spelled += [vocab.prefix + s.name for s in members[:2]] if vocab.prefix else []
     spelled += [a for s in members for a in s.aliases][:4]
