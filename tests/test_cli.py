@@ -240,8 +240,8 @@ def readme_synopsis(command: list[str]) -> str:
 
 @pytest.mark.parametrize(
     "command",
-    [["statuses"], ["transitions"], ["explain"], ["validate"], ["check"], ["simulate"],
-     ["render"], ["store", "list"], ["demo"]],
+    [["statuses"], ["transitions"], ["explain"], ["validate"], ["check"], ["mine"],
+     ["simulate"], ["render"], ["store", "list"], ["demo"]],
 )  # fmt: skip
 def test_readme_synopsis_names_every_option(command: list[str]) -> None:
     """Each command written out in the README's synopsis shows all of its options."""
@@ -328,6 +328,10 @@ TEXT_PARAMETERS = [
     (["check", "-", "--input-format", BAD], "check", "input_format", "'--input-format'"),
     (["check", "-", "--engine", BAD], "check", "engine", "'--engine'"),
     (["check", "-", "--memory-limit", BAD], "check", "memory_limit", "'--memory-limit'"),
+    (["mine", "-", "--engine", BAD], "mine", "engine", "'--engine'"),
+    (["mine", "-", "--memory-limit", BAD], "mine", "memory_limit", "'--memory-limit'"),
+    (["mine", "-", "--input-format", BAD], "mine", "input_format", "'--input-format'"),
+    (["mine", "-", "--format", BAD], "mine", "fmt", "'--format'"),
     (["simulate", "--jobs", "1", "--out", "-", "--format", BAD], "simulate", "fmt", "'--format'"),
     (["render", "--format", BAD], "render", "fmt", "'--format'"),
     (["render", "--path", f"7,{BAD}"], "render", "path", "'--path'"),
@@ -377,6 +381,9 @@ NOT_TEXT = {
     ("simulate", "poll_interval"),
     ("simulate", "faults"),
     ("check", "max_errors"),
+    ("mine", "log"),
+    ("mine", "min_count"),
+    ("mine", "diagram"),
     ("demo", "out"),
     ("store list", "active"),
     ("store list", "limit"),
@@ -389,6 +396,7 @@ NOT_TEXT = {
             "explain",
             "validate",
             "check",
+            "mine",
             "simulate",
             "render",
         )
