@@ -20,12 +20,12 @@ from jobfsm.lifecycles.toml import parse_lifecycle
 from jobfsm.simulate import write_log
 
 SLURM = get_lifecycle(EXAMPLES["slurm"])
-S = SLURM.statuses
+COMPLETING, RUNNING, PENDING = (SLURM.parse(name) for name in ("COMPLETING", "RUNNING", "PENDING"))
 #: Moves Slurm's declaration lacks, from a status nothing legal leads on from but terminals.
-INJECTED = {(S.COMPLETING, S.RUNNING), (S.COMPLETING, S.PENDING)}
+INJECTED = {(COMPLETING, RUNNING), (COMPLETING, PENDING)}
 WITH_INJECTED = SLURM.with_events(
-    Event("restart", {S.COMPLETING}, S.RUNNING, "a step was restarted"),
-    Event("requeue_ending", {S.COMPLETING}, S.PENDING, "requeued while it ended"),
+    Event("restart", {COMPLETING}, RUNNING, "a step was restarted"),
+    Event("requeue_ending", {COMPLETING}, PENDING, "requeued while it ended"),
     name="slurm-and-more",
 )
 
