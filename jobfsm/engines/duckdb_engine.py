@@ -40,15 +40,20 @@ and bad lines, and the lines the Python reader read for it.
 from __future__ import annotations
 
 import bisect
+import csv
 import heapq
+import mmap
 import os
 import re
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+import orjson
 
 from jobfsm.engines import query
 from jobfsm.errors import (
@@ -62,7 +67,7 @@ from jobfsm.errors import (
 from jobfsm.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from jobfsm.lifecycles import BUILTIN, builtin
 from jobfsm.logs import MAX_LINE, UNFINISHED, LogFormat, LogReport, LogViolation
-from jobfsm.logs.csvlog import _CsvReader
+from jobfsm.logs.csvlog import _csv_cells, _CsvReader
 from jobfsm.logs.detect import _check_head
 from jobfsm.logs.jsonl import _JsonReader
 from jobfsm.logs.lines import _CHUNK, _TooLong
@@ -237,16 +242,20 @@ def _open_file(path: str, fmt: str) -> _File:
     return _File(path, found.value, head=head, read=path)
 
 
+def _needs_copy(path: str) -> bool:
+    """True when the file holds a CR or the byte 0x01, where DuckDB's line reader would cut a
+    line or drop the rest of it (the module docs)."""
+    with open(path, "rb") as stream:
+        if not os.fstat(stream.fileno()).st_size:
+            return False
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(b"\r") >= 0 or data.find(b"\x01") >= 0
+
+
 def _clean_copy(item: _File, folder: str, number: int) -> None:
-    """Point ``item.read`` at a copy that DuckDB cuts into the Python reader's lines, when the
-    file needs one (it holds a CR or the byte 0x01: see the module docs). The lines changed are
-    kept as they were, for the Python reader to read them as written."""
-    with open(item.label, "rb") as stream:
-        while chunk := stream.read(16 << 20):
-            if b"\r" in chunk or b"\x01" in chunk:
-                break
-        else:
-            return
+    """Point ``item.read`` at a copy that DuckDB cuts into the Python reader's lines (the
+    module docs). The lines changed are kept as they were, for the Python reader to read them
+    as written."""
     copy = os.path.join(folder, f"copy-{number}.log")
     line = 1
     carry = b""
@@ -305,28 +314,81 @@ def _line_at(path: str, offset: int) -> tuple[bytes | None, int]:
     return kept, length
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B\s*", re.IGNORECASE)
+#: What DuckDB allocates beyond its memory limit (outside its buffer manager), as a share of it.
+_OUTSIDE: Final = 0.2
+
+
+def memory_bytes(size: str) -> int:
+    """``size`` (``256MB``, ``1.5GB``, ``512MiB``) in bytes: KB, MB... are powers of 1000,
+    KiB, MiB... of 1024, as DuckDB reads them.
+
+    Raises:
+        InvalidArgument: no such size.
+
+    >>> memory_bytes("256MB"), memory_bytes("1GiB")
+    (256000000, 1073741824)
+    """
+    found = _SIZE.fullmatch(size) if isinstance(size, str) else None
+    if found is None:
+        raise InvalidArgument("memory_limit", size, "a memory size such as 256MB or 2GB")
+    number, unit, binary = found.groups()
+    base = 1024 if binary else 1000
+    return int(float(number) * base ** " KMGT".index(unit.upper() or " "))
+
+
+def _resident() -> int:
+    """The bytes this process holds in memory now."""
+    try:
+        with open("/proc/self/statm") as stream:
+            return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):  # pragma: no cover - not Linux
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _status_of(item: _File, line: bytes) -> str | None:
+    """The status value a line holds, as text (for the unknown statuses counted)."""
+    if item.kind == "csv":
+        assert item.csv is not None
+        assert item.csv.csv_columns is not None
+        try:
+            cells = _csv_cells(line.decode("utf-8", "replace").rstrip("\r"))
+        except csv.Error:
+            return None
+        column = item.csv.csv_columns[1]
+        return cells[column] if column < len(cells) else None
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    value = record.get("status") if type(record) is dict else None
+    return None if value is None else str(value)
+
+
 def connect(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     temp_directory: str | None = None,
     threads: int | None = None,
 ) -> Any:
-    """A DuckDB connection that keeps to ``memory_limit`` and spills into ``temp_directory``.
+    """A DuckDB connection that keeps the process within ``memory_limit`` and spills into
+    ``temp_directory``: DuckDB is given what the process does not hold already (the interpreter,
+    jobfsm, DuckDB's own code), less a fifth for what it allocates outside its buffer manager.
 
     Raises:
         MissingExtra: DuckDB is not installed.
-        InvalidArgument: ``memory_limit`` is no memory size DuckDB reads.
+        InvalidArgument: ``memory_limit`` is no memory size.
     """
     duck = _duckdb()
-    config: dict[str, Any] = {"memory_limit": memory_limit, "preserve_insertion_order": False}
+    limit = memory_bytes(memory_limit)
+    budget = max(int((limit - _resident()) * (1 - _OUTSIDE)), 16_000_000)
+    config: dict[str, Any] = {"memory_limit": f"{budget}B", "preserve_insertion_order": False}
     if temp_directory is not None:
         config["temp_directory"] = temp_directory
     if threads is not None:
         config["threads"] = threads
-    try:
-        con = duck.connect(":memory:", config=config)
-    except duck.Error as exc:
-        reason = str(exc).split("\n")[0]
-        raise InvalidArgument("memory_limit", memory_limit, f"a memory size ({reason})") from None
+    con = duck.connect(":memory:", config=config)
     con.execute("SET TimeZone = 'UTC'")
     return con
 
@@ -410,11 +472,9 @@ class _Session:
             lifecycle = self.lifecycle
             if lifecycle is None:
                 lifecycle = _detect(self.files[0], self.con)
-            for number, item in enumerate(self.files):
-                if item.kind != PARQUET:
-                    _clean_copy(item, folder, number)
             rules = Rules.for_lifecycle(lifecycle, self.mode)
             self.run = _Run(self.con, lifecycle, rules, self.listed, self.label, self.kind)
+            self.run.folder = folder
             self.run.load(self.files)
         except self.duck.Error as exc:
             self.__exit__(None, None, None)
@@ -488,6 +548,8 @@ class _Run:
         self.vocab = lifecycle.statuses.vocabulary
         self.details = bool(self.vocab.details)
         self.files: list[_File] = []
+        #: Where the run keeps its files (a file's clean copy).
+        self.folder = tempfile.gettempdir()
         #: True when a Parquet file's times are text (read as the Python reader reads them).
         self.text_times = False
         #: What the Python reader reads for the engine: its sink and its status reading.
@@ -523,7 +585,7 @@ class _Run:
         con = self.con
         con.execute(
             "CREATE TEMP TABLE obs (line BIGINT, job VARCHAR, code INTEGER, t DOUBLE, "
-            "detail VARCHAR, raw VARCHAR, status_text VARCHAR)"
+            "detail VARCHAR, raw VARCHAR)"
         )
         key = lines = 0
         for index, item in enumerate(files):
@@ -596,7 +658,7 @@ class _Run:
                 continue
             lines = self._lines_sql(index, item).replace("refused_", "again_refused_")
             con.execute(
-                f"""UPDATE obs SET raw = coalesce(again.text, ''), status_text = NULL
+                f"""UPDATE obs SET raw = coalesce(again.text, '')
                 FROM (SELECT {item.key_offset} + n AS line, text FROM {lines}) again
                 WHERE obs.line = again.line AND obs.raw IS NULL
                 AND obs.job IN (SELECT job FROM suspect)"""
@@ -632,13 +694,14 @@ class _Run:
         """SQL: the time in epoch seconds of a time ``text`` in a form SQL reads, else NULL.
 
         The forms: the ISO 8601 of :data:`_ISO_SQL` (its commonest one, milliseconds and Z,
-        tested first and most cheaply), or a number without a colon (epoch seconds, or
-        milliseconds from 10**11 on), but not of 8 characters, as ``20260301``, which Python
-        reads as a date."""
+        tested first and most cheaply: DuckDB also reads an hour of 24 or of one digit after a
+        space, which Python refuses, and nothing else Python refuses in that shape), or a number
+        without a colon (epoch seconds, or milliseconds from 10**11 on), but not of 8
+        characters, as ``20260301``, which Python reads as a date."""
         number = f"TRY_CAST({text} AS DOUBLE)"
         return (
-            f"CASE WHEN {text} LIKE '____-__-__T__:__:__.___Z' AND NOT contains({text}, ' ') "
-            f"AND NOT contains({text}, 'T24') "
+            f"CASE WHEN {text} LIKE '____-__-__T__:__:__.___Z' "
+            f"AND substr({text}, 12, 2) BETWEEN '00' AND '23' "
             f"THEN epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)) / 1000000.0 "
             f"WHEN NOT contains({text}, ':') AND strlen({text}) <> 8 "
             f"THEN CASE WHEN abs({number}) >= {MS_THRESHOLD} THEN {number} / 1000.0 "
@@ -649,14 +712,29 @@ class _Run:
 
     def _text(self, index: int, item: _File) -> None:
         """Read one JSON Lines or CSV file into ``obs``: a line SQL reads as its job, code, time
-        (and secondary phase); any other with its text in ``raw``, for the Python reader."""
+        (and secondary phase); any other with its text in ``raw``, for the Python reader.
+
+        Whether the file needs a clean copy (:func:`_needs_copy`) is found out while DuckDB
+        reads it; when it does, what was read is dropped and the copy read instead."""
+        dirty: list[bool] = []
+        scan = threading.Thread(target=lambda: dirty.append(_needs_copy(item.label)))
+        if item.read == item.label:
+            scan.start()
+        self._insert_lines(index, item)
+        if scan.ident is not None:
+            scan.join()
+        if dirty and dirty[0]:
+            self.con.execute(f"DELETE FROM obs WHERE line > {item.key_offset}")
+            _clean_copy(item, self.folder, index)
+            self._insert_lines(index, item, "again_")
+
+    def _insert_lines(self, index: int, item: _File, prefix: str = "") -> None:
         select = self._csv_select(item) if item.kind == "csv" else self._json_select()
-        lines = self._lines_sql(index, item)
+        lines = self._lines_sql(index, item).replace("refused_", f"{prefix}refused_")
         if select is None:  # every line goes to the Python reader
             inner = (
                 "SELECT n, text, NULL::VARCHAR AS job, NULL::INTEGER AS code, NULL::DOUBLE AS t, "
-                "NULL::VARCHAR AS detail, NULL::VARCHAR AS status_text, false AS fast "
-                f"FROM {lines}"
+                f"NULL::VARCHAR AS detail, false AS fast FROM {lines}"
             )
         else:
             inner = select.replace("{lines}", lines)
@@ -664,19 +742,19 @@ class _Run:
         if item.cr_lines:
             fast = f"(fast AND n NOT IN ({','.join(map(str, item.cr_lines))}))"
         skip = "WHERE n > 1" if item.header_row else ""
+        # A line SQL did not read keeps its text in raw, and what it made of the line is never
+        # read (good rows are those without raw).
         inserted = self.con.execute(
             f"""INSERT INTO obs
-            SELECT {item.key_offset} + n, CASE WHEN {fast} THEN job END,
-                   CASE WHEN {fast} THEN code END, CASE WHEN {fast} THEN t END,
-                   CASE WHEN {fast} THEN detail END,
-                   CASE WHEN NOT {fast} THEN coalesce(text, '') END,
-                   CASE WHEN NOT {fast} THEN status_text END
+            SELECT {item.key_offset} + n, job, code, t, detail,
+                   CASE WHEN NOT {fast} THEN coalesce(text, '') END
             FROM ({inner}) {skip}"""
         ).fetchone()
         refused = self.con.execute(
-            f"SELECT line, line_byte_position, csv_line FROM refused_{index} ORDER BY line"
+            f"SELECT line, line_byte_position, csv_line FROM {prefix}refused_{index} ORDER BY line"
         ).fetchall()
         item.rows = (int(inserted[0]) if inserted else 0) + item.header_row
+        item.shifts, item.unread = [], []
         for line, position, text in refused:
             item.shifts.append(int(line))
             if not (item.header and int(line) == 1):  # a header that is not UTF-8 is one still
@@ -760,14 +838,12 @@ class _Run:
         """Read the lines SQL left (``raw``) with the Python reader: what it accepts goes to
         ``extra``, what it refuses to ``bad``."""
         con = self.con
-        routed = con.execute(
-            "SELECT line, raw, status_text FROM obs WHERE raw IS NOT NULL ORDER BY line"
-        )
+        routed = con.execute("SELECT line, raw FROM obs WHERE raw IS NOT NULL ORDER BY line")
         readers: dict[int, _Reader] = {}
         sink = self.sink
         taken: list[tuple[Any, ...]] = []
         refused: list[tuple[Any, ...]] = []
-        for key, raw, status_text in self._fetch(routed):
+        for key, raw in self._fetch(routed):
             item = self._file_of(key)
             reader = readers.get(id(item))
             if reader is None:
@@ -786,7 +862,10 @@ class _Run:
                 job = sink.job_ids[sink.jobs[i]]
                 taken.append((key, job, sink.statuses[i], sink.times[i], detail or None))
             for error in sink.errors[errors:]:
-                refused.append((key, error.problem, status_text))
+                status = None
+                if error.problem.startswith("unknown status: "):
+                    status = _status_of(item, data)
+                refused.append((key, error.problem, status))
             del sink.errors[errors:]
         _insert(con, "extra", taken)
         _insert(con, "bad", refused)
