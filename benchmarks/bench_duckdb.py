@@ -35,7 +35,7 @@ from typing import Any
 
 from report import RESULTS, save
 
-from jobfsm.engines.duckdb_engine import connect, memory_bytes
+from jobfsm.engines.duckdb_engine import memory_bytes
 from jobfsm.simulate import Simulation
 
 LINES, JOBS = 10_000_000, 100_000
@@ -57,27 +57,29 @@ def jsonl_log() -> Path:
 
 
 def parquet_log(source: Path) -> Path:
-    """The same log as Parquet, written by DuckDB: a row per line, in line order."""
+    """The same log as Parquet, written by DuckDB: a row per line, in line order.
+
+    Written by a subprocess of its own: a child's peak RSS (ru_maxrss) counts its parent's at
+    the fork, so the parent that starts the runs measured must stay small."""
     path = RESULTS / f"duckdb-{LINES}-{JOBS}.parquet.tmp"
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
-    con = connect("4GB")
-    try:
-        con.execute(
-            f"""COPY (SELECT x.job_id AS job_id, x.status AS status,
-                             TRY_CAST(x.time AS TIMESTAMPTZ) AS time
-                FROM (SELECT n, CASE WHEN json_valid(text) THEN json_transform(text,
-                        '{{"job_id":"VARCHAR","status":"VARCHAR","time":"VARCHAR"}}') END AS x
-                      FROM read_csv('{source}', columns = {{'text': 'VARCHAR'}}, delim = '\\x01',
-                           quote = '', escape = '', header = false, auto_detect = false,
-                           strict_mode = false, new_line = '\\n')
-                      WITH ORDINALITY AS l(text, n))
-                ORDER BY n)
-            TO '{partial}' (FORMAT parquet)"""
-        )
-    finally:
-        con.close()
+    sql = f"""COPY (SELECT x.job_id AS job_id, x.status AS status,
+                         TRY_CAST(x.time AS TIMESTAMPTZ) AS time
+            FROM (SELECT n, CASE WHEN json_valid(text) THEN json_transform(text,
+                    '{{"job_id":"VARCHAR","status":"VARCHAR","time":"VARCHAR"}}') END AS x
+                  FROM read_csv('{source}', columns = {{'text': 'VARCHAR'}}, delim = '\\x01',
+                       quote = '', escape = '', header = false, auto_detect = false,
+                       strict_mode = false, new_line = '\\n')
+                  WITH ORDINALITY AS l(text, n))
+            ORDER BY n)
+        TO '{partial}' (FORMAT parquet)"""
+    script = (
+        "import sys\nfrom jobfsm.engines.duckdb_engine import connect\n"
+        "connect('4GB').execute(sys.argv[1])\n"
+    )
+    subprocess.run([sys.executable, "-c", script, sql], check=True)
     partial.replace(path)
     return path
 

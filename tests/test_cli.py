@@ -198,6 +198,7 @@ def test_top_level_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]
         (["explain"], "Exit 0 when it is legal, 1 when it is not, 2 for a usage error"),
         (["validate"], "Exit 0 when it conforms, 1 when an observation is rejected, 2"),
         (["check"], "Exit 0 when every job conforms"),
+        (["mine"], "Exit 0 when nothing undeclared was observed, 1 when something was, 2"),
         (["simulate"], "Ctrl-C (exit 130) or SIGTERM (exit 143)"),
         (["render"], "Exit 0, or 2 for a usage error"),
         (["demo"], "Exit 0, or 2 when --out cannot be written"),

@@ -8,33 +8,37 @@ checker returns, in the same JSON schema; the verdict is the query's
 than memory is judged too.
 
 **Lines read as the Python reader reads them.** JSON Lines and CSV are cut into lines by DuckDB
-exactly where the Python reader cuts them (at LF; a file holding CR or the byte 0x01, which
-DuckDB's line reader would cut or drop at, is first copied with CRLF endings made LF, any other CR
-a tab (JSON white space, refused inside a JSON string as a CR is; a CSV line that held one is
-refused, as the Python reader refuses it) and 0x01 made 0x02 (refused wherever the Python
-reader refuses 0x01)). Each line is read by SQL when it is in the common form: a JSON object, or a
-CSV line without quotes, with a job id that is a string or an integer, a status spelled as the
-lifecycle spells it (:func:`~jobfsm.engines.query.spellings`) and a time in ISO 8601 extended form
-(``2026-03-01T08:00:00``, optional milliseconds or microseconds, ``Z`` or ``±HH:MM``) or in epoch
-seconds or milliseconds. Every other line (a bad line, or one in a rarer form: quoted CSV fields,
-a ModelArts record, an unknown status, any other time) is handed to the Python reader itself, so
-which lines are bad, and what their messages say, are the Python checker's. What differs: DuckDB's
-JSON parser accepts a trailing comma in an object or array and the literals ``NaN`` and
-``Infinity``, which the Python reader refuses, and reads the first of two equal keys where the
-Python reader reads the last; a line that is not UTF-8 is refused by DuckDB, quoted as DuckDB
-shows it; a glob or a directory is read as its files one after another, each CSV file with its
-own header, and its line numbers count on across them.
+exactly where the Python reader cuts them: at LF. A file holding a CR or the byte 0x01 (where
+DuckDB's line reader would cut a line, or drop the rest of it) is read from a copy instead, its
+CRLF endings made LF, any other CR a tab and 0x01 made 0x02, and every line so changed is read as
+the file has it (below). A line is read by SQL when it is in the common form: a JSON object, or
+a CSV line without quotes, with a job id that is text or an integer, a status spelled as the
+lifecycle spells it (:func:`~jobfsm.engines.query.spellings`), and a time in ISO 8601 extended
+form (``2026-03-01T08:00:00``, ``T`` or a space, optional milliseconds or microseconds, ``Z`` or
+``±HH:MM``) or epoch seconds or milliseconds. Every other line (a bad line, or one in a rarer
+form: quoted CSV fields, a ModelArts record, an unknown status, a job id with white space to
+strip, any other time) is read by the Python reader itself, as the file has it; so are the lines
+DuckDB refuses (not UTF-8, or longer than DuckDB's longest line), read again from the file. So
+which lines are bad, and what their messages say, are the Python checker's.
+
+Where the two read a line differently: DuckDB's JSON parser accepts a trailing comma in an object
+and the literals ``NaN`` and ``Infinity`` (in other fields than those read), which the Python
+reader refuses, and reads the first of two equal keys where the Python reader reads the last. A
+glob or a directory is read as its files one after another, each CSV file with its own header,
+line numbers counting on across them (the Python engine reads one file).
 
 **Parquet** (a file with the ``PAR1`` signature): one row per observation, numbered from 1 (on
-across files), with the columns ``job_id`` (text or an integer), ``status`` (text read as above,
-or an integer code where the lifecycle's clients report codes), ``time`` (a timestamp, naive
+across files), with the columns ``job_id`` (text or an integer), ``status`` (text or an integer
+code; each distinct value read once by the Python reader's rules), ``time`` (a timestamp, naive
 ones in UTC; a date; epoch seconds or milliseconds; or text read as above) and, optionally,
 ``secondary_phase``; a null, or a value of another type, makes the row a bad line.
 
-**Memory.** ``memory_limit`` (default :data:`DEFAULT_MEMORY_LIMIT`) caps DuckDB's buffers, and
-what exceeds it is written to a temporary directory made for the run (in ``temp_directory`` or
-the system's) and removed afterwards. Besides, the engine keeps the first ``listed`` violations
-and bad lines, and the lines the Python reader read for it.
+**Memory.** ``memory_limit`` (default :data:`DEFAULT_MEMORY_LIMIT`) caps the process: DuckDB is
+given what the process does not hold already, less what it allocates outside its buffer manager
+(:func:`connect`), and what exceeds it is written to a temporary directory made
+for the run (in ``temp_directory`` or the system's) and removed afterwards. Besides, the engine
+keeps the first ``listed`` violations and bad lines, the lines the Python reader read for it,
+and each job's id once.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ from __future__ import annotations
 import bisect
 import csv
 import heapq
-import mmap
 import os
 import re
 import tempfile
@@ -107,7 +110,9 @@ _ISO_SQL: Final = (
 )
 #: What DuckDB writes for a JSON value that is no string and no int: a job id SQL read as this
 #: may have been one (a float, true, an object...), so the Python reader reads it again.
-_JSON_SCALAR: Final = re.compile(r"-?[0-9]+[.eE][0-9eE.+-]*|-?[0-9]{19,}|true|false|null|[\[{].*")
+_JSON_SCALAR: Final = re.compile(
+    r"-?[0-9]+[.eE][0-9eE.+-]*|-?[0-9]{19,}|true|false|null|(?i:-?(nan|inf|infinity))|[\[{].*"
+)
 # Neither white space (what str.strip strips) nor a control character.
 _SOLID: Final = "[^\\x00-\\x20\\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
@@ -244,12 +249,14 @@ def _open_file(path: str, fmt: str) -> _File:
 
 def _needs_copy(path: str) -> bool:
     """True when the file holds a CR or the byte 0x01, where DuckDB's line reader would cut a
-    line or drop the rest of it (the module docs)."""
-    with open(path, "rb") as stream:
-        if not os.fstat(stream.fileno()).st_size:
-            return False
-        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return data.find(b"\r") >= 0 or data.find(b"\x01") >= 0
+    line or drop the rest of it (the module docs). Read through one buffer: a mapping of the
+    file would count its every page in the process's memory."""
+    buffer = bytearray(8 << 20)
+    with open(path, "rb", buffering=0) as stream:
+        while size := stream.readinto(buffer):
+            if buffer.find(b"\r", 0, size) >= 0 or buffer.find(b"\x01", 0, size) >= 0:
+                return True
+    return False
 
 
 def _clean_copy(item: _File, folder: str, number: int) -> None:
@@ -315,8 +322,10 @@ def _line_at(path: str, offset: int) -> tuple[bytes | None, int]:
 
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B\s*", re.IGNORECASE)
-#: What DuckDB allocates beyond its memory limit (outside its buffer manager), as a share of it.
+#: What DuckDB allocates beyond its memory limit (outside its buffer manager: readers'
+#: buffers, hash tables' directories...), measured on 2 threads: a share of the limit, and more.
 _OUTSIDE: Final = 0.2
+_OUTSIDE_BYTES: Final = 48_000_000
 
 
 def memory_bytes(size: str) -> int:
@@ -374,7 +383,8 @@ def connect(
 ) -> Any:
     """A DuckDB connection that keeps the process within ``memory_limit`` and spills into
     ``temp_directory``: DuckDB is given what the process does not hold already (the interpreter,
-    jobfsm, DuckDB's own code), less a fifth for what it allocates outside its buffer manager.
+    jobfsm, DuckDB's own code), less what it allocates outside its buffer manager (48 MB and a
+    fifth of the rest).
 
     Raises:
         MissingExtra: DuckDB is not installed.
@@ -382,7 +392,7 @@ def connect(
     """
     duck = _duckdb()
     limit = memory_bytes(memory_limit)
-    budget = max(int((limit - _resident()) * (1 - _OUTSIDE)), 16_000_000)
+    budget = max(int((limit - _resident() - _OUTSIDE_BYTES) * (1 - _OUTSIDE)), 16_000_000)
     config: dict[str, Any] = {"memory_limit": f"{budget}B", "preserve_insertion_order": False}
     if temp_directory is not None:
         config["temp_directory"] = temp_directory

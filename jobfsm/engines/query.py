@@ -21,8 +21,8 @@
 - *Order*. A job's accepted lines are judged in order of time, then of line (file order for
   equal times; a glob or a directory is read as its files concatenated in name order, and its
   line numbers count on across them). The streaming checker judges in file order. Times are
-  ordered as microseconds where two statuses of one job are told apart by their time alone
-  (:func:`judging_sql`), and as read (floats of epoch seconds) everywhere else.
+  compared as read (floats of epoch seconds): the shortcut of :func:`judging_sql` compares whole
+  microseconds, strictly, and leaves a job it cannot tell apart so to the exact order.
 - *First line*: the job's first line in that order sets its status, unjudged (the same rule).
 - *Repeats*: a line whose status equals the line before it in that order is a repeat, whatever
   the verdict on that line was; a repeat of the current status is no move (the same rule, in
@@ -37,15 +37,15 @@
   time, so its report always says ``late: 0``.
 - *Bad lines*: a line that is not an observation is counted in ``rejected`` and listed (the first
   ones by line number) and never judged, as in the streaming checker. Which lines are bad, and
-  the wording of their messages, are the DuckDB engine's (:mod:`~jobfsm.engines.duckdb_engine`
-  says where they agree).
+  why, the DuckDB engine decides by the Python reader's own rules
+  (:mod:`~jobfsm.engines.duckdb_engine` says how, and the few lines it reads otherwise).
 
 So the two verdicts **coincide** for every job whose accepted lines are in time order in the file
-(ties in any order): the same violations (job, line, time, source, target), the same final status,
-the same moves and inferred jumps. More generally, the query's report on a log is the streaming
-checker's report on the same log with its lines sorted by time (a stable sort), line numbers
-naming the original lines and ``late`` 0. They **differ** only for a job with a line older than
-one written before it: the checker ignores the late line (it arrived too late to be applied
+(equal times in any order): the same violations (job, line, time, source, target), the same final
+status, the same moves and inferred jumps. More generally, the query's report on a log is the
+streaming checker's report on the same log with its lines sorted by time (a stable sort), line
+numbers naming the original lines and ``late`` 0. They **differ** only for a job with a line older
+than one written before it: the checker ignores the late line (it arrived too late to be applied
 live), the query judges it where it belongs (a table has no arrival order, only times and line
 numbers, and a log judged after the fact can afford the order things happened in).
 
