@@ -46,6 +46,7 @@ from __future__ import annotations
 import bisect
 import csv
 import heapq
+import math
 import os
 import re
 import tempfile
@@ -326,6 +327,8 @@ _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B\s*", re.IGNORECASE)
 #: buffers, hash tables' directories...), measured on 2 threads: a share of the limit, and more.
 _OUTSIDE: Final = 0.2
 _OUTSIDE_BYTES: Final = 48_000_000
+#: The least memory DuckDB is given.
+_LEAST: Final = 32_000_000
 
 
 def memory_bytes(size: str) -> int:
@@ -388,11 +391,19 @@ def connect(
 
     Raises:
         MissingExtra: DuckDB is not installed.
-        InvalidArgument: ``memory_limit`` is no memory size.
+        InvalidArgument: ``memory_limit`` is no memory size, or leaves DuckDB less than 32 MB.
     """
     duck = _duckdb()
     limit = memory_bytes(memory_limit)
-    budget = max(int((limit - _resident() - _OUTSIDE_BYTES) * (1 - _OUTSIDE)), 16_000_000)
+    held = _resident()
+    budget = int((limit - held - _OUTSIDE_BYTES) * (1 - _OUTSIDE))
+    if budget < _LEAST:
+        least = held + _OUTSIDE_BYTES + _LEAST / (1 - _OUTSIDE)
+        raise InvalidArgument(
+            "memory_limit",
+            memory_limit,
+            f"at least {math.ceil(least / 1e6)}MB: the process holds {held / 1e6:.0f}MB already",
+        )
     config: dict[str, Any] = {"memory_limit": f"{budget}B", "preserve_insertion_order": False}
     if temp_directory is not None:
         config["temp_directory"] = temp_directory
