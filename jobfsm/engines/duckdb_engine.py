@@ -326,7 +326,7 @@ _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B\s*", re.IGNORECASE)
 #: What DuckDB allocates beyond its memory limit (outside its buffer manager: readers'
 #: buffers, hash tables' directories...), measured on 2 threads: a share of the limit, and more.
 _OUTSIDE: Final = 0.2
-_OUTSIDE_BYTES: Final = 48_000_000
+_OUTSIDE_BYTES: Final = 96_000_000
 #: The least memory DuckDB is given.
 _LEAST: Final = 32_000_000
 
@@ -386,7 +386,7 @@ def connect(
 ) -> Any:
     """A DuckDB connection that keeps the process within ``memory_limit`` and spills into
     ``temp_directory``: DuckDB is given what the process does not hold already (the interpreter,
-    jobfsm, DuckDB's own code), less what it allocates outside its buffer manager (48 MB and a
+    jobfsm, DuckDB's own code), less what it allocates outside its buffer manager (96 MB and a
     fifth of the rest).
 
     Raises:
