@@ -234,7 +234,7 @@ def test_a_small_memory_limit_gives_the_same_verdict(engine: Any, tmp_path: Path
     write_log(path, Simulation(600, seed=1, faults=0.001))
     spill = tmp_path / "spill"
     spill.mkdir()
-    limit = f"{(engine._resident() + 150_000_000) // 1_000_000}MB"
+    limit = f"{(engine._resident() + 250_000_000) // 1_000_000}MB"
     small = engine.check(path, memory_limit=limit, temp_directory=str(spill), threads=1)
     assert verdict(small) == verdict(engine.check(path))
     assert list(spill.iterdir()) == []
