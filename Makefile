@@ -19,7 +19,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 .PHONY: demo test lint typecheck unit docs docs-strict system-deps graphviz postgresql chromium java \
-	bench bench-store bench-watch clean diagrams
+	bench bench-store bench-watch bench-duckdb clean diagrams
 
 # The demo keeps its files (a fleet's log, its check, pictures, a job store) in build/demo.
 demo: $(STAMP) graphviz
@@ -117,6 +117,11 @@ bench-watch: $(MODELARTS)
 bench-store: $(STAMP) postgresql
 	@status=0; for script in bench_store bench_apply; do \
 		$(BIN)/python benchmarks/$$script.py || status=1; done; exit $$status
+
+# The DuckDB engine against the Python checker on a 10,000,000-line log (JSON Lines and
+# Parquet), and a log larger than a 256MB memory limit: some minutes, so not part of bench.
+bench-duckdb: $(DEV)
+	$(BIN)/python benchmarks/bench_duckdb.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -140,6 +140,8 @@ class EdgeStyle(enum.Enum):
     SPINE = "spine"
     GROUPED = "grouped"
     UNDECLARED = "undeclared"
+    #: A declared move the traffic drawn never shows (``extract(..., dash_unobserved=True)``).
+    UNOBSERVED = "unobserved"
 
 
 def kind_of(status: Status) -> NodeKind:
@@ -347,6 +349,7 @@ def extract(
     path: Sequence[Status | int | str] = (),
     traffic: Mapping[tuple[Any, Any], int] | None = None,
     spine: Sequence[Status] | None = None,
+    dash_unobserved: bool = False,
 ) -> Diagram:
     """Extract ``lifecycle`` into a :class:`Diagram`.
 
@@ -364,6 +367,8 @@ def extract(
             (``source == target``) are not moves and are ignored.
         spine: the main path, laid out as a straight line (default: the lifecycle's
             ``main_path``).
+        dash_unobserved: with ``traffic``, draw each declared move it never shows dashed, with
+            the count 0, instead of dimmed (what a conformance check looks for).
 
     Raises:
         DiagramInputError: an unknown view, or a negative or non-integer traffic count.
@@ -400,6 +405,13 @@ def extract(
     scope = shown if hub in focus else shown & focus
     groups = [] if all_edges else _groups(lifecycle, drawn, marks.forced(), shown, scope)
     edges = _edges(lifecycle, drawn, groups, marks, set(itertools.pairwise(spine)))
+    if dash_unobserved and marks.traffic:
+        edges = tuple(
+            replace(e, style=EdgeStyle.UNOBSERVED, label=f"{e.label} ×0")
+            if e.count is None and e.style in (EdgeStyle.NORMAL, EdgeStyle.SPINE)
+            else e
+            for e in edges
+        )
     notes = [
         Node(n.id, n.label, n.kind, n.phase, None, Emphasis.DIM if marks.any else n.emphasis)
         for n, _, _ in groups
@@ -578,6 +590,8 @@ def _legend(
         legend.append(
             LegendEntry("move the lifecycle does not declare", style=EdgeStyle.UNDECLARED)
         )
+    if EdgeStyle.UNOBSERVED in styles:
+        legend.append(LegendEntry("declared move never observed", style=EdgeStyle.UNOBSERVED))
     return tuple(legend)
 
 
@@ -828,6 +842,8 @@ def _edge_attrs(edge: DiagramEdge, spine: bool) -> dict[str, str]:
         attrs.update(style="dashed", color="#6B7280", fontcolor="#374151")
     elif edge.style is EdgeStyle.UNDECLARED:
         attrs.update(style="dashed", color=_RED, fontcolor=_RED, constraint="false")
+    elif edge.style is EdgeStyle.UNOBSERVED:
+        attrs.update(style="dashed", color=_DIM, fontcolor=_DIM_TEXT)
     else:
         attrs.update(color="#475569", fontcolor="#334155", weight="1" if not spine else "2")
     if edge.emphasis is Emphasis.DIM:

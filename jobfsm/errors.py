@@ -1105,3 +1105,29 @@ class MissingJava(MissingExtra):
 
 
 __all__ += ["MissingJava"]
+
+
+class EngineFailed(JobFSMError):
+    """A query engine that could not finish judging a log (out of memory, out of disk...).
+
+    Attributes:
+        engine: which engine (``"duckdb"``).
+        reason: what it said.
+        memory_limit: the memory limit it ran with.
+    """
+
+    def __init__(self, engine: str, reason: str, memory_limit: str) -> None:
+        super().__init__(engine, reason, memory_limit)
+        self.engine = engine
+        self.reason = reason
+        self.memory_limit = memory_limit
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the {self.engine} engine could not finish: {escape(self.reason)} (memory limit "
+            f"{self.memory_limit}; raise --memory-limit, or free disk space for what spills)"
+        )
+
+
+__all__ += ["EngineFailed"]

@@ -5,7 +5,8 @@ Exit codes: 0 ok; 1 the input was judged and found wanting (an illegal move, a v
 (Ctrl-C); 143 stopped by SIGTERM. User mistakes print one clear line on stderr, never a traceback.
 
 One module per command group: :mod:`~jobfsm.cli.lifecycle` (statuses, transitions, explain),
-:mod:`~jobfsm.cli.judging` (validate, check), :mod:`~jobfsm.cli.rendering` (render),
+:mod:`~jobfsm.cli.judging` (validate, check), :mod:`~jobfsm.cli.mining` (mine),
+:mod:`~jobfsm.cli.rendering` (render),
 :mod:`~jobfsm.cli.simulating` (simulate), :mod:`~jobfsm.cli.walkthrough` (demo) and
 :mod:`~jobfsm.cli.store_commands` (store); what they share (exit codes, parameter types, output,
 signals) is in :mod:`~jobfsm.cli.shared`.
@@ -21,6 +22,7 @@ import click
 
 from jobfsm.cli.judging import check, check_text, load_log, validate_command
 from jobfsm.cli.lifecycle import explain, status_table, statuses, transitions
+from jobfsm.cli.mining import mine_command
 from jobfsm.cli.rendering import (
     check_diagram_output,
     diagram_format,
@@ -139,6 +141,7 @@ __all__ = [
     "load_log",
     "load_traffic",
     "main",
+    "mine_command",
     "open_store",
     "parse_duration",
     "refuse_undecodable",
@@ -189,6 +192,7 @@ cli.add_command(transitions)
 cli.add_command(explain)
 cli.add_command(validate_command)
 cli.add_command(check)
+cli.add_command(mine_command)
 cli.add_command(render)
 cli.add_command(simulate)
 cli.add_command(demo)

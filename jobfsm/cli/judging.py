@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from jobfsm.cli.engines import check_engine_options, duckdb_report, refuse_for_python
 from jobfsm.cli.shared import (
     EXIT_INVALID,
     EXIT_OK,
@@ -20,7 +21,6 @@ from jobfsm.cli.shared import (
     PROGRESS_BYTES,
     STATUSES,
     TEXT_OR_JSON,
-    TextChoice,
     all_statuses,
     command_lifecycle,
     emit_json,
@@ -124,9 +124,9 @@ def load_log(
 
 def check_text(report: LogReport, max_errors: int) -> str:
     """The human form of a log's judgment: summary, outcomes, violations, bad lines, verdict."""
+    fmt = getattr(report, "input_format", "") or report.format.value  # Parquet: no LogFormat
     out = [
-        f"{escape(report.source)} ({report.format.value}), lifecycle {report.lifecycle}, "
-        f"{report.mode.value} mode",
+        f"{escape(report.source)} ({fmt}), lifecycle {report.lifecycle}, {report.mode.value} mode",
         "",
     ]
     out.append(
@@ -218,14 +218,7 @@ def check_text(report: LogReport, max_errors: int) -> str:
     help="Judge the log in this lifecycle instead, translated through the built-in mapping "
     "(modelarts-v1 → modelarts-v2): how a v1 fleet reads in v2 terms.",
 )
-@click.option(
-    "--engine",
-    type=TextChoice(["python", "spark"]),
-    default="python",
-    show_default=True,
-    help="spark: judge it with jobfsm.spark in local mode (the pyspark extra and Java), rows in "
-    "time order rather than file order; the same report, with reordered rows counted.",
-)
+@check_engine_options
 def check(
     log: str,
     mode: str,
@@ -235,24 +228,32 @@ def check(
     lifecycle: Lifecycle | None,
     as_lifecycle: Lifecycle | None,
     engine: str,
+    memory_limit: str,
 ) -> int:
-    """Judge every job of a status LOG (a path, or - for stdin).
+    """Judge every job of a status LOG (a path, or - for stdin; with --engine duckdb a file,
+    a glob or a directory, Parquet too).
 
     Exit 0 when every job conforms and every line was read, 1 when a job has a violation or a
     line was rejected, 2 for a usage error or a log that cannot be read (or no log at all).
     """
+    reordered = 0
     if engine == "spark":
         if log == "-" or as_lifecycle is not None:
             raise click.UsageError("--engine spark reads a log file, not stdin, and has no --as")
         from jobfsm.spark import check_file
 
         report, reordered = check_file(log, input_format, mode, lifecycle, max_errors)
+    elif engine == "duckdb":
+        report = duckdb_report(
+            log, input_format, mode, max_errors, lifecycle, memory_limit, as_lifecycle
+        )
     else:
+        refuse_for_python(log)
         report = load_log(log, input_format, mode, max_errors, lifecycle, as_lifecycle)
     if fmt == "json":
         found = report.to_dict(max_errors)
         emit_json(
-            found if engine == "python" else {**found, "engine": engine, "reordered": reordered}
+            found if engine != "spark" else {**found, "engine": engine, "reordered": reordered}
         )
     else:
         text = check_text(report, max_errors)
