@@ -61,12 +61,12 @@ never replayed, and a replay reads a job's changes, not its repeats.
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Final, NamedTuple
 
 from jobfsm.lifecycle import Lifecycle
+from jobfsm.logs.judge import tally
 from jobfsm.validate import VIOLATION, Mode, Rules, StepKind
 from jobfsm.vocabulary import Status
 
@@ -273,31 +273,6 @@ def replay(rows: Iterable[tuple[str, int, float, int]], rules: Rules) -> Replaye
         finals[current] += 1
         violating += bad
     return Replayed(pairs, finals, jobs, violating, violations)
-
-
-def tally(
-    pairs: Iterable[tuple[tuple[int, int], int]], rules: Rules
-) -> tuple[int, int, Counter[tuple[Status, Status]]]:
-    """The inferred jumps, the statuses they imply and the moves of judged changes counted by
-    pair, as :attr:`LogReport.moves <jobfsm.logs.LogReport.moves>` counts them: an inferred jump
-    counts once on every declared move of its chain."""
-    table = rules.table
-    cls = rules.lifecycle.statuses
-    inferred = inferred_statuses = 0
-    counted: Counter[tuple[Status, Status]] = Counter()
-    for (a, b), count in pairs:
-        if not count:
-            continue
-        step = table[a][b]
-        source, target = cls(a), cls(b)
-        if step.kind is StepKind.INFERRED:
-            inferred += count
-            inferred_statuses += count * len(step.skipped)
-            for x, y in itertools.pairwise((source, *step.skipped, target)):
-                counted[(x, y)] += count
-        else:
-            counted[(source, target)] += count
-    return inferred, inferred_statuses, counted
 
 
 def chains(lifecycle: Lifecycle, source: Status, target: Status) -> Iterator[tuple[Status, ...]]:

@@ -258,23 +258,11 @@ class _Judge:
 
     def report(self) -> LogReport:
         rules = self.rules
-        table = rules.table
-        inferred = inferred_statuses = 0
-        moves: Counter[tuple[Status, Status]] = Counter()
+        inferred, inferred_statuses, moves = tally(
+            (((a, b), count) for a, row in enumerate(self.pairs) for b, count in enumerate(row)),
+            rules,
+        )
         cls = rules.lifecycle.statuses
-        for a, row in enumerate(self.pairs):
-            for b, count in enumerate(row):
-                if not count:
-                    continue
-                step = table[a][b]
-                source, target = cls(a), cls(b)
-                if step.kind is StepKind.INFERRED:
-                    inferred += count
-                    inferred_statuses += count * len(step.skipped)
-                    for x, y in itertools.pairwise((source, *step.skipped, target)):
-                        moves[(x, y)] += count
-                else:
-                    moves[(source, target)] += count
         allowed = rules.lifecycle.next_map
         violations = tuple(
             LogViolation(self.job_ids[j], line, time, cls(a), cls(b), allowed[cls(a)])
@@ -311,6 +299,31 @@ class _Judge:
             unrecognised_details=dict(self.unrecognised_details),
             mismatched_details=dict(self.mismatched_details),
         )
+
+
+def tally(
+    pairs: Iterable[tuple[tuple[int, int], int]], rules: Rules
+) -> tuple[int, int, Counter[tuple[Status, Status]]]:
+    """The inferred jumps, the statuses they imply and the moves of judged changes counted by
+    pair, as :attr:`LogReport.moves <jobfsm.logs.LogReport.moves>` counts them: an inferred jump
+    counts once on every declared move of its chain."""
+    table = rules.table
+    cls = rules.lifecycle.statuses
+    inferred = inferred_statuses = 0
+    counted: Counter[tuple[Status, Status]] = Counter()
+    for (a, b), count in pairs:
+        if not count:
+            continue
+        step = table[a][b]
+        source, target = cls(a), cls(b)
+        if step.kind is StepKind.INFERRED:
+            inferred += count
+            inferred_statuses += count * len(step.skipped)
+            for x, y in itertools.pairwise((source, *step.skipped, target)):
+                counted[(x, y)] += count
+        else:
+            counted[(source, target)] += count
+    return inferred, inferred_statuses, counted
 
 
 def scan_log(
