@@ -251,10 +251,18 @@ def synopsis(command: list[str]) -> str:
     return "\n".join(block)
 
 
+def subcommands(group: click.Group) -> dict[str, click.Command]:
+    """The group's commands, those it loads when run included (``jobfsm`` loads each command's
+    module when the command is run)."""
+    with click.Context(group) as ctx:
+        found = {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
+    return {name: command for name, command in found.items() if command is not None}
+
+
 def leaf_commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> list[list[str]]:
     """Every command a user runs (``store move``, not ``store``), as its words after jobfsm."""
     found = []
-    for name, command in sorted(group.commands.items()):
+    for name, command in sorted(subcommands(group).items()):
         if isinstance(command, click.Group):
             found += leaf_commands(command, (*path, name))
         else:
@@ -268,7 +276,7 @@ def test_the_synopsis_names_every_option(command: list[str]) -> None:
     found: click.Command = cli
     for name in command:
         assert isinstance(found, click.Group)
-        found = found.commands[name]
+        found = subcommands(found)[name]
     options = {opt for param in found.params for opt in param.opts if opt.startswith("--")}
     written = synopsis(command)
     missing = sorted(opt for opt in options - {"--help"} if opt not in written)
@@ -496,7 +504,7 @@ def every_parameter() -> set[tuple[str, str]]:
             if param.name not in {"help", "version"}:
                 found.add((path, str(param.name)))
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+            for name, sub in subcommands(command).items():
                 walk(sub, f"{path} {name}".strip())
 
     walk(cli, "")
@@ -654,3 +662,26 @@ def test_a_group_without_a_command_shows_its_help_as_it_is(
     assert shown.startswith(f"Usage: jobfsm {' '.join(argv)}".rstrip() + " [OPTIONS] COMMAND")
     assert "\\n" not in shown
     assert "\nCommands:\n" in shown
+
+
+def test_a_command_loads_only_its_own_modules() -> None:
+    """`jobfsm check` starts without the store's SQLAlchemy or the renderer's Graphviz modules
+    (each command's module is loaded when it runs), and `jobfsm --help` still lists every
+    command."""
+    script = (
+        "import sys\nfrom jobfsm.cli import main\n"
+        "code = main(['check', '--help'])\n"
+        "loaded = sorted(m for m in ('sqlalchemy', 'graphviz', 'jobfsm.diagram', "
+        "'jobfsm.store', 'duckdb') if m in sys.modules)\n"
+        "print(code, loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "0 []"
+    listed = subprocess.run(
+        [sys.executable, "-m", "jobfsm", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for name in ("check", "demo", "explain", "mine", "render", "simulate", "sql", "statuses",
+                 "store", "transitions", "validate", "watch"):  # fmt: skip
+        assert f"\n  {name} " in listed

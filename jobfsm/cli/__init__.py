@@ -14,49 +14,16 @@ signals) is in :mod:`~jobfsm.cli.shared`.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from jobfsm.cli.judging import check, check_text, load_log, validate_command
-from jobfsm.cli.lifecycle import explain, status_table, statuses, transitions
-from jobfsm.cli.mining import mine_command
-from jobfsm.cli.rendering import (
-    check_diagram_output,
-    diagram_format,
-    dot_warnings_on_stderr,
-    emit_diagram,
-    load_traffic,
-    render,
-)
 from jobfsm.cli.shared import (
-    EXIT_HANGUP,
-    EXIT_INTERRUPTED,
-    EXIT_INVALID,
     EXIT_OK,
-    EXIT_TERMINATED,
     EXIT_USAGE,
-    FORMAT,
-    LOG_FORMAT,
-    MODE,
-    PROGRESS_BYTES,
-    STATUS,
-    STATUSES,
-    STDOUT,
-    TEXT,
-    TEXT_OR_JSON,
-    CommandError,
-    DurationParam,
-    LabelParam,
-    OutPathParam,
-    StatusListParam,
-    StatusParam,
-    TextChoice,
-    TextParam,
-    TimeParam,
-    ViewParam,
     _discard_stdout,
     _GuardedStdout,
     _NoStdout,
@@ -65,32 +32,70 @@ from jobfsm.cli.shared import (
     _StdoutFailed,
     _stop_on_signals,
     _Stopped,
-    all_statuses,
-    cannot_write,
-    cannot_write_into,
-    check_parent,
-    display_width,
-    emit_json,
-    parse_duration,
-    refuse_undecodable,
-    table,
 )
-from jobfsm.cli.simulating import simulate
-from jobfsm.cli.sql import sql
-from jobfsm.cli.store_commands import (
-    MAX_LIMIT,
-    open_store,
-    store,
-    store_create,
-    store_init,
-    store_list,
-    store_move,
-    store_show,
-    store_stale,
-)
-from jobfsm.cli.walkthrough import demo, demo_fleet, demo_pictures, demo_store, walk
-from jobfsm.cli.watching import watch
 from jobfsm.errors import JobFSMError, escape
+
+if TYPE_CHECKING:
+    from jobfsm.cli.judging import check, check_text, load_log, validate_command
+    from jobfsm.cli.lifecycle import explain, status_table, statuses, transitions
+    from jobfsm.cli.mining import mine_command
+    from jobfsm.cli.rendering import (
+        check_diagram_output,
+        diagram_format,
+        dot_warnings_on_stderr,
+        emit_diagram,
+        load_traffic,
+        render,
+    )
+    from jobfsm.cli.shared import (
+        EXIT_HANGUP,
+        EXIT_INTERRUPTED,
+        EXIT_INVALID,
+        EXIT_TERMINATED,
+        FORMAT,
+        LOG_FORMAT,
+        MODE,
+        PROGRESS_BYTES,
+        STATUS,
+        STATUSES,
+        STDOUT,
+        TEXT,
+        TEXT_OR_JSON,
+        CommandError,
+        DurationParam,
+        LabelParam,
+        OutPathParam,
+        StatusListParam,
+        StatusParam,
+        TextChoice,
+        TextParam,
+        TimeParam,
+        ViewParam,
+        all_statuses,
+        cannot_write,
+        cannot_write_into,
+        check_parent,
+        display_width,
+        emit_json,
+        parse_duration,
+        refuse_undecodable,
+        table,
+    )
+    from jobfsm.cli.simulating import simulate
+    from jobfsm.cli.sql import sql
+    from jobfsm.cli.store_commands import (
+        MAX_LIMIT,
+        open_store,
+        store,
+        store_create,
+        store_init,
+        store_list,
+        store_move,
+        store_show,
+        store_stale,
+    )
+    from jobfsm.cli.walkthrough import demo, demo_fleet, demo_pictures, demo_store, walk
+    from jobfsm.cli.watching import watch
 
 __all__ = [
     "EXIT_CODES_HELP",
@@ -147,6 +152,7 @@ __all__ = [
     "refuse_undecodable",
     "render",
     "simulate",
+    "sql",
     "status_table",
     "statuses",
     "store",
@@ -160,6 +166,7 @@ __all__ = [
     "transitions",
     "validate_command",
     "walk",
+    "watch",
 ]
 
 #: Written after ``Exit codes:`` in the top-level help; \b keeps click from rewrapping the list.
@@ -177,28 +184,123 @@ partial file (after SIGKILL, the next write of the same file removes it).
 """
 
 
+# Where each name of this module lives. Only the running command's module is imported (the
+# store's brings SQLAlchemy, render's Graphviz): `jobfsm check` starts in a fraction of the time
+# every module would take.
+_HOMES: dict[str, tuple[str, ...]] = {
+    "judging": ("check", "check_text", "load_log", "validate_command"),
+    "lifecycle": ("explain", "status_table", "statuses", "transitions"),
+    "mining": ("mine_command",),
+    "rendering": (
+        "check_diagram_output",
+        "diagram_format",
+        "dot_warnings_on_stderr",
+        "emit_diagram",
+        "load_traffic",
+        "render",
+    ),
+    "shared": (
+        "EXIT_HANGUP",
+        "EXIT_INTERRUPTED",
+        "EXIT_INVALID",
+        "EXIT_TERMINATED",
+        "FORMAT",
+        "LOG_FORMAT",
+        "MODE",
+        "PROGRESS_BYTES",
+        "STATUS",
+        "STATUSES",
+        "STDOUT",
+        "TEXT",
+        "TEXT_OR_JSON",
+        "CommandError",
+        "DurationParam",
+        "LabelParam",
+        "OutPathParam",
+        "StatusListParam",
+        "StatusParam",
+        "TextChoice",
+        "TextParam",
+        "TimeParam",
+        "ViewParam",
+        "all_statuses",
+        "cannot_write",
+        "cannot_write_into",
+        "check_parent",
+        "display_width",
+        "emit_json",
+        "parse_duration",
+        "refuse_undecodable",
+        "table",
+    ),
+    "simulating": ("simulate",),
+    "sql": ("sql",),
+    "store_commands": (
+        "MAX_LIMIT",
+        "open_store",
+        "store",
+        "store_create",
+        "store_init",
+        "store_list",
+        "store_move",
+        "store_show",
+        "store_stale",
+    ),
+    "walkthrough": ("demo", "demo_fleet", "demo_pictures", "demo_store", "walk"),
+    "watching": ("watch",),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+#: Each command of ``jobfsm``: its module and the object in it.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("judging", "check"),
+    "demo": ("walkthrough", "demo"),
+    "explain": ("lifecycle", "explain"),
+    "mine": ("mining", "mine_command"),
+    "render": ("rendering", "render"),
+    "simulate": ("simulating", "simulate"),
+    "sql": ("sql", "sql"),
+    "statuses": ("lifecycle", "statuses"),
+    "store": ("store_commands", "store"),
+    "transitions": ("lifecycle", "transitions"),
+    "validate": ("judging", "validate_command"),
+    "watch": ("watching", "watch"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module when the command is run (or its help shown)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in _COMMANDS:
+            module, name = _COMMANDS[cmd_name]
+            found = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+            assert isinstance(found, click.Command)
+            self.add_command(found, cmd_name)
+        return found
+
+
 @click.group(
+    cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=EXIT_CODES_HELP,
 )
 @click.version_option(package_name="jobfsm", prog_name="jobfsm")
 def cli() -> None:
     """The lifecycle of a ModelArts training job: statuses, legal moves, validation, diagrams."""
-
-
-# Listed in alphabetical order in the help, whatever the order here.
-cli.add_command(statuses)
-cli.add_command(transitions)
-cli.add_command(explain)
-cli.add_command(validate_command)
-cli.add_command(check)
-cli.add_command(mine_command)
-cli.add_command(render)
-cli.add_command(simulate)
-cli.add_command(demo)
-cli.add_command(store)
-cli.add_command(watch)
-cli.add_command(sql)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

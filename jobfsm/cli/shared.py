@@ -20,7 +20,6 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from jobfsm import diagram as diagrams
 from jobfsm.deadlines import parse_duration as parse_duration
 from jobfsm.errors import (
     DiagramInputError,
@@ -255,6 +254,8 @@ class ViewParam(TextParam):
     def convert_text(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Any:
+        from jobfsm import diagram as diagrams  # only the commands that draw need it
+
         if isinstance(value, diagrams.View):
             return value
         try:
