@@ -474,3 +474,140 @@ def test_a_log_of_another_lifecycle_is_read_in_it_or_refused_whole(
         scan_log(mixed)
     with pytest.raises(UnreadableLog, match="mixes"):
         engine.check(mixed)
+
+
+# -- Parquet ------------------------------------------------------------------------------------
+
+#: Column types of a Parquet log, and values of each (None a null) that hit every rule: text and
+#: integer job ids and ids that are none (blank, a control character, a float); statuses known,
+#: unknown and of no status type; times of every type, out of range, NaN and infinite included.
+PARQUET_JOBS = {
+    "VARCHAR": st.sampled_from(["a", "b", "job-7", "42", " c", "", "\t", "作业", "x\x01", None]),
+    "BIGINT": st.sampled_from([1, 2, 42, -3, None]),
+    "DOUBLE": st.sampled_from([1.5, None]),
+}
+
+
+def parquet_statuses(lifecycle: Lifecycle, kind: str) -> st.SearchStrategy[object]:
+    members = list(lifecycle.statuses)
+    if kind == "VARCHAR":
+        spelled: list[object] = [str(s.reported) for s in members]
+        spelled.append(members[0].name.lower())
+        spelled += [f" {members[-1].name} ", "FOO", "23", "Pending", "JOBSTAT_RUNNING", None]
+        spelled += [f"UNHEARD-{k}" for k in range(3)]
+        return st.sampled_from(spelled)
+    if kind == "INTEGER":
+        return st.sampled_from([*range(len(members)), 23, -1, None])
+    return st.sampled_from([1.0, None])  # DOUBLE: no status type
+
+
+PARQUET_TIMES = {
+    "TIMESTAMPTZ": st.sampled_from(
+        [f"2026-03-01 00:00:0{k}.5+00" for k in range(6)] + ["1960-01-01 00:00:00+00", None]
+    ),
+    "TIMESTAMP": st.sampled_from([f"2026-03-01 00:00:0{k}" for k in range(6)] + [None]),
+    "DATE": st.sampled_from(["2026-03-01", "2026-03-02", "1969-12-31", None]),
+    "BIGINT": st.sampled_from([*(T0 + k for k in range(6)), (T0 + 2) * 1000, -5, None]),
+    "DOUBLE": st.sampled_from([T0 + 0.25, T0 + 3.0, float("nan"), float("inf"), -1.0, None]),
+    "VARCHAR": st.sampled_from(["2026-03-01T00:00:01Z", str(T0 + 4), "not-a-time", None]),
+}
+
+
+@st.composite
+def parquet_logs(draw: st.DrawFn) -> tuple[Lifecycle, dict[str, str], list[tuple[Any, ...]]]:
+    lifecycle = draw(st.sampled_from(LIFECYCLES))
+    kinds = {
+        "job_id": draw(st.sampled_from(["VARCHAR", "VARCHAR", "BIGINT", "DOUBLE"])),
+        "status": draw(st.sampled_from(["VARCHAR", "VARCHAR", "INTEGER", "DOUBLE"])),
+        "time": draw(st.sampled_from(sorted(PARQUET_TIMES))),
+    }
+    phases = draw(st.booleans())
+    if phases and lifecycle.statuses.vocabulary.details:
+        kinds["secondary_phase"] = "VARCHAR"
+    row = st.tuples(
+        PARQUET_JOBS[kinds["job_id"]],
+        parquet_statuses(lifecycle, kinds["status"]),
+        PARQUET_TIMES[kinds["time"]],
+        details(lifecycle).map(lambda d: None if d is None else str(d)),
+    )
+    rows = draw(st.lists(row, max_size=40))
+    if draw(st.booleans()):  # only good rows but a few: the bad ones are found by statistics
+        rows = [r for r in rows if None not in r[:3]] + rows[:2]
+    return lifecycle, kinds, [r if "secondary_phase" in kinds else r[:3] for r in rows]
+
+
+def write_parquet(
+    engine: Any, path: Path, kinds: dict[str, str], rows: list[tuple[Any, ...]]
+) -> None:
+    con = engine.connect()
+    try:
+        columns = ", ".join(f"{name} {kind}" for name, kind in kinds.items())
+        con.execute(f"CREATE TABLE log ({columns})")
+        marks = ", ".join("?" * len(kinds))
+        for values in rows:
+            con.execute(f"INSERT INTO log VALUES ({marks})", list(values))
+        con.execute(f"COPY log TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 4)")
+    finally:
+        con.close()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parquet_logs(), st.sampled_from(["polled", "strict"]), st.sampled_from([0, 1, 3]))
+def test_a_parquet_log_is_judged_in_one_pass_as_the_exact_pass_judges_it(
+    engine: Any, tmp_path_factory: pytest.TempPathFactory,
+    log: tuple[Lifecycle, dict[str, str], list[tuple[Any, ...]]], mode: str, listed: int,
+) -> None:  # fmt: skip
+    """The one pass over a Parquet log's rows (bad rows found by conditions the Parquet reader
+    checks against row group statistics) gives the report of the exact pass, which works out
+    every row's problem: the same verdict, the same bad lines for the same reasons, the first
+    ``listed`` of them when only those are listed."""
+    lifecycle, kinds, rows = log
+    path = tmp_path_factory.mktemp("parquet") / "log.parquet"
+    write_parquet(engine, path, kinds, rows)
+
+    def report(lean: bool, listed: int | None) -> Any:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(engine._Run, "lean", lean)
+            return outcome(lambda: engine.check(path, mode=mode, lifecycle=lifecycle,
+                                                listed=listed))  # fmt: skip
+
+    exact = report(False, None)
+    one_pass = report(True, None)
+    if exact is UnreadableLog:
+        assert one_pass is UnreadableLog
+        return
+    assert verdict(one_pass) == verdict(exact)
+    everything = [(e.line, e.problem) for e in exact.errors]
+    assert [(e.line, e.problem) for e in one_pass.errors] == everything
+    first = report(True, listed)
+    listing = ("errors_omitted", "violations_omitted", "violation_list", "bad_lines")
+    assert {k: v for k, v in verdict(first).items() if k not in listing} == {
+        k: v for k, v in verdict(exact).items() if k not in listing
+    }
+    assert [(e.line, e.problem) for e in first.errors] == everything[:listed]
+    assert first.to_dict()["errors_omitted"] == len(everything) - len(everything[:listed])
+    assert sorted(first.unrecognised_details.items()) == sorted(exact.unrecognised_details.items())
+    assert list(first.unrecognised_details) == list(exact.unrecognised_details)
+    assert list(first.mismatched_details.items()) == list(exact.mismatched_details.items())
+
+
+def test_many_unknown_statuses_are_listed_from_every_row(engine: Any, tmp_path: Path) -> None:
+    """Past the unknown values a query can name, the bad rows listed are found by reading every
+    row's problem: the same first lines, for the same reasons, as the exact pass gives."""
+    lifecycle = LIFECYCLES[0]
+    values = [f"UNHEARD-{k}" for k in range(engine._LISTED_VALUES + 1)]
+    rows = [(f"job-{k % 7}", status, f"2026-03-01 00:00:{k % 60:02d}+00") for k, status in
+            enumerate(["8", *values, "10", None])]  # fmt: skip
+    path = tmp_path / "log.parquet"
+    write_parquet(
+        engine, path, {"job_id": "VARCHAR", "status": "VARCHAR", "time": "TIMESTAMPTZ"}, rows
+    )
+    first = engine.check(path, lifecycle=lifecycle, listed=5)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine._Run, "lean", False)
+        exact = engine.check(path, lifecycle=lifecycle, listed=None)
+    assert [(e.line, e.problem) for e in first.errors] == [
+        (e.line, e.problem) for e in exact.errors
+    ][:5]
+    assert first.rejected == exact.rejected == len(values) + 1
+    assert "UNHEARD-0" in first.errors[0].problem

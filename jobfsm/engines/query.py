@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from jobfsm.lifecycle import Lifecycle
 from jobfsm.logs.judge import tally
@@ -181,10 +181,12 @@ def judging_sql(good: str) -> dict[str, str]:
 
     - ``intervals``: each status of each job, its first and last ``tu`` and its lines;
     - ``sequence``: each job's intervals in order of their first time, with the interval before;
-    - ``replayed_jobs``: jobs judged line by line: a status recurs or shares a microsecond with
-      another (two intervals overlap or touch), or a change between intervals is no move;
+    - ``replayed_jobs``: jobs judged line by line, each numbered (``jid``): a status recurs or
+      shares a microsecond with another (two intervals overlap or touch), or a change between
+      intervals is no move;
     - ``pairs``, ``finals``: the changes and final statuses of every other job, counted;
-    - ``changes``: the replayed jobs' lines in order, repeats of the line before dropped.
+    - ``changes``: the replayed jobs' lines in order, repeats of the line before dropped, each
+      job by its number (a window partitioned by an integer sorts faster than by text).
     """
     return {
         "intervals": f"""
@@ -199,9 +201,11 @@ def judging_sql(good: str) -> dict[str, str]:
             FROM intervals WINDOW w AS (PARTITION BY job ORDER BY first_tu, code)""",
         "replayed_jobs": """
             CREATE TEMP TABLE replayed_jobs AS
-            SELECT DISTINCT s.job FROM sequence s
-            LEFT JOIN moves m ON m.source = s.before AND m.target = s.code
-            WHERE s.before IS NOT NULL AND (s.before_last >= s.first_tu OR m.source IS NULL)""",
+            SELECT job, CAST(row_number() OVER () AS INTEGER) AS jid FROM (
+                SELECT DISTINCT s.job FROM sequence s
+                LEFT JOIN moves m ON m.source = s.before AND m.target = s.code
+                WHERE s.before IS NOT NULL
+                AND (s.before_last >= s.first_tu OR m.source IS NULL))""",
         "pairs": """
             SELECT before, code, count(*) FROM sequence s
             WHERE before IS NOT NULL AND NOT EXISTS (
@@ -213,12 +217,12 @@ def judging_sql(good: str) -> dict[str, str]:
                 SELECT 1 FROM replayed_jobs r WHERE r.job = s.job)
             GROUP BY code""",
         "changes": f"""
-            SELECT job, code, t, line FROM (
-                SELECT g.job, g.code, g.t, g.line,
-                       lag(g.code) OVER (PARTITION BY g.job ORDER BY g.t, g.line) AS before
-                FROM {good} g SEMI JOIN replayed_jobs r ON g.job = r.job)
+            SELECT jid, code, t, line FROM (
+                SELECT r.jid, g.code, g.t, g.line,
+                       lag(g.code) OVER (PARTITION BY r.jid ORDER BY g.t, g.line) AS before
+                FROM {good} g JOIN replayed_jobs r ON g.job = r.job)
             WHERE before IS NULL OR before <> code
-            ORDER BY job, t, line""",
+            ORDER BY jid, t, line""",
     }
 
 
@@ -231,13 +235,13 @@ class Replayed(NamedTuple):
     finals: Counter[int]
     jobs: int
     violating: int
-    violations: list[tuple[int, float, str, int, int]]
+    violations: list[tuple[int, float, Any, int, int]]
 
 
-def replay(rows: Iterable[tuple[str, int, float, int]], rules: Rules) -> Replayed:
-    """Judge changes by the streaming checker's rule: ``rows`` are ``(job, code, time, line)``,
-    each job's in order and without repeats of the line before (``changes`` of
-    :func:`judging_sql`), one job after another.
+def replay(rows: Iterable[tuple[Any, int, float, int]], rules: Rules) -> Replayed:
+    """Judge changes by the streaming checker's rule: ``rows`` are ``(job, code, time, line)``
+    (``job`` the job's id, or any key that stands for it), each job's in order and without
+    repeats of the line before (``changes`` of :func:`judging_sql`), one job after another.
 
     >>> from jobfsm import DEFAULT_LIFECYCLE
     >>> rules = Rules.for_lifecycle(DEFAULT_LIFECYCLE, "strict")
@@ -248,9 +252,9 @@ def replay(rows: Iterable[tuple[str, int, float, int]], rules: Rules) -> Replaye
     table = rules.table
     pairs: Counter[tuple[int, int]] = Counter()
     finals: Counter[int] = Counter()
-    violations: list[tuple[int, float, str, int, int]] = []
+    violations: list[tuple[int, float, Any, int, int]] = []
     jobs = violating = 0
-    job: str | None = None
+    job: Any = None
     current = -1
     bad = False
     for row_job, code, time, line in rows:
