@@ -3,7 +3,9 @@
 On the first 10,000,000 lines of a simulated fleet of 100,000 jobs (0.1 % faulty lines, some
 730 MB of JSON Lines), each side a ``jobfsm check --format json`` subprocess run in the same
 session, the rounds interleaved (wall clock, interpreter start included, best of the rounds;
-peak memory is the subprocess's ``ru_maxrss`` from ``os.wait4``):
+beside it that run's CPU seconds, user and system of every thread, and their ratio, steadier
+than wall clock on a shared machine; peak memory is the subprocess's ``ru_maxrss`` from
+``os.wait4``):
 
 - **JSON Lines**: ``--engine duckdb`` against ``--engine python`` on the same file. Target: 3x
   faster.
@@ -95,8 +97,9 @@ def big_log(source: Path) -> Path:
     return folder
 
 
-def timed(argv: list[str]) -> tuple[float, int, dict[str, Any]]:
-    """Wall-clock seconds, peak RSS in bytes and the JSON report of one subprocess."""
+def timed(argv: list[str]) -> tuple[float, float, int, dict[str, Any]]:
+    """Wall-clock seconds, CPU seconds (user and system, every thread), peak RSS in bytes and
+    the JSON report of one subprocess."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
@@ -107,7 +110,7 @@ def timed(argv: list[str]) -> tuple[float, int, dict[str, Any]]:
     proc.returncode = code
     if code not in (0, 1):
         raise SystemExit(f"{argv} exited {code}")
-    return elapsed, usage.ru_maxrss * 1024, json.loads(out)
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, json.loads(out)
 
 
 def check(log: Path, *options: str) -> list[str]:
@@ -127,15 +130,19 @@ def main(argv: list[str] | None = None) -> int:
         "duckdb-parquet": check(parquet, "--engine", "duckdb", "--memory-limit", LIMIT),
     }
     best: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     peak: dict[str, int] = {}
     reports: dict[str, dict[str, Any]] = {}
+    loads = [os.getloadavg()[0]]
     for _ in range(args.rounds):
         for name, command in runs.items():
-            elapsed, rss, report = timed(command)
-            best[name] = min(best.get(name, elapsed), elapsed)
+            elapsed, used, rss, report = timed(command)
+            if elapsed < best.get(name, float("inf")):
+                best[name], cpu[name] = elapsed, used
             peak[name] = max(peak.get(name, 0), rss)
             reports[name] = report
-    big_s, big_peak, big_report = timed(
+            loads.append(os.getloadavg()[0])
+    big_s, _, big_peak, big_report = timed(
         check(twice, "--engine", "duckdb", "--memory-limit", SMALL_LIMIT)
     )
     limit, small = memory_bytes(LIMIT), memory_bytes(SMALL_LIMIT)
@@ -147,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             "lines": lines,
             "jobs": reports["python"]["jobs"],
             "seconds": python,
+            "cpu_s": cpu["python"],
             "lines_per_s": lines / python,
             "peak_rss_mib": peak["python"] / 2**20,
             "target": "the baseline",
@@ -164,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
                 "lines": reports[name]["lines"],
                 "jobs": reports[name]["jobs"],
                 "seconds": best[name],
+                "cpu_s": cpu[name],
                 "baseline_s": python,
                 "speedup": speedup,
+                "cpu_ratio": cpu["python"] / cpu[name],
                 "peak_rss_mib": peak[name] / 2**20,
                 "memory_limit": LIMIT,
                 "target": f"speedup >= {target:g}, peak memory <= {LIMIT}",
@@ -196,9 +206,12 @@ def main(argv: list[str] | None = None) -> int:
 
     return save(
         "duckdb",
-        "wall-clock of subprocesses, rounds interleaved, best of rounds; peak RSS by wait4",
+        "wall-clock of subprocesses, rounds interleaved, best of rounds (cpu_s: that run's user "
+        "and system seconds, every thread); peak RSS by wait4; load average (1 min) "
+        f"{min(loads):.2f} to {max(loads):.2f} over the runs",
         results,
         duckdb=duckdb.__version__,
+        cores=os.cpu_count(),
     )
 
 

@@ -20,7 +20,6 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from jobfsm.deadlines import parse_duration as parse_duration
 from jobfsm.errors import (
     DiagramInputError,
     InvalidLifecycle,
@@ -34,6 +33,15 @@ from jobfsm.lifecycle import Lifecycle
 from jobfsm.lifecycles import builtin, get_lifecycle
 from jobfsm.logs import LogFormat
 from jobfsm.vocabulary import Status
+
+
+def parse_duration(text: str) -> timedelta:
+    """:func:`jobfsm.deadlines.parse_duration`, imported when a duration is read (the commands
+    that read none start without the deadlines module)."""
+    from jobfsm.deadlines import parse_duration as parse
+
+    return parse(text)
+
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
