@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from jobfsm import Simulation
 from jobfsm.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from jobfsm.engines import query
+from jobfsm.engines.duckdb_engine import connection
+from jobfsm.engines.duckdb_engine import parquet as parquet_reading
 from jobfsm.errors import MissingExtra, UnreadableLog
 from jobfsm.lifecycle import Lifecycle
 from jobfsm.lifecycles import BUILTIN, EXAMPLES, builtin, get_lifecycle
@@ -234,11 +236,11 @@ def test_a_small_memory_limit_gives_the_same_verdict(engine: Any, tmp_path: Path
     write_log(path, Simulation(600, seed=1, faults=0.001))
     spill = tmp_path / "spill"
     spill.mkdir()
-    limit = f"{(engine._resident() + 250_000_000) // 1_000_000}MB"
+    limit = f"{(connection._resident() + 250_000_000) // 1_000_000}MB"
     small = engine.check(path, memory_limit=limit, temp_directory=str(spill), threads=1)
     assert verdict(small) == verdict(engine.check(path))
     assert list(spill.iterdir()) == []
-    held = engine._resident()
+    held = connection._resident()
     con = engine.connect(limit)
     try:
         setting = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
@@ -393,7 +395,7 @@ def test_check_engine_duckdb_prints_the_same_report_with_the_same_exit_code(
 ) -> None:
     path = fleet(tmp_path, faults)
     python = run(capsys, "check", str(path), "--format", "json")
-    limit = f"{(engine._resident() + 200_000_000) // 1_000_000}MB"  # this process holds much
+    limit = f"{(connection._resident() + 200_000_000) // 1_000_000}MB"  # this process holds much
     ours = run(capsys, "check", str(path), "--format", "json", "--engine", "duckdb",
                "--memory-limit", limit)  # fmt: skip
     assert python[0] == ours[0] == code
@@ -567,7 +569,7 @@ def test_a_parquet_log_is_judged_in_one_pass_as_the_exact_pass_judges_it(
 
     def report(lean: bool, listed: int | None) -> Any:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(engine._Run, "lean", lean)
+            patch.setattr(parquet_reading._ParquetReading, "lean", lean)
             return outcome(lambda: engine.check(path, mode=mode, lifecycle=lifecycle,
                                                 listed=listed))  # fmt: skip
 
@@ -595,7 +597,7 @@ def test_many_unknown_statuses_are_listed_from_every_row(engine: Any, tmp_path: 
     """Past the unknown values a query can name, the bad rows listed are found by reading every
     row's problem: the same first lines, for the same reasons, as the exact pass gives."""
     lifecycle = LIFECYCLES[0]
-    values = [f"UNHEARD-{k}" for k in range(engine._LISTED_VALUES + 1)]
+    values = [f"UNHEARD-{k}" for k in range(parquet_reading._LISTED_VALUES + 1)]
     rows = [(f"job-{k % 7}", status, f"2026-03-01 00:00:{k % 60:02d}+00") for k, status in
             enumerate(["8", *values, "10", None])]  # fmt: skip
     path = tmp_path / "log.parquet"
@@ -604,7 +606,7 @@ def test_many_unknown_statuses_are_listed_from_every_row(engine: Any, tmp_path: 
     )
     first = engine.check(path, lifecycle=lifecycle, listed=5)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine._Run, "lean", False)
+        patch.setattr(parquet_reading._ParquetReading, "lean", False)
         exact = engine.check(path, lifecycle=lifecycle, listed=None)
     assert [(e.line, e.problem) for e in first.errors] == [
         (e.line, e.problem) for e in exact.errors

@@ -496,7 +496,9 @@ def observe_duckdb(
     memory_limit: str | None = None,
 ) -> Observed:
     """What the DuckDB engine observes in the log at ``path`` (a file, a glob, a directory)."""
-    from jobfsm.engines.duckdb_engine import DEFAULT_MEMORY_LIMIT, _insert, _Session
+    from jobfsm.engines.duckdb_engine import DEFAULT_MEMORY_LIMIT
+    from jobfsm.engines.duckdb_engine.connection import _fetch, _insert
+    from jobfsm.engines.duckdb_engine.session import _Session
 
     session = _Session(
         path, fmt, Mode.POLLED, lifecycle, 0, memory_limit or DEFAULT_MEMORY_LIMIT, None,
@@ -532,7 +534,7 @@ def observe_duckdb(
         result = con.execute(
             "SELECT code, next_t - t FROM changes WHERE next_t IS NOT NULL ORDER BY code, 2"
         )
-        for code, stay in run._fetch(result):
+        for code, stay in _fetch(result):
             observed.dwell.setdefault(int(code), []).append(stay)
         found = con.execute("SELECT count(DISTINCT job), count(*) FROM good").fetchone()
         assert found is not None
