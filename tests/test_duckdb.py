@@ -613,3 +613,34 @@ def test_many_unknown_statuses_are_listed_from_every_row(engine: Any, tmp_path: 
     ][:5]
     assert first.rejected == exact.rejected == len(values) + 1
     assert "UNHEARD-0" in first.errors[0].problem
+
+
+def test_parquet_files_of_other_column_types_read_as_one_log(engine: Any, tmp_path: Path) -> None:
+    """A directory of two Parquet files, statuses as integers then text and times as
+    timestamps then epoch milliseconds, is the log they were made from: the one pass and the
+    exact pass agree with the Python checker on the JSON Lines."""
+    lifecycle = LIFECYCLES[0]
+    source = tmp_path / "fleet.jsonl"
+    write_log(source, Simulation(60, seed=5, faults=0.02))
+    lines = source.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    (tmp_path / "a.jsonl").write_bytes(b"".join(lines[:half]))
+    (tmp_path / "b.jsonl").write_bytes(b"".join(lines[half:]))
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    parquet(engine, tmp_path / "a.jsonl", folder / "part-1.parquet",
+            "x.job_id AS job_id, TRY_CAST(x.status AS INTEGER) AS status, "
+            "TRY_CAST(x.time AS TIMESTAMPTZ) AS time")  # fmt: skip
+    parquet(engine, tmp_path / "b.jsonl", folder / "part-2.parquet",
+            "x.job_id AS job_id, x.status AS status, "
+            "CAST(epoch_ms(TRY_CAST(x.time AS TIMESTAMPTZ)) AS BIGINT) AS time")  # fmt: skip
+    expected = reference(source, "polled", lifecycle)
+    for lean in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(parquet_reading._ParquetReading, "lean", lean)
+            found = duck(engine, folder, "polled", lifecycle)
+        # A Parquet row holds what was read: a malformed line is a row of nulls, refused again.
+        assert {k: v for k, v in found.items() if k != "bad_lines"} == {
+            k: v for k, v in expected.items() if k != "bad_lines"
+        }
+        assert found["bad_lines"] == expected["bad_lines"]

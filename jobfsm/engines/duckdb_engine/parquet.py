@@ -57,6 +57,9 @@ class _ParquetColumns:
     #: A condition on the time column that holds for every time out of range, and for a few
     #: in it (the last day of 9999): the Parquet reader tells it from row group statistics.
     time_outside: str = "false"
+    #: For a timestamp or date column, its epoch microseconds, which order as the times do:
+    #: the one pass takes their least and greatest, and reads only those as times.
+    epoch: str = ""
 
     def raw(self) -> str:
         """The SELECT of the file's rows in ``parquet_raw``."""
@@ -68,15 +71,17 @@ class _ParquetColumns:
             f"FROM read_parquet({self.source}, file_row_number = true)"
         )
 
-    def lean(self, lines: bool) -> str:
+    def lean(self, lines: bool, epoch: bool = False) -> str:
         """The SELECT of what judging reads of each row (the job, status, secondary phase and
-        time; and the row's number when ``lines``), nothing else: the one pass reads it."""
+        time ``tu``, or the time's ``epoch`` microseconds when asked; and the row's number
+        and time ``t`` when ``lines``), nothing else: the one pass reads it."""
         line = f", {self.offset} + file_row_number + 1 AS line, {self.t0} AS t" if lines else ""
         numbered = ", file_row_number = true" if lines else ""
+        when = self.epoch if epoch else f"CAST(floor(({self.t0}) * 1000000.0) AS BIGINT)"
         return (
             f"SELECT {self.job} AS job, {self.st} AS st, {self.si} AS si, "
-            f"{self.detail} AS detail, CAST(floor(({self.t0}) * 1000000.0) AS BIGINT) AS tu"
-            f"{line} FROM read_parquet({self.source}{numbered})"
+            f"{self.detail} AS detail, {when} AS tu{line} "
+            f"FROM read_parquet({self.source}{numbered})"
         )
 
     def numbers(self, where: str, limit: int) -> str:
@@ -124,7 +129,13 @@ class _ParquetReading(_RunBase):
             key += item.rows
         self.rows = key
         con.execute("CREATE TEMP VIEW parquet_raw AS " + self._each_file(lambda c: c.raw()))
-        self._parquet_statuses()
+        lean = self.lean and not self.text_times and self._in_range()
+        if lean:
+            self._parquet_groups()
+            self._parquet_statuses("groups" if len({f.kind for f in self._columns()}) == 1 else "")
+            self._parquet_intervals()
+        else:
+            self._parquet_statuses("")
         con.execute("CREATE TEMP TABLE time_fix (k VARCHAR, t DOUBLE, problem VARCHAR)")
         if self.text_times:
             self._parquet_times()
@@ -134,7 +145,6 @@ class _ParquetReading(_RunBase):
             f"CREATE TEMP VIEW fast AS SELECT job, code, t, {tu} AS tu, line, detail "
             "FROM pq WHERE problem IS NULL"
         )
-        lean = self.lean and not self.text_times and self._parquet_groups()
         if not lean:
             self._parquet_exact_groups(tu)
         invalid = []
@@ -216,30 +226,46 @@ class _ParquetReading(_RunBase):
                     FROM {raw} r LEFT JOIN status_text sc ON sc.st = r.st
                     LEFT JOIN status_int sn ON sn.si = r.si {times}))"""
 
-    def _parquet_groups(self) -> bool:
-        """The one pass over the rows: ``groups`` holds each job's values of status (and
-        secondary phase) with their timed rows' first and last time and count, and
-        ``intervals`` is made from it, the values read as codes afterwards.
+    def _columns(self) -> list[_ParquetColumns]:
+        return [f.columns for f in self.files if f.columns is not None]
 
-        A row without a job id, a status or a time (or with a value of no such type) is left
-        out by those NULLs alone; a row out of time's range, though, would be counted: when a
-        file holds one, False is returned and nothing made (the exact pass,
-        :meth:`_parquet_exact_groups`, is made instead)."""
-        con = self.con
+    def _in_range(self) -> bool:
+        """True when no file holds a time out of range (by row group statistics, mostly): the
+        one pass counts every timed row as good, and is made only then."""
         outside = self._each_file(
             lambda c: f"SELECT 1 FROM read_parquet({c.source}) WHERE {c.time_outside}"
         )
-        if con.execute(f"SELECT count(*) FROM ({outside} LIMIT 1)").fetchone() != (0,):
-            return False
+        return bool(
+            self.con.execute(f"SELECT count(*) FROM ({outside} LIMIT 1)").fetchone() == (0,)
+        )
+
+    def _parquet_groups(self) -> None:
+        """The one pass over the rows: ``groups`` holds each job's values of status (and
+        secondary phase) with their timed rows' first and last time and count.
+
+        A row without a job id, a status or a time (or with a value of no such type) is left
+        out by those NULLs alone (a time out of range would not be: :meth:`_in_range`). Where
+        every file's times are timestamps, the pass takes their epoch microseconds, and only
+        each group's first and last are made times (the same, as times order as they do)."""
+        epoch = all(c.epoch for c in self._columns())
+
+        def time(of: str) -> str:
+            return f"CAST(floor(({of} / 1000000.0) * 1000000.0) AS BIGINT)" if epoch else of
+
         detail = ", detail" if self.details else ""
         first = ", min(line) FILTER (tu IS NOT NULL) AS first_line" if self.details else ""
-        con.execute(
+        self.con.execute(
             f"""CREATE TEMP TABLE groups AS
-            SELECT job, st, si{detail}, min(tu) AS first_tu, max(tu) AS last_tu,
-                   count(tu) AS n{first}
-            FROM ({self._each_file(lambda c: c.lean(self.details))})
+            SELECT job, st, si{detail}, {time("min(tu)")} AS first_tu,
+                   {time("max(tu)")} AS last_tu, count(tu) AS n{first}
+            FROM ({self._each_file(lambda c: c.lean(self.details, epoch))})
             GROUP BY ALL"""
         )
+
+    def _parquet_intervals(self) -> None:
+        """``intervals`` (and the secondary phases' counts) from ``groups``, each value of
+        status read as its code."""
+        con = self.con
         known = (
             "FROM groups g LEFT JOIN status_text sc ON sc.st = g.st "
             "LEFT JOIN status_int sn ON sn.si = g.si "
@@ -258,7 +284,6 @@ class _ParquetReading(_RunBase):
             )
             self.phases = "phase_groups"
         self.listing = "bad" if self.listed is None else "listed_bad"
-        return True
 
     def _parquet_exact_groups(self, tu: str) -> None:
         """``groups`` and ``intervals`` read off ``pq``, every row's problem worked out: for
@@ -383,10 +408,11 @@ class _ParquetReading(_RunBase):
         null_time = f"CASE WHEN {when} IS NULL THEN 'time is null; expected a time' END"
         time_typed = True
         tt = "NULL::VARCHAR"  # a time given as text, read again by Python if SQL did not
-        outside = "false"
+        outside, epoch = "false", ""
         if tk.startswith("TIMESTAMP") or tk == "DATE":
             moment = when if "TIME ZONE" in tk else f"CAST({when} AS TIMESTAMP)"
             t0, problem = f"epoch_us({moment}) / 1000000.0", null_time
+            epoch = f"epoch_us({moment})"
             kind_of = "TIMESTAMPTZ" if "TIME ZONE" in tk else "DATE" if tk == "DATE" else tk
             low, high = ("1970-01-01", "9999-12-30") if tk == "DATE" else _TIME_BOUNDS
             outside = f"{when} < {kind_of} '{low}' OR {when} > {kind_of} '{high}'"
@@ -425,11 +451,13 @@ class _ParquetReading(_RunBase):
             job_typed=jk == "VARCHAR" or jk in _INTEGERS,
             time_typed=time_typed,
             time_outside=outside,
+            epoch=epoch,
         )
 
-    def _parquet_statuses(self) -> None:
+    def _parquet_statuses(self, groups: str) -> None:
         """Read every distinct status once, by the Python reader's rules (``status_code``): an
-        integer column's values as ints, a text column's as text.
+        integer column's values as ints, a text column's as text; the values are those of
+        ``groups`` when named (the files' statuses all of one type), else of the files.
 
         Where each value is first seen matters only when a value is a word of another
         lifecycle (the log is refused whole, naming lines): then the values are read again, in
@@ -438,12 +466,16 @@ class _ParquetReading(_RunBase):
         for table, key in (("status_text", "st VARCHAR"), ("status_int", "si BIGINT")):
             con.execute(f"CREATE TEMP TABLE {table} ({key}, code INTEGER, problem VARCHAR)")
         values = "FROM parquet_raw WHERE st IS NOT NULL OR si IS NOT NULL GROUP BY st, si"
-        each = self._each_file(
-            lambda c: (
-                f"SELECT {c.st} AS st, {c.si} AS si, {c.kind} AS st_kind FROM "
-                f"(SELECT DISTINCT {c.status_column} FROM read_parquet({c.source}))"
+        if groups:
+            kind = self._columns()[0].kind
+            each = f"SELECT DISTINCT st, si, {kind} AS st_kind FROM {groups}"
+        else:
+            each = self._each_file(
+                lambda c: (
+                    f"SELECT {c.st} AS st, {c.si} AS si, {c.kind} AS st_kind FROM "
+                    f"(SELECT DISTINCT {c.status_column} FROM read_parquet({c.source}))"
+                )
             )
-        )
         found = con.execute(
             f"SELECT st, si, any_value(st_kind), 0 FROM ({each}) "
             "WHERE st IS NOT NULL OR si IS NOT NULL GROUP BY st, si"
