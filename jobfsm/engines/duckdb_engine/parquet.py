@@ -252,14 +252,23 @@ class _ParquetReading(_RunBase):
         def time(of: str) -> str:
             return f"CAST(floor(({of} / 1000000.0) * 1000000.0) AS BIGINT)" if epoch else of
 
-        detail = ", detail" if self.details else ""
+        # Text statuses leave si NULL, integers st: a key column fewer is a faster pass.
+        kinds = {c.kind for c in self._columns()}
+        keys = ["job", "st", "si"]
+        if "'i'" not in kinds:
+            keys.remove("si")
+        elif kinds == {"'i'"}:
+            keys.remove("st")
+        keys += ["detail"] if self.details else []
+        types = {"st": "VARCHAR", "si": "BIGINT"}
+        constant = "".join(f", NULL::{types[k]} AS {k}" for k in types if k not in keys)
         first = ", min(line) FILTER (tu IS NOT NULL) AS first_line" if self.details else ""
         self.con.execute(
             f"""CREATE TEMP TABLE groups AS
-            SELECT job, st, si{detail}, {time("min(tu)")} AS first_tu,
+            SELECT {", ".join(keys)}{constant}, {time("min(tu)")} AS first_tu,
                    {time("max(tu)")} AS last_tu, count(tu) AS n{first}
             FROM ({self._each_file(lambda c: c.lean(self.details, epoch))})
-            GROUP BY ALL"""
+            GROUP BY {", ".join(keys)}"""
         )
 
     def _parquet_intervals(self) -> None:
@@ -271,12 +280,25 @@ class _ParquetReading(_RunBase):
             "LEFT JOIN status_int sn ON sn.si = g.si "
             "WHERE g.job IS NOT NULL AND g.n > 0 AND coalesce(sc.code, sn.code) IS NOT NULL"
         )
-        con.execute(
-            f"""CREATE TEMP TABLE intervals AS
-            SELECT g.job, coalesce(sc.code, sn.code) AS code, min(g.first_tu) AS first_tu,
-                   max(g.last_tu) AS last_tu, sum(g.n) AS n {known}
-            GROUP BY g.job, coalesce(sc.code, sn.code)"""
-        )
+        # Several values of one status (RUNNING, 8), or secondary phases, make several groups
+        # of a job's status; else each group is one already.
+        found = con.execute(
+            "SELECT count(code) = count(DISTINCT code) FROM "
+            "(SELECT code FROM status_text UNION ALL SELECT code FROM status_int)"
+        ).fetchone()
+        if found is not None and found[0] is not False and not self.details:
+            con.execute(
+                f"""CREATE TEMP TABLE intervals AS
+                SELECT g.job, coalesce(sc.code, sn.code) AS code, g.first_tu, g.last_tu, g.n
+                {known}"""
+            )
+        else:
+            con.execute(
+                f"""CREATE TEMP TABLE intervals AS
+                SELECT g.job, coalesce(sc.code, sn.code) AS code, min(g.first_tu) AS first_tu,
+                       max(g.last_tu) AS last_tu, sum(g.n) AS n {known}
+                GROUP BY g.job, coalesce(sc.code, sn.code)"""
+            )
         if self.details:
             con.execute(
                 f"""CREATE TEMP VIEW phase_groups AS
