@@ -254,6 +254,25 @@ def apply(results: list[dict[str, Any]]) -> Rows:
     return rows
 
 
+def duckdb(results: list[dict[str, Any]]) -> Rows:
+    rows = [["run", "lines", "seconds", "CPU s", "speedup (CPU)", "peak MiB", "target"]]
+    for run in results:
+        speedup = f"{x(run['speedup'])} ({x(run['cpu_ratio'])})" if "speedup" in run else "baseline"
+        cpu = f"{run['cpu_s']:.2f}" if "cpu_s" in run else ""
+        rows.append(
+            [
+                run["name"].split(" vs ")[0],
+                f"{run['lines']:,}",
+                f"{run['seconds']:.2f}",
+                cpu,
+                speedup,
+                f"{run['peak_rss_mib']:.0f}",
+                verdict(run["met"], run["target"]),
+            ]
+        )
+    return rows
+
+
 TABLES: dict[str, Callable[[list[dict[str, Any]]], Rows]] = {
     "core": core,
     "tracker": tracker,
@@ -261,4 +280,5 @@ TABLES: dict[str, Callable[[list[dict[str, Any]]], Rows]] = {
     "logs": logs,
     "store": store,
     "apply": apply,
+    "duckdb": duckdb,
 }
