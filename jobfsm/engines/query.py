@@ -171,7 +171,7 @@ def normalised_status_sql(value: str, numeric: bool) -> str:
     )
 
 
-def judging_sql(good: str) -> dict[str, str]:
+def judging_sql(good: str, replayed_rows: str | None = None) -> dict[str, str]:
     """The statements that judge the accepted observations in the relation ``good``.
 
     ``good`` has one row per accepted line: ``job`` (text), ``code`` (the status code), ``t``
@@ -187,7 +187,15 @@ def judging_sql(good: str) -> dict[str, str]:
     - ``pairs``, ``finals``: the changes and final statuses of every other job, counted;
     - ``changes``: the replayed jobs' lines in order, repeats of the line before dropped, each
       job by its number (a window partitioned by an integer sorts faster than by text).
+
+    ``replayed_rows``, when given, is a relation of the replayed jobs' accepted observations
+    (``jid``, ``code``, ``t``, ``line``) that ``changes`` reads instead of joining ``good`` to
+    ``replayed_jobs``: a reader that joins the jobs first reads fewer rows' statuses.
     """
+    if replayed_rows is None:
+        replayed_rows = (
+            f"SELECT r.jid, g.code, g.t, g.line FROM {good} g JOIN replayed_jobs r ON g.job = r.job"
+        )
     return {
         "intervals": f"""
             CREATE TEMP TABLE intervals AS
@@ -218,9 +226,9 @@ def judging_sql(good: str) -> dict[str, str]:
             GROUP BY code""",
         "changes": f"""
             SELECT jid, code, t, line FROM (
-                SELECT r.jid, g.code, g.t, g.line,
-                       lag(g.code) OVER (PARTITION BY r.jid ORDER BY g.t, g.line) AS before
-                FROM {good} g JOIN replayed_jobs r ON g.job = r.job)
+                SELECT jid, code, t, line,
+                       lag(code) OVER (PARTITION BY jid ORDER BY t, line) AS before
+                FROM ({replayed_rows}))
             WHERE before IS NULL OR before <> code
             ORDER BY jid, t, line""",
     }

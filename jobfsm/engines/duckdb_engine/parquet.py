@@ -167,6 +167,15 @@ class _ParquetReading(_RunBase):
                     "WHERE r.job IS NOT NULL AND r.t IS NOT NULL "
                     "AND coalesce(sc.code, sn.code) IS NOT NULL"
                 )
+                # The replayed jobs' rows, joined to those jobs before their statuses are read.
+                self.replayed_rows = (
+                    "SELECT j.jid, coalesce(sc.code, sn.code) AS code, r.t, r.line FROM ("
+                    + self._each_file(lambda c: c.lean(True))
+                    + ") r JOIN replayed_jobs j ON j.job = r.job "
+                    "LEFT JOIN status_text sc ON sc.st = r.st "
+                    "LEFT JOIN status_int sn ON sn.si = r.si "
+                    "WHERE r.t IS NOT NULL AND coalesce(sc.code, sn.code) IS NOT NULL"
+                )
             else:
                 con.execute("CREATE TEMP VIEW good AS SELECT * FROM fast")
             con.execute(

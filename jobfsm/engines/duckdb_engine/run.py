@@ -55,6 +55,8 @@ class _RunBase:
         #: Where the report finds the bad lines it lists, and the secondary phases it counts.
         self.listing = "bad"
         self.phases = "good"
+        #: The replayed jobs' rows, when a reader has a faster query of them than ``good``'s.
+        self.replayed_rows: str | None = None
         #: What the Python reader reads for the engine: its sink and its status reading.
         self.sink = ObservationLog(label, LogFormat.JSONL, lifecycle)
         self.reading = _StatusReading(lifecycle)

@@ -31,7 +31,6 @@ class _Run(_TextReading, _ParquetReading):
         if self.kind == PARQUET:
             self._parquet()
             return
-            self._parquet()
         self._text_files()
 
     def report(self) -> EngineReport:
@@ -39,7 +38,7 @@ class _Run(_TextReading, _ParquetReading):
         con = self.con
         rules = self.rules
         cls = self.lifecycle.statuses
-        statements = query.judging_sql("good")
+        statements = query.judging_sql("good", self.replayed_rows)
         for name in ("sequence", "replayed_jobs"):
             con.execute(statements[name])
         pairs: Counter[tuple[int, int]] = Counter()
