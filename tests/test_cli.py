@@ -685,3 +685,23 @@ def test_a_command_loads_only_its_own_modules() -> None:
     for name in ("check", "demo", "explain", "mine", "render", "simulate", "sql", "statuses",
                  "store", "transitions", "validate", "watch"):  # fmt: skip
         assert f"\n  {name} " in listed
+
+
+def test_every_lazily_loaded_name_is_where_the_cli_says() -> None:
+    """Each name `jobfsm.cli` hands out on first use is the object its module defines, even
+    after the module was imported on its own (a module named as one of its names would shadow
+    it), each command's entry names a click command, and `__all__` names only what resolves."""
+    import importlib
+
+    import click
+
+    import jobfsm.cli as cli
+
+    for name, module in cli._HOME.items():
+        home = importlib.import_module(f"jobfsm.cli.{module}")
+        assert getattr(cli, name) is getattr(home, name), name
+    for command, (module, name) in cli._COMMANDS.items():
+        assert isinstance(getattr(cli, name), click.Command), command
+        assert cli._HOME[name] == module, command
+    for name in cli.__all__:
+        assert getattr(cli, name) is not None, name

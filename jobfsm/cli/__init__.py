@@ -36,6 +36,7 @@ from jobfsm.cli.shared import (
 from jobfsm.errors import JobFSMError, escape
 
 if TYPE_CHECKING:
+    from jobfsm.cli.enforcing import sql
     from jobfsm.cli.judging import check, check_text, load_log, validate_command
     from jobfsm.cli.lifecycle import explain, status_table, statuses, transitions
     from jobfsm.cli.mining import mine_command
@@ -82,7 +83,6 @@ if TYPE_CHECKING:
         table,
     )
     from jobfsm.cli.simulating import simulate
-    from jobfsm.cli.sql import sql
     from jobfsm.cli.store_commands import (
         MAX_LIMIT,
         open_store,
@@ -188,6 +188,7 @@ partial file (after SIGKILL, the next write of the same file removes it).
 # store's brings SQLAlchemy, render's Graphviz): `jobfsm check` starts in a fraction of the time
 # every module would take.
 _HOMES: dict[str, tuple[str, ...]] = {
+    "enforcing": ("sql",),
     "judging": ("check", "check_text", "load_log", "validate_command"),
     "lifecycle": ("explain", "status_table", "statuses", "transitions"),
     "mining": ("mine_command",),
@@ -234,7 +235,6 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "table",
     ),
     "simulating": ("simulate",),
-    "sql": ("sql",),
     "store_commands": (
         "MAX_LIMIT",
         "open_store",
@@ -259,7 +259,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "mine": ("mining", "mine_command"),
     "render": ("rendering", "render"),
     "simulate": ("simulating", "simulate"),
-    "sql": ("sql", "sql"),
+    "sql": ("enforcing", "sql"),
     "statuses": ("lifecycle", "statuses"),
     "store": ("store_commands", "store"),
     "transitions": ("lifecycle", "transitions"),
