@@ -251,20 +251,20 @@ _HOMES: dict[str, tuple[str, ...]] = {
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
-#: Each command of ``jobfsm``: its module and the object in it.
-_COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("judging", "check"),
-    "demo": ("walkthrough", "demo"),
-    "explain": ("lifecycle", "explain"),
-    "mine": ("mining", "mine_command"),
-    "render": ("rendering", "render"),
-    "simulate": ("simulating", "simulate"),
-    "sql": ("enforcing", "sql"),
-    "statuses": ("lifecycle", "statuses"),
-    "store": ("store_commands", "store"),
-    "transitions": ("lifecycle", "transitions"),
-    "validate": ("judging", "validate_command"),
-    "watch": ("watching", "watch"),
+#: Each command of ``jobfsm`` and the name of its object (found in its module by ``_HOME``).
+_COMMANDS: dict[str, str] = {
+    "check": "check",
+    "demo": "demo",
+    "explain": "explain",
+    "mine": "mine_command",
+    "render": "render",
+    "simulate": "simulate",
+    "sql": "sql",
+    "statuses": "statuses",
+    "store": "store",
+    "transitions": "transitions",
+    "validate": "validate_command",
+    "watch": "watch",
 }
 
 
@@ -286,8 +286,7 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         found = super().get_command(ctx, cmd_name)
         if found is None and cmd_name in _COMMANDS:
-            module, name = _COMMANDS[cmd_name]
-            found = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+            found = __getattr__(_COMMANDS[cmd_name])
             assert isinstance(found, click.Command)
             self.add_command(found, cmd_name)
         return found
